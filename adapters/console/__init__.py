@@ -1,0 +1,1 @@
+"""Console adapter: a terminal chat where you type as any person and see what cohortbot sends."""

@@ -1,0 +1,149 @@
+"""The console chat: `as alice: status`, `as alice: press 2`, read from a terminal or a pipe.
+
+It is an adapter like Slack or Teams: it turns typed lines into Inbounds, and renders the
+engine's replies and the outbox's messages as text with numbered buttons.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import AsyncIterable, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from bot.delivery import SendResult, Target
+from bot.engine import Engine
+from bot.inbound import Action, Inbound, Profile
+from bot.messages import Message, Reply
+from bot.render_text import render_text
+
+LINE_RE = re.compile(r"^\s*as\s+([A-Za-z][\w.-]*)\s*:\s*(.*)$", re.IGNORECASE)
+PRESS_RE = re.compile(r"^press\s+(\d+(?:\s+\d+)*)\s*(.*)$", re.IGNORECASE)
+
+USAGE = (
+    "Type `as <name>: <command>` (e.g. `as alice: help`), `as <name>: press <N> [text]` to press a "
+    "button shown to them, or just `<command>` to speak as the last person. `quit` ends."
+)
+
+
+@dataclass(frozen=True)
+class Pressable:
+    action: str
+    value: str
+    inputs: dict[str, str]
+
+
+@dataclass
+class ConsoleChat:
+    """Keeps the numbered buttons each person was shown, and prints everything to `out`."""
+
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    buttons: dict[str, dict[int, Pressable]] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def render_for(self, person: str, message: Message) -> str:
+        def number(action: str, value: str, inputs: dict[str, str]) -> int:
+            n = self.counters.get(person, 0) + 1
+            self.counters[person] = n
+            self.buttons.setdefault(person, {})[n] = Pressable(action, value, dict(inputs))
+            return n
+
+        return render_text(message, number)
+
+    def show(self, heading: str, person: str, message: Message) -> None:
+        body = self.render_for(person, message)
+        self.out.write(f"── {heading} ──\n{body}\n")
+        self.out.flush()
+
+    def press(self, person: str, numbers: list[int], text: str) -> Action | str:
+        """The action behind `press N [M ...] [text]`, or why it cannot be pressed."""
+        shown = self.buttons.get(person, {})
+        picked = [shown.get(n) for n in numbers]
+        if any(p is None for p in picked):
+            return (
+                f"{person} has no button {' '.join(map(str, numbers))}. Buttons are numbered in the messages."
+            )
+        first = picked[0]
+        assert first is not None
+        inputs = dict(first.inputs)
+        for other in picked[1:]:
+            assert other is not None
+            if (other.action, other.value, other.inputs.keys()) != (
+                first.action,
+                first.value,
+                first.inputs.keys(),
+            ):
+                return "Several numbers can only pick options of the same question."
+            for key, choice in other.inputs.items():
+                inputs[key] = f"{inputs[key]},{choice}"
+        for key, choice in inputs.items():
+            if choice == "":  # a free-text input: the typed text is the answer
+                if not text:
+                    return f"Type your answer after the number: press {numbers[0]} <your text>"
+                inputs[key] = text
+        return Action(first.action, first.value, inputs)
+
+
+class ConsoleSender:
+    """Outbox delivery for console identities: prints the message for its recipient."""
+
+    def __init__(self, chat: ConsoleChat) -> None:
+        self.chat = chat
+
+    async def send(self, target: Target, message: Message) -> SendResult:
+        where = (
+            f"{target.address} (channel)" if target.address.startswith("#") else f"to {target.address} (DM)"
+        )
+        self.chat.show(where, target.address, message)
+        return SendResult(message_id=target.key, channel_id=None)
+
+    async def update(
+        self, target: Target, message_id: str, channel_id: str | None, message: Message
+    ) -> SendResult:
+        self.chat.show(f"{target.address}: earlier message updated", target.address, message)
+        return SendResult(message_id=message_id, channel_id=channel_id)
+
+
+def profile(name: str) -> Profile:
+    return Profile("console", "", name.lower(), name.lower())
+
+
+async def run_lines(
+    engine: Engine, chat: ConsoleChat, lines: AsyncIterable[str], deliver: Callable[[], Awaitable[object]]
+) -> None:
+    """Process typed lines one by one, flushing the outbox after each so its messages show at once."""
+    speaker: str | None = None
+    async for raw in lines:
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.lower() in ("quit", "exit"):
+            break
+        match = LINE_RE.match(line)
+        if match:
+            speaker, text = match.group(1).lower(), match.group(2).strip()
+        elif speaker is not None:
+            text = line
+        else:
+            chat.out.write(USAGE + "\n")
+            continue
+        await handle_line(engine, chat, speaker, text)
+        await deliver()
+
+
+async def handle_line(engine: Engine, chat: ConsoleChat, speaker: str, text: str) -> Reply | None:
+    press = PRESS_RE.match(text)
+    if press:
+        action = chat.press(speaker, [int(n) for n in press.group(1).split()], press.group(2).strip())
+        if isinstance(action, str):
+            chat.out.write(action + "\n")
+            return None
+        inbound = Inbound(sender=profile(speaker), action=action, channel_id=None, auth="console")
+    else:
+        inbound = Inbound(sender=profile(speaker), text=text, channel_id=None, auth="console")
+    reply = await engine.handle(inbound)
+    if reply is not None:
+        label = "updated card" if reply.visibility == "replace" else "reply"
+        chat.show(f"{label} for {speaker}", speaker, reply.message)
+    return reply

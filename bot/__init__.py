@@ -1,0 +1,1 @@
+"""cohortbot engine: platform-neutral core that adapters feed and read from."""

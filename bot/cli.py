@@ -1,0 +1,75 @@
+"""The `cohortbot` command line: run the bot, run the demo, manage the database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from bot.settings import Settings
+
+app = typer.Typer(
+    help="cohortbot: keeps training cohorts engaged in Slack, Teams and the console.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+def demo(
+    db: Path = typer.Option(Path("cohortbot-demo.db"), help="SQLite file to create (replaced if it exists)."),
+    seed: int = typer.Option(7, help="Random seed for the simulated learners."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show every message in full."),
+) -> None:
+    """Run a six-week cohort with 30 simulated learners on a simulated clock, in seconds."""
+    from bot.demo import Demo
+
+    started = time.perf_counter()
+    asyncio.run(Demo(db, seed=seed, verbose=verbose).run())
+    typer.echo(f"\ndemo finished in {time.perf_counter() - started:.1f}s")
+
+
+@app.command()
+def run(
+    console: bool = typer.Option(
+        False, "--console", help="Use the console even if Slack or Teams are configured."
+    ),
+) -> None:
+    """Run cohortbot: Slack and/or Teams when their credentials are set, else the console chat."""
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.serve import serve
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(settings, force_console=console))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database schema at DATABASE_URL."""
+    from bot.store import Store
+
+    async def go() -> None:
+        store = await Store.open(Settings().database_url, schema="migrate")
+        await store.close()
+
+    asyncio.run(go())
+    typer.echo("database is up to date")
+
+
+def main() -> None:
+    try:
+        app()
+    except BrokenPipeError:  # e.g. `cohortbot demo | head`
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,349 @@
+"""Cohorts and their people: create, enroll, roles, managers, sessions, modules, status and list."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from bot import texts
+from bot.context import Ctx
+from bot.errors import PermissionDenied, UserError
+from bot.grammar import Choice, DateArg, DateTimeArg, DurationArg, Literal, Many, Slug, Title, Word, ZoneArg
+from bot.messages import Fields, Header, Message, Reply, Text, say
+from bot.models import Cohort, Enrolment, LiveSession, ManagerLink, Module, Person
+from bot.outbox import Recipient
+from bot.registry import LEARNER_STATUS, STAFF_STATUS, verb
+
+
+def to_utc(local: datetime, tz: str) -> datetime:
+    """A cohort-local wall-clock time as UTC; refuses times a DST change skips."""
+    zone = ZoneInfo(tz)
+    aware = local.replace(tzinfo=zone)
+    back = aware.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
+    if back != local:
+        raise UserError(
+            f"{local:%Y-%m-%d %H:%M} does not exist in {tz}: the clocks change then. Pick another time."
+        )
+    return aware.astimezone(ZoneInfo("UTC"))
+
+
+def end_of_day_utc(day: date, tz: str) -> datetime:
+    return datetime.combine(day, time(23, 59), tzinfo=ZoneInfo(tz)).astimezone(ZoneInfo("UTC"))
+
+
+@verb(
+    "create",
+    Slug("cohort"),
+    summary="create a cohort; you become its admin",
+    options={"tz": ZoneArg("IANA zone"), "start": DateArg("YYYY-MM-DD")},
+    example="create spring-onboarding tz=Europe/Paris",
+    staff_only=True,
+)
+async def create(ctx: Ctx, cohort: str, tz: str | None, start: date | None) -> Reply:
+    if ctx.settings.admin_list and not ctx.is_global_admin:
+        raise PermissionDenied("Only the configured cohortbot admins can create cohorts here.")
+    exists = (await ctx.session.exec(select(Cohort).where(Cohort.slug == cohort))).first()
+    if exists is not None:
+        raise UserError(f"A cohort named '{cohort}' already exists. Pick another name, or `status {cohort}`.")
+    platform = ctx.inbound.sender.platform
+    channel = ctx.inbound.channel_id or (f"#{cohort}" if platform == "console" else None)
+    row = Cohort(
+        slug=cohort,
+        tz=tz or ctx.actor.tz or "UTC",
+        start_date=start.isoformat() if start else None,
+        channel_platform=platform if channel else None,
+        channel_workspace=ctx.inbound.sender.workspace,
+        channel_id=channel,
+        created_by=ctx.actor.id,
+        created_at=ctx.now,
+    )
+    ctx.session.add(row)
+    await ctx.session.flush()
+    ctx.session.add(Enrolment(cohort_id=row.id, person_id=ctx.actor.id, role="admin", enrolled_at=ctx.now))
+    await ctx.log("cohort.created", cohort_id=row.id, actor_id=ctx.actor.id, tz=row.tz)
+    return say(
+        f"Created cohort *{cohort}* (time zone {row.tz}). You are its admin. "
+        f"Next: `enroll {cohort} <people...>`"
+    )
+
+
+@verb(
+    "enroll",
+    Slug("cohort"),
+    Many("people"),
+    summary="enroll people as learners, optionally in a team",
+    options={"team": Word("name")},
+    example="enroll spring-onboarding @alice @bob team=blue",
+    staff_only=True,
+)
+async def enroll(ctx: Ctx, cohort: str, people: list[str], team: str | None) -> Reply:
+    row = await ctx.cohort(cohort)
+    await ctx.require_staff(row, "enroll people")
+    persons = await _distinct_people(ctx, people)
+    for person in persons:
+        if await ctx.enrolment(row, person.id or 0) is not None:
+            raise UserError(
+                f"{person.display_name} is already enrolled in '{row.slug}'. Nothing was changed."
+            )
+    recipients = []
+    for person in persons:
+        ctx.session.add(
+            Enrolment(cohort_id=row.id, person_id=person.id, role="learner", team=team, enrolled_at=ctx.now)
+        )
+        await ctx.log(
+            "enrolment.created", cohort_id=row.id, person_id=person.id, actor_id=ctx.actor.id, team=team
+        )
+        text = texts.t("welcome", cohort=row.slug) + (
+            " " + texts.t("welcome.team", team=team) if team else ""
+        )
+        recipients.append(
+            Recipient(person.id or 0, f"welcome:{row.id}:{person.id}", Message(text, (Text(text),)))
+        )
+    await ctx.session.flush()
+    await ctx.dms(recipients, cohort_id=row.id)
+    names = ", ".join(p.display_name for p in persons)
+    in_team = f" in team {team}" if team else ""
+    return say(f"Enrolled {len(persons)} in *{row.slug}*{in_team}: {names}.")
+
+
+async def _distinct_people(ctx: Ctx, tokens: list[str]) -> list[Person]:
+    persons: dict[int, Person] = {}
+    for token in tokens:
+        person = await ctx.person(token)
+        persons[person.id or 0] = person
+    return list(persons.values())
+
+
+@verb(
+    "manager",
+    Slug("cohort"),
+    Word("manager"),
+    Many("learners"),
+    summary="say who reports to whom (managers get digests about their own people)",
+    example="manager spring-onboarding @carol @alice @bob",
+    staff_only=True,
+)
+async def manager(ctx: Ctx, cohort: str, manager: str, learners: list[str]) -> Reply:
+    row = await ctx.cohort(cohort)
+    await ctx.require_staff(row, "set managers")
+    boss = await ctx.person(manager)
+    people = await _distinct_people(ctx, learners)
+    for person in people:
+        if person.id == boss.id:
+            raise UserError(f"{person.display_name} cannot be their own manager.")
+        enrolment = await ctx.enrolment(row, person.id or 0)
+        if enrolment is None or enrolment.role != "learner":
+            raise UserError(f"{person.display_name} is not a learner of '{row.slug}': enroll them first.")
+    for person in people:
+        link = (
+            await ctx.session.exec(
+                select(ManagerLink).where(
+                    ManagerLink.cohort_id == row.id, ManagerLink.learner_id == person.id
+                )
+            )
+        ).first()
+        if link is None:
+            link = ManagerLink(cohort_id=row.id or 0, manager_id=boss.id or 0, learner_id=person.id or 0)
+        link.manager_id = boss.id or 0
+        ctx.session.add(link)
+        await ctx.log(
+            "manager.set", cohort_id=row.id, person_id=person.id, actor_id=ctx.actor.id, manager=boss.id
+        )
+    names = ", ".join(p.display_name for p in people)
+    return say(f"{boss.display_name} now manages {names} in *{row.slug}*.")
+
+
+@verb(
+    "role",
+    Slug("cohort"),
+    Choice("role", ("admin", "trainer")),
+    Many("people"),
+    summary="make people admins or trainers of a cohort",
+    example="role spring-onboarding trainer @dana",
+    staff_only=True,
+)
+async def role(ctx: Ctx, cohort: str, role: str, people: list[str]) -> Reply:
+    row = await ctx.cohort(cohort)
+    if role == "admin":
+        await ctx.require_admin(row, "make admins")
+    else:
+        await ctx.require_staff(row, "make trainers")
+    persons = await _distinct_people(ctx, people)
+    for person in persons:
+        enrolment = await ctx.enrolment(row, person.id or 0)
+        if enrolment is None:
+            enrolment = Enrolment(cohort_id=row.id or 0, person_id=person.id or 0, enrolled_at=ctx.now)
+        enrolment.role = role
+        enrolment.status = "active"
+        ctx.session.add(enrolment)
+        await ctx.log("role.set", cohort_id=row.id, person_id=person.id, actor_id=ctx.actor.id, role=role)
+    names = ", ".join(p.display_name for p in persons)
+    return say(f"{names}: now {role} of *{row.slug}*.")
+
+
+@verb(
+    "session",
+    Slug("cohort"),
+    Title("title"),
+    DateTimeArg(),
+    DurationArg(),
+    summary="add a live session (local time of the cohort)",
+    options={"link": Word("url or place")},
+    example='session spring-onboarding "Kick-off" 2026-03-09 09:30 90m',
+    staff_only=True,
+)
+async def add_session(
+    ctx: Ctx, cohort: str, title: str, starts: datetime, duration: timedelta, link: str | None
+) -> Reply:
+    row = await ctx.cohort(cohort)
+    await ctx.require_staff(row, "add sessions")
+    starts_utc = to_utc(starts, row.tz)
+    minutes = int(duration.total_seconds() // 60)
+    ctx.session.add(
+        LiveSession(
+            cohort_id=row.id or 0, title=title, starts_at=starts_utc, duration_min=minutes, location=link
+        )
+    )
+    await ctx.log(
+        "session.added",
+        cohort_id=row.id,
+        actor_id=ctx.actor.id,
+        title=title,
+        starts_at=starts_utc.isoformat(),
+    )
+    return say(
+        f"Session *{title}* added to *{row.slug}*: {texts.local_time(starts_utc, row.tz)}, {minutes} min."
+    )
+
+
+@verb(
+    "module",
+    Slug("cohort"),
+    Title("title"),
+    Literal("due"),
+    DateArg(key="due_date"),
+    summary="add a module with its due date (end of that day, cohort time)",
+    options={"release": DateArg()},
+    example='module spring-onboarding "Security basics" due 2026-03-13',
+    staff_only=True,
+)
+async def add_module(
+    ctx: Ctx, cohort: str, title: str, due: str, due_date: date, release: date | None
+) -> Reply:
+    row = await ctx.cohort(cohort)
+    await ctx.require_staff(row, "add modules")
+    if release is not None and release > due_date:
+        raise UserError(f"The module is released ({release}) after it is due ({due_date}).")
+    due_at = end_of_day_utc(due_date, row.tz)
+    release_at = to_utc(datetime.combine(release, time(8, 0)), row.tz) if release else None
+    ctx.session.add(Module(cohort_id=row.id or 0, title=title, due_at=due_at, release_at=release_at))
+    await ctx.log(
+        "module.added", cohort_id=row.id, actor_id=ctx.actor.id, title=title, due=due_date.isoformat()
+    )
+    return say(f"Module *{title}* added to *{row.slug}*, due {texts.local_date(due_at, row.tz)}.")
+
+
+@verb(
+    "status",
+    Slug("cohort", optional=True),
+    summary="your progress, or the whole cohort for trainers",
+    example="status spring-onboarding",
+)
+async def status(ctx: Ctx, cohort: str | None) -> Reply:
+    if cohort is None:
+        mine = await _my_cohorts(ctx)
+        if not mine:
+            return say(texts.t("status.none"))
+        if len(mine) > 1:
+            names = ", ".join(c.slug for c, _ in mine)
+            return say(f"You are in several cohorts ({names}): say which, e.g. `status {mine[0][0].slug}`.")
+        cohort = mine[0][0].slug
+    row = await ctx.cohort(cohort)
+    if await ctx.is_staff(row):
+        return Reply(await staff_view(ctx, row))
+    if await ctx.role_in(row) is None:
+        raise UserError(f"You are not in '{row.slug}'. `list` shows your cohorts.")
+    return Reply(await learner_view(ctx, row, ctx.actor.id or 0))
+
+
+async def learner_view(ctx: Ctx, cohort: Cohort, person_id: int) -> Message:
+    person = await ctx.session.get_one(Person, person_id)
+    tz = person.tz or cohort.tz
+    next_session = (
+        await ctx.session.exec(
+            select(LiveSession)
+            .where(LiveSession.cohort_id == cohort.id, LiveSession.starts_at >= ctx.now)
+            .order_by(col(LiveSession.starts_at))
+        )
+    ).first()
+    next_module = (
+        await ctx.session.exec(
+            select(Module)
+            .where(Module.cohort_id == cohort.id, Module.due_at >= ctx.now)
+            .order_by(col(Module.due_at))
+        )
+    ).first()
+    nothing = texts.t("status.nothing")
+    pairs = (
+        (
+            texts.t("status.next_session"),
+            f"{next_session.title}, {texts.local_time(next_session.starts_at, tz)}"
+            if next_session
+            else nothing,
+        ),
+        (
+            texts.t("status.next_due"),
+            f"{next_module.title}, {texts.local_date(next_module.due_at, tz)}" if next_module else nothing,
+        ),
+    )
+    blocks: list = [Header(f"{cohort.slug}: your progress"), Fields(pairs)]
+    for section in LEARNER_STATUS:
+        blocks.extend(await section(ctx, cohort, person_id))
+    return Message(f"{cohort.slug}: your progress", tuple(blocks))
+
+
+async def staff_view(ctx: Ctx, cohort: Cohort) -> Message:
+    learners = await ctx.learners(cohort)
+    teams = sorted({e.team for e in learners if e.team})
+    sessions = await ctx.count(LiveSession, LiveSession.cohort_id == cohort.id)
+    modules = await ctx.count(Module, Module.cohort_id == cohort.id)
+    pairs = (
+        ("Learners", str(len(learners))),
+        ("Teams", ", ".join(teams) or "none"),
+        ("Sessions", str(sessions)),
+        ("Modules", str(modules)),
+        ("Status", cohort.status),
+        ("Time zone", cohort.tz),
+    )
+    blocks: list = [Header(f"{cohort.slug}: cohort status"), Fields(pairs)]
+    for section in STAFF_STATUS:
+        blocks.extend(await section(ctx, cohort))
+    return Message(f"{cohort.slug}: cohort status", tuple(blocks))
+
+
+async def _my_cohorts(ctx: Ctx) -> list[tuple[Cohort, Enrolment | None]]:
+    if ctx.is_global_admin:
+        rows = (await ctx.session.exec(select(Cohort).order_by(col(Cohort.slug)))).all()
+        return [(c, await ctx.enrolment(c, ctx.actor.id or 0)) for c in rows]
+    pairs = await ctx.session.exec(
+        select(Cohort, Enrolment)
+        .join(Enrolment, col(Enrolment.cohort_id) == Cohort.id)
+        .where(Enrolment.person_id == ctx.actor.id, Enrolment.status == "active")
+        .order_by(col(Cohort.slug))
+    )
+    return [(c, e) for c, e in pairs.all()]
+
+
+@verb("list", summary="the cohorts you belong to")
+async def list_cohorts(ctx: Ctx) -> Reply:
+    mine = await _my_cohorts(ctx)
+    if not mine:
+        return say(texts.t("status.none"))
+    lines = []
+    for cohort, enrolment in mine:
+        role = enrolment.role if enrolment else "global admin"
+        team = f", team {enrolment.team}" if enrolment and enrolment.team else ""
+        lines.append(f"• *{cohort.slug}*: {role}{team} ({cohort.status})")
+    return Reply(Message("Your cohorts", (Header("Your cohorts"), Text("\n".join(lines)))))

@@ -1,0 +1,133 @@
+"""What a command, action or scheduled event handler works with: one transaction and its helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import outbox
+from bot.errors import PermissionDenied, UserError
+from bot.inbound import Inbound
+from bot.messages import Message
+from bot.models import Activity, Cohort, Enrolment, Identity, Person
+from bot.people import matches_admin, resolve_person
+from bot.settings import Settings
+
+STAFF_ROLES = ("admin", "trainer")
+
+
+@dataclass
+class EventContext:
+    """A handler's view of one transaction: the session, the time, and ways to act."""
+
+    session: AsyncSession
+    now: datetime
+    settings: Settings
+
+    async def log(
+        self,
+        kind: str,
+        *,
+        cohort_id: int | None = None,
+        person_id: int | None = None,
+        actor_id: int | None = None,
+        **data: Any,
+    ) -> None:
+        """Append to the activity log (the audit trail KPIs are computed from)."""
+        self.session.add(
+            Activity(
+                at=self.now, cohort_id=cohort_id, person_id=person_id, actor_id=actor_id, kind=kind, data=data
+            )
+        )
+
+    async def dm(self, person_id: int, message: Message, *, key: str, cohort_id: int | None = None) -> bool:
+        return await outbox.enqueue_dm(
+            self.session, person_id, message, key=key, now=self.now, cohort_id=cohort_id
+        )
+
+    async def dms(self, recipients: list[outbox.Recipient], *, cohort_id: int | None = None) -> int:
+        return await outbox.enqueue_dms(self.session, recipients, now=self.now, cohort_id=cohort_id)
+
+    async def post(self, cohort: Cohort, message: Message, *, key: str) -> bool:
+        return await outbox.enqueue_channel_post(self.session, cohort, message, key=key, now=self.now)
+
+    async def update_message(self, original_key: str, message: Message, *, key: str) -> bool:
+        return await outbox.enqueue_update(self.session, original_key, message, key=key, now=self.now)
+
+    async def cohort(self, slug: str) -> Cohort:
+        """The cohort named `slug`, or a UserError naming the closest existing one."""
+        found = (await self.session.exec(select(Cohort).where(Cohort.slug == slug.lower()))).first()
+        if found is not None:
+            return found
+        import difflib
+
+        slugs = list((await self.session.exec(select(Cohort.slug))).all())
+        near = difflib.get_close_matches(slug.lower(), slugs, n=1)
+        hint = f" Did you mean '{near[0]}'?" if near else ""
+        raise UserError(f"There is no cohort '{slug}'.{hint}")
+
+    async def enrolment(self, cohort: Cohort, person_id: int) -> Enrolment | None:
+        return (
+            await self.session.exec(
+                select(Enrolment).where(Enrolment.cohort_id == cohort.id, Enrolment.person_id == person_id)
+            )
+        ).first()
+
+    async def learners(self, cohort: Cohort) -> list[Enrolment]:
+        rows = await self.session.exec(
+            select(Enrolment).where(
+                Enrolment.cohort_id == cohort.id, Enrolment.role == "learner", Enrolment.status == "active"
+            )
+        )
+        return list(rows.all())
+
+    async def count(self, model: Any, *conditions: Any) -> int:
+        return int(
+            (await self.session.exec(select(func.count()).select_from(model).where(*conditions))).one()
+        )
+
+
+@dataclass
+class Ctx(EventContext):
+    """Context of an inbound command or click: adds who is asking and how."""
+
+    inbound: Inbound = field(default=None)  # type: ignore[assignment]
+    actor: Person = field(default=None)  # type: ignore[assignment]
+    identity: Identity = field(default=None)  # type: ignore[assignment]
+
+    @property
+    def is_global_admin(self) -> bool:
+        return matches_admin(self.actor, self.identity, self.settings.admin_list)
+
+    async def role_in(self, cohort: Cohort) -> str | None:
+        enrolment = await self.enrolment(cohort, self.actor.id or 0)
+        return enrolment.role if enrolment and enrolment.status == "active" else None
+
+    async def is_staff(self, cohort: Cohort) -> bool:
+        return self.is_global_admin or await self.role_in(cohort) in STAFF_ROLES
+
+    async def require_staff(self, cohort: Cohort, doing: str) -> None:
+        """Refuse unless the caller is an admin or trainer of the cohort (or a configured admin)."""
+        if not await self.is_staff(cohort):
+            raise PermissionDenied(
+                f"Only admins and trainers of '{cohort.slug}' can {doing}. "
+                f"Ask one of them, or see `status {cohort.slug}`."
+            )
+
+    async def require_admin(self, cohort: Cohort, doing: str) -> None:
+        if not (self.is_global_admin or await self.role_in(cohort) == "admin"):
+            raise PermissionDenied(f"Only admins of '{cohort.slug}' can {doing}.")
+
+    async def person(self, token: str) -> Person:
+        return await resolve_person(
+            self.session,
+            token,
+            platform=self.inbound.sender.platform,
+            workspace=self.inbound.sender.workspace,
+            mentions=self.inbound.mentions,
+            now=self.now,
+        )

@@ -1,0 +1,87 @@
+"""The engine: takes a platform-neutral Inbound, runs the command or action in one transaction,
+and answers with Replies. Outbound messages it causes are queued in the outbox, never sent here."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.clock import Clock
+from bot.context import Ctx
+from bot.errors import PermissionDenied, UserError
+from bot.grammar import ParseError, parse
+from bot.inbound import Inbound
+from bot.messages import Message, Reply, say
+from bot.models import ProcessedInbound
+from bot.people import upsert_profile
+from bot.registry import ACTIONS, VERBS, load_capabilities
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    def __init__(self, store: Store, clock: Clock, settings: Settings) -> None:
+        load_capabilities()
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+
+    async def handle(self, inbound: Inbound) -> Reply | None:
+        """Run one command or action; returns the reply for the caller (None for a duplicate)."""
+        now = self.clock.now()
+        async with self.store.transaction() as session:
+            if inbound.dedupe_key and not await self._first_time(session, inbound.dedupe_key, now):
+                return None
+            person, identity = await upsert_profile(session, inbound.sender, now)
+            if inbound.conversation_ref and identity.conversation_ref != inbound.conversation_ref:
+                identity.conversation_ref = inbound.conversation_ref
+                session.add(identity)
+            ctx = Ctx(
+                session=session,
+                now=now,
+                settings=self.settings,
+                inbound=inbound,
+                actor=person,
+                identity=identity,
+            )
+            try:
+                async with session.begin_nested():
+                    result = await self._dispatch(ctx, inbound)
+            except UserError as e:
+                return say(e.render())
+            return _as_reply(result)
+
+    async def _first_time(self, session: Any, key: str, now: Any) -> bool:
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(ProcessedInbound).values(key=key, at=now).on_conflict_do_nothing(index_elements=["key"])
+        result = await session.exec(stmt)
+        return bool(result.rowcount)
+
+    async def _dispatch(self, ctx: Ctx, inbound: Inbound) -> Any:
+        if inbound.action is not None:
+            handler = ACTIONS.get(inbound.action.action_id)
+            if handler is None:
+                return say("This button is no longer active.")
+            return await handler(ctx, inbound.action.value, inbound.action.inputs)
+        parsed = parse(inbound.text or "", VERBS)
+        if isinstance(parsed, ParseError):
+            return say(parsed.render())
+        assert parsed.verb.handler is not None
+        try:
+            return await parsed.verb.handler(ctx, **parsed.values)
+        except UserError as e:
+            if e.usage is None and not isinstance(e, PermissionDenied):
+                e.usage = parsed.verb.usage
+            raise
+
+
+def _as_reply(result: Any) -> Reply | None:
+    if result is None or isinstance(result, Reply):
+        return result
+    if isinstance(result, Message):
+        return Reply(result)
+    return say(str(result))

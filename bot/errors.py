@@ -1,0 +1,28 @@
+"""Errors a user can cause: values carrying a message for them, never a stack trace."""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """Something the caller asked that cannot be done; `message` is shown to them as is.
+
+    Raising it inside a command rolls the command's changes back.
+    """
+
+    def __init__(self, message: str, *, usage: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.usage = usage
+        self.hint = hint
+
+    def render(self) -> str:
+        lines = [self.message]
+        if self.usage:
+            lines.append(f"Usage: `{self.usage}`")
+        if self.hint:
+            lines.append(self.hint)
+        return "\n".join(lines)
+
+
+class PermissionDenied(UserError):
+    """The caller's role does not allow this."""

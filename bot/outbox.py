@@ -1,0 +1,139 @@
+"""The transactional outbox: messages are rows written in the same transaction as their cause.
+
+Each row has a unique idempotency key, so enqueuing the same thing twice is a no-op.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.messages import Message
+from bot.models import Cohort, OutboxMessage
+from bot.people import identities_of
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One person to message, with the key that makes their copy unique."""
+
+    person_id: int
+    key: str
+    message: Message
+
+
+def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"])
+
+
+async def enqueue_dms(
+    session: AsyncSession, recipients: list[Recipient], *, now: datetime, cohort_id: int | None = None
+) -> int:
+    """Queue one DM per recipient on the platform they are reached on; returns how many are new.
+
+    People with no identity yet (enrolled by email, never seen) are skipped: nothing to send to.
+    """
+    if not recipients:
+        return 0
+    identities = await identities_of(session, [r.person_id for r in recipients])
+    rows = []
+    for r in recipients:
+        identity = identities.get(r.person_id)
+        if identity is None:
+            continue
+        rows.append(
+            {
+                "key": r.key,
+                "kind": "message",
+                "cohort_id": cohort_id,
+                "person_id": r.person_id,
+                "platform": identity.platform,
+                "workspace": identity.workspace,
+                "address": identity.user_id,
+                "payload": r.message.to_dict(),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+    if not rows:
+        return 0
+    result = await session.exec(_insert_ignoring_duplicates(session).values(rows))  # type: ignore[call-overload]
+    return int(result.rowcount or 0)
+
+
+async def enqueue_dm(
+    session: AsyncSession,
+    person_id: int,
+    message: Message,
+    *,
+    key: str,
+    now: datetime,
+    cohort_id: int | None = None,
+) -> bool:
+    return await enqueue_dms(session, [Recipient(person_id, key, message)], now=now, cohort_id=cohort_id) == 1
+
+
+async def enqueue_channel_post(
+    session: AsyncSession, cohort: Cohort, message: Message, *, key: str, now: datetime
+) -> bool:
+    """Queue a post to the cohort's channel, if it has one."""
+    if not cohort.channel_platform or not cohort.channel_id:
+        return False
+    row = {
+        "key": key,
+        "kind": "message",
+        "cohort_id": cohort.id,
+        "person_id": None,
+        "platform": cohort.channel_platform,
+        "workspace": cohort.channel_workspace,
+        "address": cohort.channel_id,
+        "payload": message.to_dict(),
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    result = await session.exec(_insert_ignoring_duplicates(session).values([row]))  # type: ignore[call-overload]
+    return bool(result.rowcount)
+
+
+async def enqueue_update(
+    session: AsyncSession, original_key: str, message: Message, *, key: str, now: datetime
+) -> bool:
+    """Queue a replacement of an already queued message (e.g. close a check-in card)."""
+    original = (await session.exec(select(OutboxMessage).where(OutboxMessage.key == original_key))).first()
+    if original is None:
+        return False
+    row = {
+        "key": key,
+        "kind": "update",
+        "cohort_id": original.cohort_id,
+        "person_id": original.person_id,
+        "platform": original.platform,
+        "workspace": original.workspace,
+        "address": original.address,
+        "payload": message.to_dict(),
+        "updates_key": original_key,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    result = await session.exec(_insert_ignoring_duplicates(session).values([row]))  # type: ignore[call-overload]
+    return bool(result.rowcount)
+
+
+async def pending_count(session: AsyncSession) -> int:
+    rows = await session.exec(
+        select(OutboxMessage.id).where(col(OutboxMessage.status).in_(["pending", "sending"]))
+    )
+    return len(rows.all())

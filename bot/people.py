@@ -1,0 +1,137 @@
+"""Who is who: the caller's identity, and the people named in a command (mentions, emails, names)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import UserError
+from bot.inbound import Profile
+from bot.models import Identity, Person
+
+SLACK_MENTION_RE = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
+EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+NAME_RE = re.compile(r"^[a-z][a-z0-9._-]{0,40}$")
+
+
+async def upsert_profile(session: AsyncSession, profile: Profile, now: datetime) -> tuple[Person, Identity]:
+    """Find or create the person behind a platform profile, refreshing what the platform told us."""
+    identity = (
+        await session.exec(
+            select(Identity).where(
+                Identity.platform == profile.platform,
+                Identity.workspace == profile.workspace,
+                Identity.user_id == profile.user_id,
+            )
+        )
+    ).first()
+    if identity is None:
+        person = await _person_for_new_identity(session, profile, now)
+        identity = Identity(
+            person_id=person.id,
+            platform=profile.platform,
+            workspace=profile.workspace,
+            user_id=profile.user_id,
+        )
+        session.add(identity)
+        await session.flush()
+        return person, identity
+    person = await session.get_one(Person, identity.person_id)
+    changed = False
+    if profile.name and person.display_name != profile.name and person.display_name == profile.user_id:
+        person.display_name, changed = profile.name, True
+    if profile.email and not person.email:
+        person.email, changed = profile.email.lower(), True
+    if profile.tz and person.tz != profile.tz:
+        person.tz, changed = profile.tz, True
+    if changed:
+        session.add(person)
+    return person, identity
+
+
+async def _person_for_new_identity(session: AsyncSession, profile: Profile, now: datetime) -> Person:
+    # Someone enrolled by email before they ever wrote: link this identity to them.
+    if profile.email:
+        existing = (await session.exec(select(Person).where(Person.email == profile.email.lower()))).first()
+        if existing is not None:
+            return existing
+    person = Person(
+        display_name=profile.name or profile.user_id,
+        email=profile.email.lower() if profile.email else None,
+        tz=profile.tz,
+        created_at=now,
+    )
+    session.add(person)
+    await session.flush()
+    return person
+
+
+async def resolve_person(
+    session: AsyncSession,
+    token: str,
+    *,
+    platform: str,
+    workspace: str,
+    mentions: dict[str, Profile],
+    now: datetime,
+) -> Person:
+    """Turn one written person (mention, email, or console name) into a Person, or a UserError."""
+    if token in mentions:
+        person, _ = await upsert_profile(session, mentions[token], now)
+        return person
+    mention = SLACK_MENTION_RE.match(token)
+    if mention:
+        profile = Profile(
+            "slack", workspace if platform == "slack" else "", mention.group(1), mention.group(2)
+        )
+        person, _ = await upsert_profile(session, profile, now)
+        return person
+    if EMAIL_RE.match(token):
+        email = token.lower()
+        found = (await session.exec(select(Person).where(Person.email == email))).first()
+        if found is not None:
+            return found
+        person = Person(display_name=email.split("@")[0], email=email, created_at=now)
+        session.add(person)
+        await session.flush()
+        return person
+    name = token.lstrip("@").lower()
+    if platform == "console" and NAME_RE.match(name):
+        person, _ = await upsert_profile(session, Profile("console", "", name, name), now)
+        return person
+    if NAME_RE.match(name):
+        # On a chat platform a bare name is ambiguous: accept it only if exactly one person has it.
+        matches = (await session.exec(select(Person).where(col(Person.display_name).ilike(name)))).all()
+        if len(matches) == 1:
+            return matches[0]
+    raise UserError(f"I don't know who '{token}' is: mention them (@name) or write their email.")
+
+
+async def identities_of(session: AsyncSession, person_ids: list[int]) -> dict[int, Identity]:
+    """The identity to reach each person on: the most recently linked one that is not blocked."""
+    rows = (
+        await session.exec(
+            select(Identity).where(col(Identity.person_id).in_(person_ids)).order_by(col(Identity.id))
+        )
+    ).all()
+    best: dict[int, Identity] = {}
+    for identity in rows:
+        current = best.get(identity.person_id)
+        if current is None or (current.blocked_at is not None) or identity.blocked_at is None:
+            best[identity.person_id] = identity
+    return best
+
+
+def matches_admin(person: Person, identity: Identity | None, admins: list[str]) -> bool:
+    """Is this person one of the configured admins (by email, platform id or console name)?"""
+    if not admins:
+        return False
+    keys = {person.display_name.lower()}
+    if person.email:
+        keys.add(person.email.lower())
+    if identity is not None:
+        keys.add(identity.user_id.lower())
+    return bool(keys & set(admins))

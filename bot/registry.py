@@ -1,0 +1,107 @@
+"""Where capabilities plug in: command verbs, button actions, scheduled events, demo sections.
+
+Each capability module registers its pieces with the decorators below; `load_capabilities()`
+imports the modules listed in CAPABILITIES once, so nothing else needs to know them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.grammar import Arg, Verb
+
+# Order matters only for help output and demo sections.
+CAPABILITIES: tuple[str, ...] = (
+    "bot.help",
+    "bot.cohorts",
+)
+
+VERBS: dict[str, Verb] = {}
+ACTIONS: dict[str, Callable[..., Awaitable[Any]]] = {}
+PLANNERS: list[Callable[..., Awaitable[Any]]] = []
+EVENT_HANDLERS: dict[str, Callable[..., Awaitable[Any]]] = {}
+DEMO_SECTIONS: list[tuple[int, Callable[..., Awaitable[Any]]]] = []
+# `status` contributions: async fn(ctx, cohort, person_id) -> list[Block] (learner view)
+# and async fn(ctx, cohort) -> list[Block] (staff view of the whole cohort).
+LEARNER_STATUS: list[Callable[..., Awaitable[Any]]] = []
+STAFF_STATUS: list[Callable[..., Awaitable[Any]]] = []
+
+_loaded = False
+
+
+def load_capabilities() -> None:
+    global _loaded
+    if _loaded:
+        return
+    for name in CAPABILITIES:
+        importlib.import_module(name)
+    _loaded = True
+
+
+def verb(
+    name: str,
+    *args: Arg,
+    summary: str,
+    options: dict[str, Arg] | None = None,
+    example: str = "",
+    staff_only: bool = False,
+) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+    """Register a command: `handler(ctx, **parsed_values)` returns a Reply, Message or str."""
+
+    def register(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        if name in VERBS:
+            raise ValueError(f"verb {name!r} registered twice")
+        VERBS[name] = Verb(name, args, summary, handler, options or {}, example, staff_only)
+        return handler
+
+    return register
+
+
+def action(action_id: str) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+    """Register a button/answer handler: `handler(ctx, value, inputs)` returns a Reply or None."""
+
+    def register(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        ACTIONS[action_id] = handler
+        return handler
+
+    return register
+
+
+def planner(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Register `async fn(session, cohort, now) -> list[PlannedEvent]` for the scheduler."""
+    PLANNERS.append(fn)
+    return fn
+
+
+def on_event(kind: str) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+    """Register the handler `async fn(ctx: EventContext, event: PlannedEvent)` of one event kind."""
+
+    def register(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        EVENT_HANDLERS[kind] = handler
+        return handler
+
+    return register
+
+
+def demo_section(order: int) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+    """Register `async fn(demo) -> None` printing a part of the demo's final report."""
+
+    def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        DEMO_SECTIONS.append((order, fn))
+        return fn
+
+    return register
+
+
+def learner_status(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Add blocks to a learner's `status`: `async fn(ctx, cohort, person_id) -> list[Block]`."""
+    LEARNER_STATUS.append(fn)
+    return fn
+
+
+def staff_status(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Add blocks to the cohort `status` trainers see: `async fn(ctx, cohort) -> list[Block]`."""
+    STAFF_STATUS.append(fn)
+    return fn

@@ -1,0 +1,114 @@
+"""Scheduled events: capabilities plan them from stored data, the runner fires each exactly once.
+
+A planner is a pure-ish function of the database and the clock; firing an event records a
+FiredEvent row in the same transaction as the handler's effects (outbox rows, log entries),
+so an event can never fire twice, even across restarts or several instances.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+
+from bot.clock import Clock
+from bot.context import EventContext
+from bot.models import Cohort, FiredEvent
+from bot.registry import EVENT_HANDLERS, PLANNERS, load_capabilities
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PlannedEvent:
+    """One thing to do at one moment, e.g. "remind cohort 3 of session 12, 1 day before"."""
+
+    key: str  # stable and unique: the same event always gets the same key
+    kind: str  # selects the handler registered with @on_event(kind)
+    due_at: datetime
+    cohort_id: int | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    grace: timedelta = timedelta(hours=1)  # how late it may still fire after a downtime
+
+
+class EventRunner:
+    def __init__(self, store: Store, clock: Clock, settings: Settings) -> None:
+        load_capabilities()
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+
+    async def plan(self) -> list[PlannedEvent]:
+        """Every event of every active cohort, fired or not, sorted by time."""
+        now = self.clock.now()
+        events: list[PlannedEvent] = []
+        async with self.store.transaction() as session:
+            cohorts = (await session.exec(select(Cohort).where(Cohort.status == "active"))).all()
+            for cohort in cohorts:
+                for planner in PLANNERS:
+                    events.extend(await planner(session, cohort, now))
+        events.sort(key=lambda e: (e.due_at, e.key))
+        return events
+
+    async def pending(self) -> list[PlannedEvent]:
+        """Planned events that have not fired (nor been skipped) yet."""
+        events = await self.plan()
+        if not events:
+            return []
+        async with self.store.transaction() as session:
+            fired = set(
+                (
+                    await session.exec(
+                        select(FiredEvent.key).where(col(FiredEvent.key).in_([e.key for e in events]))
+                    )
+                ).all()
+            )
+        return [e for e in events if e.key not in fired]
+
+    async def tick(self) -> list[tuple[PlannedEvent, str]]:
+        """Fire whatever is due now; returns (event, outcome) for each one handled."""
+        now = self.clock.now()
+        done = []
+        for event in await self.pending():
+            if event.due_at > now:
+                break
+            done.append((event, await self.fire(event)))
+        return done
+
+    async def next_due(self) -> datetime | None:
+        upcoming = await self.pending()
+        return upcoming[0].due_at if upcoming else None
+
+    async def fire(self, event: PlannedEvent) -> str:
+        """Run one event once: "fired", "late" (past its grace, recorded and skipped) or "duplicate"."""
+        now = self.clock.now()
+        outcome = "late" if now - event.due_at > event.grace else "fired"
+        async with self.store.transaction() as session:
+            insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+            stmt = (
+                insert(FiredEvent)
+                .values(
+                    key=event.key,
+                    kind=event.kind,
+                    cohort_id=event.cohort_id,
+                    due_at=event.due_at,
+                    fired_at=now,
+                    outcome=outcome,
+                )
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            result = await session.exec(stmt)  # type: ignore[call-overload]
+            if not result.rowcount:
+                return "duplicate"
+            if outcome == "fired":
+                handler = EVENT_HANDLERS[event.kind]
+                await handler(EventContext(session=session, now=now, settings=self.settings), event)
+            else:
+                log.warning("event %s missed its grace window (due %s), skipped", event.key, event.due_at)
+        return outcome
