@@ -15,6 +15,7 @@ from bot.inbound import Inbound
 from bot.messages import Message
 from bot.models import Activity, Cohort, Enrolment, Identity, Person
 from bot.people import matches_admin, resolve_person
+from bot.registry import ACTIVITY_LISTENERS
 from bot.settings import Settings
 
 STAFF_ROLES = ("admin", "trainer")
@@ -37,12 +38,14 @@ class EventContext:
         actor_id: int | None = None,
         **data: Any,
     ) -> None:
-        """Append to the activity log (the audit trail KPIs are computed from)."""
-        self.session.add(
-            Activity(
-                at=self.now, cohort_id=cohort_id, person_id=person_id, actor_id=actor_id, kind=kind, data=data
-            )
+        """Append to the activity log (the audit trail KPIs are computed from), and tell its listeners."""
+        activity = Activity(
+            at=self.now, cohort_id=cohort_id, person_id=person_id, actor_id=actor_id, kind=kind, data=data
         )
+        self.session.add(activity)
+        for prefix, listener in ACTIVITY_LISTENERS:
+            if kind.startswith(prefix):
+                await listener(self, activity)
 
     async def dm(self, person_id: int, message: Message, *, key: str, cohort_id: int | None = None) -> bool:
         return await outbox.enqueue_dm(

@@ -25,7 +25,7 @@ from bot.inbound import Action, Inbound, Profile
 from bot.messages import Buttons, Message, Question, TextInput
 from bot.models import OutboxMessage
 from bot.people import upsert_profile
-from bot.registry import DEMO_SECTIONS
+from bot.registry import DEMO_SECTIONS, DEMO_SETUP
 from bot.render_text import render_text
 from bot.settings import Settings
 from bot.texts import local_time
@@ -146,6 +146,8 @@ class Demo:
             )
             self.print(f"database: {self.db_path}\n")
             await self.setup()
+            for _, extra in sorted(DEMO_SETUP, key=lambda s: s[0]):
+                await extra(self)
             await self.simulate(START + timedelta(weeks=WEEKS, days=3))
             await self.epilogue()
         finally:

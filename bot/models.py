@@ -120,6 +120,21 @@ class Module(SQLModel, table=True):
     due_at: datetime = utc_field()
 
 
+class Completion(SQLModel, table=True):
+    """The current completion state of one module for one learner (history is in the activity log)."""
+
+    __table_args__ = (sa.UniqueConstraint("module_id", "person_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cohort_id: int = Field(foreign_key="cohort.id", index=True)
+    module_id: int = Field(foreign_key="module.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    status: str = "completed"  # completed | passed | failed
+    score: float | None = None  # 0..100 when known
+    source: str = "chat"  # chat | trainer | csv | xapi
+    at: datetime = utc_field()
+    recorded_by: int | None = Field(default=None, foreign_key="person.id")
+
+
 class Activity(SQLModel, table=True):
     """Append-only log of everything that happened: the audit trail and the source of KPIs."""
 

@@ -27,6 +27,13 @@ DEMO_SECTIONS: list[tuple[int, Callable[..., Awaitable[Any]]]] = []
 # and async fn(ctx, cohort) -> list[Block] (staff view of the whole cohort).
 LEARNER_STATUS: list[Callable[..., Awaitable[Any]]] = []
 STAFF_STATUS: list[Callable[..., Awaitable[Any]]] = []
+DEMO_SETUP: list[tuple[int, Callable[..., Awaitable[Any]]]] = []
+# Activity listeners: (kind prefix, async fn(ctx, activity)) run inside the logging transaction.
+ACTIVITY_LISTENERS: list[tuple[str, Callable[..., Awaitable[Any]]]] = []
+# Programme file sections owned by capabilities: name -> fn(section_data) -> list[(path, error)].
+PROGRAMME_SECTIONS: dict[str, Callable[[Any], list[tuple[str, str]]]] = {}
+# Cohort KPIs contributed by capabilities: name -> async fn(session, cohort) -> dict[str, Any].
+KPIS: dict[str, Callable[..., Awaitable[Any]]] = {}
 
 _loaded = False
 
@@ -105,3 +112,47 @@ def staff_status(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[A
     """Add blocks to the cohort `status` trainers see: `async fn(ctx, cohort) -> list[Block]`."""
     STAFF_STATUS.append(fn)
     return fn
+
+
+def demo_setup(order: int) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+    """Register `async fn(demo) -> None` run after the demo cohort is set up, before the clock runs."""
+
+    def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        DEMO_SETUP.append((order, fn))
+        return fn
+
+    return register
+
+
+def on_activity(kind_prefix: str) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+    """Register `async fn(ctx, activity)` called whenever an activity whose kind starts with
+    `kind_prefix` is logged, in the same transaction (e.g. to award points)."""
+
+    def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        ACTIVITY_LISTENERS.append((kind_prefix, fn))
+        return fn
+
+    return register
+
+
+def programme_section(
+    name: str,
+) -> Callable[[Callable[[Any], list[tuple[str, str]]]], Callable[[Any], list[tuple[str, str]]]]:
+    """Register the validator of a programme file's top-level section `name`:
+    `fn(data) -> [(path inside the section, error message)]`, empty when valid."""
+
+    def register(fn: Callable[[Any], list[tuple[str, str]]]) -> Callable[[Any], list[tuple[str, str]]]:
+        PROGRAMME_SECTIONS[name] = fn
+        return fn
+
+    return register
+
+
+def kpi(name: str) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+    """Register `async fn(session, cohort) -> dict[str, Any]` adding figures to cohort reports."""
+
+    def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        KPIS[name] = fn
+        return fn
+
+    return register

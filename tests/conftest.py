@@ -32,7 +32,9 @@ class RecordingSender:
         self.sent.append((target, message))
         return SendResult(message_id=f"m{len(self.sent)}")
 
-    async def update(self, target: Target, message_id: str, channel_id: str | None, message: Message) -> SendResult:
+    async def update(
+        self, target: Target, message_id: str, channel_id: str | None, message: Message
+    ) -> SendResult:
         self.updated.append((target, message_id, message))
         return SendResult(message_id=message_id, channel_id=channel_id)
 
@@ -53,11 +55,20 @@ class Chat:
         reply = await self.reply(who, text)
         return render_text(reply.message) if reply else ""
 
-    async def press(self, who: str, action: str, value: str = "", inputs: dict[str, str] | None = None,
-                    dedupe_key: str | None = None) -> str:
+    async def press(
+        self,
+        who: str,
+        action: str,
+        value: str = "",
+        inputs: dict[str, str] | None = None,
+        dedupe_key: str | None = None,
+    ) -> str:
         reply = await self.app.engine.handle(
-            Inbound(sender=Profile("console", "", who, who), action=Action(action, value, inputs or {}),
-                    dedupe_key=dedupe_key)
+            Inbound(
+                sender=Profile("console", "", who, who),
+                action=Action(action, value, inputs or {}),
+                dedupe_key=dedupe_key,
+            )
         )
         return render_text(reply.message) if reply else ""
 
