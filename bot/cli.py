@@ -45,6 +45,7 @@ def run(
     """Run cohortbot: Slack and/or Teams when their credentials are set, else the console chat."""
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from bot.serve import serve
 
     with contextlib.suppress(KeyboardInterrupt):

@@ -1,11 +1,19 @@
-"""The long-running process: inbound adapters, the scheduler and outbox delivery, together."""
+"""The long-running process: inbound adapters, the scheduler and outbox delivery, together.
+
+Adapters plug in through `attach(app, web)` functions: they add their routes to the shared
+aiohttp application (one HTTP server on PORT), register their outbox Sender, and may start
+background tasks (Socket Mode). They return an async cleanup callable.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
 
 from bot.bootstrap import App, build
 from bot.settings import Settings
@@ -13,6 +21,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 30.0
+Cleanup = Callable[[], Awaitable[None]]
 
 
 async def run_scheduler(app: App) -> None:
@@ -25,11 +34,58 @@ async def run_scheduler(app: App) -> None:
         await asyncio.sleep(TICK_SECONDS)
 
 
+def web_application(app: App) -> web.Application:
+    """The HTTP application every adapter adds its routes to; `/healthz` answers once all are attached."""
+    webapp = web.Application()
+    webapp["ready"] = False
+
+    async def healthz(_: web.Request) -> web.Response:
+        if not webapp["ready"]:
+            return web.json_response({"status": "starting"}, status=503)
+        return web.json_response({"status": "ok"})
+
+    webapp.router.add_get("/healthz", healthz)
+    return webapp
+
+
+async def attach_adapters(app: App, webapp: web.Application) -> list[Cleanup]:
+    """Attach every adapter whose settings are present."""
+    cleanups: list[Cleanup] = []
+    settings = app.settings
+    if settings.slack_enabled:
+        from adapters.slack.runtime import attach as attach_slack
+
+        cleanups.append(await attach_slack(app, webapp))
+    if settings.teams_enabled:
+        from adapters.teams.runtime import attach as attach_teams
+
+        cleanups.append(await attach_teams(app, webapp))
+    return cleanups
+
+
 async def serve(settings: Settings, *, force_console: bool = False) -> None:
     if force_console or not (settings.slack_enabled or settings.teams_enabled):
         await serve_console(settings)
         return
-    raise SystemExit("Slack and Teams adapters are not available in this build yet.")
+    app = await build(settings, {})
+    webapp = web_application(app)
+    cleanups = await attach_adapters(app, webapp)
+    runner = web.AppRunner(webapp)
+    await runner.setup()
+    await web.TCPSite(runner, "0.0.0.0", settings.port).start()
+    webapp["ready"] = True
+    log.info("cohortbot listening on port %s", settings.port)
+    tasks = [asyncio.create_task(run_scheduler(app)), asyncio.create_task(app.worker.run_forever())]
+    try:
+        await asyncio.Event().wait()
+    finally:
+        for task in tasks:
+            task.cancel()
+        for cleanup in cleanups:
+            with contextlib.suppress(Exception):
+                await cleanup()
+        await runner.cleanup()
+        await app.close()
 
 
 async def serve_console(settings: Settings) -> None:
