@@ -20,6 +20,17 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+# Command groups capabilities add their commands to.
+manifest_app = typer.Typer(help="Print or build the Slack and Teams app manifests.", no_args_is_help=True)
+programme_app = typer.Typer(help="Cohort programme files.", no_args_is_help=True)
+evidence_app = typer.Typer(help="Audit evidence: verify the attendance hash chain.", no_args_is_help=True)
+import_app = typer.Typer(help="Import learners and completions from an LMS.", no_args_is_help=True)
+export_app = typer.Typer(help="Export attendance, surveys, completion and KPIs.", no_args_is_help=True)
+app.add_typer(manifest_app, name="manifest")
+app.add_typer(programme_app, name="programme")
+app.add_typer(evidence_app, name="evidence")
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
 
 
 @app.command()

@@ -95,7 +95,9 @@ class TextInput:
 
 @dataclass(frozen=True)
 class Image:
-    url: str  # http(s) URL or a local file path (attached as a file where the platform allows)
+    # An http(s) URL, or a local file path (e.g. a chart PNG): Slack uploads it as a file,
+    # Teams inlines it, the console prints the path.
+    url: str
     alt: str
     kind: Literal["image"] = "image"
 
