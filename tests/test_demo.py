@@ -1,0 +1,26 @@
+"""`cohortbot demo` runs a whole cohort through the engine and tells the story."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from bot.demo import LEARNERS, Demo
+
+
+async def test_the_demo_runs_six_weeks_and_prints_the_final_state(tmp_path: Path) -> None:
+    out = io.StringIO()
+    await Demo(tmp_path / "demo.db", out=out).run()
+    text = out.getvalue()
+    assert "a 6-week SPOC, 30 learners in 3 teams, 3 managers" in text
+    assert "-> alice: Welcome to *demo-spoc*!" in text
+    assert f"welcome                  {len(LEARNERS)}" in text
+    assert "Learners  : 30" in text
+    assert (tmp_path / "demo.db").exists()
+
+
+async def test_the_demo_is_reproducible(tmp_path: Path) -> None:
+    first, second = io.StringIO(), io.StringIO()
+    await Demo(tmp_path / "a.db", out=first, seed=3).run()
+    await Demo(tmp_path / "b.db", out=second, seed=3).run()
+    assert first.getvalue().replace("a.db", "b.db") == second.getvalue()
