@@ -18,6 +18,8 @@ from bot.messages import Message, Reply
 from bot.render_text import render_text
 from bot.settings import Settings
 
+pytest_plugins = ["tests.postgres"]
+
 START = datetime(2027, 3, 1, 7, 0, tzinfo=UTC)  # a Monday
 
 
