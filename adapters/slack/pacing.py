@@ -47,8 +47,3 @@ class Pacer:
             delay = reserve(key) - self.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-
-    def hold(self, channel: str, seconds: float) -> None:
-        """Slack answered 429 for this channel: nothing more to it for `seconds`."""
-        until = self.monotonic() + seconds
-        self._channel_next[channel] = max(self._channel_next.get(channel, 0.0), until)

@@ -19,6 +19,7 @@ from bot.bootstrap import App
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+SLACK_BOT = web.AppKey("slack", SlackBot)  # the running bot, for tests and benchmarks
 Cleanup = Callable[[], Awaitable[None]]
 
 
@@ -47,7 +48,7 @@ async def attach(app: App, webapp: web.Application) -> Cleanup:
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     bot = SlackBot(app, client, session, signing_secret=secret, socket_mode=socket_mode)
     app.worker.senders = {**app.worker.senders, "slack": SlackSender(client, pacer(app))}
-    webapp["slack"] = bot
+    webapp[SLACK_BOT] = bot
 
     socket_handler = None
     if socket_mode:

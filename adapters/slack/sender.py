@@ -2,7 +2,7 @@
 
 DMs are posted to the user id (Slack opens the app's DM and returns its channel id, which the
 delivery worker stores); `conversations.open` is never called per message. Each post waits for
-the pacer; a 429 becomes `RetryLater(Retry-After)` and holds that channel.
+the pacer; a 429 becomes `RetryLater(Retry-After)`.
 """
 
 from __future__ import annotations
@@ -78,7 +78,6 @@ class SlackSender:
     async def send(self, target: Target, message: Message) -> SendResult:
         await self.pacer.wait(target.workspace, target.address)
         response = await self._call(
-            target.address,
             self.client.chat_postMessage,
             channel=target.address,
             text=blockkit.summary_text(message),
@@ -95,7 +94,6 @@ class SlackSender:
     ) -> SendResult:
         channel = channel_id or target.dm_channel or target.address
         response = await self._call(
-            channel,
             self.client.chat_update,
             channel=channel,
             ts=message_id,
@@ -112,7 +110,6 @@ class SlackSender:
             log.warning("image %s cannot be read; sent without it", path)
             return
         await self._call(
-            channel,
             self.client.files_upload_v2,
             channel=channel,
             content=data,
@@ -120,13 +117,12 @@ class SlackSender:
             title=image.alt or path.name,
         )
 
-    async def _call(self, paced: str, method: Any, **kwargs: Any) -> Any:
+    async def _call(self, method: Any, **kwargs: Any) -> Any:
         try:
             return await method(**kwargs)
         except SlackApiError as e:
-            outcome = classify(e)
-            if isinstance(outcome, RetryLater) and outcome.retry_after:
-                self.pacer.hold(paced, outcome.retry_after)
-            raise outcome from e
+            # A 429 reschedules the row after Retry-After; the worker holds later rows to the same
+            # address until it is sent, so the limited channel rests while the others go on.
+            raise classify(e) from e
         except (aiohttp.ClientError, TimeoutError, SlackClientError) as e:
             raise RetryLater(f"{type(e).__name__}: {e}") from e

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.slack.app import SlackBot
-from adapters.slack.runtime import attach
+from adapters.slack.runtime import SLACK_BOT, attach
 from bot.bootstrap import App, build
 from bot.clock import Clock
 from bot.serve import Cleanup, web_application
@@ -55,7 +55,7 @@ class SlackHarness:
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         url = f"http://127.0.0.1:{port}"
         http = SlackRequests(f"{url}/slack/events", SECRET, api.base_url, team_id=api.team_id)
-        return cls(app, api, http, runner, cleanup, webapp["slack"], url)
+        return cls(app, api, http, runner, cleanup, webapp[SLACK_BOT], url)
 
     async def stop(self) -> None:
         await self.http.close()

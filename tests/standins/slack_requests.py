@@ -136,7 +136,7 @@ class SlackRequests:
         }
         return self.interaction(payload)
 
-    def event(self, event: dict[str, Any], *, event_id: str) -> Signed:
+    def event(self, event: dict[str, Any], *, event_id: str, timestamp: int | None = None) -> Signed:
         body = json.dumps(
             {
                 "token": "legacy",
@@ -149,4 +149,4 @@ class SlackRequests:
                 "authorizations": [{"team_id": self.team_id, "user_id": "UBOT", "is_bot": True}],
             }
         )
-        return self.signed(body, "application/json")
+        return self.signed(body, "application/json", timestamp=timestamp)
