@@ -58,6 +58,8 @@ class SlackApiStandIn:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self._changed = asyncio.Event()
+        self._sockets: list[web.WebSocketResponse] = []
+        self.socket_acks: list[dict[str, Any]] = []  # what the app answered on Socket Mode
 
     # -- scripting --------------------------------------------------------------------------------
 
@@ -111,6 +113,7 @@ class SlackApiStandIn:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/link", self._socket_link)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -118,7 +121,15 @@ class SlackApiStandIn:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self
 
+    async def push(self, envelope: dict[str, Any]) -> None:
+        """Send a Socket Mode envelope to the connected app (as Slack's WebSocket does)."""
+        await self.wait_for(lambda: self._sockets)
+        for ws in self._sockets:
+            await ws.send_json(envelope)
+
     async def stop(self) -> None:
+        for ws in self._sockets:
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -167,10 +178,26 @@ class SlackApiStandIn:
         self._changed.set()
         return web.Response(text="OK")
 
+    async def _socket_link(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0001"}})
+        self._sockets.append(ws)
+        self._changed.set()
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(message.data))
+                self._changed.set()
+        self._sockets.remove(ws)
+        return ws
+
     # -- method answers ---------------------------------------------------------------------------
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": "BBOT"}
+
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user")))

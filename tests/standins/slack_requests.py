@@ -67,8 +67,14 @@ class SlackRequests:
     # -- builders ---------------------------------------------------------------------------------
 
     def command(self, user: str, text: str, *, channel: str = "D0USER", channel_name: str = "directmessage") -> Signed:
+        form = self.command_payload(user, text, channel=channel, channel_name=channel_name)
+        return self.signed(urlencode(form), "application/x-www-form-urlencoded")
+
+    def command_payload(
+        self, user: str, text: str, *, channel: str = "D0USER", channel_name: str = "directmessage"
+    ) -> dict[str, str]:
         n = next(self.counter)
-        form = {
+        return {
             "token": "legacy",
             "team_id": self.team_id,
             "team_domain": "acme",
@@ -82,7 +88,6 @@ class SlackRequests:
             "response_url": f"{self.response_base}/response/cmd{n}",
             "trigger_id": f"trig.{n}",
         }
-        return self.signed(urlencode(form), "application/x-www-form-urlencoded")
 
     def block_actions_payload(
         self,
