@@ -23,7 +23,9 @@ from bot.messages import (
 
 
 def _click(element: dict, state: dict | None = None) -> object:
-    return blockkit.decode_click({"action_id": element["action_id"], "value": element.get("value", "")}, state or {})
+    return blockkit.decode_click(
+        {"action_id": element["action_id"], "value": element.get("value", "")}, state or {}
+    )
 
 
 def _interactive(blocks: list[dict]) -> list[dict]:
@@ -45,11 +47,21 @@ def test_every_block_kind_renders_and_the_summary_is_the_fallback() -> None:
             Progress("Modules", 3, 4),
             Image("https://example.com/chart.png", "progress chart"),
             Divider(),
-            Buttons((Button("Mark as done", "module.done", "7", "primary"), Button("Later", "module.later", "7"))),
+            Buttons(
+                (Button("Mark as done", "module.done", "7", "primary"), Button("Later", "module.later", "7"))
+            ),
         ),
     )
     blocks = blockkit.render(message)
-    assert [b["type"] for b in blocks] == ["header", "section", "section", "section", "image", "divider", "actions"]
+    assert [b["type"] for b in blocks] == [
+        "header",
+        "section",
+        "section",
+        "section",
+        "image",
+        "divider",
+        "actions",
+    ]
     assert blocks[1]["text"] == {"type": "mrkdwn", "text": "*Kick-off* at <https://meet.example/x|the room>"}
     assert blocks[2]["fields"][0]["text"] == "*Next session*\nMon 9 Mar 09:30"
     assert blocks[3]["text"]["text"] == "Modules `▓▓▓▓▓▓▓▓░░` 3/4"
@@ -87,12 +99,24 @@ def test_choice_questions_are_buttons_that_answer_with_the_choice() -> None:
 
 
 def test_multi_choice_is_checkboxes_and_a_submit_carrying_the_picks() -> None:
-    question = Question("q9", "Which topics?", "multi", "survey.answer", ("APIs", "Security", "Testing"), "sv1")
+    question = Question(
+        "q9", "Which topics?", "multi", "survey.answer", ("APIs", "Security", "Testing"), "sv1"
+    )
     blocks = blockkit.render(Message("survey", (question,)))
     picker, submit = blocks[1]["elements"]
-    assert picker["type"] == "checkboxes" and [o["value"] for o in picker["options"]] == ["APIs", "Security", "Testing"]
+    assert picker["type"] == "checkboxes" and [o["value"] for o in picker["options"]] == [
+        "APIs",
+        "Security",
+        "Testing",
+    ]
     assert _click(picker) is None  # a toggle is only acknowledged
-    state = {"values": {blocks[1]["block_id"]: {picker["action_id"]: {"selected_options": [{"value": "APIs"}, {"value": "Testing"}]}}}}
+    state = {
+        "values": {
+            blocks[1]["block_id"]: {
+                picker["action_id"]: {"selected_options": [{"value": "APIs"}, {"value": "Testing"}]}
+            }
+        }
+    }
     assert _click(submit, state) == Action("survey.answer", "sv1", {"q9": "APIs,Testing"})
 
     big = Question("q10", "Pick", "multi", "survey.answer", tuple(f"o{i}" for i in range(12)))
@@ -100,7 +124,9 @@ def test_multi_choice_is_checkboxes_and_a_submit_carrying_the_picks() -> None:
 
 
 def test_free_text_opens_a_modal_whose_submission_is_the_answer() -> None:
-    blocks = blockkit.render(Message("m", (TextInput("comment", "What could be better?", "survey.comment", "sv2"),)))
+    blocks = blockkit.render(
+        Message("m", (TextInput("comment", "What could be better?", "survey.comment", "sv2"),))
+    )
     opener = blocks[0]["accessory"]
     request = _click(opener)
     assert request == blockkit.OpenModal("survey.comment", "sv2", "comment", "What could be better?", True)
@@ -117,5 +143,7 @@ def test_free_text_opens_a_modal_whose_submission_is_the_answer() -> None:
 def test_a_local_chart_is_announced_and_left_for_upload() -> None:
     message = Message("Report", (Image("/tmp/chart.png", "attendance chart"),))
     blocks = blockkit.render(message)
-    assert blocks == [{"type": "context", "elements": [{"type": "mrkdwn", "text": "📎 attendance chart (attached below)"}]}]
+    assert blocks == [
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "📎 attendance chart (attached below)"}]}
+    ]
     assert [i.url for i in blockkit.local_images(message)] == ["/tmp/chart.png"]

@@ -101,7 +101,11 @@ async def test_trainer_creates_cohort_and_enrolls_by_mention_learners_get_dms(sl
     assert slack.api.called("conversations.open") == []
 
     cohort = (await _rows(slack, select(Cohort)))[0]
-    assert (cohort.channel_platform, cohort.channel_workspace, cohort.channel_id) == ("slack", "T0001", "C0SPOC")
+    assert (cohort.channel_platform, cohort.channel_workspace, cohort.channel_id) == (
+        "slack",
+        "T0001",
+        "C0SPOC",
+    )
     alice = (await _rows(slack, select(Identity).where(Identity.user_id == "UALICE")))[0]
     assert alice.dm_channel == "DALICE"  # learned from chat.postMessage, for later chat.update
     person = (await _rows(slack, select(Person).where(Person.id == alice.person_id)))[0]
@@ -119,14 +123,18 @@ async def test_a_mistake_gets_one_line_and_the_usage_and_changes_nothing(slack: 
     assert slack.api.called("chat.postMessage") == []
 
 
-async def test_click_is_recorded_once_when_slack_retries_it_and_the_card_is_updated(slack: SlackHarness) -> None:
+async def test_click_is_recorded_once_when_slack_retries_it_and_the_card_is_updated(
+    slack: SlackHarness,
+) -> None:
     await slack.command("UTINA", "create spoc")
     await slack.command("UTINA", "enroll spoc <@UALICE>")
     blocks = await _deliver_card(slack, "UALICE")
     checkin = _element(blocks, "b")
     assert checkin["action_id"].endswith(":slacktest.checkin") and checkin["value"] == "s1"
 
-    payload = slack.http.block_actions_payload("UALICE", checkin, action_ts="1700000100.000100", channel="DALICE")
+    payload = slack.http.block_actions_payload(
+        "UALICE", checkin, action_ts="1700000100.000100", channel="DALICE"
+    )
     status, _ = await slack.http.send(slack.http.interaction(payload))
     assert status == 200
     # Committed before the ack: the row is there as soon as the HTTP answer is.
@@ -145,7 +153,9 @@ async def test_click_is_recorded_once_when_slack_retries_it_and_the_card_is_upda
     assert updates[0]["blocks"][0]["text"]["text"] == "✓ Checked in at 07:00"
 
     # A genuine second click (a new action_ts) still reaches the engine.
-    again = slack.http.block_actions_payload("UALICE", checkin, action_ts="1700000105.000200", channel="DALICE")
+    again = slack.http.block_actions_payload(
+        "UALICE", checkin, action_ts="1700000105.000200", channel="DALICE"
+    )
     status, _ = await slack.http.send(slack.http.interaction(again))
     assert status == 200
     assert len(await _activities(slack, "slacktest.checked_in")) == 2
@@ -166,14 +176,15 @@ async def test_free_text_answer_opens_a_modal_and_is_stored(slack: SlackHarness)
     view = json.loads(view) if isinstance(view, str) else view
     assert view["blocks"][0]["label"]["text"] == "Anything to tell the trainer?"
 
-    status, body = await slack.http.send(slack.http.view_submission("UALICE", view, "More exercises please"))
+    status, _ = await slack.http.send(slack.http.view_submission("UALICE", view, "More exercises please"))
     assert status == 200
     await slack.bot.settle()
     (stored,) = await _activities(slack, "slacktest.feedback")
     assert stored.data == {"survey": "sv1", "text": "More exercises please"}
     # The card the modal was opened from now says thanks.
     assert any(
-        r["_url"] == click["response_url"].rsplit("/", 1)[1] and r.get("replace_original") for r in slack.api.responses
+        r["_url"] == click["response_url"].rsplit("/", 1)[1] and r.get("replace_original")
+        for r in slack.api.responses
     )
 
 
@@ -182,7 +193,9 @@ async def test_app_home_shows_cohorts_next_session_and_progress(slack: SlackHarn
     await slack.command("UTINA", 'session spoc "Kick-off" 2027-03-09 09:30 90m')
     await slack.command("UTINA", "enroll spoc <@UALICE>")
     status, _ = await slack.http.send(
-        slack.http.event({"type": "app_home_opened", "user": "UALICE", "tab": "home", "channel": "DALICE"}, event_id="Ev1")
+        slack.http.event(
+            {"type": "app_home_opened", "user": "UALICE", "tab": "home", "channel": "DALICE"}, event_id="Ev1"
+        )
     )
     assert status == 200
     await slack.bot.settle()
@@ -198,9 +211,19 @@ async def test_app_home_shows_cohorts_next_session_and_progress(slack: SlackHarn
 
 async def test_direct_message_is_a_command_and_a_retried_event_is_answered_once(slack: SlackHarness) -> None:
     await slack.command("UTINA", "create spoc")
-    event = {"type": "message", "channel_type": "im", "user": "UTINA", "text": "list", "channel": "DTINA", "ts": "1700000000.1"}
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "user": "UTINA",
+        "text": "list",
+        "channel": "DTINA",
+        "ts": "1700000000.1",
+    }
     # Slack retries an event it thinks timed out: same event_id, signed again a few seconds later.
-    for sent_at, retry in ((-3, None), (0, {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})):
+    for sent_at, retry in (
+        (-3, None),
+        (0, {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}),
+    ):
         request = slack.http.event(event, event_id="EvDM1", timestamp=int(time.time()) + sent_at)
         status, _ = await slack.http.send(request, retry)
         assert status == 200

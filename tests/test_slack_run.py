@@ -64,7 +64,9 @@ async def test_cohortbot_run_serves_slack_over_http(tmp_path: Path) -> None:
         assert status == 200
         await api.wait_for(lambda: api.responses)
         assert "Created cohort *spoc*" in api.responses[0]["text"]
-        forged = http.signed("command=%2Fcohort&text=create+evil", "application/x-www-form-urlencoded", secret="x")
+        forged = http.signed(
+            "command=%2Fcohort&text=create+evil", "application/x-www-form-urlencoded", secret="x"
+        )
         assert (await http.send(forged))[0] == 401
     finally:
         await http.close()

@@ -31,7 +31,11 @@ async def _nothing_recorded(slack: SlackHarness) -> None:
 
 
 async def test_forged_signature_is_refused(slack: SlackHarness) -> None:
-    forged = slack.http.signed(slack.http.command("UTINA", "create spoc").body, "application/x-www-form-urlencoded", secret="not-the-secret")
+    forged = slack.http.signed(
+        slack.http.command("UTINA", "create spoc").body,
+        "application/x-www-form-urlencoded",
+        secret="not-the-secret",
+    )
     status, _ = await slack.http.send(forged)
     assert status == 401
     unsigned = slack.http.command("UTINA", "create spoc")

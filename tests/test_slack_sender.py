@@ -87,7 +87,9 @@ async def test_channel_post_update_and_chart_upload(slack: SlackHarness, tmp_pat
     async with slack.app.store.transaction() as session:
         ctx = EventContext(session=session, now=slack.app.clock.now(), settings=slack.app.settings)
         cohort = (await session.exec(select(Cohort))).one()
-        await ctx.post(cohort, Message("Week 1", (Text("Week 1 done"), Image(str(chart), "progress chart"))), key="w1")
+        await ctx.post(
+            cohort, Message("Week 1", (Text("Week 1 done"), Image(str(chart), "progress chart"))), key="w1"
+        )
     await slack.app.worker.drain()
     (post,) = slack.api.called("chat.postMessage")
     assert post.args["channel"] == "C0SPOC" and post.args["text"] == "Week 1"
@@ -100,7 +102,10 @@ async def test_channel_post_update_and_chart_upload(slack: SlackHarness, tmp_pat
         assert await ctx.update_message("w1", Message("Week 1 (closed)", (Text("closed"),)), key="w1:closed")
     await slack.app.worker.drain()
     (update,) = slack.api.called("chat.update")
-    assert (update.args["channel"], update.args["ts"]) == ("C0SPOC", (await _outbox(slack))["w1"].platform_message_id)
+    assert (update.args["channel"], update.args["ts"]) == (
+        "C0SPOC",
+        (await _outbox(slack))["w1"].platform_message_id,
+    )
 
 
 async def test_pacer_spaces_one_channel_without_holding_others(monkeypatch: Any) -> None:
@@ -135,5 +140,3 @@ async def test_pacer_workspace_bucket_allows_a_burst_then_the_rate(monkeypatch: 
     assert slept == [0.5, 0.5]  # three at once, then one every 0.5 s
     await pacer.wait("T2", "D9")  # another workspace has its own budget
     assert slept == [0.5, 0.5]
-
-

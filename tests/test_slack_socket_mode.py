@@ -28,18 +28,36 @@ async def test_socket_mode_serves_commands_and_clicks(tmp_path: Path) -> None:
         api.add_user("UTINA", "tina", "tina@acme.test")
         assert [c.token for c in api.called("apps.connections.open")] == ["xapp-test"]
         command = slack.http.command_payload("UTINA", "create spoc")
-        await api.push({"envelope_id": "env1", "type": "slash_commands", "payload": command, "accepts_response_payload": True})
+        await api.push(
+            {
+                "envelope_id": "env1",
+                "type": "slash_commands",
+                "payload": command,
+                "accepts_response_payload": True,
+            }
+        )
         await api.wait_for(lambda: api.responses)
         assert "Created cohort *spoc*" in api.responses[0]["text"]
         assert {"envelope_id": "env1"} in api.socket_acks
 
         click = slack.http.block_actions_payload(
-            "UTINA", {"type": "button", "action_id": "b1:slacktest.socket_click", "value": ""}, action_ts=f"{time.time():.6f}"
+            "UTINA",
+            {"type": "button", "action_id": "b1:slacktest.socket_click", "value": ""},
+            action_ts=f"{time.time():.6f}",
         )
-        await api.push({"envelope_id": "env2", "type": "interactive", "payload": click, "accepts_response_payload": False})
+        await api.push(
+            {
+                "envelope_id": "env2",
+                "type": "interactive",
+                "payload": click,
+                "accepts_response_payload": False,
+            }
+        )
         await api.wait_for(lambda: any(a.get("envelope_id") == "env2" for a in api.socket_acks))
         async with slack.app.store.transaction() as session:
-            (row,) = (await session.exec(select(Activity).where(Activity.kind == "slacktest.socket_click"))).all()
+            (row,) = (
+                await session.exec(select(Activity).where(Activity.kind == "slacktest.socket_click"))
+            ).all()
         assert row.data["auth"] == "slack-socket-mode"
     finally:
         await slack.stop()

@@ -69,7 +69,7 @@ def _auth(request: AsyncBoltRequest) -> str:
 
 
 def _request_time(request: AsyncBoltRequest) -> datetime | None:
-    raw = (request.headers.get("x-slack-request-timestamp") or [None])[0]
+    raw = (request.headers.get("x-slack-request-timestamp") or [""])[0]
     return datetime.fromtimestamp(int(raw), UTC) if raw and raw.isdigit() else None
 
 
@@ -135,10 +135,10 @@ class SlackBot:
         if not task.cancelled() and task.exception() is not None:
             log.error("Slack background work failed", exc_info=task.exception())
 
-    async def settle(self, timeout: float = 10.0) -> None:
+    async def settle(self, within: float = 10.0) -> None:
         """Wait for work started after acks (replies, modals, home tabs) to finish."""
         if self.tasks:
-            await asyncio.wait(set(self.tasks), timeout=timeout)
+            await asyncio.wait(set(self.tasks), timeout=within)
 
     async def _within_budget(self, inbound: Inbound) -> asyncio.Task[Reply | None]:
         task = asyncio.create_task(self.app.engine.handle(inbound))
@@ -161,7 +161,9 @@ class SlackBot:
             text=text,
             channel_id=_channel_of_command(command),
             mentions=mentions,
-            dedupe_key=f"slack:command:{team}:{command.get('trigger_id')}" if command.get("trigger_id") else None,
+            dedupe_key=f"slack:command:{team}:{command.get('trigger_id')}"
+            if command.get("trigger_id")
+            else None,
             event_time=_request_time(request),
             auth=_auth(request),
         )
@@ -171,7 +173,9 @@ class SlackBot:
 
     # -- clicks ---------------------------------------------------------------------------------------
 
-    async def on_click(self, ack: Any, body: dict[str, Any], action: dict[str, Any], request: AsyncBoltRequest) -> None:
+    async def on_click(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
         decoded = blockkit.decode_click(action, body.get("state") or {})
         if decoded is None:  # a checkbox toggle: the answer comes with the submit button
             await ack()
@@ -200,7 +204,9 @@ class SlackBot:
         reply = await task
         container = body.get("container") or {}
         if container.get("type") == "view":  # a click in the App Home tab: show the new state
-            await self.publish_home(body["user"].get("team_id") or body["team"]["id"], body["user"]["id"], request_mode="http")
+            await self.publish_home(
+                body["user"].get("team_id") or body["team"]["id"], body["user"]["id"], request_mode="http"
+            )
             if reply is not None and reply.visibility != "replace":
                 await self.post(body["user"]["id"], reply)
             return
@@ -213,7 +219,9 @@ class SlackBot:
 
     # -- modal answers --------------------------------------------------------------------------------
 
-    async def on_answer(self, ack: Any, body: dict[str, Any], view: dict[str, Any], request: AsyncBoltRequest) -> None:
+    async def on_answer(
+        self, ack: Any, body: dict[str, Any], view: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
         submission = blockkit.decode_submission(view)
         user, team = body["user"], body["team"]["id"]
         values = json.dumps(view["state"]["values"], sort_keys=True).encode()
@@ -237,7 +245,9 @@ class SlackBot:
             return
         await ack(response_action="update", view=blockkit.reply_modal(reply.message))
 
-    async def _answer_late(self, submission: blockkit.Submission, user_id: str, task: asyncio.Task[Reply | None]) -> None:
+    async def _answer_late(
+        self, submission: blockkit.Submission, user_id: str, task: asyncio.Task[Reply | None]
+    ) -> None:
         reply = await task
         if reply is None:
             return
@@ -248,16 +258,22 @@ class SlackBot:
 
     # -- events ---------------------------------------------------------------------------------------
 
-    async def on_home_opened(self, event: dict[str, Any], body: dict[str, Any], request: AsyncBoltRequest) -> None:
+    async def on_home_opened(
+        self, event: dict[str, Any], body: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
         if event.get("tab", "home") == "home":
             self.spawn(self.publish_home(body["team_id"], event["user"], request_mode=request.mode))
 
-    async def on_direct_message(self, event: dict[str, Any], body: dict[str, Any], request: AsyncBoltRequest) -> None:
+    async def on_direct_message(
+        self, event: dict[str, Any], body: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
             return
         self.spawn(self._direct_message(event, body, request))
 
-    async def _direct_message(self, event: dict[str, Any], body: dict[str, Any], request: AsyncBoltRequest) -> None:
+    async def _direct_message(
+        self, event: dict[str, Any], body: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
         team, text = body["team_id"], event.get("text") or ""
         sender, mentions = await asyncio.gather(
             self.profiles.get(team, event["user"]), self.profiles.mentions(team, text)
@@ -302,4 +318,3 @@ class SlackBot:
         auth = "slack-socket-mode" if request_mode == "socket_mode" else "slack-signature"
         message = await home_message(self.app, profile, auth)
         await self.client.views_publish(user_id=user_id, view=blockkit.home(message))
-

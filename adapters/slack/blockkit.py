@@ -88,7 +88,10 @@ def render(message: Message) -> list[dict[str, Any]]:
     for block in message.blocks or (Text(message.summary),):
         blocks.extend(_render_block(block, numbering))
     if len(blocks) > MAX_BLOCKS:
-        more = {"type": "context", "elements": [mrkdwn(f"… {len(blocks) - MAX_BLOCKS + 1} more blocks not shown")]}
+        more = {
+            "type": "context",
+            "elements": [mrkdwn(f"… {len(blocks) - MAX_BLOCKS + 1} more blocks not shown")],
+        }
         blocks = [*blocks[: MAX_BLOCKS - 1], more]
     return blocks
 
@@ -131,9 +134,7 @@ def _render_block(block: Block, numbering: _Numbering) -> list[dict[str, Any]]:
         bar = progress_bar(block.ratio)
         return [{"type": "section", "text": mrkdwn(f"{block.label} `{bar}` {block.done}/{block.total}")}]
     if isinstance(block, Buttons):
-        elements = [
-            _button(b.label, numbering.next("b", b.action), b.value, b.style) for b in block.buttons
-        ]
+        elements = [_button(b.label, numbering.next("b", b.action), b.value, b.style) for b in block.buttons]
         return _actions(elements)
     if isinstance(block, Question):
         return _question(block, numbering)
@@ -155,7 +156,11 @@ def _question(block: Question, numbering: _Numbering) -> list[dict[str, Any]]:
     choices = list(block.choices())
     if block.question_kind != "multi":
         elements = [
-            _button(choice, numbering.next("q", block.action), json.dumps([block.value, block.question_id, choice]))
+            _button(
+                choice,
+                numbering.next("q", block.action),
+                json.dumps([block.value, block.question_id, choice]),
+            )
             for choice in choices
         ]
         return [prompt, *_actions(elements)]
@@ -164,7 +169,12 @@ def _question(block: Question, numbering: _Numbering) -> list[dict[str, Any]]:
     picker: dict[str, Any] = (
         {"type": "checkboxes", "action_id": picker_id, "options": options}
         if len(options) <= MAX_CHECKBOXES
-        else {"type": "multi_static_select", "action_id": picker_id, "placeholder": plain("Pick"), "options": options[:100]}
+        else {
+            "type": "multi_static_select",
+            "action_id": picker_id,
+            "placeholder": plain("Pick"),
+            "options": options[:100],
+        }
     )
     block_id = f"pick.{picker_id.split(':', 1)[0]}"
     submit_value = json.dumps([block.value, block.question_id, block_id, picker_id])
@@ -204,9 +214,7 @@ def decode_click(action: dict[str, Any], state: dict[str, Any]) -> Action | Open
 
 def modal(request: OpenModal, response_url: str | None) -> dict[str, Any]:
     """The modal asking for a free-text answer; `private_metadata` says where the answer goes."""
-    metadata = json.dumps(
-        {"a": request.action, "v": request.value, "i": request.input_id, "r": response_url}
-    )
+    metadata = json.dumps({"a": request.action, "v": request.value, "i": request.input_id, "r": response_url})
     return {
         "type": "modal",
         "callback_id": MODAL_CALLBACK,

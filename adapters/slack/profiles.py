@@ -63,7 +63,10 @@ class ProfileCache:
             platform="slack",
             workspace=team_id,
             user_id=user_id,
-            name=info.get("display_name") or info.get("real_name") or user.get("real_name") or user.get("name"),
+            name=info.get("display_name")
+            or info.get("real_name")
+            or user.get("real_name")
+            or user.get("name"),
             email=info.get("email"),
             tz=user.get("tz"),
         )

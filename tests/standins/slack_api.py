@@ -9,6 +9,7 @@ Used by the Slack tests and `benchmarks/bench_slack_clicks.py`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -84,19 +85,17 @@ class SlackApiStandIn:
     def response_url(self, name: str = "r") -> str:
         return f"{self.base_url}/response/{name}"
 
-    async def wait_for(self, predicate: Any, timeout: float = 5.0) -> None:
+    async def wait_for(self, predicate: Any, within: float = 5.0) -> None:
         """Wait until `predicate()` is true (calls and responses arrive asynchronously after an ack)."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         while not predicate():
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise AssertionError("the stand-in did not receive what was expected in time")
             self._changed.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.2))
-            except TimeoutError:
-                pass
 
     # -- server -----------------------------------------------------------------------------------
 
@@ -156,7 +155,9 @@ class SlackApiStandIn:
             failure.times -= 1
             if failure.times <= 0:
                 scripted.pop(0)
-            headers = {"Retry-After": str(int(failure.retry_after))} if failure.retry_after is not None else {}
+            headers = (
+                {"Retry-After": str(int(failure.retry_after))} if failure.retry_after is not None else {}
+            )
             if failure.status != 200:
                 body = {"ok": False, "error": "ratelimited" if failure.status == 429 else "fatal_error"}
                 return web.json_response(body, status=failure.status, headers=headers)

@@ -66,7 +66,9 @@ class SlackRequests:
 
     # -- builders ---------------------------------------------------------------------------------
 
-    def command(self, user: str, text: str, *, channel: str = "D0USER", channel_name: str = "directmessage") -> Signed:
+    def command(
+        self, user: str, text: str, *, channel: str = "D0USER", channel_name: str = "directmessage"
+    ) -> Signed:
         form = self.command_payload(user, text, channel=channel, channel_name=channel_name)
         return self.signed(urlencode(form), "application/x-www-form-urlencoded")
 
@@ -124,7 +126,9 @@ class SlackRequests:
     def view_submission(self, user: str, view: dict[str, Any], text: str) -> Signed:
         """The user typed `text` in the modal `view` (as the app opened it) and pressed Send."""
         block = view["blocks"][0]
-        values = {block["block_id"]: {block["element"]["action_id"]: {"type": "plain_text_input", "value": text}}}
+        values = {
+            block["block_id"]: {block["element"]["action_id"]: {"type": "plain_text_input", "value": text}}
+        }
         payload = {
             "type": "view_submission",
             "team": {"id": self.team_id, "domain": "acme"},
