@@ -198,14 +198,13 @@ class SlackBot:
         )
         task = await self._within_budget(inbound)
         await ack()
-        self.spawn(self._answer_click(body, task))
+        self.spawn(self._answer_click(body, task, _auth(request)))
 
-    async def _answer_click(self, body: dict[str, Any], task: asyncio.Task[Reply | None]) -> None:
+    async def _answer_click(self, body: dict[str, Any], task: asyncio.Task[Reply | None], auth: str) -> None:
         reply = await task
-        container = body.get("container") or {}
-        if container.get("type") == "view":  # a click in the App Home tab: show the new state
+        if (body.get("view") or {}).get("type") == "home":  # a click in the App Home tab: show the new state
             await self.publish_home(
-                body["user"].get("team_id") or body["team"]["id"], body["user"]["id"], request_mode="http"
+                body["user"].get("team_id") or body["team"]["id"], body["user"]["id"], auth
             )
             if reply is not None and reply.visibility != "replace":
                 await self.post(body["user"]["id"], reply)
@@ -262,7 +261,7 @@ class SlackBot:
         self, event: dict[str, Any], body: dict[str, Any], request: AsyncBoltRequest
     ) -> None:
         if event.get("tab", "home") == "home":
-            self.spawn(self.publish_home(body["team_id"], event["user"], request_mode=request.mode))
+            self.spawn(self.publish_home(body["team_id"], event["user"], _auth(request)))
 
     async def on_direct_message(
         self, event: dict[str, Any], body: dict[str, Any], request: AsyncBoltRequest
@@ -313,8 +312,7 @@ class SlackBot:
             channel=channel, text=blockkit.summary_text(reply.message), blocks=blockkit.render(reply.message)
         )
 
-    async def publish_home(self, team: str, user_id: str, *, request_mode: str) -> None:
+    async def publish_home(self, team: str, user_id: str, auth: str) -> None:
         profile = await self.profiles.get(team, user_id)
-        auth = "slack-socket-mode" if request_mode == "socket_mode" else "slack-signature"
         message = await home_message(self.app, profile, auth)
         await self.client.views_publish(user_id=user_id, view=blockkit.home(message))
