@@ -83,6 +83,11 @@ def test_limits_fields_buttons_blocks_and_lengths() -> None:
     assert len(ids) == len(set(ids)) == 30
     assert [_click(e) for e in _interactive(blocks)][29] == Action("x.pick", "29")
 
+    help_text = "\n".join(f"line {i} " + "x" * 90 for i in range(70))  # ~7,000 characters
+    sections = blockkit.render(Message("m", (Text(help_text),)))
+    assert len(sections) == 3 and all(len(b["text"]["text"]) <= 3000 for b in sections)
+    assert "\n".join(b["text"]["text"] for b in sections) == help_text  # nothing lost, cut between lines
+
     long = blockkit.render(Message("m", tuple(Text(str(i)) for i in range(80))))
     assert len(long) == 50 and long[-1]["type"] == "context"
 

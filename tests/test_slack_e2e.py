@@ -135,13 +135,13 @@ async def test_click_is_recorded_once_when_slack_retries_it_and_the_card_is_upda
     payload = slack.http.block_actions_payload(
         "UALICE", checkin, action_ts="1700000100.000100", channel="DALICE"
     )
-    status, _ = await slack.http.send(slack.http.interaction(payload))
+    status, _ = await slack.http.send(slack.http.interaction(payload, timestamp=int(time.time()) - 2))
     assert status == 200
     # Committed before the ack: the row is there as soon as the HTTP answer is.
     assert len(await _activities(slack, "slacktest.checked_in")) == 1
 
     # Slack delivers the same click again (a retry: same action_ts, signed anew).
-    status, _ = await slack.http.send(slack.http.interaction(payload, timestamp=int(time.time()) - 1))
+    status, _ = await slack.http.send(slack.http.interaction(payload, timestamp=int(time.time())))
     assert status == 200
     await slack.bot.settle()
     rows = await _activities(slack, "slacktest.checked_in")
@@ -231,3 +231,20 @@ async def test_direct_message_is_a_command_and_a_retried_event_is_answered_once(
     answers = [c for c in slack.api.called("chat.postMessage") if c.args["channel"] == "DTINA"]
     assert len(answers) == 1
     assert "spoc" in json.dumps(answers[0].args["blocks"])
+
+
+async def test_a_click_in_the_home_tab_refreshes_it(slack: SlackHarness) -> None:
+    await slack.command("UTINA", "create spoc")
+    await slack.command("UTINA", "enroll spoc <@UALICE>")
+    button = {"type": "button", "action_id": "b1:slacktest.checkin", "value": "s1"}
+    payload = slack.http.block_actions_payload(
+        "UALICE", button, container={"type": "view", "view_id": "VHOME"}
+    )
+    del payload["response_url"], payload["message"], payload["channel"]
+    payload["view"] = {"id": "VHOME", "type": "home"}
+    status, _ = await slack.http.send(slack.http.interaction(payload))
+    assert status == 200
+    await slack.bot.settle()
+    assert len(await _activities(slack, "slacktest.checked_in")) == 1
+    (published,) = slack.api.called("views.publish")
+    assert published.args["user_id"] == "UALICE"

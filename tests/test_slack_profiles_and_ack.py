@@ -22,7 +22,7 @@ from tests.standins.slack_harness import SlackHarness
 
 @action("slacktest.slow")
 async def _slow(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
-    await asyncio.sleep(0.4)
+    await asyncio.sleep(1.0)
     await ctx.log("slacktest.slow_done", person_id=ctx.actor.id)
     return say("✓ Done after a while", "replace")
 
@@ -68,7 +68,7 @@ async def test_slow_work_is_acked_within_the_budget_and_answered_later(tmp_path:
             slack.http.interaction(slack.http.block_actions_payload("UALICE", button))
         )
         acked_after = time.perf_counter() - started
-        assert status == 200 and acked_after < 0.35
+        assert status == 200 and acked_after < 0.8
         await slack.bot.settle()
         async with slack.app.store.transaction() as session:
             assert (

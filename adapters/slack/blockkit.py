@@ -96,6 +96,21 @@ def render(message: Message) -> list[dict[str, Any]]:
     return blocks
 
 
+def _split_lines(text: str, limit: int) -> list[str]:
+    """Long text as several sections, cut between lines (a line longer than `limit` is shortened)."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        line = _cut(line, limit)
+        if current and len(current) + 1 + len(line) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    parts.append(current)
+    return parts
+
+
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
 
@@ -126,7 +141,7 @@ def _render_block(block: Block, numbering: _Numbering) -> list[dict[str, Any]]:
     if isinstance(block, Header):
         return [{"type": "header", "text": plain(block.text, MAX_HEADER)}]
     if isinstance(block, Text):
-        return [{"type": "section", "text": mrkdwn(block.text)}]
+        return [{"type": "section", "text": mrkdwn(part)} for part in _split_lines(block.text, MAX_TEXT)]
     if isinstance(block, Fields):
         fields = [mrkdwn(f"*{k}*\n{v}", MAX_FIELD) for k, v in block.pairs]
         return [{"type": "section", "fields": chunk} for chunk in _chunks(fields, MAX_FIELDS) if chunk]
