@@ -63,6 +63,21 @@ def run(
         asyncio.run(serve(settings, force_console=console))
 
 
+@manifest_app.command("slack")
+def manifest_slack(
+    url: str = typer.Option(
+        None, "--url", help="Public base URL for HTTP mode, e.g. https://bot.example.com (else Socket Mode)."
+    ),
+) -> None:
+    """Print the Slack app manifest (YAML) to paste into api.slack.com/apps."""
+    from adapters.slack.manifest import render
+
+    if url is not None and not url.startswith("https://"):
+        typer.echo("Slack only calls https:// URLs: give --url https://your-host", err=True)
+        raise typer.Exit(2)
+    typer.echo(render(url), nl=False)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database schema at DATABASE_URL."""

@@ -11,7 +11,7 @@ from bot import texts
 from bot.context import Ctx
 from bot.errors import PermissionDenied, UserError
 from bot.grammar import Choice, DateArg, DateTimeArg, DurationArg, Literal, Many, Slug, Title, Word, ZoneArg
-from bot.messages import Fields, Header, Message, Reply, Text, say
+from bot.messages import Divider, Fields, Header, Message, Reply, Text, say
 from bot.models import Cohort, Enrolment, LiveSession, ManagerLink, Module, Person
 from bot.outbox import Recipient
 from bot.registry import LEARNER_STATUS, STAFF_STATUS, verb
@@ -347,3 +347,19 @@ async def list_cohorts(ctx: Ctx) -> Reply:
         team = f", team {enrolment.team}" if enrolment and enrolment.team else ""
         lines.append(f"• *{cohort.slug}*: {role}{team} ({cohort.status})")
     return Reply(Message("Your cohorts", (Header("Your cohorts"), Text("\n".join(lines)))))
+
+
+async def overview(ctx: Ctx) -> Message:
+    """A person's home screen (e.g. Slack's App Home): each of their cohorts as `status` shows it."""
+    mine = await _my_cohorts(ctx)
+    if not mine:
+        return say(texts.t("status.none")).message
+    blocks: list = [Header("Your cohorts")]
+    for cohort, _ in mine:
+        view = (
+            await staff_view(ctx, cohort)
+            if await ctx.is_staff(cohort)
+            else await learner_view(ctx, cohort, ctx.actor.id or 0)
+        )
+        blocks.extend((Divider(), *view.blocks))
+    return Message("Your cohorts", tuple(blocks))

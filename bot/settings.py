@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    # Slack send pacing: seconds between posts to one channel; workspace-wide burst, then posts/s.
+    slack_channel_interval: float = 1.0
+    slack_workspace_burst: int = 25
+    slack_workspace_rate: float = 1.0
 
     microsoft_app_id: str = ""
     microsoft_app_password: SecretStr | None = None

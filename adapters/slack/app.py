@@ -1,0 +1,318 @@
+"""The Bolt app: Slack requests in, engine Inbounds out, replies rendered back as Block Kit.
+
+Acknowledgement: a click or a modal answer runs through the engine (one commit) and is then
+acked, within `ack_budget` seconds; past it the ack goes out and the work finishes in the
+background, so Slack's 3-second limit always holds. Slash commands and events are acked at once
+and answered afterwards (through `response_url`, `chat.postMessage` or `views.publish`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack import blockkit
+from adapters.slack.home import home_message
+from adapters.slack.profiles import ProfileCache
+from bot.bootstrap import App
+from bot.inbound import Inbound
+from bot.messages import Reply
+
+log = logging.getLogger(__name__)
+
+# What this app handles; `manifest/slack.yaml` must declare each of them (a test checks).
+COMMAND = "/cohort"
+EVENTS = ("app_home_opened", "message.im")
+ACK_BUDGET = 2.0  # seconds of engine work before a click is acked anyway (Slack allows 3)
+REPLAY_WINDOW = 360.0  # Bolt refuses timestamps older than 300 s; remember signatures a bit longer
+
+
+class ReplayGuard:
+    """Refuses a signed HTTP request seen before (same signature): a replay, even within 5 minutes.
+
+    It runs after Bolt's signature check, so only genuine signatures are remembered. In memory:
+    each instance guards itself; event ids and action ids are deduplicated in the database anyway.
+    """
+
+    def __init__(self, now: Callable[[], float] = time.time) -> None:
+        self.now = now
+        self.seen: dict[str, float] = {}
+
+    async def check(self, req: AsyncBoltRequest, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        if req.mode == "socket_mode":
+            return await next()
+        signature = (req.headers.get("x-slack-signature") or [""])[0]
+        now = self.now()
+        if signature in self.seen:
+            return BoltResponse(status=401, body="replayed request")
+        if len(self.seen) > 10_000:
+            self.seen = {s: t for s, t in self.seen.items() if t > now}
+        self.seen[signature] = now + REPLAY_WINDOW
+        return await next()
+
+
+def _auth(request: AsyncBoltRequest) -> str:
+    return "slack-socket-mode" if request.mode == "socket_mode" else "slack-signature"
+
+
+def _request_time(request: AsyncBoltRequest) -> datetime | None:
+    raw = (request.headers.get("x-slack-request-timestamp") or [""])[0]
+    return datetime.fromtimestamp(int(raw), UTC) if raw and raw.isdigit() else None
+
+
+def _slack_time(ts: str | None) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(ts), UTC) if ts else None
+    except ValueError:
+        return None
+
+
+def _channel_of_command(command: dict[str, Any]) -> str | None:
+    """The channel a command was typed in, unless it is a DM (a DM is no cohort channel)."""
+    channel = command.get("channel_id") or ""
+    if not channel or channel.startswith("D") or command.get("channel_name") == "directmessage":
+        return None
+    return str(channel)
+
+
+class SlackBot:
+    """Owns the Bolt app and its listeners; `bolt.async_dispatch` serves HTTP and Socket Mode alike."""
+
+    def __init__(
+        self,
+        app: App,
+        client: AsyncWebClient,
+        session: aiohttp.ClientSession,
+        *,
+        signing_secret: str | None,
+        socket_mode: bool,
+        ack_budget: float = ACK_BUDGET,
+    ) -> None:
+        self.app = app
+        self.client = client
+        self.session = session
+        self.ack_budget = ack_budget
+        self.profiles = ProfileCache(client)
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.bolt = AsyncApp(
+            client=client,
+            signing_secret=signing_secret,
+            request_verification_enabled=signing_secret is not None,
+            # HTTP: run the listener before answering (no 10 ms ack polling); each listener acks
+            # as soon as its reply is known. Socket Mode: answer as soon as ack() is called.
+            process_before_response=not socket_mode,
+            name="cohortbot",
+        )
+        self.bolt.middleware(ReplayGuard().check)
+        self.bolt.command(COMMAND)(self.on_command)
+        self.bolt.action(blockkit.ACTION_ID_RE)(self.on_click)
+        self.bolt.view_submission(blockkit.MODAL_CALLBACK)(self.on_answer)
+        self.bolt.event("app_home_opened")(self.on_home_opened)
+        self.bolt.event("message")(self.on_direct_message)
+
+    # -- background work ----------------------------------------------------------------------------
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Slack background work failed", exc_info=task.exception())
+
+    async def settle(self, within: float = 10.0) -> None:
+        """Wait for work started after acks (replies, modals, home tabs) to finish."""
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=within)
+
+    async def _within_budget(self, inbound: Inbound) -> asyncio.Task[Reply | None]:
+        task = asyncio.create_task(self.app.engine.handle(inbound))
+        await asyncio.wait({task}, timeout=self.ack_budget)
+        return task
+
+    # -- slash command --------------------------------------------------------------------------------
+
+    async def on_command(self, ack: Any, command: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await ack()
+        self.spawn(self._command(command, request))
+
+    async def _command(self, command: dict[str, Any], request: AsyncBoltRequest) -> None:
+        team, text = command["team_id"], command.get("text") or ""
+        sender, mentions = await asyncio.gather(
+            self.profiles.get(team, command["user_id"]), self.profiles.mentions(team, text)
+        )
+        inbound = Inbound(
+            sender=sender,
+            text=text,
+            channel_id=_channel_of_command(command),
+            mentions=mentions,
+            dedupe_key=f"slack:command:{team}:{command.get('trigger_id')}"
+            if command.get("trigger_id")
+            else None,
+            event_time=_request_time(request),
+            auth=_auth(request),
+        )
+        reply = await self.app.engine.handle(inbound)
+        if reply is not None:
+            await self.respond(command["response_url"], reply, can_replace=False)
+
+    # -- clicks ---------------------------------------------------------------------------------------
+
+    async def on_click(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
+        decoded = blockkit.decode_click(action, body.get("state") or {})
+        if decoded is None:  # a checkbox toggle: the answer comes with the submit button
+            await ack()
+            return
+        if isinstance(decoded, blockkit.OpenModal):
+            await ack()
+            view = blockkit.modal(decoded, body.get("response_url"))
+            self.spawn(self.client.views_open(trigger_id=body["trigger_id"], view=view))
+            return
+        user = body["user"]
+        team = user.get("team_id") or body["team"]["id"]
+        inbound = Inbound(
+            sender=await self.profiles.get(team, user["id"]),
+            action=decoded,
+            channel_id=(body.get("channel") or {}).get("id"),
+            # The action's own id: a retried delivery repeats it, a second click does not.
+            dedupe_key=f"slack:action:{team}:{user['id']}:{action.get('action_ts')}:{action['action_id']}",
+            event_time=_slack_time(action.get("action_ts")),
+            auth=_auth(request),
+        )
+        task = await self._within_budget(inbound)
+        await ack()
+        self.spawn(self._answer_click(body, task, _auth(request)))
+
+    async def _answer_click(self, body: dict[str, Any], task: asyncio.Task[Reply | None], auth: str) -> None:
+        reply = await task
+        if (body.get("view") or {}).get("type") == "home":  # a click in the App Home tab: show the new state
+            await self.publish_home(
+                body["user"].get("team_id") or body["team"]["id"], body["user"]["id"], auth
+            )
+            if reply is not None and reply.visibility != "replace":
+                await self.post(body["user"]["id"], reply)
+            return
+        if reply is None:
+            return
+        if body.get("response_url"):
+            await self.respond(body["response_url"], reply, can_replace=True)
+        else:
+            await self.post(body["user"]["id"], reply)
+
+    # -- modal answers --------------------------------------------------------------------------------
+
+    async def on_answer(
+        self, ack: Any, body: dict[str, Any], view: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
+        submission = blockkit.decode_submission(view)
+        user, team = body["user"], body["team"]["id"]
+        values = json.dumps(view["state"]["values"], sort_keys=True).encode()
+        inbound = Inbound(
+            sender=await self.profiles.get(team, user["id"]),
+            action=submission.action,
+            dedupe_key=f"slack:view:{team}:{view['id']}:{hashlib.sha256(values).hexdigest()[:16]}",
+            event_time=_request_time(request),
+            auth=_auth(request),
+        )
+        task = await self._within_budget(inbound)
+        if not task.done():
+            await ack()
+            self.spawn(self._answer_late(submission, user["id"], task))
+            return
+        reply = task.result()
+        if reply is None or (reply.visibility == "replace" and submission.response_url):
+            await ack()
+            if reply is not None and submission.response_url:
+                self.spawn(self.respond(submission.response_url, reply, can_replace=True))
+            return
+        await ack(response_action="update", view=blockkit.reply_modal(reply.message))
+
+    async def _answer_late(
+        self, submission: blockkit.Submission, user_id: str, task: asyncio.Task[Reply | None]
+    ) -> None:
+        reply = await task
+        if reply is None:
+            return
+        if submission.response_url:
+            await self.respond(submission.response_url, reply, can_replace=True)
+        else:
+            await self.post(user_id, reply)
+
+    # -- events ---------------------------------------------------------------------------------------
+
+    async def on_home_opened(
+        self, event: dict[str, Any], body: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
+        if event.get("tab", "home") == "home":
+            self.spawn(self.publish_home(body["team_id"], event["user"], _auth(request)))
+
+    async def on_direct_message(
+        self, event: dict[str, Any], body: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
+        if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
+            return
+        self.spawn(self._direct_message(event, body, request))
+
+    async def _direct_message(
+        self, event: dict[str, Any], body: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
+        team, text = body["team_id"], event.get("text") or ""
+        sender, mentions = await asyncio.gather(
+            self.profiles.get(team, event["user"]), self.profiles.mentions(team, text)
+        )
+        reply = await self.app.engine.handle(
+            Inbound(
+                sender=sender,
+                text=text,
+                mentions=mentions,
+                dedupe_key=f"slack:event:{body.get('event_id')}",
+                event_time=_slack_time(event.get("ts")),
+                auth=_auth(request),
+            )
+        )
+        if reply is not None:
+            await self.post(event["channel"], reply)
+
+    # -- answering ------------------------------------------------------------------------------------
+
+    async def respond(self, response_url: str, reply: Reply, *, can_replace: bool) -> None:
+        """Answer through the interaction's response_url: in place, only to the caller, or to all."""
+        body: dict[str, Any] = {
+            "text": blockkit.summary_text(reply.message),
+            "blocks": blockkit.render(reply.message),
+        }
+        if reply.visibility == "replace" and can_replace:
+            body["replace_original"] = True
+        else:
+            body["replace_original"] = False
+            body["response_type"] = "in_channel" if reply.visibility == "public" else "ephemeral"
+        response = await AsyncWebhookClient(response_url, session=self.session).send_dict(body)
+        if response.status_code != 200:
+            log.warning("response_url answered %s", response.status_code)
+
+    async def post(self, channel: str, reply: Reply) -> None:
+        await self.client.chat_postMessage(
+            channel=channel, text=blockkit.summary_text(reply.message), blocks=blockkit.render(reply.message)
+        )
+
+    async def publish_home(self, team: str, user_id: str, auth: str) -> None:
+        profile = await self.profiles.get(team, user_id)
+        message = await home_message(self.app, profile, auth)
+        await self.client.views_publish(user_id=user_id, view=blockkit.home(message))

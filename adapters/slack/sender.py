@@ -1,0 +1,128 @@
+"""Outbox delivery to Slack through `AsyncWebClient`: post, update, upload charts, map errors.
+
+DMs are posted to the user id (Slack opens the app's DM and returns its channel id, which the
+delivery worker stores); `conversations.open` is never called per message. Each post waits for
+the pacer; a 429 becomes `RetryLater(Retry-After)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import blockkit
+from adapters.slack.pacing import Pacer
+from bot.delivery import PermanentFailure, RetryLater, SendResult, Target
+from bot.messages import Message
+
+log = logging.getLogger(__name__)
+
+# Slack errors after which the same call can never succeed. True: the person cannot be reached.
+PERMANENT_ERRORS: dict[str, bool] = {
+    "user_not_found": True,
+    "account_inactive": True,
+    "user_disabled": True,
+    "cannot_dm_bot": True,
+    "messages_tab_disabled": True,
+    "channel_not_found": False,
+    "is_archived": False,
+    "not_in_channel": False,
+    "restricted_action": False,
+    "msg_too_long": False,
+    "invalid_blocks": False,
+    "invalid_blocks_format": False,
+    "no_text": False,
+    "message_not_found": False,
+    "cant_update_message": False,
+    "edit_window_closed": False,
+}
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if not headers:
+        return None
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return str(value[0] if isinstance(value, list) else value)
+    return None
+
+
+def classify(error: SlackApiError) -> Exception:
+    """The delivery outcome of a failed Web API call: retry later, or give up (and why)."""
+    response = error.response
+    status = getattr(response, "status_code", 200)
+    if status == 429:
+        retry_after = _header(getattr(response, "headers", None), "Retry-After")
+        return RetryLater("rate limited (429)", retry_after=float(retry_after) if retry_after else 1.0)
+    if status >= 500:
+        return RetryLater(f"Slack answered {status}")
+    code = str(response.get("error", "unknown_error"))
+    if code in PERMANENT_ERRORS:
+        return PermanentFailure(code, blocked=PERMANENT_ERRORS[code])
+    # Token or configuration problems (invalid_auth, missing_scope...) are fixed by a person: keep the row.
+    return RetryLater(code)
+
+
+class SlackSender:
+    """The `Sender` the delivery worker uses for rows whose platform is "slack"."""
+
+    def __init__(self, client: AsyncWebClient, pacer: Pacer) -> None:
+        self.client = client
+        self.pacer = pacer
+
+    async def send(self, target: Target, message: Message) -> SendResult:
+        await self.pacer.wait(target.workspace, target.address)
+        response = await self._call(
+            self.client.chat_postMessage,
+            channel=target.address,
+            text=blockkit.summary_text(message),
+            blocks=blockkit.render(message),
+            unfurl_links=False,
+        )
+        channel = str(response["channel"])
+        for image in blockkit.local_images(message):
+            await self._upload(channel, image)
+        return SendResult(message_id=str(response["ts"]), channel_id=channel)
+
+    async def update(
+        self, target: Target, message_id: str, channel_id: str | None, message: Message
+    ) -> SendResult:
+        channel = channel_id or target.dm_channel or target.address
+        response = await self._call(
+            self.client.chat_update,
+            channel=channel,
+            ts=message_id,
+            text=blockkit.summary_text(message),
+            blocks=blockkit.render(message),
+        )
+        return SendResult(message_id=str(response.get("ts") or message_id), channel_id=channel)
+
+    async def _upload(self, channel: str, image: Any) -> None:
+        path = blockkit.local_path(image)
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except OSError:
+            log.warning("image %s cannot be read; sent without it", path)
+            return
+        await self._call(
+            self.client.files_upload_v2,
+            channel=channel,
+            content=data,
+            filename=path.name,
+            title=image.alt or path.name,
+        )
+
+    async def _call(self, method: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(**kwargs)
+        except SlackApiError as e:
+            # A 429 reschedules the row after Retry-After; the worker holds later rows to the same
+            # address until it is sent, so the limited channel rests while the others go on.
+            raise classify(e) from e
+        except (aiohttp.ClientError, TimeoutError, SlackClientError) as e:
+            raise RetryLater(f"{type(e).__name__}: {e}") from e

@@ -1,0 +1,234 @@
+"""A loopback stand-in for the Slack Web API (and response_url / file upload endpoints).
+
+It speaks the wire protocol `slack_sdk` uses: `POST|GET /api/<method>` with form, JSON or query
+arguments and a Bearer token, answering `{"ok": ...}` JSON. Every call is recorded. Tests script
+failures (`fail(method, status=429, retry_after=1)`, 5xx, or a Slack error like `channel_not_found`).
+Used by the Slack tests and `benchmarks/bench_slack_clicks.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    token: str | None
+
+
+@dataclass
+class Failure:
+    status: int = 200
+    error: str | None = None
+    retry_after: float | None = None
+    times: int = 1
+
+
+@dataclass
+class SlackUser:
+    id: str
+    name: str
+    email: str | None = None
+    tz: str = "Europe/Paris"
+
+
+@dataclass
+class SlackApiStandIn:
+    """Start with `await standin.start()`; `standin.api_url` is what SLACK_API_URL points at."""
+
+    team_id: str = "T0001"
+    bot_user_id: str = "UBOT"
+    users: dict[str, SlackUser] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)  # bodies POSTed to response_urls
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    failures: dict[str, list[Failure]] = field(default_factory=dict)
+    record: bool = True
+
+    def __post_init__(self) -> None:
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self._changed = asyncio.Event()
+        self._sockets: list[web.WebSocketResponse] = []
+        self.socket_acks: list[dict[str, Any]] = []  # what the app answered on Socket Mode
+
+    # -- scripting --------------------------------------------------------------------------------
+
+    def add_user(self, user_id: str, name: str, email: str | None = None, tz: str = "Europe/Paris") -> None:
+        self.users[user_id] = SlackUser(user_id, name, email, tz)
+
+    def fail(
+        self,
+        method: str,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: float | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next `times` calls of `method` fail: an HTTP status (429, 5xx) or a Slack error."""
+        self.failures.setdefault(method, []).append(Failure(status, error, retry_after, times))
+
+    def called(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def response_url(self, name: str = "r") -> str:
+        return f"{self.base_url}/response/{name}"
+
+    async def wait_for(self, predicate: Any, within: float = 5.0) -> None:
+        """Wait until `predicate()` is true (calls and responses arrive asynchronously after an ack)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while not predicate():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError("the stand-in did not receive what was expected in time")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.2))
+
+    # -- server -----------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    async def start(self) -> SlackApiStandIn:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{name}", self._response)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/link", self._socket_link)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def push(self, envelope: dict[str, Any]) -> None:
+        """Send a Socket Mode envelope to the connected app (as Slack's WebSocket does)."""
+        await self.wait_for(lambda: self._sockets)
+        for ws in self._sockets:
+            await ws.send_json(envelope)
+
+    async def stop(self) -> None:
+        for ws in self._sockets:
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _args(self, request: web.Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.query)
+        if request.method == "POST" and request.can_read_body:
+            if request.content_type == "application/json":
+                args.update(await request.json())
+            else:
+                args.update(dict(await request.post()))
+        return args
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._args(request)
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") or args.get("token")
+        if self.record:
+            self.calls.append(Call(method, args, token))
+        self._changed.set()
+        scripted = self.failures.get(method)
+        if scripted:
+            failure = scripted[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                scripted.pop(0)
+            headers = (
+                {"Retry-After": str(int(failure.retry_after))} if failure.retry_after is not None else {}
+            )
+            if failure.status != 200:
+                body = {"ok": False, "error": "ratelimited" if failure.status == 429 else "fatal_error"}
+                return web.json_response(body, status=failure.status, headers=headers)
+            return web.json_response({"ok": False, "error": failure.error})
+        answer = getattr(self, "_" + method.replace(".", "_"), None)
+        if answer is None:
+            return web.json_response({"ok": True})
+        return web.json_response(answer(args))
+
+    async def _response(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        body["_url"] = request.match_info["name"]
+        self.responses.append(body)
+        self._changed.set()
+        return web.Response(text="ok")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        self._changed.set()
+        return web.Response(text="OK")
+
+    async def _socket_link(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0001"}})
+        self._sockets.append(ws)
+        self._changed.set()
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(message.data))
+                self._changed.set()
+        self._sockets.remove(ws)
+        return ws
+
+    # -- method answers ---------------------------------------------------------------------------
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": "BBOT"}
+
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(args.get("user")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        profile = {"display_name": user.name, "real_name": user.name.title()}
+        if user.email:
+            profile["email"] = user.email
+        return {"ok": True, "user": {"id": user.id, "name": user.name, "tz": user.tz, "profile": profile}}
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        if channel[:1] in "UW":  # a user id: Slack posts in (and returns) the app's DM with them
+            channel = "D" + channel[1:]
+        return {"ok": True, "channel": channel, "ts": f"1700000000.{next(self._ts):06d}"}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "view": {"id": f"V{next(self._ts)}"}}
+
+    _views_publish = _views_open
+
+    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"F{next(self._ts)}"
+        return {"ok": True, "file_id": file_id, "upload_url": f"{self.base_url}/upload/{file_id}"}
+
+    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = args.get("files")
+        if isinstance(files, str):
+            files = json.loads(files)
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files or []]}
