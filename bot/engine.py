@@ -31,29 +31,34 @@ class Engine:
         self.settings = settings
 
     async def handle(self, inbound: Inbound) -> Reply | None:
-        """Run one command or action; returns the reply for the caller (None for a duplicate)."""
+        """Run one command or action; returns the reply for the caller (None for a duplicate).
+
+        Everything it does is one transaction. A UserError rolls all of it back (so a refused
+        command changes nothing), then only the event id is remembered, so a retry is not rerun.
+        """
         now = self.clock.now()
-        async with self.store.transaction() as session:
-            if inbound.dedupe_key and not await self._first_time(session, inbound.dedupe_key, now):
-                return None
-            person, identity = await upsert_profile(session, inbound.sender, now)
-            if inbound.conversation_ref and identity.conversation_ref != inbound.conversation_ref:
-                identity.conversation_ref = inbound.conversation_ref
-                session.add(identity)
-            ctx = Ctx(
-                session=session,
-                now=now,
-                settings=self.settings,
-                inbound=inbound,
-                actor=person,
-                identity=identity,
-            )
-            try:
-                async with session.begin_nested():
-                    result = await self._dispatch(ctx, inbound)
-            except UserError as e:
-                return say(e.render())
-            return _as_reply(result)
+        try:
+            async with self.store.transaction() as session:
+                if inbound.dedupe_key and not await self._first_time(session, inbound.dedupe_key, now):
+                    return None
+                person, identity = await upsert_profile(session, inbound.sender, now)
+                if inbound.conversation_ref and identity.conversation_ref != inbound.conversation_ref:
+                    identity.conversation_ref = inbound.conversation_ref
+                    session.add(identity)
+                ctx = Ctx(
+                    session=session,
+                    now=now,
+                    settings=self.settings,
+                    inbound=inbound,
+                    actor=person,
+                    identity=identity,
+                )
+                return _as_reply(await self._dispatch(ctx, inbound))
+        except UserError as e:
+            if inbound.dedupe_key:
+                async with self.store.transaction() as session:
+                    await self._first_time(session, inbound.dedupe_key, now)
+            return say(e.render())
 
     async def _first_time(self, session: Any, key: str, now: Any) -> bool:
         insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert

@@ -19,16 +19,18 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9._-]{0,40}$")
 
 async def upsert_profile(session: AsyncSession, profile: Profile, now: datetime) -> tuple[Person, Identity]:
     """Find or create the person behind a platform profile, refreshing what the platform told us."""
-    identity = (
+    found = (
         await session.exec(
-            select(Identity).where(
+            select(Identity, Person)
+            .join(Person, col(Person.id) == Identity.person_id)
+            .where(
                 Identity.platform == profile.platform,
                 Identity.workspace == profile.workspace,
                 Identity.user_id == profile.user_id,
             )
         )
     ).first()
-    if identity is None:
+    if found is None:
         person = await _person_for_new_identity(session, profile, now)
         identity = Identity(
             person_id=person.id,
@@ -39,7 +41,7 @@ async def upsert_profile(session: AsyncSession, profile: Profile, now: datetime)
         session.add(identity)
         await session.flush()
         return person, identity
-    person = await session.get_one(Person, identity.person_id)
+    identity, person = found
     changed = False
     if profile.name and person.display_name != profile.name and person.display_name == profile.user_id:
         person.display_name, changed = profile.name, True

@@ -14,14 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import bot.sqlite_inline  # noqa: F401  registers the sqlite+inline dialect
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def async_url(url: str) -> str:
-    """Map a plain DATABASE_URL to its asyncio driver (sqlite -> aiosqlite, postgresql -> asyncpg)."""
+    """Map a plain DATABASE_URL to its asyncio driver (sqlite -> inline, postgresql -> asyncpg)."""
     parsed = make_url(url)
     driver = {
-        "sqlite": "sqlite+aiosqlite",
+        "sqlite": "sqlite+inline",
         "postgresql": "postgresql+asyncpg",
         "postgres": "postgresql+asyncpg",
     }
@@ -48,7 +50,13 @@ class Store:
         schema="migrate" runs the Alembic migrations (what the app does);
         "create" creates tables straight from the models (fast, for tests); "none" touches nothing.
         """
-        engine = create_async_engine(async_url(url), pool_pre_ping=False)
+        target = async_url(url)
+        if target.startswith("sqlite+inline"):
+            # One connection: SQLite has one writer anyway, and waiting in its busy handler would
+            # block the event loop (see bot/sqlite_inline.py).
+            engine = create_async_engine(target, pool_size=1, max_overflow=0, pool_timeout=120)
+        else:
+            engine = create_async_engine(target)
         if engine.dialect.name == "sqlite":
             _tune_sqlite(engine)
         store = cls(engine)

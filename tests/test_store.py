@@ -13,7 +13,7 @@ from bot.store import async_url
 
 
 def test_plain_database_urls_get_their_async_driver() -> None:
-    assert async_url("sqlite:///cohortbot.db") == "sqlite+aiosqlite:///cohortbot.db"
+    assert async_url("sqlite:///cohortbot.db") == "sqlite+inline:///cohortbot.db"
     assert async_url("postgresql://u:p@db:5432/cb") == "postgresql+asyncpg://u:p@db:5432/cb"
     assert async_url("postgresql+asyncpg://u:p@db/cb") == "postgresql+asyncpg://u:p@db/cb"
 

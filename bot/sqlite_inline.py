@@ -1,0 +1,169 @@
+"""SQLite for the asyncio engine without a thread hop per call: `sqlite+inline://` URLs.
+
+aiosqlite runs every cursor call on a helper thread; a click costs ~25 such hand-offs, and
+under load each one waits for the thread to be scheduled, which dominated click latency.
+SQLite works on a local file, mostly in the page cache (WAL, synchronous=NORMAL), so its calls
+take microseconds: here they run directly on the event loop instead.
+
+The store gives this driver exactly one pooled connection: transactions queue on the pool
+(asynchronously) instead of in SQLite's busy handler, which would block the loop.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Generator, Sequence
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import pool
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi, SQLiteDialect_aiosqlite
+from sqlalchemy.engine.url import URL
+
+
+class _Cursor:
+    """An awaitable face over a sqlite3 cursor: every call completes at once."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    async def __aenter__(self) -> _Cursor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._cursor.arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._cursor.arraysize = value
+
+    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> _Cursor:
+        self._cursor.execute(sql, parameters)
+        return self
+
+    async def executemany(self, sql: str, seq: Sequence[Sequence[Any]]) -> _Cursor:
+        self._cursor.executemany(sql, seq)
+        return self
+
+    async def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        return self._cursor.fetchmany(size if size is not None else self._cursor.arraysize)
+
+    async def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+    async def nextset(self) -> None:
+        return None
+
+
+class _RunNow:
+    """Stands in for aiosqlite's request queue, which SQLAlchemy uses to set isolation_level."""
+
+    def put_nowait(self, item: tuple[Any, Any]) -> None:
+        future, function = item
+        try:
+            future.set_result(function())
+        except Exception as error:
+            future.set_exception(error)
+
+
+class _Connection:
+    """The subset of aiosqlite.Connection that SQLAlchemy's aiosqlite dialect uses."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._connection: sqlite3.Connection | None = conn
+        self._tx = _RunNow()
+
+    def cursor(self) -> _Cursor:
+        return _Cursor(self._conn.cursor())
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._conn.isolation_level
+
+    async def commit(self) -> None:
+        self._conn.commit()
+
+    async def rollback(self) -> None:
+        self._conn.rollback()
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            self._conn.close()
+            self._connection = None
+
+    def stop(self) -> None:
+        if self._connection is not None:
+            self._conn.close()
+            self._connection = None
+
+    async def create_function(self, *args: Any, **kw: Any) -> None:
+        self._conn.create_function(*args, **kw)
+
+
+class _Connect:
+    """What `connect()` returns: awaitable, with the `_thread` attribute SQLAlchemy sets daemon on."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        self._thread = SimpleNamespace(daemon=True)
+        self._args, self._kw = args, kw
+
+    def __await__(self) -> Generator[Any, None, _Connection]:
+        if False:  # pragma: no cover - makes this a generator without ever suspending
+            yield
+        return _Connection(sqlite3.connect(*self._args, **{**self._kw, "check_same_thread": False}))
+
+
+# The module-shaped object SQLAlchemy's adapter expects in place of `aiosqlite`.
+_driver = SimpleNamespace(
+    connect=_Connect,
+    Connection=_Connection,
+    DatabaseError=sqlite3.DatabaseError,
+    Error=sqlite3.Error,
+    IntegrityError=sqlite3.IntegrityError,
+    NotSupportedError=sqlite3.NotSupportedError,
+    OperationalError=sqlite3.OperationalError,
+    ProgrammingError=sqlite3.ProgrammingError,
+    sqlite_version=sqlite3.sqlite_version,
+    sqlite_version_info=sqlite3.sqlite_version_info,
+    __version__="inline",
+)
+
+
+class InlineSQLiteDialect(SQLiteDialect_aiosqlite):
+    driver = "inline"
+    supports_statement_cache = True
+
+    @classmethod
+    def import_dbapi(cls) -> AsyncAdapt_aiosqlite_dbapi:
+        return AsyncAdapt_aiosqlite_dbapi(_driver, sqlite3)  # type: ignore[arg-type]
+
+    @classmethod
+    def get_pool_class(cls, url: URL) -> type[pool.Pool]:
+        return pool.AsyncAdaptedQueuePool
+
+
+registry.register("sqlite.inline", "bot.sqlite_inline", "InlineSQLiteDialect")
