@@ -4,9 +4,11 @@ and answers with Replies. Outbound messages it causes are queued in the outbox, 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.context import Ctx
@@ -60,10 +62,12 @@ class Engine:
                     await self._first_time(session, inbound.dedupe_key, now)
             return say(e.render())
 
-    async def _first_time(self, session: Any, key: str, now: Any) -> bool:
+    async def _first_time(self, session: AsyncSession, key: str, now: datetime) -> bool:
+        """Remember a platform event id; False when it was seen before (a retried delivery)."""
         insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(ProcessedInbound).values(key=key, at=now).on_conflict_do_nothing(index_elements=["key"])
-        result = await session.exec(stmt)
+        table = ProcessedInbound.__table__  # type: ignore[attr-defined]
+        stmt = insert(table).values(key=key, at=now).on_conflict_do_nothing(index_elements=["key"])
+        result = await (await session.connection()).execute(stmt)
         return bool(result.rowcount)
 
     async def _dispatch(self, ctx: Ctx, inbound: Inbound) -> Any:
