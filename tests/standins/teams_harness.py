@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 from sqlmodel import select
 
+from adapters.teams.pacing import Pacer
 from adapters.teams.runtime import attach
 from bot.bootstrap import App, build
 from bot.clock import SimulatedClock
@@ -81,6 +82,8 @@ async def running_teams(
         settings = Settings(database_url=db_url, teams_local=True, microsoft_app_id="")
         options = {}
     options["openid_metadata_url"] = connector.openid_metadata_url
+    # Pacing windows and Retry-After pauses follow the simulated clock, like the outbox does.
+    options["pacer"] = Pacer(clock=lambda: clock.now().timestamp())
     app = await build(settings, dict(other_senders or {}), clock, schema="create")
     webapp = web_application(app)
     cleanup = await attach(app, webapp, **options)
