@@ -225,3 +225,34 @@ async def test_one_cohort_with_slack_and_teams_learners(db_url: str, clock: Simu
         assert "Welcome to *mixed*" in slack.sent[0][1].summary
         (welcome,) = h.connector.messages(ALICE.personal_conversation)[-1:]
         assert "Welcome to **mixed**" in welcome.card_text()
+
+
+@pytest.mark.parametrize("status", [412, 502, 504])
+async def test_transient_failures_are_retried_with_backoff(harness: TeamsHarness, clock: SimulatedClock, status: int) -> None:
+    h = harness
+    await install(h, ALICE)
+    alice = await h.identity(ALICE.id)
+    h.connector.fail_next(status, count=2)
+    await queue_checkin_card(h, alice.person_id, "checkin:transient")
+    await h.deliver()
+    first = await h.outbox("checkin:transient")
+    first_delay = first.next_attempt_at - clock.now()
+    assert (first.status, first.attempts) == ("pending", 1)
+    clock.advance(timedelta(minutes=1))
+    await h.deliver()
+    second = await h.outbox("checkin:transient")
+    assert (second.status, second.attempts) == ("pending", 2)
+    assert second.next_attempt_at - clock.now() > first_delay  # backing off
+    clock.advance(timedelta(minutes=1))
+    await h.deliver()
+    assert (await h.outbox("checkin:transient")).status == "sent"
+    assert len([c for c in h.connector.messages(ALICE.personal_conversation) if "Kick-off" in c.card_text()]) == 1
+
+
+async def test_mentions_and_html_in_channel_text(harness: TeamsHarness) -> None:
+    h = harness
+    activity = teams.message(h.connector.url, TINA, "create", kind="channel")
+    activity["text"] = "<at>cohortbot</at>&nbsp;create <b>html-cohort</b>\n"
+    assert (await h.post(activity)).status == 201
+    assert "Created cohort" in h.connector.messages()[-1].card_text()
+    assert [c.slug for c in await h.rows(Cohort)] == ["html-cohort"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 Window = tuple[int, float]  # at most N sends per this many seconds
 
@@ -47,10 +47,12 @@ class Pacer:
         conversation_windows: tuple[Window, ...] = CONVERSATION_WINDOWS,
         tenant_windows: tuple[Window, ...] = TENANT_WINDOWS,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self.conversation_windows = conversation_windows
         self.tenant_windows = tenant_windows
         self.clock = clock
+        self.sleep = sleep
         self._conversations: dict[str, SlidingWindows] = {}
         self._tenants: dict[str, SlidingWindows] = {}
         self._lock = asyncio.Lock()
@@ -76,7 +78,7 @@ class Pacer:
                     ten.sent.append(now)
                     self._forget_idle(now)
                     return
-            await asyncio.sleep(wait)
+            await self.sleep(wait)
 
     def pause(self, tenant: str, conversation: str | None, seconds: float) -> None:
         """The platform said 429: hold the conversation (or the whole tenant) for `seconds`."""
