@@ -65,10 +65,16 @@ def run(
 
 @manifest_app.command("teams")
 def manifest_teams(
-    app_id: str = typer.Option(..., "--app-id", help="The bot's Microsoft App ID (a GUID), from its Azure Bot registration."),
+    app_id: str = typer.Option(
+        ..., "--app-id", help="The bot's Microsoft App ID (a GUID), from its Azure Bot registration."
+    ),
     out: Path = typer.Option(Path("cohortbot-teams.zip"), "--out", help="Where to write the app package."),
-    version: str | None = typer.Option(None, "--version", help="App version MAJOR.MINOR.PATCH (bump it on every change)."),
-    domain: list[str] = typer.Option([], "--domain", help="Add a validDomains entry (host name); repeatable."),
+    version: str | None = typer.Option(
+        None, "--version", help="App version MAJOR.MINOR.PATCH (bump it on every change)."
+    ),
+    domain: list[str] = typer.Option(
+        [], "--domain", help="Add a validDomains entry (host name); repeatable."
+    ),
 ) -> None:
     """Build the Teams app package (manifest.json + icons, zipped) for a Teams admin to upload."""
     from adapters.teams.manifest import ManifestError, build_package
@@ -79,7 +85,10 @@ def manifest_teams(
         typer.echo(f"Cannot build the Teams package: {e}", err=True)
         raise typer.Exit(2) from None
     commands = sum(len(c["commands"]) for c in manifest["bots"][0]["commandLists"])
-    typer.echo(f"wrote {out} (version {manifest['version']}, {commands} menu commands): upload it in Teams admin centre")
+    typer.echo(
+        f"wrote {out} (version {manifest['version']}, {commands} menu commands): "
+        "upload it in the Teams admin centre"
+    )
 
 
 @db_app.command("upgrade")

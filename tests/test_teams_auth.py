@@ -40,7 +40,9 @@ def connector() -> Iterator[BotConnectorStandIn]:
 
 
 @pytest.fixture
-async def harness(db_url: str, clock: SimulatedClock, connector: BotConnectorStandIn) -> AsyncIterator[TeamsHarness]:
+async def harness(
+    db_url: str, clock: SimulatedClock, connector: BotConnectorStandIn
+) -> AsyncIterator[TeamsHarness]:
     async with running_teams(db_url, clock, connector, credentials=True) as running:
         yield running
 
@@ -53,7 +55,10 @@ async def test_a_valid_token_is_accepted_and_replies_carry_the_bots_token(harnes
     assert "not in any cohort" in reply.card_text()
     assert reply.authorization == f"Bearer {h.connector.issued_tokens[0]}"
 
-    click = {"verb": "teamsauthtest.whoami", "data": {"cohortbot": {"action": "teamsauthtest.whoami", "value": ""}}}
+    click = {
+        "verb": "teamsauthtest.whoami",
+        "data": {"cohortbot": {"action": "teamsauthtest.whoami", "value": ""}},
+    }
     response = await h.post(teams.execute(h.connector.url, ALICE, click, reply_to="x"))
     assert response.status == 200 and (await response.json())["value"] == "you are Alice"
     (clicked,) = await h.activities("teamsauthtest.clicked")
@@ -70,14 +75,20 @@ def _other_key() -> rsa.RSAPrivateKey:
         pytest.param(lambda c, url: None, id="no token"),
         pytest.param(lambda c, url: "Bearer not-a-jwt", id="garbage"),
         pytest.param(lambda c, url: "Basic dXNlcjpwYXNz", id="wrong scheme"),
-        pytest.param(lambda c, url: "Bearer " + c.issuer.mint(APP_ID, url, key=_other_key()), id="forged signature"),
+        pytest.param(
+            lambda c, url: "Bearer " + c.issuer.mint(APP_ID, url, key=_other_key()), id="forged signature"
+        ),
         pytest.param(lambda c, url: "Bearer " + c.issuer.mint("someone-elses-bot", url), id="other audience"),
-        pytest.param(lambda c, url: "Bearer " + c.issuer.mint(APP_ID, "https://evil.example/"), id="other service url"),
+        pytest.param(
+            lambda c, url: "Bearer " + c.issuer.mint(APP_ID, "https://evil.example/"), id="other service url"
+        ),
         pytest.param(
             lambda c, url: "Bearer " + c.issuer.mint(APP_ID, url, exp=int(time.time()) - 3600, nbf=0, iat=0),
             id="expired",
         ),
-        pytest.param(lambda c, url: "Bearer " + c.issuer.mint(APP_ID, url, kid="unknown-kid"), id="unknown key"),
+        pytest.param(
+            lambda c, url: "Bearer " + c.issuer.mint(APP_ID, url, kid="unknown-kid"), id="unknown key"
+        ),
         pytest.param(
             lambda c, url: "Bearer " + c.issuer.mint(APP_ID, url, iss="https://sts.windows.net/tenant/"),
             id="not the Bot Framework issuer",
@@ -92,7 +103,9 @@ async def test_an_activity_without_a_valid_token_is_refused_and_nothing_is_recor
     authorization = forge(h.connector, h.connector.url)  # type: ignore[operator]
     response = await h.post(activity, authorization=authorization or "")
     assert response.status == 401
-    assert await h.rows(Person) == [] and await h.rows(ProcessedInbound) == [] and await h.rows(Activity) == []
+    assert (
+        await h.rows(Person) == [] and await h.rows(ProcessedInbound) == [] and await h.rows(Activity) == []
+    )
     assert h.connector.calls == []
 
 
@@ -102,7 +115,9 @@ async def test_forged_tokens_do_not_make_us_hammer_the_key_endpoint(harness: Tea
     fetches = h.connector.key_fetches
     for _ in range(5):
         forged = "Bearer " + h.connector.issuer.mint(APP_ID, h.connector.url, kid="rotated-" + str(_))
-        assert (await h.post(teams.message(h.connector.url, ALICE, "list"), authorization=forged)).status == 401
+        assert (
+            await h.post(teams.message(h.connector.url, ALICE, "list"), authorization=forged)
+        ).status == 401
     assert h.connector.key_fetches <= fetches + 1
 
 
@@ -125,7 +140,9 @@ async def test_key_fetch_has_a_timeout() -> None:
 
 
 async def test_no_credentials_and_no_local_mode_refuses_to_start(db_url: str, clock: SimulatedClock) -> None:
-    app = await build(Settings(database_url=db_url, teams_local=False, microsoft_app_id=""), {}, clock, schema="create")
+    app = await build(
+        Settings(database_url=db_url, teams_local=False, microsoft_app_id=""), {}, clock, schema="create"
+    )
     try:
         with pytest.raises(TeamsNotConfigured, match="TEAMS_LOCAL=1"):
             build_runtime(app)

@@ -34,7 +34,9 @@ def test_every_block_renders() -> None:
             Divider(),
             Fields((("Next session", "Mon 9 Mar 09:30"), ("Due", "*Module 2*"))),
             Progress("Modules", 3, 10),
-            Buttons((Button("Mark as done", "module.done", "m2", "primary"), Button("Later", "x.later", "m2"))),
+            Buttons(
+                (Button("Mark as done", "module.done", "m2", "primary"), Button("Later", "x.later", "m2"))
+            ),
             Image("https://example.com/chart.png", "progress chart"),
         ),
     )
@@ -49,9 +51,19 @@ def test_every_block_renders() -> None:
     done, later = buttons["actions"]
     assert done["type"] == "Action.Execute" and done["verb"] == "module.done" and done["style"] == "positive"
     assert done["data"] == {"cohortbot": {"action": "module.done", "value": "m2", "key": "remind:m2:alice"}}
-    assert done["fallback"] == {"type": "Action.Submit", "title": "Mark as done", "data": done["data"], "style": "positive"}
+    assert done["fallback"] == {
+        "type": "Action.Submit",
+        "title": "Mark as done",
+        "data": done["data"],
+        "style": "positive",
+    }
     assert "style" not in later
-    assert image == {"type": "Image", "url": "https://example.com/chart.png", "altText": "progress chart", "size": "Stretch"}
+    assert image == {
+        "type": "Image",
+        "url": "https://example.com/chart.png",
+        "altText": "progress chart",
+        "size": "Stretch",
+    }
 
 
 def test_a_message_without_blocks_shows_its_summary() -> None:
@@ -64,11 +76,13 @@ def test_local_images_are_inlined(tmp_path: Path) -> None:
     (image,) = render_card(Message("chart", (Image(str(path), "chart"),)))["body"]
     prefix = "data:image/png;base64,"
     assert image["url"].startswith(prefix)
-    assert base64.b64decode(image["url"][len(prefix):]) == path.read_bytes()
+    assert base64.b64decode(image["url"][len(prefix) :]) == path.read_bytes()
 
 
 def test_short_questions_are_buttons_carrying_the_answer() -> None:
-    card = render_card(Message("q", (Question("q1", "Was it useful?", "yesno", "survey.answer", value="s1"),)))
+    card = render_card(
+        Message("q", (Question("q1", "Was it useful?", "yesno", "survey.answer", value="s1"),))
+    )
     prompt, action_set = card["body"]
     assert prompt["text"] == "Was it useful?"
     yes, no = action_set["actions"]
@@ -78,9 +92,13 @@ def test_short_questions_are_buttons_carrying_the_answer() -> None:
 
 def test_long_and_multi_questions_are_choice_sets_with_a_submit() -> None:
     nps = render_card(Message("q", (Question("q2", "Recommend us?", "nps", "survey.answer"),)))["body"]
-    assert nps[1]["type"] == "Input.ChoiceSet" and len(nps[1]["choices"]) == 11 and nps[1]["style"] == "compact"
+    assert (
+        nps[1]["type"] == "Input.ChoiceSet" and len(nps[1]["choices"]) == 11 and nps[1]["style"] == "compact"
+    )
     multi = render_card(
-        Message("q", (Question("q3", "Topics?", "multi", "survey.answer", options=("a", "b", "c"), value="s"),))
+        Message(
+            "q", (Question("q3", "Topics?", "multi", "survey.answer", options=("a", "b", "c"), value="s"),)
+        )
     )["body"]
     assert multi[1]["isMultiSelect"] is True and multi[1]["id"] == "q3"
     (send,) = multi[2]["actions"]
@@ -89,8 +107,10 @@ def test_long_and_multi_questions_are_choice_sets_with_a_submit() -> None:
 
 
 def test_text_input_comes_back_merged_with_the_action_data() -> None:
-    body = render_card(Message("c", (TextInput("comment", "Anything to add?", "survey.comment", value="s1"),)))["body"]
-    prompt, text_input, action_set = body
+    body = render_card(
+        Message("c", (TextInput("comment", "Anything to add?", "survey.comment", value="s1"),))
+    )["body"]
+    _prompt, text_input, action_set = body
     assert text_input == {"type": "Input.Text", "id": "comment", "isMultiline": True, "isRequired": True}
     (send,) = action_set["actions"]
     merged = {**send["data"], "comment": "More exercises please", "msteams": {"type": "messageBack"}}

@@ -24,8 +24,12 @@ TINA, ALICE, BOB, CAROL = (teams.TeamsUser(n) for n in ("tina", "alice", "bob", 
 @action("teamstest.checkin")
 async def _check_in(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     """A stand-in capability action: records a check-in and closes the card."""
-    await ctx.log("teamstest.checked_in", person_id=ctx.actor.id, session=value, inputs=inputs, auth=ctx.inbound.auth)
-    return Reply(Message("Checked in", (Text(f"✅ {ctx.actor.display_name} checked in to {value}"),)), "replace")
+    await ctx.log(
+        "teamstest.checked_in", person_id=ctx.actor.id, session=value, inputs=inputs, auth=ctx.inbound.auth
+    )
+    return Reply(
+        Message("Checked in", (Text(f"✅ {ctx.actor.display_name} checked in to {value}"),)), "replace"
+    )
 
 
 @pytest.fixture
@@ -36,7 +40,9 @@ def connector() -> Iterator[BotConnectorStandIn]:
 
 
 @pytest.fixture
-async def harness(db_url: str, clock: SimulatedClock, connector: BotConnectorStandIn) -> AsyncIterator[TeamsHarness]:
+async def harness(
+    db_url: str, clock: SimulatedClock, connector: BotConnectorStandIn
+) -> AsyncIterator[TeamsHarness]:
     async with running_teams(db_url, clock, connector) as running:
         yield running
 
@@ -63,7 +69,10 @@ async def queue_checkin_card(h: TeamsHarness, person_id: int, key: str) -> None:
         ctx = EventContext(session=session, now=h.app.clock.now(), settings=h.app.settings)
         card = Message(
             "Kick-off starts now",
-            (Text("*Kick-off* starts now"), Buttons((Button("I'm here", "teamstest.checkin", "kickoff", "primary"),))),
+            (
+                Text("*Kick-off* starts now"),
+                Buttons((Button("I'm here", "teamstest.checkin", "kickoff", "primary"),)),
+            ),
         )
         await ctx.dm(person_id, card, key=key)
 
@@ -186,7 +195,9 @@ async def test_429_is_retried_later_and_delivered_once(harness: TeamsHarness, cl
     assert len(h.connector.messages()) == before + 1
 
 
-async def test_blocked_or_uninstalled_is_recorded_not_retried(harness: TeamsHarness, clock: SimulatedClock) -> None:
+async def test_blocked_or_uninstalled_is_recorded_not_retried(
+    harness: TeamsHarness, clock: SimulatedClock
+) -> None:
     h = harness
     await install(h, BOB)
     bob = await h.identity(BOB.id)
@@ -197,7 +208,9 @@ async def test_blocked_or_uninstalled_is_recorded_not_retried(harness: TeamsHarn
     await h.deliver()
     row = await h.outbox("checkin:blocked")
     assert row.status == "failed" and "MessageWritesBlocked" in (row.last_error or "")
-    assert [c.status for c in h.connector.calls if c.conversation_id == BOB.personal_conversation][-1:] == [403]
+    assert [c.status for c in h.connector.calls if c.conversation_id == BOB.personal_conversation][-1:] == [
+        403
+    ]
     assert (await h.identity(BOB.id)).blocked_at is not None
 
     response = await h.post(teams.installation(h.connector.url, ALICE, "remove"))
@@ -208,7 +221,9 @@ async def test_blocked_or_uninstalled_is_recorded_not_retried(harness: TeamsHarn
     assert len(await h.activities("teams.uninstalled")) == 1
 
 
-async def test_one_cohort_with_slack_and_teams_learners(db_url: str, clock: SimulatedClock, connector: BotConnectorStandIn) -> None:
+async def test_one_cohort_with_slack_and_teams_learners(
+    db_url: str, clock: SimulatedClock, connector: BotConnectorStandIn
+) -> None:
     slack = RecordingSender()
     async with running_teams(db_url, clock, connector, other_senders={"slack": slack}) as h:
         await install(h, ALICE)
@@ -216,7 +231,9 @@ async def test_one_cohort_with_slack_and_teams_learners(db_url: str, clock: Simu
         # A Slack learner, known to the engine from their own Slack activity.
         from bot.inbound import Inbound, Profile
 
-        await h.app.engine.handle(Inbound(sender=Profile("slack", "T1", "U0SLACKBOB", "sam"), text="list", auth="slack-signature"))
+        await h.app.engine.handle(
+            Inbound(sender=Profile("slack", "T1", "U0SLACKBOB", "sam"), text="list", auth="slack-signature")
+        )
         reply = await say(h, TINA, "enroll mixed sam alice")
         assert "Enrolled 2" in reply
         assert len(await h.rows(Enrolment, Enrolment.role == "learner")) == 2
@@ -228,7 +245,9 @@ async def test_one_cohort_with_slack_and_teams_learners(db_url: str, clock: Simu
 
 
 @pytest.mark.parametrize("status", [412, 502, 504])
-async def test_transient_failures_are_retried_with_backoff(harness: TeamsHarness, clock: SimulatedClock, status: int) -> None:
+async def test_transient_failures_are_retried_with_backoff(
+    harness: TeamsHarness, clock: SimulatedClock, status: int
+) -> None:
     h = harness
     await install(h, ALICE)
     alice = await h.identity(ALICE.id)
@@ -246,7 +265,10 @@ async def test_transient_failures_are_retried_with_backoff(harness: TeamsHarness
     clock.advance(timedelta(minutes=1))
     await h.deliver()
     assert (await h.outbox("checkin:transient")).status == "sent"
-    assert len([c for c in h.connector.messages(ALICE.personal_conversation) if "Kick-off" in c.card_text()]) == 1
+    assert (
+        len([c for c in h.connector.messages(ALICE.personal_conversation) if "Kick-off" in c.card_text()])
+        == 1
+    )
 
 
 async def test_mentions_and_html_in_channel_text(harness: TeamsHarness) -> None:

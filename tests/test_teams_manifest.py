@@ -48,8 +48,18 @@ def test_committed_manifest_and_icons_follow_the_teams_rules() -> None:
         (lambda m: m.pop("developer"), "missing developer"),
         (lambda m: m["name"].update(short="x" * 31), "name.short"),
         (lambda m: m["bots"][0].update(botId="not-a-guid"), "botId"),
-        (lambda m: m["bots"][0]["commandLists"][0]["commands"].extend([{"title": "x", "description": "y"}] * 11), "at most 10"),
-        (lambda m: m["bots"][0]["commandLists"][0]["commands"].append({"title": "t" * 33, "description": "y"}), "title"),
+        (
+            lambda m: m["bots"][0]["commandLists"][0]["commands"].extend(
+                [{"title": "x", "description": "y"}] * 11
+            ),
+            "at most 10",
+        ),
+        (
+            lambda m: m["bots"][0]["commandLists"][0]["commands"].append(
+                {"title": "t" * 33, "description": "y"}
+            ),
+            "title",
+        ),
         (lambda m: m.update(validDomains=["https://cohortbot.example.com"]), "validDomains"),
     ],
 )
@@ -84,7 +94,9 @@ def test_menu_stays_within_limits_when_the_grammar_grows() -> None:
 
 def test_cli_builds_the_package_an_admin_uploads(tmp_path: Path) -> None:
     out = tmp_path / "cohortbot-teams.zip"
-    result = CliRunner().invoke(cli, ["manifest", "teams", "--app-id", APP_ID, "--out", str(out), "--version", "1.2.3"])
+    result = CliRunner().invoke(
+        cli, ["manifest", "teams", "--app-id", APP_ID, "--out", str(out), "--version", "1.2.3"]
+    )
     assert result.exit_code == 0, result.output
     with zipfile.ZipFile(out) as package:
         assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
@@ -94,7 +106,9 @@ def test_cli_builds_the_package_an_admin_uploads(tmp_path: Path) -> None:
 
 
 def test_cli_refuses_a_bad_app_id_in_one_line(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["manifest", "teams", "--app-id", "my-bot", "--out", str(tmp_path / "x.zip")])
+    result = CliRunner().invoke(
+        cli, ["manifest", "teams", "--app-id", "my-bot", "--out", str(tmp_path / "x.zip")]
+    )
     assert result.exit_code == 2 and "not a Microsoft App ID" in result.output
     assert not (tmp_path / "x.zip").exists()
     with pytest.raises(ManifestError):

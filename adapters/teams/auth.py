@@ -96,7 +96,9 @@ def bot_configuration(settings: Settings) -> Any:
 
 
 class _CachingConnectorFactory(ConnectorFactory):
-    def __init__(self, owner: CachingBotFrameworkAuthentication, inner: ConnectorFactory, app_id: str) -> None:
+    def __init__(
+        self, owner: CachingBotFrameworkAuthentication, inner: ConnectorFactory, app_id: str
+    ) -> None:
         self._owner = owner
         self._inner = inner
         self._app_id = app_id
@@ -159,7 +161,9 @@ class CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication)
 def _app_id(claims_identity: ClaimsIdentity) -> str:
     claims = claims_identity.claims if claims_identity else {}
     return str(
-        claims.get(AuthenticationConstants.AUDIENCE_CLAIM) or claims.get(AuthenticationConstants.APP_ID_CLAIM) or ""
+        claims.get(AuthenticationConstants.AUDIENCE_CLAIM)
+        or claims.get(AuthenticationConstants.APP_ID_CLAIM)
+        or ""
     )
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, col, select
+from sqlmodel import Field, SQLModel, col, select
 
 from bot.clock import Clock
 from bot.context import EventContext
@@ -22,7 +22,6 @@ from bot.models import Identity, json_field, utc_field
 from bot.people import upsert_profile
 from bot.settings import Settings
 from bot.store import Store
-from sqlmodel import SQLModel
 
 
 class TeamsConversation(SQLModel, table=True):

@@ -103,7 +103,9 @@ class CohortTeamsBot(TeamsActivityHandler):
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         scope = conversation_type(activity)
-        await self.book.installed(profile_of(activity.from_property, tenant_of(activity)), reference_of(activity), scope)
+        await self.book.installed(
+            profile_of(activity.from_property, tenant_of(activity)), reference_of(activity), scope
+        )
         if scope == "personal":
             name = activity.from_property.name or "there"
             await turn_context.send_activity(message_activity(say(texts.t("teams.hello", name=name)).message))
@@ -144,7 +146,9 @@ class CohortTeamsBot(TeamsActivityHandler):
                 await self.book.installed(profile_of(account, tenant), reference_of(activity), scope)
             else:
                 user = ChannelAccount(id=member.id, name=member.name, aad_object_id=member.aad_object_id)
-                await self.book.installed(profile_of(member, tenant), reference_of(activity, user=user), scope)
+                await self.book.installed(
+                    profile_of(member, tenant), reference_of(activity, user=user), scope
+                )
 
 
 def _is_bot(turn_context: TurnContext, member: Any) -> bool:

@@ -69,7 +69,9 @@ def build_manifest(
 ) -> dict[str, Any]:
     """The manifest for the bot registered as `app_id`, its menu generated from the grammar."""
     if not GUID_RE.match(app_id):
-        raise ManifestError(f"'{app_id}' is not a Microsoft App ID: it looks like 00000000-0000-0000-0000-000000000000")
+        raise ManifestError(
+            f"'{app_id}' is not a Microsoft App ID: it looks like 00000000-0000-0000-0000-000000000000"
+        )
     load_capabilities()
     manifest = load_template(directory)
     manifest["id"] = app_id
@@ -87,7 +89,16 @@ def build_manifest(
 def manifest_problems(manifest: dict[str, Any]) -> list[str]:
     """What Teams would refuse in this manifest (empty when it is fine)."""
     problems: list[str] = []
-    for required in ("manifestVersion", "version", "id", "developer", "name", "description", "icons", "accentColor"):
+    for required in (
+        "manifestVersion",
+        "version",
+        "id",
+        "developer",
+        "name",
+        "description",
+        "icons",
+        "accentColor",
+    ):
         if not manifest.get(required):
             problems.append(f"missing {required}")
     if not SEMVER_RE.match(str(manifest.get("version", ""))):
@@ -128,12 +139,19 @@ def manifest_problems(manifest: dict[str, Any]) -> list[str]:
                 problems.append(f"commandLists[{i}] uses a scope the bot does not have")
             for command in commands:
                 if not 1 <= len(command.get("title", "")) <= MAX_COMMAND_TITLE:
-                    problems.append(f"command title '{command.get('title')}' must have 1 to {MAX_COMMAND_TITLE} characters")
+                    problems.append(
+                        f"command title '{command.get('title')}' must have 1 to "
+                        f"{MAX_COMMAND_TITLE} characters"
+                    )
                 if not 1 <= len(command.get("description", "")) <= MAX_COMMAND_DESCRIPTION:
-                    problems.append(f"command '{command.get('title')}' description must have 1 to 128 characters")
+                    problems.append(
+                        f"command '{command.get('title')}' description must have 1 to 128 characters"
+                    )
     for domain in manifest.get("validDomains") or []:
-        if not DOMAIN_RE.match(domain) or domain.startswith("*.") and domain.count(".") < 2:
-            problems.append(f"validDomains entry '{domain}' is not a host name (no schemes, no top-level wildcards)")
+        if not DOMAIN_RE.match(domain) or (domain.startswith("*.") and domain.count(".") < 2):
+            problems.append(
+                f"validDomains entry '{domain}' is not a host name (no schemes, no top-level wildcards)"
+            )
     return problems
 
 
@@ -148,7 +166,10 @@ def icon_problems(kind: str, data: bytes) -> list[str]:
     if image.format != "PNG":
         problems.append(f"{kind} icon must be a PNG")
     if image.size != ICON_SIZES[kind]:
-        problems.append(f"{kind} icon must be {ICON_SIZES[kind][0]}x{ICON_SIZES[kind][1]}, not {image.size[0]}x{image.size[1]}")
+        problems.append(
+            f"{kind} icon must be {ICON_SIZES[kind][0]}x{ICON_SIZES[kind][1]}, "
+            f"not {image.size[0]}x{image.size[1]}"
+        )
     if kind == "outline":
         rgba = image.convert("RGBA")
         pixels = list(rgba.getdata())

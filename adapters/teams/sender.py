@@ -172,7 +172,9 @@ class TeamsSender:
                 self.pacer.pause(target.workspace, None, TENANT_PAUSE_ON_429)
             return RetryLater(f"Teams answered {status}", retry_after)
         if status == 403 and "MessageWritesBlocked" in body:
-            return PermanentFailure("the person blocked or uninstalled the app (403 MessageWritesBlocked)", blocked=True)
+            return PermanentFailure(
+                "the person blocked or uninstalled the app (403 MessageWritesBlocked)", blocked=True
+            )
         if status in (401, 0):
             return RetryLater(f"Teams answered {status or 'nothing'}: check the app credentials")
         return PermanentFailure(f"Teams answered {status}: {body[:200]}")

@@ -89,7 +89,9 @@ class TokenIssuer:
         public = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
         return {"keys": [{**public, "kid": self.kid, "use": "sig", "endorsements": ["msteams"]}]}
 
-    def mint(self, app_id: str, service_url: str, *, key: Any = None, kid: str | None = None, **claims: Any) -> str:
+    def mint(
+        self, app_id: str, service_url: str, *, key: Any = None, kid: str | None = None, **claims: Any
+    ) -> str:
         now = int(time.time())
         payload = {
             "iss": AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
@@ -183,7 +185,9 @@ class BotConnectorStandIn:
         with self._lock:
             return [c for c in self.calls if c.method == "PUT" and c.status < 300]
 
-    def fail_next(self, status: int, count: int = 1, retry_after: float | None = None, code: str = "") -> None:
+    def fail_next(
+        self, status: int, count: int = 1, retry_after: float | None = None, code: str = ""
+    ) -> None:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         body = {"error": {"code": code or str(status), "message": "stand-in failure"}}
         self.failures.extend(Failure(status, headers, body) for _ in range(count))
@@ -247,7 +251,10 @@ class BotConnectorStandIn:
     async def _openid(self, _: web.Request) -> web.Response:
         self.key_fetches += 1
         return web.json_response(
-            {"issuer": AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER, "jwks_uri": self.url + "openid/keys"}
+            {
+                "issuer": AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+                "jwks_uri": self.url + "openid/keys",
+            }
         )
 
     async def _keys(self, _: web.Request) -> web.Response:
@@ -276,7 +283,11 @@ class StandinAppCredentials(AppCredentials):
         if self._token is None or force_refresh:
             response = requests.post(
                 self.token_url,
-                data={"grant_type": "client_credentials", "client_id": self.microsoft_app_id, "client_secret": self.password},
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": self.microsoft_app_id,
+                    "client_secret": self.password,
+                },
                 timeout=5,
             )
             response.raise_for_status()

@@ -58,7 +58,12 @@ def _base(service_url: str, user: TeamsUser, kind: str, **extra: Any) -> dict[st
             "tenant": {"id": TENANT},
         }
     else:
-        conversation = {"isGroup": True, "conversationType": "groupChat", "tenantId": TENANT, "id": "19:group@thread.v2"}
+        conversation = {
+            "isGroup": True,
+            "conversationType": "groupChat",
+            "tenantId": TENANT,
+            "id": "19:group@thread.v2",
+        }
         channel_data = {"tenant": {"id": TENANT}}
     return {
         "id": activity_id,
@@ -75,41 +80,76 @@ def _base(service_url: str, user: TeamsUser, kind: str, **extra: Any) -> dict[st
     }
 
 
-def message(service_url: str, user: TeamsUser, text: str, *, kind: str = "personal", mentions: tuple[TeamsUser, ...] = ()) -> dict[str, Any]:
+def message(
+    service_url: str,
+    user: TeamsUser,
+    text: str,
+    *,
+    kind: str = "personal",
+    mentions: tuple[TeamsUser, ...] = (),
+) -> dict[str, Any]:
     """A message; in a channel or group chat it @mentions the bot first, as Teams requires."""
     entities: list[dict[str, Any]] = []
     parts = []
     if kind != "personal":
         parts.append(f"<at>{BOT_NAME}</at>")
-        entities.append({"type": "mention", "text": f"<at>{BOT_NAME}</at>", "mentioned": {"id": BOT_ID, "name": BOT_NAME}})
+        entities.append(
+            {"type": "mention", "text": f"<at>{BOT_NAME}</at>", "mentioned": {"id": BOT_ID, "name": BOT_NAME}}
+        )
     parts.append(text)
     for person in mentions:
         written = f"<at>{person.name.title()}</at>"
         parts.append(written)
-        entities.append({"type": "mention", "text": written, "mentioned": {"id": person.id, "name": person.name.title()}})
+        entities.append(
+            {"type": "mention", "text": written, "mentioned": {"id": person.id, "name": person.name.title()}}
+        )
     entities.append({"type": "clientInfo", "locale": "en-US", "country": "US", "platform": "Web"})
-    return _base(service_url, user, kind, type="message", text=" ".join(parts), textFormat="plain", entities=entities)
+    return _base(
+        service_url, user, kind, type="message", text=" ".join(parts), textFormat="plain", entities=entities
+    )
 
 
-def execute(service_url: str, user: TeamsUser, action: dict[str, Any], reply_to: str, inputs: dict[str, str] | None = None, *, kind: str = "personal") -> dict[str, Any]:
+def execute(
+    service_url: str,
+    user: TeamsUser,
+    action: dict[str, Any],
+    reply_to: str,
+    inputs: dict[str, str] | None = None,
+    *,
+    kind: str = "personal",
+) -> dict[str, Any]:
     """An `adaptiveCard/action` invoke, as an Action.Execute click sends it."""
     data = {**action["data"], **(inputs or {})}
     value = {"action": {"type": "Action.Execute", "verb": action["verb"], "data": data}, "trigger": "manual"}
-    return _base(service_url, user, kind, type="invoke", name="adaptiveCard/action", value=value, replyToId=reply_to)
+    return _base(
+        service_url, user, kind, type="invoke", name="adaptiveCard/action", value=value, replyToId=reply_to
+    )
 
 
-def submit(service_url: str, user: TeamsUser, action: dict[str, Any], reply_to: str, inputs: dict[str, str] | None = None, *, kind: str = "personal") -> dict[str, Any]:
+def submit(
+    service_url: str,
+    user: TeamsUser,
+    action: dict[str, Any],
+    reply_to: str,
+    inputs: dict[str, str] | None = None,
+    *,
+    kind: str = "personal",
+) -> dict[str, Any]:
     """A message carrying an Action.Submit's data merged with the card's inputs."""
     submit_action = action.get("fallback", action)
     value = {**submit_action["data"], **(inputs or {})}
     return _base(service_url, user, kind, type="message", value=value, replyToId=reply_to)
 
 
-def installation(service_url: str, user: TeamsUser, action: str = "add", *, kind: str = "personal") -> dict[str, Any]:
+def installation(
+    service_url: str, user: TeamsUser, action: str = "add", *, kind: str = "personal"
+) -> dict[str, Any]:
     return _base(service_url, user, kind, type="installationUpdate", action=action)
 
 
-def members_added(service_url: str, user: TeamsUser, *added: dict[str, Any], kind: str = "personal") -> dict[str, Any]:
+def members_added(
+    service_url: str, user: TeamsUser, *added: dict[str, Any], kind: str = "personal"
+) -> dict[str, Any]:
     """conversationUpdate with membersAdded (the bot itself when the app is installed)."""
     activity = _base(service_url, user, kind, type="conversationUpdate", membersAdded=list(added))
     activity["channelData"]["eventType"] = "teamMemberAdded"
