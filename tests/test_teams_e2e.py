@@ -166,6 +166,7 @@ async def test_channel_cohort_posts_to_its_channel(harness: TeamsHarness) -> Non
         assert await ctx.post(cohort, Message("Week 1 starts", (Text("Week 1 starts"),)), key="post:w1")
     await h.deliver()
     (post,) = h.connector.messages(teams.CHANNEL_ID)  # a new thread in the channel itself
+    assert post.activity_id is None and post.body.get("replyToId") is None
     assert "Week 1 starts" in post.card_text()
 
 

@@ -106,6 +106,9 @@ class TeamsSender:
         sent: list[str] = []
 
         async def send(turn: TurnContext) -> None:
+            # botbuilder would make this a reply to its made-up continuation id; post it instead
+            # (in a channel: a new thread).
+            turn.activity.id = None
             response = await turn.send_activity(activity)
             sent.append(response.id if response and response.id else "")
 
@@ -136,6 +139,7 @@ class TeamsSender:
         created: list[tuple[str, str]] = []
 
         async def send(turn: TurnContext) -> None:
+            turn.activity.id = None  # a new message, not a reply
             response = await turn.send_activity(activity)
             created.append((turn.activity.conversation.id, response.id if response and response.id else ""))
 

@@ -17,7 +17,6 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -313,4 +312,21 @@ class StandinCredentialsFactory(ServiceClientCredentialsFactory):
         return StandinAppCredentials(app_id, self.password, self.standin.url + "aad/token")
 
 
-ActivityFactory = Callable[..., dict[str, Any]]
+
+def main() -> None:
+    """Serve the stand-in in its own process (benchmarks): prints its URL, runs until killed."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each send")
+    args = parser.parse_args()
+    standin = BotConnectorStandIn(latency=args.latency).start()
+    print(standin.url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        standin.stop()
+
+
+if __name__ == "__main__":
+    main()
