@@ -54,6 +54,8 @@ async def test_a_valid_token_is_accepted_and_replies_carry_the_bots_token(harnes
     (reply,) = h.connector.messages(ALICE.personal_conversation)
     assert "not in any cohort" in reply.card_text()
     assert reply.authorization == f"Bearer {h.connector.issued_tokens[0]}"
+    (client,) = h.app.worker.senders["teams"].adapter.bot_framework_authentication.clients.values()  # type: ignore[attr-defined]
+    assert client.config.credentials.fetched_in and "MainThread" not in client.config.credentials.fetched_in
 
     click = {
         "verb": "teamsauthtest.whoami",

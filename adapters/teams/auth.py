@@ -38,6 +38,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 KEY_FETCH_TIMEOUT = 10.0
+TOKEN_REFRESH_SECONDS = 240.0  # MSAL renews a token in its last 5 minutes: look more often than that
 BOT_FRAMEWORK_ISSUER = AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
 
 
@@ -109,6 +110,7 @@ class _CachingConnectorFactory(ConnectorFactory):
         if client is None:
             client = await self._inner.create(service_url, audience)
             client.config.connection.timeout = self._owner.request_timeout
+            await warm_token(client)
             self._owner.clients[key] = client
         return client
 
@@ -142,6 +144,13 @@ class CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication)
             self._token_clients[app_id] = client
         return client
 
+    async def keep_tokens_fresh(self, every: float = TOKEN_REFRESH_SECONDS) -> None:
+        """Run forever: refresh every client's token before MSAL would do it on the loop."""
+        while True:
+            await asyncio.sleep(every)
+            for client in list(self.clients.values()):
+                await warm_token(client)
+
     async def authenticate(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
         """Validate the activity's token; any failure is `Unauthorized` (a 401 for the caller)."""
         if self.local and not auth_header:
@@ -156,6 +165,19 @@ class CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication)
         if result.connector_factory is not None:
             result.connector_factory = _CachingConnectorFactory(self, result.connector_factory, app_id)
         return result
+
+
+async def warm_token(client: ConnectorClient) -> None:
+    """Fetch or refresh the bot's own token in a thread. msrest signs each request synchronously on
+    the event loop, and MSAL goes to the network when its token is missing or about to expire:
+    keeping it fresh from here means the loop only ever reads MSAL's in-memory cache."""
+    credentials = client.config.credentials
+    if credentials is None or not getattr(credentials, "microsoft_app_id", None):
+        return  # local mode: no token
+    try:
+        await asyncio.to_thread(credentials.get_access_token)
+    except Exception as e:  # the send will fail and be retried; say why here
+        log.warning("could not get the bot's token: %s", type(e).__name__)
 
 
 def _app_id(claims_identity: ClaimsIdentity) -> str:

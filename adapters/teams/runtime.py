@@ -112,9 +112,11 @@ async def attach(app: App, webapp: web.Application, **options: Any) -> Callable[
     cast(MutableMapping[str, Any], app.worker.senders)["teams"] = runtime.sender
     executor = ThreadPoolExecutor(max_workers=CONNECTOR_THREADS, thread_name_prefix="teams-connector")
     asyncio.get_running_loop().set_default_executor(executor)
+    refresher = asyncio.create_task(runtime.auth.keep_tokens_fresh())
     log.info("Teams endpoint at %s", ROUTE)
 
     async def cleanup() -> None:
+        refresher.cancel()
         executor.shutdown(wait=False, cancel_futures=True)
 
     return cleanup

@@ -277,9 +277,11 @@ class StandinAppCredentials(AppCredentials):
         self.password = password
         self.token_url = token_url
         self._token: str | None = None
+        self.fetched_in: list[str] = []  # thread names: the bot must not fetch on its event loop
 
     def get_access_token(self, force_refresh: bool = False) -> str:
         if self._token is None or force_refresh:
+            self.fetched_in.append(threading.current_thread().name)
             response = requests.post(
                 self.token_url,
                 data={
@@ -310,7 +312,6 @@ class StandinCredentialsFactory(ServiceClientCredentialsFactory):
         self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
     ) -> Authentication:
         return StandinAppCredentials(app_id, self.password, self.standin.url + "aad/token")
-
 
 
 def main() -> None:
