@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from adapters.teams.auth import AsyncOpenIdMetadata
+from adapters.teams.conversations import TeamsConversation
 from adapters.teams.runtime import TeamsNotConfigured, build_runtime
 from bot.bootstrap import build
 from bot.clock import SimulatedClock

@@ -11,7 +11,7 @@ import pytest
 from bot.clock import SimulatedClock
 from bot.context import Ctx, EventContext
 from bot.messages import Button, Buttons, Message, Question, Reply, Text
-from bot.models import Cohort, Enrolment
+from bot.models import Cohort, Enrolment, Person
 from bot.registry import action
 from tests.conftest import RecordingSender
 from tests.standins import teams_activities as teams
@@ -279,3 +279,23 @@ async def test_mentions_and_html_in_channel_text(harness: TeamsHarness) -> None:
     assert (await h.post(activity)).status == 201
     assert "Created cohort" in h.connector.messages()[-1].card_text()
     assert [c.slug for c in await h.rows(Cohort)] == ["html-cohort"]
+
+
+async def test_joining_a_team_links_someone_enrolled_by_email(harness: TeamsHarness) -> None:
+    h = harness
+    await say(h, TINA, "create email-cohort")
+    assert "Enrolled 1" in await say(h, TINA, "enroll email-cohort dana@example.com")
+    dana = teams.TeamsUser("dana")
+    h.connector.members[dana.id] = {
+        **dana.account,
+        "email": "dana@example.com",
+        "userPrincipalName": "dana@example.com",
+    }
+    joined = teams.members_added(
+        h.connector.url, TINA, {"id": dana.id, "aadObjectId": dana.aad}, kind="channel"
+    )
+    assert (await h.post(joined)).status == 201
+    identity = await h.identity(dana.id)
+    (person,) = await h.rows(Person, Person.email == "dana@example.com")
+    assert identity.person_id == person.id and identity.conversation_ref["user"]["id"] == dana.id
+    assert len(await h.rows(Person)) == 2  # Tina and Dana: nobody was created twice

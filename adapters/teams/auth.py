@@ -105,7 +105,8 @@ class _CachingConnectorFactory(ConnectorFactory):
         self._app_id = app_id
 
     async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
-        key = (self._app_id, service_url, audience or "")
+        # Proactive sends pass no audience, replies pass the default one: the same client.
+        key = (self._app_id, service_url, audience or self._owner.get_originating_audience())
         client = self._owner.clients.get(key)
         if client is None:
             client = await self._inner.create(service_url, audience)
