@@ -15,8 +15,8 @@ from adapters.teams.conversations import TeamsConversation
 from adapters.teams.runtime import TeamsNotConfigured, build_runtime
 from bot.bootstrap import build
 from bot.clock import SimulatedClock
-from bot.context import Ctx
-from bot.messages import Reply, say
+from bot.context import Ctx, EventContext
+from bot.messages import Message, Reply, Text, say
 from bot.models import Activity, Person, ProcessedInbound
 from bot.registry import action
 from bot.settings import Settings
@@ -55,8 +55,20 @@ async def test_a_valid_token_is_accepted_and_replies_carry_the_bots_token(harnes
     (reply,) = h.connector.messages(ALICE.personal_conversation)
     assert "not in any cohort" in reply.card_text()
     assert reply.authorization == f"Bearer {h.connector.issued_tokens[0]}"
+    # A proactive message reuses the reply's connector client (and its token).
+    alice = await h.identity(ALICE.id)
+    async with h.app.store.transaction() as session:
+        ctx = EventContext(session=session, now=h.app.clock.now(), settings=h.app.settings)
+        await ctx.dm(alice.person_id, Message("Reminder", (Text("Reminder"),)), key="reminder:alice")
+    assert await h.deliver() == 1
+    proactive = h.connector.messages(ALICE.personal_conversation)[-1]
+    assert "Reminder" in proactive.card_text() and proactive.authorization == reply.authorization
     (client,) = h.app.worker.senders["teams"].adapter.bot_framework_authentication.clients.values()  # type: ignore[attr-defined]
-    assert client.config.credentials.fetched_in and "MainThread" not in client.config.credentials.fetched_in
+    assert (
+        client.config.credentials.fetched_in == ["asyncio_0"]
+        or "MainThread" not in client.config.credentials.fetched_in
+    )
+    assert len(client.config.credentials.fetched_in) == 1
 
     click = {
         "verb": "teamsauthtest.whoami",
