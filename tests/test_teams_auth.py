@@ -11,7 +11,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from adapters.teams.auth import AsyncOpenIdMetadata
-from adapters.teams.conversations import TeamsConversation
 from adapters.teams.runtime import TeamsNotConfigured, build_runtime
 from bot.bootstrap import build
 from bot.clock import SimulatedClock
