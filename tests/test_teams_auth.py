@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from adapters.teams.auth import AsyncOpenIdMetadata
+from adapters.teams.conversations import TeamsConversation
 from adapters.teams.runtime import TeamsNotConfigured, build_runtime
 from bot.bootstrap import build
 from bot.clock import SimulatedClock
@@ -120,7 +121,7 @@ async def test_an_activity_without_a_valid_token_is_refused_and_nothing_is_recor
     assert (
         await h.rows(Person) == [] and await h.rows(ProcessedInbound) == [] and await h.rows(Activity) == []
     )
-    assert h.connector.calls == []
+    assert h.connector.calls == [] and await h.rows(TeamsConversation) == []
 
 
 async def test_forged_tokens_do_not_make_us_hammer_the_key_endpoint(harness: TeamsHarness) -> None:
