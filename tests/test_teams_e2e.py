@@ -299,3 +299,26 @@ async def test_joining_a_team_links_someone_enrolled_by_email(harness: TeamsHarn
     (person,) = await h.rows(Person, Person.email == "dana@example.com")
     assert identity.person_id == person.id and identity.conversation_ref["user"]["id"] == dana.id
     assert len(await h.rows(Person)) == 2  # Tina and Dana: nobody was created twice
+
+
+async def test_a_delivered_card_is_updated_later_through_the_outbox(harness: TeamsHarness) -> None:
+    h = harness
+    await install(h, BOB)
+    await say(h, BOB, "create updates")  # Bob speaks in a channel too: his reference is the channel's
+    await say(h, BOB, "list", kind="channel")
+    bob = await h.identity(BOB.id)
+    await queue_checkin_card(h, bob.person_id, "checkin:update")
+    await h.deliver()
+    original = await h.outbox("checkin:update")
+    assert original.platform_channel_id is not None and original.platform_channel_id.startswith("a:personal-")
+    async with h.app.store.transaction() as session:
+        ctx = EventContext(session=session, now=h.app.clock.now(), settings=h.app.settings)
+        closed = Message("Check-in closed", (Text("Check-in is closed"),))
+        assert await ctx.update_message("checkin:update", closed, key="checkin:update:closed")
+    await h.deliver()
+    (update,) = h.connector.updates()
+    assert (update.conversation_id, update.activity_id) == (
+        original.platform_channel_id,
+        original.platform_message_id,
+    )
+    assert "Check-in is closed" in update.card_text()

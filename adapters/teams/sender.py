@@ -190,8 +190,9 @@ def _with_conversation(
     if reference is None:
         return None
     data = dict(reference)
-    data["conversation"] = {"id": conversation_id, "conversationType": "personal"}
-    if user_id:
+    data["conversation"] = {**(data.get("conversation") or {}), "id": conversation_id}
+    if user_id:  # the person's own chat with the bot
+        data["conversation"]["conversationType"] = "personal"
         data["user"] = {"id": user_id}
     return data
 
