@@ -42,6 +42,8 @@ texts.register(
 
 
 class CohortTeamsBot(TeamsActivityHandler):
+    """Translates each turn for the engine and renders its reply; decides nothing itself."""
+
     def __init__(self, engine: Engine, book: ConversationBook, *, auth_kind: str) -> None:
         self.engine = engine
         self.book = book
@@ -50,8 +52,8 @@ class CohortTeamsBot(TeamsActivityHandler):
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         if activity.conversation is not None and activity.service_url:
-            # Channels and group chats: the engine has no place for their references, we do
-            # (and any reference gives the tenant's service URL for `create_conversation`).
+            # Channels and group chats have no Identity to keep their reference on, so we keep
+            # it; and any reference gives the tenant's service URL for `create_conversation`.
             await self.book.remember(tenant_of(activity), reference_of(activity))
         await super().on_turn(turn_context)
 
