@@ -220,6 +220,9 @@ async def test_blocked_or_uninstalled_is_recorded_not_retried(
     assert (await h.post(teams.installation(h.connector.url, ALICE, "remove"))).status == 201
     assert (await h.identity(ALICE.id)).blocked_at is not None
     assert len(await h.activities("teams.uninstalled")) == 1
+    await install(h, ALICE)  # back again: reachable again
+    assert (await h.identity(ALICE.id)).blocked_at is None
+    assert [a.data["reinstalled"] for a in await h.activities("teams.installed")][-1] is True
 
 
 async def test_one_cohort_with_slack_and_teams_learners(
