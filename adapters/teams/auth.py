@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -57,7 +57,13 @@ class AsyncOpenIdMetadata(_OpenIdMetadata):
         self._lock = asyncio.Lock()
 
     async def _refresh(self) -> None:
-        async with self._lock, aiohttp.ClientSession(timeout=self.timeout) as http:
+        async with self._lock:
+            if self.last_updated > datetime.now() - timedelta(minutes=1):
+                return  # a concurrent request just refreshed the keys
+            await self._fetch()
+
+    async def _fetch(self) -> None:
+        async with aiohttp.ClientSession(timeout=self.timeout) as http:
             async with http.get(self.url) as response:
                 response.raise_for_status()
                 keys_url = (await response.json(content_type=None))["jwks_uri"]
