@@ -78,6 +78,34 @@ def manifest_slack(
     typer.echo(render(url), nl=False)
 
 
+@manifest_app.command("teams")
+def manifest_teams(
+    app_id: str = typer.Option(
+        ..., "--app-id", help="The bot's Microsoft App ID (a GUID), from its Azure Bot registration."
+    ),
+    out: Path = typer.Option(Path("cohortbot-teams.zip"), "--out", help="Where to write the app package."),
+    version: str | None = typer.Option(
+        None, "--version", help="App version MAJOR.MINOR.PATCH (bump it on every change)."
+    ),
+    domain: list[str] = typer.Option(
+        [], "--domain", help="Add a validDomains entry (host name); repeatable."
+    ),
+) -> None:
+    """Build the Teams app package (manifest.json + icons, zipped) for a Teams admin to upload."""
+    from adapters.teams.manifest import ManifestError, build_package
+
+    try:
+        manifest = build_package(app_id, out, version=version, domains=tuple(domain))
+    except ManifestError as e:
+        typer.echo(f"Cannot build the Teams package: {e}", err=True)
+        raise typer.Exit(2) from None
+    commands = sum(len(c["commands"]) for c in manifest["bots"][0]["commandLists"])
+    typer.echo(
+        f"wrote {out} (version {manifest['version']}, {commands} menu commands): "
+        "upload it in the Teams admin centre"
+    )
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database schema at DATABASE_URL."""

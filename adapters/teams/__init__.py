@@ -1,0 +1,1 @@
+"""Microsoft Teams adapter: a Bot Framework bot (botbuilder) with Adaptive Cards and proactive delivery."""

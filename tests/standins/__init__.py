@@ -1,0 +1,1 @@
+"""Loopback stand-ins for the chat platforms, speaking their wire protocols."""

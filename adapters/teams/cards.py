@@ -1,0 +1,181 @@
+"""The Adaptive Card renderer: every neutral block of `bot.messages` as an Adaptive Card 1.4.
+
+Buttons are `Action.Execute` (Universal Actions: the card is updated in place from the invoke
+response) with an `Action.Submit` fallback for clients without them. Every action carries the
+engine's routing under one reserved data key; inputs (choice sets, text) come back merged next
+to it, keyed by their ids, which is how `read_action` tells them apart.
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import re
+from pathlib import Path
+from typing import Any
+
+from bot.messages import (
+    Block,
+    Button,
+    Buttons,
+    Divider,
+    Fields,
+    Header,
+    Image,
+    Message,
+    Progress,
+    Question,
+    Text,
+    TextInput,
+    progress_bar,
+)
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+CARD_VERSION = "1.4"
+ROUTE_KEY = "cohortbot"  # data key holding {action, value, key}; every other key is an input
+MAX_BUTTON_CHOICES = 5  # more choices than this become a drop-down with a submit button
+
+_BOLD = re.compile(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])")
+_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]+))?>")
+
+
+def to_markdown(text: str) -> str:
+    """The engine's light markdown (*bold*, _italic_, <url|label>) in Adaptive Card markdown."""
+    text = _BOLD.sub(r"**\1**", text)
+    return _LINK.sub(lambda m: f"[{m.group(2) or m.group(1)}]({m.group(1)})", text)
+
+
+def render_card(message: Message, source_key: str | None = None) -> dict[str, Any]:
+    """The card for `message`; `source_key` (its outbox key) rides along in every action."""
+    body: list[dict[str, Any]] = []
+    separate_next = False
+    for block in message.blocks or (Text(message.summary),):
+        if isinstance(block, Divider):
+            separate_next = True
+            continue
+        elements = _elements(block, source_key)
+        if elements and separate_next:
+            elements[0]["separator"] = True
+            separate_next = False
+        body.extend(elements)
+    return {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "body": body,
+        "fallbackText": message.summary,
+    }
+
+
+def card_attachment(message: Message, source_key: str | None = None) -> dict[str, Any]:
+    return {"contentType": CARD_CONTENT_TYPE, "content": render_card(message, source_key)}
+
+
+def _route(action: str, value: str, source_key: str | None, extra: dict[str, str] | None = None) -> dict:
+    route: dict[str, Any] = {"action": action, "value": value}
+    if source_key:
+        route["key"] = source_key
+    return {ROUTE_KEY: route, **(extra or {})}
+
+
+def _action(
+    title: str,
+    action: str,
+    value: str,
+    source_key: str | None,
+    *,
+    style: str = "default",
+    extra: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    data = _route(action, value, source_key, extra)
+    submit: dict[str, Any] = {"type": "Action.Submit", "title": title, "data": data}
+    execute: dict[str, Any] = {
+        "type": "Action.Execute",
+        "title": title,
+        "verb": action,
+        "data": data,
+        "fallback": submit,
+    }
+    if style in ("positive", "destructive"):
+        execute["style"] = submit["style"] = style
+    return execute
+
+
+_STYLES = {"primary": "positive", "danger": "destructive", "default": "default"}
+
+
+def _button(button: Button, source_key: str | None) -> dict[str, Any]:
+    return _action(button.label, button.action, button.value, source_key, style=_STYLES[button.style])
+
+
+def _text(text: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **extra}
+
+
+def _elements(block: Block, source_key: str | None) -> list[dict[str, Any]]:
+    if isinstance(block, Header):
+        return [_text(block.text, size="Large", weight="Bolder")]
+    if isinstance(block, Text):
+        return [_text(to_markdown(block.text))]
+    if isinstance(block, Fields):
+        return [{"type": "FactSet", "facts": [{"title": k, "value": to_markdown(v)} for k, v in block.pairs]}]
+    if isinstance(block, Progress):
+        bar = progress_bar(block.ratio)
+        return [_text(f"{block.label} {bar} {block.done}/{block.total}", fontType="Monospace")]
+    if isinstance(block, Buttons):
+        return [{"type": "ActionSet", "actions": [_button(b, source_key) for b in block.buttons]}]
+    if isinstance(block, Question):
+        return _question(block, source_key)
+    if isinstance(block, TextInput):
+        return [
+            _text(to_markdown(block.prompt)),
+            {"type": "Input.Text", "id": block.input_id, "isMultiline": block.multiline, "isRequired": True},
+            {"type": "ActionSet", "actions": [_action("Send", block.action, block.value, source_key)]},
+        ]
+    if isinstance(block, Image):
+        return [{"type": "Image", "url": image_url(block.url), "altText": block.alt, "size": "Stretch"}]
+    return []
+
+
+def _question(block: Question, source_key: str | None) -> list[dict[str, Any]]:
+    choices = block.choices()
+    prompt = _text(to_markdown(block.prompt), weight="Bolder")
+    if block.question_kind != "multi" and len(choices) <= MAX_BUTTON_CHOICES:
+        actions = [
+            _action(c, block.action, block.value, source_key, extra={block.question_id: c}) for c in choices
+        ]
+        return [prompt, {"type": "ActionSet", "actions": actions}]
+    choice_set: dict[str, Any] = {
+        "type": "Input.ChoiceSet",
+        "id": block.question_id,
+        "style": "expanded" if block.question_kind == "multi" else "compact",
+        "isRequired": True,
+        "choices": [{"title": c, "value": c} for c in choices],
+    }
+    if block.question_kind == "multi":
+        choice_set["isMultiSelect"] = True  # Teams sends the picks comma-joined: the engine's form
+    submit = _action("Send", block.action, block.value, source_key)
+    return [prompt, choice_set, {"type": "ActionSet", "actions": [submit]}]
+
+
+def image_url(url: str) -> str:
+    """An http(s) URL as is; a local file (e.g. a chart) inlined as a data: URI."""
+    if re.match(r"^(https?|data):", url):
+        return url
+    path = Path(url)
+    mime = mimetypes.guess_type(path.name)[0] or "image/png"
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def read_action(data: Any) -> tuple[str, str, dict[str, str], str | None] | None:
+    """(action id, value, inputs, source key) from a card action's data merged with its inputs,
+    or None when the data is not one of our actions."""
+    if not isinstance(data, dict) or not isinstance(data.get(ROUTE_KEY), dict):
+        return None
+    route = data[ROUTE_KEY]
+    action = route.get("action")
+    if not isinstance(action, str) or not action:
+        return None
+    inputs = {k: v for k, v in data.items() if k not in (ROUTE_KEY, "msteams") and isinstance(v, str)}
+    key = route.get("key")
+    return action, str(route.get("value", "")), inputs, key if isinstance(key, str) else None

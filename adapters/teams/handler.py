@@ -1,0 +1,176 @@
+"""The Teams bot: a `TeamsActivityHandler` that hands commands and card clicks to the engine and
+renders its replies, and keeps everyone's conversation reference for proactive messages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.schema import ChannelAccount
+from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
+
+from adapters.teams.cards import CARD_CONTENT_TYPE, render_card
+from adapters.teams.conversations import ConversationBook
+from adapters.teams.sender import message_activity
+from adapters.teams.translate import (
+    conversation_type,
+    profile_of,
+    reference_of,
+    tenant_of,
+    to_inbound,
+)
+from bot import texts
+from bot.engine import Engine
+from bot.messages import say
+
+log = logging.getLogger(__name__)
+
+MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+
+texts.register(
+    {
+        "teams.hello": (
+            "Hi {name}! I'm cohortbot: I'll send your cohort's reminders, check-ins and surveys here. "
+            "Type `help` to see what I can do."
+        ),
+        "teams.duplicate_click": "Already recorded.",
+        "teams.inactive_button": "This button is no longer active.",
+    }
+)
+
+
+class CohortTeamsBot(TeamsActivityHandler):
+    """Translates each turn for the engine and renders its reply; decides nothing itself."""
+
+    def __init__(self, engine: Engine, book: ConversationBook, *, auth_kind: str) -> None:
+        self.engine = engine
+        self.book = book
+        self.auth_kind = auth_kind  # "bf-jwt" or "teams-local", kept with every record as evidence
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if activity.conversation is not None and activity.service_url:
+            # Channels and group chats have no Identity to keep their reference on, so we keep
+            # it; and any reference gives the tenant's service URL for `create_conversation`.
+            await self.book.remember(tenant_of(activity), reference_of(activity))
+        await super().on_turn(turn_context)
+
+    # Commands and Action.Submit clicks -------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        inbound = to_inbound(activity, auth=self.auth_kind)
+        if inbound is None:
+            return
+        if inbound.text is not None and not _addressed_to_bot(turn_context):
+            return  # a channel message that does not @mention us is not for us
+        reply = await self.engine.handle(inbound)
+        if reply is None:
+            return
+        if inbound.action is not None and reply.visibility == "replace" and activity.reply_to_id:
+            updated = message_activity(reply.message, inbound.source_key)
+            updated.id = activity.reply_to_id
+            updated.conversation = activity.conversation
+            await turn_context.update_activity(updated)
+            return
+        await turn_context.send_activity(message_activity(reply.message))
+
+    # Action.Execute clicks --------------------------------------------------------------------
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        if turn_context.activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)
+        # Answered with plain JSON: botbuilder's AdaptiveCardInvokeResponse cannot carry the
+        # text value of a message response, and its invoke path serializes bodies twice.
+        return InvokeResponse(status=200, body=await self._card_action(turn_context))
+
+    async def _card_action(self, turn_context: TurnContext) -> dict[str, Any]:
+        inbound = to_inbound(turn_context.activity, auth=self.auth_kind)
+        if inbound is None:
+            return _message_response(texts.t("teams.inactive_button"))
+        reply = await self.engine.handle(inbound)
+        if reply is None:  # the same click delivered again: it was recorded the first time
+            return _message_response(texts.t("teams.duplicate_click"))
+        if reply.visibility == "replace":
+            card = render_card(reply.message, inbound.source_key)
+            return {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": card}
+        if reply.visibility == "public":
+            await turn_context.send_activity(message_activity(reply.message))
+        return _message_response(reply.message.summary)
+
+    # Installation and membership --------------------------------------------------------------
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        scope = conversation_type(activity)
+        await self.book.installed(
+            profile_of(activity.from_property, tenant_of(activity)), reference_of(activity), scope
+        )
+        if scope == "personal":
+            name = activity.from_property.name or "there"
+            await turn_context.send_activity(message_activity(say(texts.t("teams.hello", name=name)).message))
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        scope = conversation_type(activity)
+        if scope == "personal":
+            await self.book.uninstalled(profile_of(activity.from_property, tenant_of(activity)), scope)
+
+    async def on_teams_members_added_dispatch(  # type: ignore[override]
+        self, members_added: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        # botbuilder looks every member up and fails the turn if one lookup fails: be lenient,
+        # the lookup only adds an email (which links people enrolled by email).
+        members: list[Any] = []
+        for member in members_added:
+            if _is_bot(turn_context, member):
+                members.append(member)
+                continue
+            try:
+                members.append(await TeamsInfo.get_member(turn_context, member.id))
+            except Exception as e:
+                log.info("Teams member lookup failed (%s); using the activity's account", type(e).__name__)
+                members.append(member)
+        await self.on_teams_members_added(members, team_info, turn_context)
+
+    async def on_teams_members_added(  # type: ignore[override]
+        self, teams_members_added: list[TeamsChannelAccount], team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        activity = turn_context.activity
+        tenant = tenant_of(activity)
+        scope = conversation_type(activity)
+        for member in teams_members_added:
+            if _is_bot(turn_context, member):
+                # The app itself was added: whoever added it can now be reached.
+                account = activity.from_property
+                await self.book.installed(profile_of(account, tenant), reference_of(activity), scope)
+            else:
+                user = ChannelAccount(id=member.id, name=member.name, aad_object_id=member.aad_object_id)
+                await self.book.installed(
+                    profile_of(member, tenant), reference_of(activity, user=user), scope
+                )
+
+
+def _is_bot(turn_context: TurnContext, member: Any) -> bool:
+    recipient = turn_context.activity.recipient
+    return recipient is not None and member.id == recipient.id
+
+
+def _addressed_to_bot(turn_context: TurnContext) -> bool:
+    """In personal chat everything is; in channels and group chats only what @mentions the bot."""
+    activity = turn_context.activity
+    if conversation_type(activity) == "personal":
+        return True
+    bot_id = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        props = getattr(entity, "additional_properties", {}) or {}
+        if entity.type == "mention" and (props.get("mentioned") or {}).get("id") == bot_id:
+            return True
+    return False
+
+
+def _message_response(text: str) -> dict[str, Any]:
+    """An Action.Execute answer that keeps the card and shows `text`."""
+    return {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": text}
