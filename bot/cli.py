@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 
+from bot.errors import ConfigurationError
 from bot.settings import Settings
 
 app = typer.Typer(
@@ -59,8 +60,12 @@ def run(
     logging.getLogger("alembic").setLevel(logging.WARNING)
     from bot.serve import serve
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(settings, force_console=console))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(settings, force_console=console))
+    except ConfigurationError as e:
+        typer.echo(f"cohortbot: {e}", err=True)
+        raise typer.Exit(2) from None
 
 
 @manifest_app.command("slack")

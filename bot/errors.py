@@ -26,3 +26,7 @@ class UserError(Exception):
 
 class PermissionDenied(UserError):
     """The caller's role does not allow this."""
+
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot work (e.g. half a set of credentials): `cohortbot run` says why and stops."""

@@ -44,10 +44,14 @@ class Settings(BaseSettings):
 
     @property
     def slack_enabled(self) -> bool:
-        return self.slack_bot_token is not None and (
-            self.slack_app_token is not None or self.slack_signing_secret is not None
+        # Any Slack credential asks for Slack (a missing one is then reported, not ignored).
+        return any(
+            secret is not None
+            for secret in (self.slack_bot_token, self.slack_app_token, self.slack_signing_secret)
         )
 
     @property
     def teams_enabled(self) -> bool:
-        return bool(self.microsoft_app_id and self.microsoft_app_password) or self.teams_local
+        # Any Teams credential asks for Teams: a half-configured one must fail loudly at start,
+        # not fall back to the console.
+        return bool(self.microsoft_app_id or self.microsoft_app_password) or self.teams_local

@@ -15,6 +15,7 @@ from adapters.slack.app import SlackBot
 from adapters.slack.pacing import Pacer
 from adapters.slack.sender import SlackSender
 from bot.bootstrap import App
+from bot.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,13 @@ def pacer(app: App) -> Pacer:
 async def attach(app: App, webapp: web.Application) -> Cleanup:
     """Wire Slack into the process; returns the cleanup to run at shutdown."""
     settings = app.settings
+    if settings.slack_bot_token is None or (
+        settings.slack_app_token is None and settings.slack_signing_secret is None
+    ):
+        raise ConfigurationError(
+            "Slack needs SLACK_BOT_TOKEN and either SLACK_APP_TOKEN (Socket Mode) "
+            "or SLACK_SIGNING_SECRET (HTTP mode)."
+        )
     session = aiohttp.ClientSession()
     client = web_client(app, session)
     socket_mode = settings.slack_app_token is not None

@@ -23,6 +23,7 @@ from adapters.teams.handler import CohortTeamsBot
 from adapters.teams.pacing import Pacer
 from adapters.teams.sender import TeamsSender
 from bot.bootstrap import App
+from bot.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ LOCAL_MODE_WARNING = """
 ************************************************************************************"""
 
 
-class TeamsNotConfigured(RuntimeError):
+class TeamsNotConfigured(ConfigurationError):
     """Teams was asked for without credentials and without explicit local mode."""
 
 
