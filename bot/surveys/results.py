@@ -1,0 +1,227 @@
+"""Survey results: tallies, the results card trainers see, the CSV export, and the cohort KPI."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import mean
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import texts
+from bot.messages import Block, Fields, Header, Message, Progress, Text
+from bot.models import Cohort, Person
+from bot.registry import kpi
+from bot.surveys.cards import questions_of
+from bot.surveys.models import Survey, SurveyBallot, SurveyParticipation
+from bot.surveys.questions import QuestionSpec
+
+
+@dataclass
+class QuestionTally:
+    spec: QuestionSpec
+    counts: Counter[str] = field(default_factory=Counter)
+    numbers: list[int] = field(default_factory=list)
+    comments: list[tuple[str, str | None]] = field(default_factory=list)  # (text, name if named)
+    answered: int = 0
+
+    def choices(self) -> tuple[str, ...]:
+        if self.spec.kind == "rating":
+            return ("1", "2", "3", "4", "5")
+        if self.spec.kind == "nps":
+            return tuple(str(i) for i in range(11))
+        if self.spec.kind == "yesno":
+            return ("yes", "no")
+        return self.spec.options
+
+
+@dataclass
+class Results:
+    survey: Survey
+    participants: int
+    respondents: int
+    ballots: list[tuple[SurveyBallot, str | None]]  # with the respondent's name on named surveys
+    tallies: list[QuestionTally]
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.respondents / self.participants if self.participants else None
+
+
+def nps_score(values: list[int]) -> int | None:
+    """Net promoter score: % of 9-10 minus % of 0-6, from -100 to 100."""
+    if not values:
+        return None
+    promoters = sum(1 for v in values if v >= 9)
+    detractors = sum(1 for v in values if v <= 6)
+    return round(100 * (promoters - detractors) / len(values))
+
+
+async def collect(session: AsyncSession, survey: Survey) -> Results:
+    participations = list(
+        (
+            await session.exec(select(SurveyParticipation).where(SurveyParticipation.survey_id == survey.id))
+        ).all()
+    )
+    names: dict[str, str] = {}
+    if not survey.anonymous:
+        linked = {p.ballot_id: p.person_id for p in participations if p.ballot_id}
+        people = await session.exec(select(Person).where(col(Person.id).in_(list(linked.values()))))
+        by_id = {p.id: p.display_name for p in people.all()}
+        names = {ballot: by_id.get(pid, "?") for ballot, pid in linked.items()}
+    # Only complete ballots count; the random ids make this order meaningless, on purpose.
+    rows = await session.exec(
+        select(SurveyBallot)
+        .where(SurveyBallot.survey_id == survey.id, col(SurveyBallot.complete).is_(True))
+        .order_by(col(SurveyBallot.id))
+    )
+    ballots = [(b, names.get(b.id)) for b in rows.all()]
+    tallies = [QuestionTally(q) for q in questions_of(survey)]
+    for ballot, name in ballots:
+        for tally in tallies:
+            value = ballot.answers.get(tally.spec.id)
+            if value in (None, "", []):
+                continue
+            tally.answered += 1
+            if tally.spec.kind == "text":
+                tally.comments.append((str(value), name))
+            elif isinstance(value, list):
+                tally.counts.update(value)
+            else:
+                tally.counts[str(value)] += 1
+                if isinstance(value, int):
+                    tally.numbers.append(value)
+    for tally in tallies:
+        tally.comments.sort(key=lambda c: (c[1] or "", c[0]))  # anonymous: alphabetical, no order leaks
+    answered = sum(1 for p in participations if p.answered)
+    return Results(survey, len(participations), answered, ballots, tallies)
+
+
+def results_message(results: Results, tz: str) -> Message:
+    survey = results.survey
+    rate = results.response_rate
+    rate_text = f"{results.respondents}/{results.participants}" + (
+        f" ({rate:.0%})" if rate is not None else ""
+    )
+    when = texts.local_time(survey.closed_at or survey.closes_at, tz)
+    state = f"closed {when}" if survey.status == "closed" else f"{survey.status}, closes {when}"
+    blocks: list[Block] = [
+        Header(f"Results: {survey.title} (#{survey.id})"),
+        Fields(
+            (("Responses", rate_text), ("Status", state), ("Anonymous", "yes" if survey.anonymous else "no"))
+        ),
+        Progress("Response rate", results.respondents, results.participants),
+    ]
+    if not results.ballots:
+        blocks.append(Text("No complete answers yet."))
+    for i, tally in enumerate(results.tallies, 1):
+        blocks.append(Text(f"*{i}. {tally.spec.prompt}*{_headline(tally)}"))
+        if tally.spec.kind == "text":
+            lines = [f"• {text}" + (f" ({name})" if name else "") for text, name in tally.comments]
+            blocks.append(Text("\n".join(lines) or "(no comments)"))
+            continue
+        for choice in tally.choices():
+            blocks.append(Progress(choice, tally.counts.get(choice, 0), tally.answered))
+    return Message(f"Results: {survey.title}", tuple(blocks))
+
+
+def _headline(tally: QuestionTally) -> str:
+    if tally.spec.kind == "rating" and tally.numbers:
+        return f"  average {mean(tally.numbers):.1f} / 5 ({tally.answered} answers)"
+    if tally.spec.kind == "nps" and tally.numbers:
+        return f"  NPS {nps_score(tally.numbers):+d} ({tally.answered} answers)"
+    if tally.spec.kind == "text":
+        return f"  ({tally.answered} comments)"
+    return f"  ({tally.answered} answers)"
+
+
+def summary_line(results: Results) -> str:
+    """One line per survey, for lists, the demo and status."""
+    parts = [
+        f"#{results.survey.id} {results.survey.title}: {results.respondents}/{results.participants} answered"
+    ]
+    for tally in results.tallies:
+        if tally.spec.kind == "rating" and tally.numbers:
+            parts.append(f"avg {mean(tally.numbers):.1f}/5")
+        if tally.spec.kind == "nps" and tally.numbers:
+            parts.append(f"NPS {nps_score(tally.numbers):+d}")
+    return ", ".join(parts)
+
+
+def results_csv(results: Results) -> str:
+    """One row per complete ballot: the respondent (named surveys) or a running number."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    specs = [t.spec for t in results.tallies]
+    writer.writerow(["respondent", *(f"{q.id} ({q.kind}) {q.prompt}" for q in specs)])
+    rows = []
+    for n, (ballot, name) in enumerate(results.ballots, 1):
+        cells = [
+            "; ".join(v) if isinstance(v := ballot.answers.get(q.id, ""), list) else str(v) for q in specs
+        ]
+        rows.append([name or f"anonymous {n}", *cells])
+    writer.writerows(sorted(rows) if not results.survey.anonymous else rows)
+    return out.getvalue()
+
+
+async def export_csv(session: AsyncSession, survey: Survey, cohort: Cohort, directory: Path) -> Path:
+    """Write the survey's CSV into `directory` (off the event loop); returns the file's path."""
+    path = directory / f"survey-{cohort.slug}-{survey.id}.csv"
+    await asyncio.to_thread(_write, path, results_csv(await collect(session, survey)))
+    return path
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+@kpi("satisfaction")
+async def satisfaction(session: AsyncSession, cohort: Cohort) -> dict[str, Any]:
+    """Satisfaction figures for reports and digests, over every survey the cohort has sent."""
+    survey_ids = list(
+        (
+            await session.exec(
+                select(Survey.id).where(Survey.cohort_id == cohort.id, col(Survey.status) != "scheduled")
+            )
+        ).all()
+    )
+    if not survey_ids:
+        return {"satisfaction_avg": None, "nps": None, "survey_response_rate": None, "surveys": 0}
+    asked, answered = (
+        await session.exec(
+            select(func.count(), func.sum(sa.cast(SurveyParticipation.answered, sa.Integer))).where(
+                col(SurveyParticipation.survey_id).in_(survey_ids)
+            )
+        )
+    ).one()
+    surveys = {
+        s.id: s for s in (await session.exec(select(Survey).where(col(Survey.id).in_(survey_ids)))).all()
+    }
+    ratings: list[int] = []
+    nps_values: list[int] = []
+    ballots = await session.exec(
+        select(SurveyBallot).where(
+            col(SurveyBallot.survey_id).in_(survey_ids), col(SurveyBallot.complete).is_(True)
+        )
+    )
+    for ballot in ballots.all():
+        for q in surveys[ballot.survey_id].questions:
+            value = ballot.answers.get(q["id"])
+            if isinstance(value, int) and q["kind"] == "rating":
+                ratings.append(value)
+            elif isinstance(value, int) and q["kind"] == "nps":
+                nps_values.append(value)
+    return {
+        "satisfaction_avg": round(mean(ratings), 2) if ratings else None,
+        "nps": nps_score(nps_values),
+        "survey_response_rate": round((answered or 0) / asked, 3) if asked else None,
+        "surveys": len(survey_ids),
+    }
