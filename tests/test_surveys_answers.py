@@ -82,7 +82,9 @@ async def test_a_changed_answer_replaces_the_old_one_and_is_logged_once(chat: Ch
     assert "Too fast" not in results and "Fine after all" in results
 
 
-async def test_invalid_answers_are_refused_clearly_and_nothing_is_stored(chat: Chat, clock: SimulatedClock) -> None:
+async def test_invalid_answers_are_refused_clearly_and_nothing_is_stored(
+    chat: Chat, clock: SimulatedClock
+) -> None:
     await cohort_with_learners(chat)
     sid = str(await send_now(chat, PULSE))
     out_of_range = await chat.press("alice", "surveys.answer", sid, {"q1": "7"})

@@ -205,7 +205,7 @@ async def fire_open(ctx: EventContext, event: PlannedEvent) -> None:
         return
     rule = dict(event.payload["rule"])
     subject = event.payload.get("subject")
-    if subject and not rule.get("title"):
+    if subject:  # one survey per session or module: say which
         rule["title"] = f"{questions_from_rule(rule)[0]}: {subject}"
     survey = new_survey(
         cohort, rule, opens_at=ctx.now, trigger=event.payload["trigger"], now=ctx.now, origin=origin

@@ -16,9 +16,11 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
+from bot.errors import UserError
 from bot.messages import Block, Fields, Header, Message, Progress, Text
 from bot.models import Cohort, Person
 from bot.registry import kpi
+from bot.store import Store
 from bot.surveys.cards import questions_of
 from bot.surveys.models import Survey, SurveyBallot, SurveyParticipation
 from bot.surveys.questions import QuestionSpec
@@ -225,3 +227,18 @@ async def satisfaction(session: AsyncSession, cohort: Cohort) -> dict[str, Any]:
         "survey_response_rate": round((answered or 0) / asked, 3) if asked else None,
         "surveys": len(survey_ids),
     }
+
+
+async def export_cohort(store: Store, slug: str, survey_id: int | None, directory: Path) -> list[Path]:
+    """CSV files of a cohort's surveys (or of one of them), for `cohortbot export surveys`."""
+    async with store.transaction() as session:
+        cohort = (await session.exec(select(Cohort).where(Cohort.slug == slug.lower()))).first()
+        if cohort is None:
+            raise UserError(f"There is no cohort '{slug}'.")
+        query = select(Survey).where(Survey.cohort_id == cohort.id, col(Survey.status) != "scheduled")
+        if survey_id is not None:
+            query = query.where(Survey.id == survey_id)
+        surveys = list((await session.exec(query.order_by(col(Survey.id)))).all())
+        if survey_id is not None and not surveys:
+            raise UserError(f"'{cohort.slug}' has no sent survey #{survey_id}.")
+        return [await export_csv(session, survey, cohort, directory) for survey in surveys]
