@@ -25,6 +25,10 @@ from bot.surveys.cards import questions_of
 from bot.surveys.models import Survey, SurveyBallot, SurveyParticipation
 from bot.surveys.questions import QuestionSpec
 
+# Below this many answers an anonymous survey shows no results (nor CSV, nor KPI figures):
+# with one or two answers, who answered (known, for reminders) would give away what they said.
+MIN_ANONYMOUS_BALLOTS = 3
+
 
 @dataclass
 class QuestionTally:
@@ -51,6 +55,7 @@ class Results:
     respondents: int
     ballots: list[tuple[SurveyBallot, str | None]]  # with the respondent's name on named surveys
     tallies: list[QuestionTally]
+    withheld: bool = False  # an anonymous survey with too few answers to show them
 
     @property
     def response_rate(self) -> float | None:
@@ -85,6 +90,9 @@ async def collect(session: AsyncSession, survey: Survey) -> Results:
         .order_by(col(SurveyBallot.id))
     )
     ballots = [(b, names.get(b.id)) for b in rows.all()]
+    withheld = survey.anonymous and 0 < len(ballots) < MIN_ANONYMOUS_BALLOTS
+    if withheld:
+        ballots = []
     tallies = [QuestionTally(q) for q in questions_of(survey)]
     for ballot, name in ballots:
         for tally in tallies:
@@ -103,7 +111,7 @@ async def collect(session: AsyncSession, survey: Survey) -> Results:
     for tally in tallies:
         tally.comments.sort(key=lambda c: (c[1] or "", c[0]))  # anonymous: alphabetical, no order leaks
     answered = sum(1 for p in participations if p.answered)
-    return Results(survey, len(participations), answered, ballots, tallies)
+    return Results(survey, len(participations), answered, ballots, tallies, withheld)
 
 
 def results_message(results: Results, tz: str) -> Message:
@@ -121,6 +129,14 @@ def results_message(results: Results, tz: str) -> Message:
         ),
         Progress("Response rate", results.respondents, results.participants),
     ]
+    if results.withheld:
+        blocks.append(
+            Text(
+                f"An anonymous survey shows its results from {MIN_ANONYMOUS_BALLOTS} answers on, "
+                "so that no one's answers can be singled out."
+            )
+        )
+        return Message(f"Results: {survey.title}", tuple(blocks))
     if not results.ballots:
         blocks.append(Text("No complete answers yet."))
     for i, tally in enumerate(results.tallies, 1):
@@ -188,13 +204,11 @@ def _write(path: Path, text: str) -> None:
 @kpi("satisfaction")
 async def satisfaction(session: AsyncSession, cohort: Cohort) -> dict[str, Any]:
     """Satisfaction figures for reports and digests, over every survey the cohort has sent."""
-    survey_ids = list(
-        (
-            await session.exec(
-                select(Survey.id).where(Survey.cohort_id == cohort.id, col(Survey.status) != "scheduled")
-            )
-        ).all()
+    sent = await session.exec(
+        select(Survey).where(Survey.cohort_id == cohort.id, col(Survey.status) != "scheduled")
     )
+    surveys = {s.id: s for s in sent.all()}
+    survey_ids = list(surveys)
     if not survey_ids:
         return {"satisfaction_avg": None, "nps": None, "survey_response_rate": None, "surveys": 0}
     asked, answered = (
@@ -204,23 +218,26 @@ async def satisfaction(session: AsyncSession, cohort: Cohort) -> dict[str, Any]:
             )
         )
     ).one()
-    surveys = {
-        s.id: s for s in (await session.exec(select(Survey).where(col(Survey.id).in_(survey_ids)))).all()
-    }
-    ratings: list[int] = []
-    nps_values: list[int] = []
+    by_survey: dict[int, list[dict[str, Any]]] = {}
     ballots = await session.exec(
-        select(SurveyBallot).where(
+        select(SurveyBallot.survey_id, SurveyBallot.answers).where(
             col(SurveyBallot.survey_id).in_(survey_ids), col(SurveyBallot.complete).is_(True)
         )
     )
-    for ballot in ballots.all():
-        for q in surveys[ballot.survey_id].questions:
-            value = ballot.answers.get(q["id"])
-            if isinstance(value, int) and q["kind"] == "rating":
-                ratings.append(value)
-            elif isinstance(value, int) and q["kind"] == "nps":
-                nps_values.append(value)
+    for sid, answers in ballots.all():
+        by_survey.setdefault(sid, []).append(answers)
+    ratings: list[int] = []
+    nps_values: list[int] = []
+    for sid, answer_sets in by_survey.items():
+        if surveys[sid].anonymous and len(answer_sets) < MIN_ANONYMOUS_BALLOTS:
+            continue
+        kinds = {q["id"]: q["kind"] for q in surveys[sid].questions}
+        for answers in answer_sets:
+            for qid, value in answers.items():
+                if isinstance(value, int) and kinds.get(qid) == "rating":
+                    ratings.append(value)
+                elif isinstance(value, int) and kinds.get(qid) == "nps":
+                    nps_values.append(value)
     return {
         "satisfaction_avg": round(mean(ratings), 2) if ratings else None,
         "nps": nps_score(nps_values),
