@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from bot.cohorts import to_utc
 from bot.context import EventContext
 from bot.errors import UserError
-from bot.models import Cohort, Enrolment
+from bot.models import Cohort, Enrolment, OutboxMessage
 from bot.outbox import Recipient
 from bot.surveys.cards import closed_card, survey_card
 from bot.surveys.models import Survey, SurveyParticipation
@@ -138,9 +138,13 @@ async def close_survey(ctx: EventContext, survey: Survey, cohort: Cohort) -> Non
             select(SurveyParticipation.person_id).where(SurveyParticipation.survey_id == sid)
         )
     ).all()
-    for pid in asked:
-        await ctx.update_message(card_key(sid, pid), closed, key=f"survey-closed:{sid}:{pid}")
-        await ctx.update_message(reminder_key(sid, pid), closed, key=f"survey-reminder-closed:{sid}:{pid}")
+    keys = [k for pid in asked for k in (card_key(sid, pid), reminder_key(sid, pid))]
+    sent = set(
+        (await ctx.session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(keys)))).all()
+    )
+    for key in keys:
+        if key in sent:  # only cards that were queued (people without a reminder have none to close)
+            await ctx.update_message(key, closed, key=f"{key}:closed")
     results = results_message(await collect(ctx.session, survey), cohort.tz)
     staff = await ctx.session.exec(
         select(Enrolment.person_id).where(

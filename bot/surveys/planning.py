@@ -103,29 +103,31 @@ def rule_key(rule: dict[str, Any]) -> str:
 @planner
 async def plan_surveys(session: AsyncSession, cohort: Cohort, now: datetime) -> list[PlannedEvent]:
     events = await _rule_events(session, cohort)
+    # Columns, not rows: the planner runs on every scheduler tick.
     surveys = await session.exec(
-        select(Survey).where(Survey.cohort_id == cohort.id, col(Survey.status) != "closed")
+        select(Survey.id, Survey.status, Survey.opens_at, Survey.remind_at, Survey.closes_at).where(
+            Survey.cohort_id == cohort.id, col(Survey.status) != "closed"
+        )
     )
-    for survey in surveys.all():
-        sid = survey.id
-        if survey.status == "scheduled":
+    for sid, status, opens_at, remind_at, closes_at in surveys.all():
+        if status == "scheduled":
             events.append(
                 PlannedEvent(
                     f"survey:open:s{sid}",
                     "survey.open",
-                    survey.opens_at,
+                    opens_at,
                     cohort.id,
                     {"survey_id": sid},
                     OPEN_GRACE,
                 )
             )
             continue
-        remind_grace = max(timedelta(minutes=1), survey.closes_at - survey.remind_at)
+        remind_grace = max(timedelta(minutes=1), closes_at - remind_at)
         events.append(
             PlannedEvent(
                 f"survey:remind:{sid}",
                 "survey.remind",
-                survey.remind_at,
+                remind_at,
                 cohort.id,
                 {"survey_id": sid},
                 remind_grace,
@@ -135,7 +137,7 @@ async def plan_surveys(session: AsyncSession, cohort: Cohort, now: datetime) -> 
             PlannedEvent(
                 f"survey:close:{sid}",
                 "survey.close",
-                survey.closes_at,
+                closes_at,
                 cohort.id,
                 {"survey_id": sid},
                 CLOSE_GRACE,
@@ -148,8 +150,27 @@ async def _rule_events(session: AsyncSession, cohort: Cohort) -> list[PlannedEve
     rules = (cohort.programme or {}).get("surveys") or []
     if not rules or validate_section(rules):
         return []  # an invalid section plans nothing; `programme check` reports why
-    sessions = list((await session.exec(select(LiveSession).where(LiveSession.cohort_id == cohort.id))).all())
-    modules = list((await session.exec(select(Module).where(Module.cohort_id == cohort.id))).all())
+    afters = {rule.get("after") for rule in rules}
+    sessions = (
+        (
+            await session.exec(
+                select(
+                    LiveSession.id, LiveSession.title, LiveSession.starts_at, LiveSession.duration_min
+                ).where(LiveSession.cohort_id == cohort.id)
+            )
+        ).all()
+        if "session" in afters
+        else []
+    )
+    modules = (
+        (
+            await session.exec(
+                select(Module.id, Module.title, Module.due_at).where(Module.cohort_id == cohort.id)
+            )
+        ).all()
+        if "module" in afters
+        else []
+    )
     events: list[PlannedEvent] = []
     for rule in rules:
         key = rule_key(rule)
@@ -157,11 +178,11 @@ async def _rule_events(session: AsyncSession, cohort: Cohort) -> list[PlannedEve
         try:
             if rule.get("after") == "session":
                 targets = [
-                    (f"session:{s.id}", s.starts_at + timedelta(minutes=s.duration_min), "session", s.title)
-                    for s in sessions
+                    (f"session:{sid}", starts + timedelta(minutes=minutes), "session", title)
+                    for sid, title, starts, minutes in sessions
                 ]
             elif rule.get("after") == "module":
-                targets = [(f"module:{m.id}", m.due_at, "module", m.title) for m in modules]
+                targets = [(f"module:{mid}", due, "module", title) for mid, title, due in modules]
             elif "on_day" in rule:
                 targets = [
                     (

@@ -248,7 +248,9 @@ async def answer(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     else:
         left = sum(1 for q in specs.values() if q.required and q.id not in recorded.answers)
         line = texts.t("surveys.partial", left=left)
-    return Reply(survey_card(survey, tz, answers=recorded.answers, status_line=line), "replace")
+    # An anonymous card never echoes answers: the chat platform keeps (and can export) it.
+    shown = None if survey.anonymous else recorded.answers
+    return Reply(survey_card(survey, tz, answers=shown, status_line=line), "replace")
 
 
 @learner_status
