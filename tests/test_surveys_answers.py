@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from bot.clock import SimulatedClock
+from bot.errors import UserError
 from bot.messages import Question, TextInput
-from bot.models import Activity
+from bot.models import Activity, Cohort
+from bot.registry import KPIS
 from bot.surveys.models import SurveyBallot, SurveyParticipation
+from bot.surveys.questions import QuestionSpec, normalise_answer
 from tests.conftest import Chat, RecordingSender
 from tests.surveys_fixtures import cohort_with_learners, send_now, survey_cards
 
@@ -121,3 +126,42 @@ async def test_multi_choice_answers_are_comma_joined_and_validated(chat: Chat) -
     assert "'Cooking' is not an option" in refused
     (ballot,) = await ballots(chat)
     assert ballot.answers == {"q1": ["APIs", "Testing"]}
+
+
+@given(raw=st.text(max_size=4))
+def test_a_rating_is_stored_only_when_it_is_a_whole_number_from_1_to_5(raw: str) -> None:
+    rating = QuestionSpec("q1", "rating", "How was it?")
+    try:
+        stored = normalise_answer(rating, raw)
+    except UserError as e:
+        assert "pick a number from 1 to 5" in e.message
+        assert raw.strip() not in ("1", "2", "3", "4", "5")
+    else:
+        assert stored in (1, 2, 3, 4, 5) and int(raw) == stored
+
+
+async def test_a_learner_enrolled_after_the_survey_opened_can_still_answer(chat: Chat) -> None:
+    await cohort_with_learners(chat)
+    sid = str(await send_now(chat, 'new "Pulse" "yesno:All good?"'))
+    await chat.say("tina", "enroll spoc dora")
+    assert "Thank you" in await chat.press("dora", "surveys.answer", sid, {"q1": "yes"})
+    assert "Responses : 1/4 (25%)" in await chat.say("tina", f"survey spoc results {sid}")
+
+
+async def test_anonymous_figures_wait_for_three_answers_even_in_the_kpi(chat: Chat) -> None:
+    await cohort_with_learners(chat)
+    sid = str(await send_now(chat, 'new "Quiet" "rating:Score?" anonymous=yes'))
+    for who, score in (("alice", "1"), ("bob", "5")):
+        await chat.press(who, "surveys.answer", sid, {"q1": score})
+    async with chat.app.store.transaction() as session:
+        cohort = (await session.exec(select(Cohort))).one()
+        assert (await KPIS["satisfaction"](session, cohort))["satisfaction_avg"] is None
+    await chat.press("carol", "surveys.answer", sid, {"q1": "3"})
+    async with chat.app.store.transaction() as session:
+        assert (await KPIS["satisfaction"](session, cohort))["satisfaction_avg"] == 3.0
+
+
+async def test_help_explains_the_survey_command(chat: Chat) -> None:
+    text = await chat.say("tina", "help survey")
+    assert "survey <cohort> [new|list|send|results|close|export]" in text
+    assert "template=session-feedback after=session" in text

@@ -58,6 +58,8 @@ def survey_card(
             blocks.append(Question(q.id, prompt, q.kind, ANSWER_ACTION, q.options, value))  # type: ignore[arg-type]
     blocks.append(Text(texts.t("surveys.anonymous" if survey.anonymous else "surveys.named")))
     summary = f"Reminder: {survey.title}" if reminder else f"Survey: {survey.title}"
+    if status_line:
+        summary = f"{status_line.split('.')[0]}: {survey.title}"
     return Message(summary, tuple(blocks))
 
 
