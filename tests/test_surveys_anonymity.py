@@ -62,7 +62,7 @@ async def test_the_database_cannot_link_an_anonymous_answer_to_a_person(chat: Ch
         assert sorted(json.loads(a)["q1"] for _, _, _, a in ballots) == [1, 4, 5]
         # No column of the ballot table names a person or a time.
         columns = [r[1] for r in conn.execute("PRAGMA table_info(survey_ballot)")]
-        assert columns == ["id", "survey_id", "token", "answers", "complete"]
+        assert sorted(columns) == ["answers", "complete", "id", "survey_id", "token"]
         # It references only the survey, and the one table that could point at it does not here.
         assert {r[2] for r in conn.execute("PRAGMA foreign_key_list(survey_ballot)")} == {"survey"}
         referencing = [

@@ -97,6 +97,11 @@ async def test_one_reminder_to_non_respondents_then_close_with_results_to_traine
     text = "\n".join(getattr(b, "text", "") for b in results.blocks)
     assert "average 4.0 / 5 (2 answers)" in text
     assert "closed" in await chat.press("carol", "surveys.answer", str(sid), {"q1": "1"})
+    assert survey.figures["rating_sum"] == 8 and survey.figures["asked"] == 3  # frozen for reports
+    async with chat.app.store.transaction() as session:
+        cohort = (await session.exec(select(Cohort))).one()
+        figures = await KPIS["satisfaction"](session, cohort)
+    assert figures == {"satisfaction_avg": 4.0, "nps": None, "survey_response_rate": 0.667, "surveys": 1}
 
 
 async def test_programme_file_rules_open_on_a_day_and_after_modules(

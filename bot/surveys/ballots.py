@@ -106,7 +106,9 @@ async def current_answers(ctx: Ctx, survey: Survey, participation: SurveyPartici
 async def _find_ballot(ctx: Ctx, survey: Survey, participation: SurveyParticipation) -> SurveyBallot | None:
     if not survey.anonymous:
         return (
-            await ctx.session.get(SurveyBallot, participation.ballot_id) if participation.ballot_id else None
+            await ctx.session.get(SurveyBallot, (survey.id, participation.ballot_id))
+            if participation.ballot_id
+            else None
         )
     token = ballot_token(ballot_secret(ctx.settings), survey.id or 0, participation.person_id)
     query = select(SurveyBallot).where(SurveyBallot.survey_id == survey.id, SurveyBallot.token == token)

@@ -16,7 +16,7 @@ from bot.outbox import Recipient
 from bot.surveys.cards import closed_card, survey_card
 from bot.surveys.models import Survey, SurveyParticipation
 from bot.surveys.questions import TEMPLATES, check_questions, questions_from_rule
-from bot.surveys.results import collect, results_message
+from bot.surveys.results import collect, results_message, survey_figures
 
 DEFAULT_DAYS_OPEN = 3
 OPENS_AT_LOCAL = time(9, 0)  # surveys "on a date" or "on day N" open at 09:00 cohort time
@@ -128,10 +128,11 @@ async def close_survey(ctx: EventContext, survey: Survey, cohort: Cohort) -> Non
     """Close: no more answers, every card replaced by the same closed card, results to the staff."""
     if survey.status == "closed":
         return
+    sid = survey.id or 0
+    survey.figures = (await survey_figures(ctx.session, [survey]))[sid]
     survey.status = "closed"
     survey.closed_at = ctx.now
     ctx.session.add(survey)
-    sid = survey.id or 0
     closed = closed_card(survey, cohort.tz)
     asked = (
         await ctx.session.exec(

@@ -37,6 +37,8 @@ class Survey(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = utc_field()
     closed_at: datetime | None = utc_field(nullable=True)
+    # Frozen at close (answers can no longer change), so reports need not re-read every ballot.
+    figures: dict[str, Any] = json_field()
 
 
 class SurveyParticipation(SQLModel, table=True):
@@ -60,9 +62,15 @@ class SurveyBallot(SQLModel, table=True):
     (survey, person) under a secret kept outside the database, used only to find the ballot again."""
 
     __tablename__ = "survey_ballot"
-    __table_args__ = (sa.UniqueConstraint("survey_id", "token"), {"sqlite_with_rowid": False})
+    # Stored clustered by (survey, random id): a survey's ballots are read in one range scan,
+    # in an order that says nothing about when they were written.
+    __table_args__ = (
+        sa.UniqueConstraint("survey_id", "token"),
+        sa.UniqueConstraint("id"),
+        {"sqlite_with_rowid": False},
+    )
+    survey_id: int = Field(foreign_key="survey.id", primary_key=True)
     id: str = Field(default_factory=new_ballot_id, primary_key=True)
-    survey_id: int = Field(foreign_key="survey.id", index=True)
     token: str | None = None
     answers: dict[str, Any] = json_field()
     complete: bool = False

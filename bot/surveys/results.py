@@ -201,48 +201,84 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+FIGURES = ("ballots", "rating_sum", "rating_n", "promoters", "detractors", "nps_n", "asked", "answered")
+
+
+async def survey_figures(session: AsyncSession, surveys: list[Survey]) -> dict[int, dict[str, int]]:
+    """Sums behind the KPI, per survey, computed in SQL (JSON_EXTRACT / ->>) in one pass over the
+    ballots and one over the participations: a cohort of 10,000 has ~100,000 ballots."""
+    if not surveys:
+        return {}
+    by_id = {s.id or 0: s for s in surveys}
+    figures = {sid: dict.fromkeys(FIGURES, 0) for sid in by_id}
+    qids = sorted({q["id"] for s in surveys for q in s.questions if q["kind"] in ("rating", "nps")})
+    columns: list[Any] = [col(SurveyBallot.survey_id), func.count()]
+    for qid in qids:
+        value = col(SurveyBallot.answers)[qid].as_integer()
+        columns += [
+            func.sum(value),
+            func.count(value),
+            func.sum(sa.case((value >= 9, 1), else_=0)),
+            func.sum(sa.case((value <= 6, 1), else_=0)),
+        ]
+    rows = await session.exec(
+        select(*columns)
+        .where(col(SurveyBallot.survey_id).in_(list(by_id)), col(SurveyBallot.complete).is_(True))
+        .group_by(col(SurveyBallot.survey_id))
+    )
+    for sid, ballots, *sums in rows.all():
+        f = figures[sid]
+        f["ballots"] = ballots
+        kinds = {q["id"]: q["kind"] for q in by_id[sid].questions}
+        for i, qid in enumerate(qids):
+            total, n, high, low = (int(x or 0) for x in sums[4 * i : 4 * i + 4])
+            if kinds.get(qid) == "rating":
+                f["rating_sum"] += total
+                f["rating_n"] += n
+            elif kinds.get(qid) == "nps":
+                f["nps_n"] += n
+                f["promoters"] += high
+                f["detractors"] += low
+    asked = await session.exec(
+        select(
+            col(SurveyParticipation.survey_id),
+            func.count(),
+            func.sum(sa.cast(SurveyParticipation.answered, sa.Integer)),
+        )
+        .where(col(SurveyParticipation.survey_id).in_(list(by_id)))
+        .group_by(col(SurveyParticipation.survey_id))
+    )
+    for sid, n, answered in asked.all():
+        figures[sid]["asked"], figures[sid]["answered"] = n, int(answered or 0)
+    return figures
+
+
 @kpi("satisfaction")
 async def satisfaction(session: AsyncSession, cohort: Cohort) -> dict[str, Any]:
     """Satisfaction figures for reports and digests, over every survey the cohort has sent."""
-    sent = await session.exec(
-        select(Survey).where(Survey.cohort_id == cohort.id, col(Survey.status) != "scheduled")
-    )
-    surveys = {s.id: s for s in sent.all()}
-    survey_ids = list(surveys)
-    if not survey_ids:
-        return {"satisfaction_avg": None, "nps": None, "survey_response_rate": None, "surveys": 0}
-    asked, answered = (
-        await session.exec(
-            select(func.count(), func.sum(sa.cast(SurveyParticipation.answered, sa.Integer))).where(
-                col(SurveyParticipation.survey_id).in_(survey_ids)
+    sent = list(
+        (
+            await session.exec(
+                select(Survey).where(Survey.cohort_id == cohort.id, col(Survey.status) != "scheduled")
             )
-        )
-    ).one()
-    by_survey: dict[int, list[dict[str, Any]]] = {}
-    ballots = await session.exec(
-        select(SurveyBallot.survey_id, SurveyBallot.answers).where(
-            col(SurveyBallot.survey_id).in_(survey_ids), col(SurveyBallot.complete).is_(True)
-        )
+        ).all()
     )
-    for sid, answers in ballots.all():
-        by_survey.setdefault(sid, []).append(answers)
-    ratings: list[int] = []
-    nps_values: list[int] = []
-    for sid, answer_sets in by_survey.items():
-        if surveys[sid].anonymous and len(answer_sets) < MIN_ANONYMOUS_BALLOTS:
-            continue
-        kinds = {q["id"]: q["kind"] for q in surveys[sid].questions}
-        for answers in answer_sets:
-            for qid, value in answers.items():
-                if isinstance(value, int) and kinds.get(qid) == "rating":
-                    ratings.append(value)
-                elif isinstance(value, int) and kinds.get(qid) == "nps":
-                    nps_values.append(value)
+    figures = {s.id or 0: s.figures for s in sent if s.status == "closed" and s.figures}
+    figures.update(await survey_figures(session, [s for s in sent if (s.id or 0) not in figures]))
+    total = dict.fromkeys(FIGURES, 0)
+    for survey in sent:
+        f = figures[survey.id or 0]
+        if survey.anonymous and f["ballots"] < MIN_ANONYMOUS_BALLOTS:
+            f = {**f, **dict.fromkeys(FIGURES[:6], 0)}  # too few to show: counted as asked only
+        for key in FIGURES:
+            total[key] += f[key]
     return {
-        "satisfaction_avg": round(mean(ratings), 2) if ratings else None,
-        "nps": nps_score(nps_values),
-        "survey_response_rate": round((answered or 0) / asked, 3) if asked else None,
-        "surveys": len(survey_ids),
+        "satisfaction_avg": round(total["rating_sum"] / total["rating_n"], 2) if total["rating_n"] else None,
+        "nps": round(100 * (total["promoters"] - total["detractors"]) / total["nps_n"])
+        if total["nps_n"]
+        else None,
+        "survey_response_rate": round(total["answered"] / total["asked"], 3) if total["asked"] else None,
+        "surveys": len(sent),
     }
 
 

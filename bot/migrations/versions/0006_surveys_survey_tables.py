@@ -2,7 +2,7 @@
 
 Revision ID: 0006_surveys
 Revises: 0001_core
-Create Date: 2026-11-22 07:20:56.399404
+Create Date: 2026-11-22 07:41:38.941608
 """
 
 from collections.abc import Sequence
@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("figures", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["cohort_id"],
             ["cohort.id"],
@@ -52,8 +53,8 @@ def upgrade() -> None:
 
     op.create_table(
         "survey_ballot",
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("survey_id", sa.Integer(), nullable=False),
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("token", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("answers", sa.JSON(), nullable=False),
         sa.Column("complete", sa.Boolean(), nullable=False),
@@ -61,13 +62,11 @@ def upgrade() -> None:
             ["survey_id"],
             ["survey.id"],
         ),
-        sa.PrimaryKeyConstraint("id"),
+        sa.PrimaryKeyConstraint("survey_id", "id"),
+        sa.UniqueConstraint("id"),
         sa.UniqueConstraint("survey_id", "token"),
         sqlite_with_rowid=False,
     )
-    with op.batch_alter_table("survey_ballot", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_survey_ballot_survey_id"), ["survey_id"], unique=False)
-
     op.create_table(
         "survey_participation",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -104,9 +103,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_survey_participation_person_id"))
 
     op.drop_table("survey_participation")
-    with op.batch_alter_table("survey_ballot", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_survey_ballot_survey_id"))
-
     op.drop_table("survey_ballot")
     with op.batch_alter_table("survey", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_survey_cohort_id"))
