@@ -83,7 +83,7 @@ async def test_a_changed_answer_replaces_the_old_one_and_is_logged_once(chat: Ch
     assert ballot.answers == {"q1": 5, "q2": "Labs", "q3": "Fine after all"}
     assert len(await answered_log(chat)) == 1
     results = await chat.say("tina", f"survey spoc results {sid}")
-    assert "average 5.0 / 5 (1 answers)" in results
+    assert "average 5.0 / 5 (1 answer)" in results
     assert "Too fast" not in results and "Fine after all" in results
 
 

@@ -51,7 +51,7 @@ async def test_console_learner_answers_by_pressing_numbers(chat: Chat, sender: R
     assert ballot.answers == {"q1": 9, "q2": ["Labs", "Quiz"], "q3": "Labs were the best part"}
 
     results = render_text((await chat.reply("tina", f"survey spoc results {sid}")).message)  # type: ignore[union-attr]
-    assert "NPS +100 (1 answers)" in results
+    assert "NPS +100 (1 answer: 1 promoters at 9-10, 0 detractors at 0-6)" in results
     assert "Labs ▓▓▓▓▓▓▓▓▓▓ 1/1" in results and "Talks ░░░░░░░░░░ 0/1" in results
     assert "• Labs were the best part (alice)" in results
 

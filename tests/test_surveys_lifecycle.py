@@ -202,7 +202,7 @@ async def test_named_results_bars_nps_comments_csv_and_kpi(chat: Chat, tmp_path:
     results = await chat.say("tina", f"survey spoc results {sid}")
     assert "Responses : 2/3 (67%)" in results and "Response rate ▓▓▓▓▓▓▓░░░ 2/3" in results
     assert "average 4.0 / 5 (2 answers)" in results
-    assert "NPS +0 (2 answers)" in results  # one promoter (10), one detractor (6)
+    assert "NPS +0 (2 answers: 1 promoters at 9-10, 1 detractors at 0-6)" in results
     assert "yes ▓▓▓▓▓░░░░░ 1/2" in results
     assert "• Loved it (alice)\n• Too long (bob)" in results
     csv_path = (await chat.say("tina", f"survey spoc export {sid}")).split("`")[1]

@@ -151,13 +151,23 @@ def results_message(results: Results, tz: str) -> Message:
 
 
 def _headline(tally: QuestionTally) -> str:
+    answers = _plural(tally.answered, "answer")
     if tally.spec.kind == "rating" and tally.numbers:
-        return f"  average {mean(tally.numbers):.1f} / 5 ({tally.answered} answers)"
+        return f"  average {mean(tally.numbers):.1f} / 5 ({answers})"
     if tally.spec.kind == "nps" and tally.numbers:
-        return f"  NPS {nps_score(tally.numbers):+d} ({tally.answered} answers)"
+        promoters = sum(1 for v in tally.numbers if v >= 9)
+        detractors = sum(1 for v in tally.numbers if v <= 6)
+        return (
+            f"  NPS {nps_score(tally.numbers):+d} ({answers}: {promoters} promoters at 9-10, "
+            f"{detractors} detractors at 0-6)"
+        )
     if tally.spec.kind == "text":
-        return f"  ({tally.answered} comments)"
-    return f"  ({tally.answered} answers)"
+        return f"  ({_plural(tally.answered, 'comment')})"
+    return f"  ({answers})"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def summary_line(results: Results) -> str:
