@@ -124,6 +124,37 @@ def db_upgrade() -> None:
     typer.echo("database is up to date")
 
 
+@export_app.command("surveys")
+def export_surveys(
+    cohort: str = typer.Argument(..., help="Cohort name."),
+    survey: int | None = typer.Option(None, help="Only this survey number (see `survey <cohort> list`)."),
+    out: Path | None = typer.Option(None, help="Directory for the CSV files (default: EXPORT_DIR)."),
+) -> None:
+    """Write a cohort's survey answers as CSV, one file per survey (anonymous ones without names)."""
+    from bot.errors import UserError
+    from bot.store import Store
+    from bot.surveys.results import export_cohort
+
+    settings = Settings()
+
+    async def go() -> list[Path]:
+        store = await Store.open(settings.database_url, schema="none")
+        try:
+            return await export_cohort(store, cohort, survey, out or Path(settings.export_dir))
+        finally:
+            await store.close()
+
+    try:
+        paths = asyncio.run(go())
+    except UserError as e:
+        typer.echo(e.message, err=True)
+        raise typer.Exit(1) from None
+    for path in paths:
+        typer.echo(str(path))
+    if not paths:
+        typer.echo(f"'{cohort}' has sent no surveys yet.")
+
+
 def main() -> None:
     try:
         app()

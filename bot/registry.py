@@ -17,6 +17,7 @@ CAPABILITIES: tuple[str, ...] = (
     "bot.help",
     "bot.cohorts",
     "adapters.teams.conversations",
+    "bot.surveys",
 )
 
 VERBS: dict[str, Verb] = {}

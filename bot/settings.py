@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     teams_local: bool = False
 
     xapi_token: SecretStr | None = None
+    # Keys anonymous survey ballots; never stored in the database (see README, "Surveys").
+    survey_secret: SecretStr | None = None
     export_dir: str = "exports"
     log_level: str = Field(default="INFO")
 

@@ -1,0 +1,46 @@
+"""The demo's part: a session-feedback survey after every session and an anonymous end-of-course
+survey, defined by the trainer's commands; at the end, the results as trainers see them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.models import Cohort
+from bot.registry import KPIS, demo_section, demo_setup
+from bot.surveys.models import Survey
+from bot.surveys.results import collect, summary_line
+
+
+@demo_setup(60)
+async def add_demo_surveys(demo: Any) -> None:
+    from bot.demo import COHORT, TRAINER, WEEKS
+
+    await demo.say(TRAINER, f"survey {COHORT} template=session-feedback after=session")
+    last_friday = 7 * (WEEKS - 1) + 4
+    await demo.say(TRAINER, f"survey {COHORT} template=end-of-course day={last_friday} anonymous=yes days=3")
+
+
+@demo_section(60)
+async def show_survey_results(demo: Any) -> None:
+    from bot.demo import COHORT, TRAINER
+
+    demo.print("-- surveys --")
+    async with demo.app.store.transaction() as session:
+        cohort = (await session.exec(select(Cohort).where(Cohort.slug == COHORT))).one()
+        surveys = list(
+            (
+                await session.exec(
+                    select(Survey).where(Survey.cohort_id == cohort.id).order_by(col(Survey.id))
+                )
+            ).all()
+        )
+        for survey in surveys:
+            demo.print(f"  {summary_line(await collect(session, survey))} ({survey.status})")
+        figures = await KPIS["satisfaction"](session, cohort)
+    demo.print(f"  satisfaction KPI: {figures}")
+    # The end-of-course survey in full: anonymous, so its comments carry no names.
+    final = [s for s in surveys if s.template == "end-of-course"] or surveys
+    if final:
+        await demo.say(TRAINER, f"survey {COHORT} results {final[-1].id}")
