@@ -111,10 +111,27 @@ def test_text_input_comes_back_merged_with_the_action_data() -> None:
         Message("c", (TextInput("comment", "Anything to add?", "survey.comment", value="s1"),))
     )["body"]
     _prompt, text_input, action_set = body
-    assert text_input == {"type": "Input.Text", "id": "comment", "isMultiline": True, "isRequired": True}
+    # Not required: Teams would refuse every other button of the card until it is filled in.
+    assert text_input == {"type": "Input.Text", "id": "comment", "isMultiline": True}
     (send,) = action_set["actions"]
     merged = {**send["data"], "comment": "More exercises please", "msteams": {"type": "messageBack"}}
     assert read_action(merged) == ("survey.comment", "s1", {"comment": "More exercises please"}, None)
+
+
+def test_a_rating_click_beside_an_empty_comment_box_carries_only_the_rating() -> None:
+    body = render_card(
+        Message(
+            "s",
+            (
+                Question("q1", "How was it?", "rating", "survey.answer", value="s1"),
+                TextInput("comment", "Anything to add?", "survey.answer", value="s1"),
+            ),
+        )
+    )["body"]
+    assert all("isRequired" not in element for element in body)
+    four = next(a for a in body[1]["actions"] if a["title"] == "4")
+    # Teams merges every input of the card into the clicked action's data, empty ones included.
+    assert read_action({**four["data"], "comment": ""}) == ("survey.answer", "s1", {"q1": "4"}, None)
 
 
 def test_foreign_data_is_not_an_action() -> None:

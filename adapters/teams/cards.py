@@ -129,7 +129,9 @@ def _elements(block: Block, source_key: str | None) -> list[dict[str, Any]]:
     if isinstance(block, TextInput):
         return [
             _text(to_markdown(block.prompt)),
-            {"type": "Input.Text", "id": block.input_id, "isMultiline": block.multiline, "isRequired": True},
+            # Not isRequired: Teams validates every input of a card before any of its buttons, so a
+            # required comment box would block the rating buttons beside it. The engine checks.
+            {"type": "Input.Text", "id": block.input_id, "isMultiline": block.multiline},
             {"type": "ActionSet", "actions": [_action("Send", block.action, block.value, source_key)]},
         ]
     if isinstance(block, Image):
@@ -149,7 +151,6 @@ def _question(block: Question, source_key: str | None) -> list[dict[str, Any]]:
         "type": "Input.ChoiceSet",
         "id": block.question_id,
         "style": "expanded" if block.question_kind == "multi" else "compact",
-        "isRequired": True,
         "choices": [{"title": c, "value": c} for c in choices],
     }
     if block.question_kind == "multi":
@@ -176,6 +177,9 @@ def read_action(data: Any) -> tuple[str, str, dict[str, str], str | None] | None
     action = route.get("action")
     if not isinstance(action, str) or not action:
         return None
-    inputs = {k: v for k, v in data.items() if k not in (ROUTE_KEY, "msteams") and isinstance(v, str)}
+    # An input left empty is no answer (a rating click also carries the card's empty comment box).
+    inputs = {
+        k: v for k, v in data.items() if k not in (ROUTE_KEY, "msteams") and isinstance(v, str) and v.strip()
+    }
     key = route.get("key")
     return action, str(route.get("value", "")), inputs, key if isinstance(key, str) else None
