@@ -83,13 +83,17 @@ class Persona:
     lateness: float  # chance to act late rather than at once
     drops_out_at: datetime | None
     satisfaction: float  # 0..1, biases answers to questions
+    # Each learner draws from their own generator: messages are delivered concurrently, so a
+    # shared one would make the run depend on delivery order.
+    rng: random.Random = field(default_factory=random.Random)
+    reactions: int = 0
 
 
 @dataclass(order=True)
 class Reaction:
     at: datetime
-    seq: int
-    person: str = field(compare=False)
+    person: str
+    seq: int  # per person, so the order of simultaneous reactions never depends on delivery order
     action: Action = field(compare=False)
 
 
@@ -115,6 +119,7 @@ class Demo:
         self, db_path: Path, *, seed: int = 7, out: TextIO | None = None, verbose: bool = False
     ) -> None:
         self.db_path = db_path
+        self.seed = seed
         self.rng = random.Random(seed)
         self.out = out or sys.stdout
         self.verbose = verbose
@@ -123,7 +128,6 @@ class Demo:
         self.reactions: list[Reaction] = []
         self.delivered: Counter[str] = Counter()
         self.reacted: Counter[str] = Counter()
-        self._seq = 0
         self.app: App
 
     # -- output ---------------------------------------------------------------------------------
@@ -195,6 +199,7 @@ class Demo:
                     lateness=self.rng.uniform(0.05, 0.3),
                     drops_out_at=START + timedelta(days=self.rng.randint(10, 30)) if drops else None,
                     satisfaction=self.rng.uniform(0.4, 1.0),
+                    rng=random.Random(f"{self.seed}:{name}"),
                 )
                 await upsert_profile(session, Profile("console", "", name, name, tz=tz), self.clock.now())
             for name in (TRAINER, *MANAGERS):
@@ -246,15 +251,15 @@ class Demo:
         now = self.clock.now()
         if persona.drops_out_at and now >= persona.drops_out_at:
             return
-        if self.rng.random() > persona.diligence:
+        if persona.rng.random() > persona.diligence:
             return  # forgot
         action = self._choose(persona, message)
         if action is None:
             return
-        late = self.rng.random() < persona.lateness
-        delay = timedelta(minutes=self.rng.randint(20, 240) if late else self.rng.randint(1, 12))
-        self._seq += 1
-        self.reactions.append(Reaction(now + delay, self._seq, persona.name, action))
+        late = persona.rng.random() < persona.lateness
+        delay = timedelta(minutes=persona.rng.randint(20, 240) if late else persona.rng.randint(1, 12))
+        persona.reactions += 1
+        self.reactions.append(Reaction(now + delay, persona.name, persona.reactions, action))
         self.reactions.sort()
 
     def _choose(self, persona: Persona, message: Message) -> Action | None:
@@ -269,8 +274,8 @@ class Demo:
             elif isinstance(block, Question):
                 inputs[block.question_id] = self._answer(persona, block)
                 chosen = chosen or Action(block.action, block.value)
-            elif isinstance(block, TextInput) and self.rng.random() < 0.3:
-                inputs[block.input_id] = self.rng.choice(COMMENTS)
+            elif isinstance(block, TextInput) and persona.rng.random() < 0.3:
+                inputs[block.input_id] = persona.rng.choice(COMMENTS)
                 chosen = chosen or Action(block.action, block.value)
         if chosen is None:
             return None
@@ -280,14 +285,14 @@ class Demo:
         choices = question.choices()
         if question.question_kind in ("rating", "nps"):
             top = len(choices) - 1
-            index = round(top * min(1.0, max(0.0, self.rng.gauss(persona.satisfaction, 0.15))))
+            index = round(top * min(1.0, max(0.0, persona.rng.gauss(persona.satisfaction, 0.15))))
             return choices[index]
         if question.question_kind == "yesno":
-            return "yes" if self.rng.random() < persona.satisfaction else "no"
+            return "yes" if persona.rng.random() < persona.satisfaction else "no"
         if question.question_kind == "multi":
-            picked = [c for c in choices if self.rng.random() < 0.4] or [choices[0]]
+            picked = [c for c in choices if persona.rng.random() < 0.4] or [choices[0]]
             return ",".join(picked)
-        return self.rng.choice(choices) if choices else ""
+        return persona.rng.choice(choices) if choices else ""
 
     async def _react_due(self) -> None:
         now = self.clock.now()
