@@ -121,7 +121,7 @@ async def challenge_verb(
     ctx.session.add(challenge)
     await ctx.session.flush()
     await ctx.log(
-        "challenge.created", cohort_id=row.id, actor_id=ctx.actor.id, challenge_id=challenge.id, kind=what
+        "challenge.created", cohort_id=row.id, actor_id=ctx.actor.id, challenge_id=challenge.id, challenge_kind=what
     )
     await post_challenge(ctx, row, challenge)
     return say(
