@@ -32,7 +32,9 @@ async def cohort_row(app: App, slug: str = "spoc") -> Cohort:
         return (await session.exec(select(Cohort).where(Cohort.slug == slug))).one()
 
 
-async def log(app: App, kind: str, who: str | None, slug: str = "spoc", at: datetime | None = None, **data: Any) -> None:
+async def log(
+    app: App, kind: str, who: str | None, slug: str = "spoc", at: datetime | None = None, **data: Any
+) -> None:
     """Log one activity as another capability would: ctx.log inside a transaction."""
     cohort = await cohort_row(app, slug)
     pid = await person_id(app, who) if who else None

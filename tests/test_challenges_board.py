@@ -21,7 +21,9 @@ from tests.conftest import Chat, RecordingSender
     teams=st.lists(st.sampled_from(["a", "b", "c", "d", None]), min_size=1, max_size=40),
     n=st.integers(min_value=1, max_value=8),
 )
-def test_balancing_gives_sizes_within_one_and_moves_nobody_needlessly(teams: list[str | None], n: int) -> None:
+def test_balancing_gives_sizes_within_one_and_moves_nobody_needlessly(
+    teams: list[str | None], n: int
+) -> None:
     n = min(n, len(teams))
     members = [Member(i, team, i) for i, team in enumerate(teams)]
     moves = balance_teams(members, n)
@@ -56,7 +58,16 @@ async def test_leaderboard_ranks_by_points_per_member(chat: Chat) -> None:
     await setup_cohort(chat, {"big": ["a1", "a2", "a3", "a4"], "small": ["b1"]})
     for who in ("a1", "a2", "a3"):
         await log(chat.app, "survey.answered", who, survey_id=1)  # big: 9 points, 2.25 per member
-    await log(chat.app, "module.completed", "b1", module_id=1, status="passed", score=None, on_time=True, source="chat")
+    await log(
+        chat.app,
+        "module.completed",
+        "b1",
+        module_id=1,
+        status="passed",
+        score=None,
+        on_time=True,
+        source="chat",
+    )
     board = await chat.reply("a1", "leaderboard spoc individual")
     assert board is not None
     bars = [b for b in board.message.blocks if isinstance(b, Progress)]
@@ -80,12 +91,57 @@ async def test_weekly_leaderboard_and_streaks_on_the_clock(
     await chat.say("tina", 'module spoc "Module 1" due 2027-03-03')
     await chat.say("tina", 'module spoc "Module 2" due 2027-03-05')
     for module_id in (1, 2):
-        await log(chat.app, "module.completed", "alice", module_id=module_id, status="completed", score=None, on_time=True, source="chat")
-        await log(chat.app, "module.completed", "carl", module_id=module_id, status="completed", score=None, on_time=True, source="chat")
-    await log(chat.app, "module.completed", "bob", module_id=1, status="completed", score=None, on_time=True, source="chat")
-    await log(chat.app, "module.completed", "bob", module_id=2, status="completed", score=None, on_time=False, source="chat")
+        await log(
+            chat.app,
+            "module.completed",
+            "alice",
+            module_id=module_id,
+            status="completed",
+            score=None,
+            on_time=True,
+            source="chat",
+        )
+        await log(
+            chat.app,
+            "module.completed",
+            "carl",
+            module_id=module_id,
+            status="completed",
+            score=None,
+            on_time=True,
+            source="chat",
+        )
+    await log(
+        chat.app,
+        "module.completed",
+        "bob",
+        module_id=1,
+        status="completed",
+        score=None,
+        on_time=True,
+        source="chat",
+    )
+    await log(
+        chat.app,
+        "module.completed",
+        "bob",
+        module_id=2,
+        status="completed",
+        score=None,
+        on_time=False,
+        source="chat",
+    )
     # A correction: carl's module 2 was in fact failed, so his week is not a streak.
-    await log(chat.app, "module.completed", "carl", module_id=2, status="failed", score=10.0, on_time=True, source="csv")
+    await log(
+        chat.app,
+        "module.completed",
+        "carl",
+        module_id=2,
+        status="failed",
+        score=10.0,
+        on_time=True,
+        source="csv",
+    )
     clock.set(datetime(2027, 3, 8, 8, 30, tzinfo=UTC))  # Monday 09:30 in Paris
     fired = [(e.kind, outcome) for e, outcome in await chat.app.runner.tick()]
     assert fired == [("challenges.streak", "fired"), ("challenges.leaderboard", "fired")]
@@ -108,7 +164,10 @@ async def test_streaks_and_weekly_posts_can_be_switched_off(chat: Chat) -> None:
     async with chat.app.store.transaction() as session:
         cohort.programme = {"challenges": {"streaks": False, "weekly_leaderboard": False}}
         session.add(cohort)
-    assert not {e.kind for e in await chat.app.runner.plan()} & {"challenges.streak", "challenges.leaderboard"}
+    assert not {e.kind for e in await chat.app.runner.plan()} & {
+        "challenges.streak",
+        "challenges.leaderboard",
+    }
 
 
 def test_programme_sections_are_validated() -> None:
@@ -116,7 +175,9 @@ def test_programme_sections_are_validated() -> None:
     errors = PROGRAMME_SECTIONS["points"]({"module_ontime": 15, "survey_answered": -1})
     assert errors[0][0] == "module_ontime" and "Did you mean module_on_time?" in errors[0][1]
     assert "from 0 to 1000" in errors[1][1]
-    assert PROGRAMME_SECTIONS["challenges"]({"streaks": "yes"}) == [("streaks", "must be true or false, not 'yes'")]
+    assert PROGRAMME_SECTIONS["challenges"]({"streaks": "yes"}) == [
+        ("streaks", "must be true or false, not 'yes'")
+    ]
     assert PROGRAMME_SECTIONS["challenges"]({"individual_top": 5, "weekly_leaderboard": False}) == []
 
 

@@ -16,7 +16,9 @@ DEADLINE = datetime(2027, 3, 2, 17, 0, tzinfo=UTC)  # 18:00 in Paris
 QUIZ = 'challenge spoc quiz "Which port does HTTPS use?" *443 80 8080 until=2027-03-02T18:00'
 
 
-async def answer(chat: Chat, who: str, choice: str, *, clicked: datetime | None = None, challenge: int = 1) -> str:
+async def answer(
+    chat: Chat, who: str, choice: str, *, clicked: datetime | None = None, challenge: int = 1
+) -> str:
     reply = await chat.app.engine.handle(
         Inbound(
             sender=Profile("console", "", who, who),
@@ -103,7 +105,9 @@ async def test_a_tie_is_a_shared_win_and_a_mover_plays_for_the_team_they_answere
 
 async def test_a_task_a_trainer_confirms(chat: Chat, sender: RecordingSender, clock: SimulatedClock) -> None:
     await setup_cohort(chat, {"red": ["alice", "bob"], "blue": ["carl"]})
-    posted = await chat.say("tina", 'challenge spoc task "Share one tip" until=2027-03-05 confirm=yes scoring=person')
+    posted = await chat.say(
+        "tina", 'challenge spoc task "Share one tip" until=2027-03-05 confirm=yes scoring=person'
+    )
     assert "Posted Task challenge #1" in posted
     await chat.app.worker.drain()
     button = next(b for blk in sender.to("bob")[-1].blocks if isinstance(blk, Buttons) for b in blk.buttons)
@@ -116,7 +120,9 @@ async def test_a_task_a_trainer_confirms(chat: Chat, sender: RecordingSender, cl
     await chat.app.worker.drain()
     assert "Waiting for your confirmation: alice, bob" in sender.to("tina")[-1].summary
     assert "after the deadline" in await chat.press("carl", "challenges.done", "1")
-    assert "Confirmed Task challenge #1 for alice, carl" in await chat.say("tina", "challenge spoc confirm 1 alice carl")
+    assert "Confirmed Task challenge #1 for alice, carl" in await chat.say(
+        "tina", "challenge spoc confirm 1 alice carl"
+    )
     closed = await chat.say("tina", "challenge spoc close 1")
     assert "2 winner(s) earn 20 points each: alice, carl." in closed
     assert await person_points(chat.app, "bob") == 0

@@ -18,9 +18,36 @@ async def test_each_scoring_activity_earns_its_default_points(chat: Chat) -> Non
     await setup_cohort(chat, TEAMS)
     await log(chat.app, "attendance.recorded", "alice", session_id=1, status="present", correction=False)
     await log(chat.app, "attendance.recorded", "bob", session_id=1, status="late", correction=False)
-    await log(chat.app, "module.completed", "alice", module_id=1, status="completed", score=None, on_time=True, source="chat")
-    await log(chat.app, "module.completed", "bob", module_id=1, status="completed", score=None, on_time=False, source="chat")
-    await log(chat.app, "module.completed", "carl", module_id=1, status="failed", score=20.0, on_time=True, source="csv")
+    await log(
+        chat.app,
+        "module.completed",
+        "alice",
+        module_id=1,
+        status="completed",
+        score=None,
+        on_time=True,
+        source="chat",
+    )
+    await log(
+        chat.app,
+        "module.completed",
+        "bob",
+        module_id=1,
+        status="completed",
+        score=None,
+        on_time=False,
+        source="chat",
+    )
+    await log(
+        chat.app,
+        "module.completed",
+        "carl",
+        module_id=1,
+        status="failed",
+        score=20.0,
+        on_time=True,
+        source="csv",
+    )
     await log(chat.app, "survey.answered", "carl", survey_id=4)
     await log(chat.app, "survey.answered", "carl", survey_id=4)  # the same survey twice counts once
     assert await person_points(chat.app, "alice") == 5 + 10
@@ -53,7 +80,9 @@ async def test_points_stay_with_the_team_they_were_earned_for(chat: Chat) -> Non
     assert running == replayed
 
 
-async def test_manual_award_needs_a_reason_and_is_told_to_the_learner(chat: Chat, sender: RecordingSender) -> None:
+async def test_manual_award_needs_a_reason_and_is_told_to_the_learner(
+    chat: Chat, sender: RecordingSender
+) -> None:
     await setup_cohort(chat, TEAMS)
     answer = await chat.say("tina", "award spoc alice 12")
     assert "Missing <reason>" in answer
@@ -71,10 +100,28 @@ async def test_manual_award_needs_a_reason_and_is_told_to_the_learner(chat: Chat
 
 async def test_changing_a_rule_recomputes_everyone_the_same_way(chat: Chat) -> None:
     await setup_cohort(chat, TEAMS)
-    await log(chat.app, "module.completed", "alice", module_id=1, status="passed", score=90.0, on_time=True, source="chat")
+    await log(
+        chat.app,
+        "module.completed",
+        "alice",
+        module_id=1,
+        status="passed",
+        score=90.0,
+        on_time=True,
+        source="chat",
+    )
     assert "is now worth 15" in await chat.say("tina", "points spoc set module_on_time 15")
     assert await person_points(chat.app, "alice") == 15
-    await log(chat.app, "module.completed", "dora", module_id=1, status="passed", score=90.0, on_time=True, source="chat")
+    await log(
+        chat.app,
+        "module.completed",
+        "dora",
+        module_id=1,
+        status="passed",
+        score=90.0,
+        on_time=True,
+        source="chat",
+    )
     assert await person_points(chat.app, "dora") == 15
     assert "module_on_time     : 15 (default 10)" in await chat.say("alice", "points spoc rules")
     assert "Kinds:" in await chat.say("tina", "points spoc set bonus 3")
@@ -82,7 +129,9 @@ async def test_changing_a_rule_recomputes_everyone_the_same_way(chat: Chat) -> N
     assert "Your points : 15" in await chat.say("alice", "points spoc")
 
 
-async def test_long_run_with_corrections_replays_to_the_running_totals(chat: Chat, clock: SimulatedClock) -> None:
+async def test_long_run_with_corrections_replays_to_the_running_totals(
+    chat: Chat, clock: SimulatedClock
+) -> None:
     """Six simulated weeks of activities from every capability, with corrections, moves and awards."""
     rng = random.Random(3)
     people = [p for members in TEAMS.values() for p in members]
@@ -93,7 +142,14 @@ async def test_long_run_with_corrections_replays_to_the_running_totals(chat: Cha
             roll = rng.random()
             if roll < 0.3:
                 status = rng.choice(["present", "late", "absent", "excused"])
-                await log(chat.app, "attendance.recorded", who, session_id=day // 3, status=status, correction=rng.random() < 0.3)
+                await log(
+                    chat.app,
+                    "attendance.recorded",
+                    who,
+                    session_id=day // 3,
+                    status=status,
+                    correction=rng.random() < 0.3,
+                )
             elif roll < 0.5:
                 await log(
                     chat.app,
@@ -111,7 +167,9 @@ async def test_long_run_with_corrections_replays_to_the_running_totals(chat: Cha
             who, team = rng.choice(people), rng.choice(["red", "blue", "green"])
             await chat.say("tina", f"team spoc {who} {team}")
         if day % 11 == 2:
-            await chat.say("tina", f"award spoc {rng.choice(people)} {rng.randint(-5, 15) or 1} good question")
+            await chat.say(
+                "tina", f"award spoc {rng.choice(people)} {rng.randint(-5, 15) or 1} good question"
+            )
         if day == 30:
             await chat.say("tina", "points spoc set attendance_present 7")
     running, replayed = await both_totals(chat.app)

@@ -31,7 +31,8 @@ async def post_demo_challenges(demo: Any) -> None:
     )
     await demo.say(
         TRAINER,
-        f'challenge {COHORT} task "Share one tip from module 1 in the channel" until={task_until:%Y-%m-%d} points=30',
+        f'challenge {COHORT} task "Share one tip from module 1 in the channel" '
+        f"until={task_until:%Y-%m-%d} points=30",
     )
 
 

@@ -51,7 +51,7 @@ class PersonStanding:
 
 
 def ranked(scores: list[tuple[Any, Any]]) -> list[tuple[int, Any]]:
-    """Competition ranking (1, 2, 2, 4): equal scores share a rank. `scores` is [(item, score)], best first."""
+    """Competition ranking (1, 2, 2, 4): equal scores share a rank. `scores`: [(item, score)], best first."""
     out: list[tuple[int, Any]] = []
     for i, (item, score) in enumerate(scores):
         rank = out[-1][0] if i and scores[i - 1][1] == score else i + 1

@@ -71,7 +71,7 @@ def label(challenge: Challenge) -> str:
         "scoring": Choice("scoring", ("team", "person")),
         "confirm": Choice("confirm", ("yes", "no")),
     },
-    example='challenge spring-onboarding quiz "Which port does HTTPS use?" *443 80 8080 until=2026-03-12T17:00',
+    example='challenge spring-onboarding quiz "Which port is HTTPS?" *443 80 8080 until=2026-03-12T17:00',
     staff_only=True,
 )
 async def challenge_verb(
@@ -121,12 +121,17 @@ async def challenge_verb(
     ctx.session.add(challenge)
     await ctx.session.flush()
     await ctx.log(
-        "challenge.created", cohort_id=row.id, actor_id=ctx.actor.id, challenge_id=challenge.id, challenge_kind=what
+        "challenge.created",
+        cohort_id=row.id,
+        actor_id=ctx.actor.id,
+        challenge_id=challenge.id,
+        challenge_kind=what,
     )
     await post_challenge(ctx, row, challenge)
     return say(
         f"Posted {label(challenge)} to *{row.slug}*: {len(await ctx.learners(row))} learners get it by DM. "
-        f"It closes {texts.local_time(closes_at, row.tz)}; `challenge {row.slug} close {challenge.id}` closes it now."
+        f"It closes {texts.local_time(closes_at, row.tz)}; "
+        f"`challenge {row.slug} close {challenge.id}` closes it now."
     )
 
 
@@ -350,7 +355,8 @@ async def confirm_verb(ctx: Ctx, cohort: Cohort, details: list[str]) -> Reply:
         raise UserError(f"{label(challenge)} is not a task: only tasks are confirmed.")
     if challenge.status == "closed":
         raise UserError(
-            f"{label(challenge)} is closed. To reward someone now: `award {cohort.slug} <learner> <points> <reason>`."
+            f"{label(challenge)} is closed. To reward someone now: "
+            f"`award {cohort.slug} <learner> <points> <reason>`."
         )
     if len(details) < 2:
         raise UserError("Say whose task to confirm.", usage=usage)
@@ -554,7 +560,8 @@ async def ask_to_confirm(ctx: EventContext, event: PlannedEvent) -> None:
     )
     text = (
         f"{label(challenge)} in {cohort.slug} reached its deadline. Waiting for your confirmation: "
-        f"{', '.join(waiting) or 'nobody'}. Confirm with `challenge {cohort.slug} confirm {challenge.id} <people...>`, "
+        f"{', '.join(waiting) or 'nobody'}. "
+        f"Confirm with `challenge {cohort.slug} confirm {challenge.id} <people...>`, "
         f"then `challenge {cohort.slug} close {challenge.id}` announces the winners."
     )
     await ctx.dm(challenge.created_by, Message(text, (Text(text),)), key=event.key, cohort_id=cohort.id)

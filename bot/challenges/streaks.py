@@ -86,6 +86,7 @@ async def judge_streak(ctx: EventContext, event: PlannedEvent) -> None:
     )
     if not module_ids:
         return
+    winners = await on_time_learners(ctx.session, cohort, {m for m in module_ids if m is not None})
     learners = (
         await ctx.session.exec(
             select(Enrolment).where(
@@ -93,6 +94,8 @@ async def judge_streak(ctx: EventContext, event: PlannedEvent) -> None:
             )
         )
     ).all()
+    if not any(e.person_id in winners for e in learners):
+        return  # nobody made it: a weekly "no winner" post would only be noise
     streak = Challenge(
         cohort_id=cohort.id or 0,
         kind="streak",
@@ -104,7 +107,6 @@ async def judge_streak(ctx: EventContext, event: PlannedEvent) -> None:
     )
     ctx.session.add(streak)
     await ctx.session.flush()
-    winners = await on_time_learners(ctx.session, cohort, {m for m in module_ids if m is not None})
     for enrolment in learners:
         if enrolment.person_id in winners:
             ctx.session.add(

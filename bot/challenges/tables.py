@@ -1,4 +1,4 @@
-"""Tables of team challenges and points: challenges, learners' entries, the points ledger and running totals."""
+"""Tables of challenges and points: challenges, learners' entries, the points ledger, running totals."""
 
 from __future__ import annotations
 
