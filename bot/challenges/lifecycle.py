@@ -200,7 +200,7 @@ def challenge_card(challenge: Challenge, tz: str | None) -> Message:
 async def post_challenge(ctx: EventContext, cohort: Cohort, challenge: Challenge) -> None:
     """To the cohort channel, and to every active learner by DM in their own time zone."""
     await ctx.post(cohort, challenge_card(challenge, cohort.tz), key=f"challenges.post:{challenge.id}")
-    learners = await _learners(ctx, cohort)
+    learners = await ctx.learners(cohort)
     zones = await _zones(ctx, [e.person_id for e in learners])
     await ctx.dms(
         [
@@ -213,15 +213,6 @@ async def post_challenge(ctx: EventContext, cohort: Cohort, challenge: Challenge
         ],
         cohort_id=cohort.id,
     )
-
-
-async def _learners(ctx: EventContext, cohort: Cohort) -> list[Enrolment]:
-    rows = await ctx.session.exec(
-        select(Enrolment).where(
-            Enrolment.cohort_id == cohort.id, Enrolment.role == "learner", Enrolment.status == "active"
-        )
-    )
-    return list(rows.all())
 
 
 async def _zones(ctx: EventContext, person_ids: list[int]) -> dict[int, str | None]:
@@ -409,7 +400,7 @@ async def close_challenge(
     ctx: EventContext, cohort: Cohort, challenge: Challenge, *, closed_by: int | None
 ) -> Judgement:
     """Judge, award the winners (through the activity log), announce, and retire the answer cards."""
-    learners = await _learners(ctx, cohort)
+    learners = await ctx.learners(cohort)
     entries = (
         await ctx.session.exec(select(ChallengeEntry).where(ChallengeEntry.challenge_id == challenge.id))
     ).all()

@@ -4,6 +4,7 @@ from the `module.completed` activities (the latest one per module counts, so a c
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,7 +14,7 @@ from bot.challenges.rules import challenge_settings, points_rules
 from bot.challenges.tables import Challenge, ChallengeEntry
 from bot.cohorts import to_utc
 from bot.context import EventContext
-from bot.models import Activity, Cohort, Enrolment, Module
+from bot.models import Activity, Cohort, Module
 from bot.registry import on_event, planner
 from bot.scheduling import PlannedEvent
 
@@ -22,8 +23,6 @@ JUDGED_AT = time(8, 30)  # Monday, cohort time: before the weekly leaderboard at
 
 def week_of(when: datetime, tz: str) -> date:
     """The Monday (cohort time) of the week `when` falls in."""
-    from zoneinfo import ZoneInfo
-
     day = when.astimezone(ZoneInfo(tz)).date()
     return day - timedelta(days=day.weekday())
 
@@ -87,13 +86,7 @@ async def judge_streak(ctx: EventContext, event: PlannedEvent) -> None:
     if not module_ids:
         return
     winners = await on_time_learners(ctx.session, cohort, {m for m in module_ids if m is not None})
-    learners = (
-        await ctx.session.exec(
-            select(Enrolment).where(
-                Enrolment.cohort_id == cohort.id, Enrolment.role == "learner", Enrolment.status == "active"
-            )
-        )
-    ).all()
+    learners = await ctx.learners(cohort)
     if not any(e.person_id in winners for e in learners):
         return  # nobody made it: a weekly "no winner" post would only be noise
     streak = Challenge(
