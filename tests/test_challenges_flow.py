@@ -138,3 +138,45 @@ async def test_bad_challenge_commands_get_one_clear_line_and_change_nothing(chat
     assert "no challenge #9" in await chat.say("tina", "challenge spoc close 9")
     assert "one quoted text" in await chat.say("tina", "challenge spoc task share a tip")
     assert "No challenges in *spoc* yet" in await chat.say("tina", "challenges spoc")
+
+
+async def test_channel_clicks_answer_privately_and_strangers_are_refused(
+    chat: Chat, clock: SimulatedClock
+) -> None:
+    await setup_cohort(chat, {"red": ["alice", "bob"]})
+    await chat.say("tina", QUIZ)
+    reply = await chat.app.engine.handle(
+        Inbound(
+            sender=Profile("console", "", "alice", "alice"),
+            action=Action("challenges.answer", "1", {"challenge-1": "443"}),
+            source_key="challenges.post:1",
+        )
+    )
+    assert reply is not None and reply.visibility == "private"  # the channel's card stays for the others
+    dm = await chat.app.engine.handle(
+        Inbound(
+            sender=Profile("console", "", "bob", "bob"),
+            action=Action("challenges.answer", "1", {"challenge-1": "80"}),
+            source_key="challenges.card:1:3",
+        )
+    )
+    assert dm is not None and dm.visibility == "replace"
+    assert "Only learners of spoc" in await answer(chat, "mallory", "443")
+    assert "no longer exists" in await answer(chat, "alice", "443", challenge=99)
+    assert "no longer exists" in await chat.press("alice", "challenges.answer", "1; drop table", {})
+
+
+async def test_a_learner_who_joins_after_the_post_only_counts_if_they_take_part(
+    chat: Chat, clock: SimulatedClock
+) -> None:
+    await setup_cohort(chat, {"red": ["alice", "bob"], "blue": ["carl", "dora"]})
+    await chat.say("tina", QUIZ)
+    await answer(chat, "alice", "443")
+    await answer(chat, "carl", "443")
+    clock.advance(timedelta(hours=1))
+    await chat.say("tina", "enroll spoc emil gus team=red")  # never got the question
+    await chat.say("tina", "enroll spoc hana team=blue")
+    await answer(chat, "hana", "80")  # but took part from the channel: she counts
+    closed = await chat.say("tina", "challenge spoc close 1")
+    assert "red  : 1/2 (50%)" in closed and "blue : 1/3 (33%)" in closed
+    assert "*red* wins: alice earns 20 points." in closed

@@ -7,7 +7,10 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+from sqlmodel import func, select
+
 from bot.clock import SimulatedClock
+from bot.models import Activity
 from tests.challenges_support import both_totals, log, person_points, setup_cohort, team_points
 from tests.conftest import Chat, RecordingSender
 
@@ -172,7 +175,21 @@ async def test_long_run_with_corrections_replays_to_the_running_totals(
             )
         if day == 30:
             await chat.say("tina", "points spoc set attendance_present 7")
+        if day == 20:
+            assert "Balanced" in await chat.say("tina", "teams spoc balance 2")
+        if day % 10 == 1:  # a quiz, answered by some, closed by its scheduled event the next day
+            assert "Posted" in await chat.say("tina", 'challenge spoc quiz "Pick b" a *b c')
+            challenge = day // 10 + 1
+            for who in rng.sample(people, 3):
+                await chat.press(
+                    who, "challenges.answer", str(challenge), {f"challenge-{challenge}": rng.choice("abc")}
+                )
+        if day % 10 == 3:  # a day later plus the grace: the scheduler closes it
+            assert [e.kind for e, _ in await chat.app.runner.tick()] == ["challenges.close"]
     running, replayed = await both_totals(chat.app)
     assert running.people and running.teams
     assert running == replayed
+    async with chat.app.store.transaction() as session:
+        wins = await session.exec(select(func.count()).where(Activity.kind == "challenge.won"))
+        assert wins.one() > 0  # the replay covered challenge wins too
     assert "They matched" in await chat.say("tina", "points spoc recompute")

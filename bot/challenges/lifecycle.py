@@ -260,10 +260,14 @@ async def _entry(ctx: EventContext, challenge_id: int, person_id: int) -> Challe
     return rows.first()
 
 
-def _answered_card(challenge: Challenge, text: str) -> Message:
-    return Message(
+def _answered(ctx: Ctx, challenge: Challenge, text: str) -> Reply:
+    """Replace the learner's own card; a click on the channel's card is answered privately, or one
+    learner's answer would replace the card everyone else still has to answer."""
+    card = Message(
         f"{label(challenge)}: {text}", (Header(label(challenge)), Text(f"{challenge.title}\n{text}"))
     )
+    from_channel = (ctx.inbound.source_key or "").startswith("challenges.post:")
+    return Reply(card, "private" if from_channel else "replace")
 
 
 @action("challenges.answer")
@@ -280,9 +284,7 @@ async def answer_quiz(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     if choice not in challenge.options:
         return say(f"Pick one of the answers: {', '.join(challenge.options)}.")
     await _enter(ctx, challenge, enrolment, choice, choice == challenge.correct)
-    return Reply(
-        _answered_card(challenge, texts.t("challenges.quiz.thanks", answer=choice, when=when)), "replace"
-    )
+    return _answered(ctx, challenge, texts.t("challenges.quiz.thanks", answer=choice, when=when))
 
 
 @action("challenges.done")
@@ -298,7 +300,7 @@ async def mark_task_done(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
         return say(texts.t("challenges.task.already", when=when))
     await _enter(ctx, challenge, enrolment, "done", not challenge.needs_confirm)
     key = "challenges.task.thanks_confirm" if challenge.needs_confirm else "challenges.task.thanks"
-    return Reply(_answered_card(challenge, texts.t(key, when=when)), "replace")
+    return _answered(ctx, challenge, texts.t(key, when=when))
 
 
 async def _enter(ctx: Ctx, challenge: Challenge, enrolment: Enrolment, answer: str, succeeded: bool) -> None:
@@ -404,11 +406,15 @@ async def close_challenge(
     entries = (
         await ctx.session.exec(select(ChallengeEntry).where(ChallengeEntry.challenge_id == challenge.id))
     ).all()
-    judgement = judge(
-        challenge.scoring,
-        {e.person_id: e.team for e in learners},
-        [Attempt(e.person_id, e.team, e.correct) for e in entries],
-    )
+    # Learners who joined after the post count only if they took part: nobody's team is
+    # penalised for a member who never got the question.
+    took_part = {e.person_id for e in entries}
+    members = {
+        e.person_id: e.team
+        for e in learners
+        if e.enrolled_at <= challenge.opens_at or e.person_id in took_part
+    }
+    judgement = judge(challenge.scoring, members, [Attempt(e.person_id, e.team, e.correct) for e in entries])
     challenge.status, challenge.closed_at, challenge.closed_by = "closed", ctx.now, closed_by
     challenge.result = judgement.as_json()
     ctx.session.add(challenge)
@@ -480,7 +486,9 @@ def result_message(challenge: Challenge, judgement: Judgement, names: dict[int, 
         teams = " and ".join(judgement.teams)
         verb_ = "share the win" if len(judgement.teams) > 1 else "wins"
         who = ", ".join(sorted(names.get(p, "?") for p in judgement.people))
-        blocks.append(Text(f"*{teams}* {verb_}: {who} earn {challenge.points} points each."))
+        earn = "earns" if len(judgement.people) == 1 else "earn"
+        each = "" if len(judgement.people) == 1 else " each"
+        blocks.append(Text(f"*{teams}* {verb_}: {who} {earn} {challenge.points} points{each}."))
         summary = f"{label(challenge)}: {teams} {verb_}"
     else:
         who = ", ".join(sorted(names.get(p, "?") for p in judgement.people))
