@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.challenges.rules import points_rules
+from bot.challenges.rules import DEFAULT_POINTS, points_rules, rules_from_programme
 from bot.challenges.tables import PointsEntry, PointsTotal
 from bot.context import EventContext
 from bot.models import Activity, Cohort, Enrolment
@@ -112,26 +113,54 @@ class Totals:
 # -- the live path: one activity, in the transaction that logs it ------------------------------------
 
 
-async def _team_of(session: AsyncSession, cohort_id: int, person_id: int | None) -> str | None:
-    if person_id is None:
-        return None
-    row = await session.exec(
-        select(Enrolment.team).where(Enrolment.cohort_id == cohort_id, Enrolment.person_id == person_id)
+@dataclass(frozen=True)
+class _Context:
+    """What the live path reads in one query: the cohort's programme, the learner's team, the entry."""
+
+    programme: dict[str, Any]
+    team: str | None
+    entry_id: int | None
+    held: tuple[int, str | None] | None
+
+
+async def _read_context(
+    session: AsyncSession, cohort_id: int, person_id: int | None, source: str
+) -> _Context:
+    # One round trip instead of three: this runs inside every check-in click.
+    entry_on = and_(
+        col(PointsEntry.cohort_id) == Cohort.id,
+        col(PointsEntry.person_id).is_(None)
+        if person_id is None
+        else col(PointsEntry.person_id) == person_id,
+        col(PointsEntry.source) == source,
     )
-    return row.first()
+    stmt = (
+        select(Cohort.programme, Enrolment.team, PointsEntry.id, PointsEntry.points, PointsEntry.team)
+        .select_from(Cohort)
+        .outerjoin(
+            Enrolment, and_(col(Enrolment.cohort_id) == Cohort.id, col(Enrolment.person_id) == person_id)
+        )
+        .outerjoin(PointsEntry, entry_on)
+        .where(Cohort.id == cohort_id)
+    )
+    programme, team, entry_id, points, entry_team = (await session.exec(stmt)).one()
+    return _Context(programme or {}, team, entry_id, (points, entry_team) if entry_id is not None else None)
 
 
 async def _on_scoring_activity(ctx: EventContext, activity: Activity) -> None:
     if activity.cohort_id is None:
         return
-    cohort = await ctx.session.get_one(Cohort, activity.cohort_id)
     if activity.kind == "points.awarded":
         await ctx.session.flush()  # the award's own id keys its entry, live and in a replay
-    earning = evaluate(activity.kind, activity.person_id, activity.data, points_rules(cohort), activity.id)
-    if earning is None:
+    # The item an activity is about does not depend on the rules: find it, then read what we need.
+    probe = evaluate(activity.kind, activity.person_id, activity.data, DEFAULT_POINTS, activity.id)
+    if probe is None:
         return
-    team = None if earning.team_given else await _team_of(ctx.session, activity.cohort_id, earning.person_id)
-    await record(ctx.session, activity.cohort_id, earning, team, activity.at)
+    known = await _read_context(ctx.session, activity.cohort_id, probe.person_id, probe.source)
+    rules = rules_from_programme(known.programme)
+    earning = evaluate(activity.kind, activity.person_id, activity.data, rules, activity.id)
+    assert earning is not None
+    await record(ctx.session, activity.cohort_id, earning, known, activity.at)
 
 
 for _kind in SCORING_KINDS:
@@ -139,47 +168,36 @@ for _kind in SCORING_KINDS:
 
 
 async def record(
-    session: AsyncSession, cohort_id: int, earning: Earning, current_team: str | None, at: datetime
+    session: AsyncSession, cohort_id: int, earning: Earning, known: _Context, at: datetime
 ) -> None:
     """Write (or re-evaluate) the ledger entry of `earning` and move the running totals by the difference."""
-    entry = (
-        await session.exec(
-            select(PointsEntry).where(
-                PointsEntry.cohort_id == cohort_id,
-                PointsEntry.person_id == earning.person_id,
-                PointsEntry.source == earning.source,
-            )
+    points, team = settle(known.held, earning, None if earning.team_given else known.team)
+    values = {"points": points, "reason": earning.reason, "at": at}
+    if known.entry_id is None:
+        stmt: Any = insert(PointsEntry).values(
+            cohort_id=cohort_id, person_id=earning.person_id, source=earning.source, team=team, **values
         )
-    ).first()
-    held = (entry.points, entry.team) if entry else None
-    points, team = settle(held, earning, current_team)
-    before = entry.points if entry else 0
-    if entry is None:
-        entry = PointsEntry(
-            cohort_id=cohort_id, person_id=earning.person_id, source=earning.source, team=team
-        )
-    entry.points, entry.reason, entry.at = points, earning.reason, at
-    session.add(entry)
-    delta = points - before
-    if earning.person_id is not None:
-        await _add_to_total(session, cohort_id, "person", str(earning.person_id), delta)
+    else:
+        stmt = update(PointsEntry).where(col(PointsEntry.id) == known.entry_id).values(**values)
+    await session.exec(stmt)
+    delta = points - (known.held[0] if known.held else 0)
+    rows = [{"cohort_id": cohort_id, "scope": "person", "name": str(earning.person_id), "points": delta}]
+    rows = rows if earning.person_id is not None else []
     if team:
-        await _add_to_total(session, cohort_id, "team", team, delta)
+        rows.append({"cohort_id": cohort_id, "scope": "team", "name": team, "points": delta})
+    if delta and rows:
+        await _add_to_totals(session, rows)
 
 
-async def _add_to_total(session: AsyncSession, cohort_id: int, scope: str, name: str, delta: int) -> None:
-    if not delta:
-        return
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+async def _add_to_totals(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Add each row's points to its running total, person and team in one statement."""
+    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     table: Any = PointsTotal.__table__  # type: ignore[attr-defined]
-    stmt = (
-        insert(table)
-        .values(cohort_id=cohort_id, scope=scope, name=name, points=delta)
-        .on_conflict_do_update(
-            index_elements=["cohort_id", "scope", "name"], set_={"points": table.c.points + delta}
-        )
+    stmt = upsert(table).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["cohort_id", "scope", "name"], set_={"points": table.c.points + stmt.excluded.points}
     )
-    await session.exec(stmt)  # type: ignore[call-overload]
+    await session.exec(stmt)
 
 
 async def running_totals(session: AsyncSession, cohort_id: int) -> Totals:

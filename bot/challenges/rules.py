@@ -24,7 +24,11 @@ MAX_POINTS = 1000
 
 def points_rules(cohort: Cohort) -> dict[str, int]:
     """The cohort's points per kind: the defaults, overridden by the programme's `points` section."""
-    section = (cohort.programme or {}).get("points") or {}
+    return rules_from_programme(cohort.programme)
+
+
+def rules_from_programme(programme: dict[str, Any] | None) -> dict[str, int]:
+    section = (programme or {}).get("points") or {}
     return {**DEFAULT_POINTS, **{k: int(v) for k, v in section.items() if k in DEFAULT_POINTS}}
 
 
