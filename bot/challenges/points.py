@@ -58,7 +58,7 @@ async def award(ctx: Ctx, cohort: str, learner_or_team_name: str, points: int, r
     await ctx.dm(
         person.id or 0,
         Message(text, (Text(text),)),
-        key=f"challenges.award:{row.id}:{person.id}:{ctx.now.isoformat()}",
+        key=f"challenges.award:{row.id}:{person.id}:{ctx.now.isoformat()}:{points}:{reason}"[:255],
         cohort_id=row.id,
     )
     team = f" (for team {enrolment.team})" if enrolment.team else ""
