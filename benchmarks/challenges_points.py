@@ -2,7 +2,7 @@
 
 Prints figures, never pass/fail: check-ins per second logged one transaction each (as a click is),
 with the challenges listener and without it, then the replay time of the whole log.
-Run: python -m benchmarks.challenges_points [--n 2000]
+Run: python -m benchmarks.challenges_points [--n 2000] [--learners 2000]
 """
 
 from __future__ import annotations
@@ -84,7 +84,66 @@ async def main(n: int) -> None:
     print(f"replay of the {n} activities: {replay_s * 1000:.0f} ms; matches the running totals: {same}")
 
 
+async def challenge_at_scale(learners: int) -> None:
+    """Post a quiz to `learners` learners, let half answer, close it: the times of each step."""
+    from bot.bootstrap import build
+    from bot.clock import SimulatedClock
+    from bot.delivery import SendResult, Target
+    from bot.inbound import Action, Inbound, Profile
+    from bot.messages import Message
+    from bot.models import Identity
+
+    class NoSender:
+        async def send(self, target: Target, message: Message) -> SendResult:
+            return SendResult(message_id=target.key)
+
+        async def update(
+            self, target: Target, message_id: str, channel_id: str | None, message: Message
+        ) -> SendResult:
+            return SendResult(message_id=message_id)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(database_url=f"sqlite:///{Path(tmp) / 'scale.db'}", admins="tina")
+        app = await build(settings, {"console": NoSender()}, SimulatedClock(NOW), schema="create")
+        await app.engine.handle(Inbound(sender=Profile("console", "", "tina", "tina"), text="create big"))
+        async with app.store.transaction() as session:
+            cohort_id = 1
+            people = [Person(display_name=f"l{i}", created_at=NOW) for i in range(learners)]
+            session.add_all(people)
+            await session.flush()
+            for i, p in enumerate(people):
+                session.add(Identity(person_id=p.id or 0, platform="console", user_id=f"l{i}"))
+                session.add(
+                    Enrolment(cohort_id=cohort_id, person_id=p.id or 0, team=f"t{i % 7}", enrolled_at=NOW)
+                )
+        tina = Profile("console", "", "tina", "tina")
+        started = time.perf_counter()
+        await app.engine.handle(Inbound(sender=tina, text='challenge big quiz "2+2?" *4 5 6'))
+        posted = time.perf_counter() - started
+        started = time.perf_counter()
+        for i in range(0, learners, 2):
+            who = Profile("console", "", f"l{i}", f"l{i}")
+            await app.engine.handle(
+                Inbound(sender=who, action=Action("challenges.answer", "1", {"challenge-1": "4"}))
+            )
+        answered = (time.perf_counter() - started) / (learners // 2)
+        started = time.perf_counter()
+        await app.engine.handle(Inbound(sender=tina, text="challenge big close 1"))
+        closed = time.perf_counter() - started
+        await app.close()
+    print(f"a quiz for {learners} learners:")
+    print(f"  post (channel + {learners} DMs queued)   {posted * 1000:8.0f} ms")
+    print(f"  one answer (click to commit)        {answered * 1000:8.1f} ms")
+    print(
+        f"  close (judge, {learners // 2} wins, {learners + 1} card updates, outcome DMs) "
+        f"{closed * 1000:.0f} ms"
+    )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=2000)
-    asyncio.run(main(parser.parse_args().n))
+    parser.add_argument("--n", type=int, default=2000, help="check-ins to log")
+    parser.add_argument("--learners", type=int, default=2000, help="learners of the quiz at scale")
+    args = parser.parse_args()
+    asyncio.run(main(args.n))
+    asyncio.run(challenge_at_scale(args.learners))

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import texts
+from bot import outbox, texts
 from bot.challenges.judging import Attempt, Judgement, judge
 from bot.challenges.names import display_names
 from bot.challenges.rules import points_rules
@@ -26,7 +26,7 @@ from bot.errors import UserError
 from bot.grammar import Arg, ArgError, Choice, Many, Number, Slug
 from bot.messages import Block, Button, Buttons, Fields, Header, Message, Question, Reply, Text, say
 from bot.models import Cohort, Enrolment, Person
-from bot.outbox import Recipient
+from bot.outbox import Recipient, Update
 from bot.registry import action, on_event, planner, verb
 from bot.scheduling import PlannedEvent
 
@@ -439,15 +439,12 @@ async def close_challenge(
             Text(f"{challenge.title}\nClosed: see the results in the channel.{_answer_note(challenge)}"),
         ),
     )
-    await ctx.update_message(
-        f"challenges.post:{challenge.id}", closed_card, key=f"challenges.post:{challenge.id}:closed"
+    cards = [f"challenges.post:{challenge.id}"] + [
+        f"challenges.card:{challenge.id}:{e.person_id}" for e in learners
+    ]
+    await outbox.enqueue_updates(
+        ctx.session, [Update(k, f"{k}:closed", closed_card) for k in cards], now=ctx.now
     )
-    for e in learners:
-        await ctx.update_message(
-            f"challenges.card:{challenge.id}:{e.person_id}",
-            closed_card,
-            key=f"challenges.card:{challenge.id}:{e.person_id}:closed",
-        )
     await ctx.dms(
         [
             Recipient(
