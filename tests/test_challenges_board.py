@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.challenges.judging import Attempt, judge
 from bot.challenges.leaderboard import ranked
 from bot.challenges.teams import Member, balance_teams
 from bot.clock import SimulatedClock
@@ -181,4 +182,30 @@ def test_programme_sections_are_validated() -> None:
     assert PROGRAMME_SECTIONS["challenges"]({"individual_top": 5, "weekly_leaderboard": False}) == []
 
 
-_ = timedelta
+@settings(max_examples=100, deadline=None)
+@given(
+    outcomes=st.dictionaries(
+        st.sampled_from(["red", "blue", "green"]),
+        st.lists(st.booleans(), min_size=1, max_size=6),
+        min_size=1,
+    ),
+    factor=st.integers(min_value=2, max_value=4),
+    bigger=st.sampled_from(["red", "blue", "green"]),
+)
+def test_a_team_cloned_to_a_bigger_size_neither_wins_nor_loses_by_it(
+    outcomes: dict[str, list[bool]], factor: int, bigger: str
+) -> None:
+    """Multiplying one team's members (with the same results) changes nothing about who wins."""
+
+    def play(sizes: dict[str, int]) -> tuple[str, ...]:
+        members: dict[int, str | None] = {}
+        attempts = []
+        for team, results in outcomes.items():
+            for _ in range(sizes.get(team, 1)):
+                for ok in results:
+                    pid = len(members)
+                    members[pid] = team
+                    attempts.append(Attempt(pid, team, ok))
+        return judge("team", members, attempts).teams
+
+    assert play({}) == play({bigger: factor})

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot import outbox
 from bot.clock import SimulatedClock
 from bot.inbound import Action, Inbound, Profile
-from bot.messages import Buttons, Question
+from bot.messages import Buttons, Message, Question, Text
+from bot.outbox import Update
 from bot.render_text import render_text
 from tests.challenges_support import both_totals, person_points, setup_cohort, team_points
 from tests.conftest import Chat, RecordingSender
@@ -180,3 +182,13 @@ async def test_a_learner_who_joins_after_the_post_only_counts_if_they_take_part(
     closed = await chat.say("tina", "challenge spoc close 1")
     assert "red  : 1/2 (50%)" in closed and "blue : 1/3 (33%)" in closed
     assert "*red* wins: alice earns 20 points." in closed
+
+
+async def test_card_updates_are_queued_once_and_only_for_cards_that_were_sent(chat: Chat) -> None:
+    await setup_cohort(chat, {"red": ["alice"]})
+    await chat.say("tina", QUIZ)
+    closed = Message("closed", (Text("closed"),))
+    updates = [Update("challenges.card:1:2", "k1", closed), Update("challenges.card:1:999", "k2", closed)]
+    async with chat.app.store.transaction() as session:
+        assert await outbox.enqueue_updates(session, updates, now=chat.app.clock.now()) == 1
+        assert await outbox.enqueue_updates(session, updates, now=chat.app.clock.now()) == 0
