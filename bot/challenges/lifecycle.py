@@ -527,7 +527,7 @@ async def plan_closes(session: AsyncSession, cohort: Cohort, now: datetime) -> l
                 due_at=challenge.closes_at + GRACE,
                 cohort_id=cohort.id,
                 payload={"challenge_id": challenge.id},
-                grace=timedelta(days=7),  # back from an outage: close late rather than never
+                grace=LONGEST,  # back from an outage: close late rather than never
             )
         )
     return events
