@@ -2,11 +2,14 @@
 activity log, and a leaderboard fair to teams of different sizes."""
 
 from bot.challenges import (  # noqa: F401  (importing registers verbs, actions, events, listeners)
+    answers,
+    cards,
+    closing,
     demo_hooks,
     leaderboard,
     ledger,
-    lifecycle,
     points,
+    posting,
     rules,
     streaks,
     tables,

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from bot.challenges.cards import label
 from bot.challenges.leaderboard import leaderboard_message
 from bot.challenges.ledger import recomputed_totals, running_totals
-from bot.challenges.lifecycle import label
 from bot.challenges.names import display_names
 from bot.challenges.tables import Challenge
 from bot.models import Cohort

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.challenges.lifecycle import close_challenge
+from bot.challenges.closing import close_challenge
 from bot.challenges.rules import challenge_settings, points_rules
 from bot.challenges.tables import Challenge, ChallengeEntry
 from bot.cohorts import to_utc
