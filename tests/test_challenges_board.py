@@ -209,3 +209,17 @@ def test_a_team_cloned_to_a_bigger_size_neither_wins_nor_loses_by_it(
         return judge("team", members, attempts).teams
 
     assert play({}) == play({bigger: factor})
+
+
+async def test_weekly_posts_stay_at_nine_in_cohort_time_across_the_clock_change(chat: Chat) -> None:
+    await setup_cohort(chat, {"red": ["alice"]})
+    await chat.say("tina", 'module spoc "Module 4" due 2027-03-31')
+    posts = {
+        e.payload["week"]: e.due_at
+        for e in await chat.app.runner.plan()
+        if e.kind == "challenges.leaderboard"
+    }
+    # Europe/Paris moves to summer time on 28 March 2027: 09:00 is 08:00 UTC before, 07:00 UTC after.
+    assert posts["2027-03-22"] == datetime(2027, 3, 22, 8, 0, tzinfo=UTC)
+    assert posts["2027-03-29"] == datetime(2027, 3, 29, 7, 0, tzinfo=UTC)
+    assert max(posts) == "2027-04-05"  # the week after the last module, then no more
