@@ -19,8 +19,6 @@ from bot.messages import Header, Message, Reply, Text, say
 from bot.models import Cohort, Enrolment
 from bot.registry import action
 
-# -- answering -------------------------------------------------------------------------------------------
-
 
 async def _playable(ctx: Ctx, value: str) -> tuple[Challenge, Cohort, Enrolment] | Reply:
     """The challenge a click is about and the learner's enrolment, or the polite reason it can't count."""

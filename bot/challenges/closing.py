@@ -26,9 +26,6 @@ from bot.scheduling import PlannedEvent
 CHALLENGE_ID_RE = re.compile(r"^#?(\d{1,9})$")
 
 
-# -- confirming and closing -------------------------------------------------------------------------------
-
-
 async def _challenge_of(ctx: Ctx, cohort: Cohort, token: str | None, usage: str) -> Challenge:
     match = CHALLENGE_ID_RE.match(token or "")
     if not match:
