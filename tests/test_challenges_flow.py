@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlmodel import select
+
 from bot import outbox
 from bot.clock import SimulatedClock
 from bot.inbound import Action, Inbound, Profile
 from bot.messages import Buttons, Message, Question, Text
+from bot.models import Activity, Enrolment, Person
 from bot.outbox import Update
 from bot.render_text import render_text
-from tests.challenges_support import both_totals, person_points, setup_cohort, team_points
+from tests.challenges_support import both_totals, person_id, person_points, setup_cohort, team_points
 from tests.conftest import Chat, RecordingSender
 
 DEADLINE = datetime(2027, 3, 2, 17, 0, tzinfo=UTC)  # 18:00 in Paris
@@ -192,3 +195,32 @@ async def test_card_updates_are_queued_once_and_only_for_cards_that_were_sent(ch
     async with chat.app.store.transaction() as session:
         assert await outbox.enqueue_updates(session, updates, now=chat.app.clock.now()) == 1
         assert await outbox.enqueue_updates(session, updates, now=chat.app.clock.now()) == 0
+
+
+async def test_a_double_click_racing_on_two_instances_records_one_answer(chat: Chat) -> None:
+    """Two instances may both pass the "already answered?" check; the database keeps the first."""
+    from bot.challenges.answers import _enter
+    from bot.challenges.tables import Challenge
+    from bot.context import Ctx
+
+    await setup_cohort(chat, {"red": ["alice"]})
+    await chat.say("tina", QUIZ)
+    alice = await person_id(chat.app, "alice")
+    async with chat.app.store.transaction() as session:
+        challenge = await session.get_one(Challenge, 1)
+        enrolment = (await session.exec(select(Enrolment).where(Enrolment.person_id == alice))).one()
+        actor = await session.get_one(Person, alice)
+        inbound = Inbound(sender=Profile("console", "", "alice", "alice"))
+        ctx = Ctx(
+            session=session,
+            now=chat.app.clock.now(),
+            settings=chat.app.settings,
+            inbound=inbound,
+            actor=actor,
+        )
+        assert await _enter(ctx, challenge, enrolment, "443", True) is True
+        assert await _enter(ctx, challenge, enrolment, "80", False) is False
+    assert "already in" in await answer(chat, "alice", "80")
+    async with chat.app.store.transaction() as session:
+        answers = (await session.exec(select(Activity).where(Activity.kind == "challenge.answered"))).all()
+    assert len(answers) == 1

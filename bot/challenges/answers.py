@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot import texts
@@ -76,7 +77,9 @@ async def answer_quiz(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     choice = inputs.get(f"challenge-{challenge.id}", "").strip()
     if choice not in challenge.options:
         return say(f"Pick one of the answers: {', '.join(challenge.options)}.")
-    await _enter(ctx, challenge, enrolment, choice, choice == challenge.correct)
+    if not await _enter(ctx, challenge, enrolment, choice, choice == challenge.correct):
+        first = await entry_of(ctx, challenge.id or 0, enrolment.person_id)
+        return say(texts.t("challenges.quiz.already", answer=first.answer if first else choice, when=when))
     return _answered(ctx, challenge, texts.t("challenges.quiz.thanks", answer=choice, when=when))
 
 
@@ -91,23 +94,30 @@ async def mark_task_done(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     when = texts.local_time(challenge.closes_at, ctx.actor.tz or cohort.tz)
     if await entry_of(ctx, challenge.id or 0, enrolment.person_id) is not None:
         return say(texts.t("challenges.task.already", when=when))
-    await _enter(ctx, challenge, enrolment, "done", not challenge.needs_confirm)
+    if not await _enter(ctx, challenge, enrolment, "done", not challenge.needs_confirm):
+        return say(texts.t("challenges.task.already", when=when))
     key = "challenges.task.thanks_confirm" if challenge.needs_confirm else "challenges.task.thanks"
     return _answered(ctx, challenge, texts.t(key, when=when))
 
 
-async def _enter(ctx: Ctx, challenge: Challenge, enrolment: Enrolment, answer: str, succeeded: bool) -> None:
-    ctx.session.add(
-        ChallengeEntry(
-            challenge_id=challenge.id or 0,
-            person_id=enrolment.person_id,
-            team=enrolment.team,
-            answer=answer,
-            correct=succeeded,
-            clicked_at=clicked_at(ctx),
-            received_at=ctx.now,
-        )
+async def _enter(ctx: Ctx, challenge: Challenge, enrolment: Enrolment, answer: str, succeeded: bool) -> bool:
+    """Record the learner's first answer; False when another click of theirs got in first (two
+    instances taking a double click at once: the unique (challenge, person) row decides)."""
+    entry = ChallengeEntry(
+        challenge_id=challenge.id or 0,
+        person_id=enrolment.person_id,
+        team=enrolment.team,
+        answer=answer,
+        correct=succeeded,
+        clicked_at=clicked_at(ctx),
+        received_at=ctx.now,
     )
+    try:
+        async with ctx.session.begin_nested():
+            ctx.session.add(entry)
+            await ctx.session.flush()
+    except IntegrityError:
+        return False
     await ctx.log(
         "challenge.answered",
         cohort_id=challenge.cohort_id,
@@ -115,3 +125,4 @@ async def _enter(ctx: Ctx, challenge: Challenge, enrolment: Enrolment, answer: s
         challenge_id=challenge.id,
         team=enrolment.team,
     )
+    return True
