@@ -193,3 +193,34 @@ async def test_long_run_with_corrections_replays_to_the_running_totals(
         wins = await session.exec(select(func.count()).where(Activity.kind == "challenge.won"))
         assert wins.one() > 0  # the replay covered challenge wins too
     assert "They matched" in await chat.say("tina", "points spoc recompute")
+
+
+async def test_listeners_never_need_the_activity_row_id(chat: Chat, clock: SimulatedClock) -> None:
+    """The activity log may insert rows with a plain INSERT and hand listeners an Activity without
+    its id: awards logged elsewhere (no award_id) must still be told apart, live and in the replay."""
+    from sqlalchemy import insert
+
+    from bot.context import EventContext
+    from bot.registry import ACTIVITY_LISTENERS
+    from tests.challenges_support import cohort_row, person_id
+
+    await setup_cohort(chat, TEAMS)
+    cohort, alice = await cohort_row(chat.app), await person_id(chat.app, "alice")
+    for minutes in (0, 1):
+        clock.advance(timedelta(minutes=minutes))
+        async with chat.app.store.transaction() as session:
+            ctx = EventContext(session=session, now=clock.now(), settings=chat.app.settings)
+            activity = Activity(
+                at=clock.now(),
+                cohort_id=cohort.id,
+                person_id=alice,
+                kind="points.awarded",
+                data={"points": 4, "reason": "kudos", "team": "red"},
+            )
+            await session.exec(insert(Activity).values(activity.model_dump(exclude={"id"})))  # type: ignore[call-overload]
+            for prefix, listener in ACTIVITY_LISTENERS:
+                if activity.kind.startswith(prefix):
+                    await listener(ctx, activity)
+    assert await person_points(chat.app, "alice") == 8
+    running, replayed = await both_totals(chat.app)
+    assert running == replayed

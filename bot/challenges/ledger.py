@@ -10,6 +10,8 @@ their individual total follows them.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -49,10 +51,19 @@ class Earning:
     team_given: bool = False  # awards and wins name their team; other points go to the learner's team
 
 
-def evaluate(
-    kind: str, person_id: int | None, data: dict[str, Any], rules: dict[str, int], activity_id: int | None
-) -> Earning | None:
+def award_key(activity: Activity) -> str:
+    """What tells one manual award from another, live and in a replay: the `award_id` the `award`
+    command gives it, else (awards logged elsewhere) a digest of who gave what to whom and when.
+    Not the row id: the activity log may insert rows without handing their id back."""
+    if activity.data.get("award_id"):
+        return str(activity.data["award_id"])
+    facts = [activity.at.isoformat(), activity.actor_id, activity.person_id, activity.data]
+    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def evaluate(activity: Activity, rules: dict[str, int]) -> Earning | None:
     """The points an activity is worth under `rules` (pure: the live path and the replay share it)."""
+    kind, person_id, data = activity.kind, activity.person_id, activity.data
     if kind == "attendance.recorded":
         status = data.get("status")
         points = {"present": rules["attendance_present"], "late": rules["attendance_late"]}.get(status, 0)
@@ -83,7 +94,7 @@ def evaluate(
     if kind == "points.awarded":
         return Earning(
             person_id,
-            f"award:{activity_id}",
+            f"award:{award_key(activity)}",
             int(data["points"]),
             str(data.get("reason", "")),
             data.get("team"),
@@ -150,15 +161,13 @@ async def _read_context(
 async def _on_scoring_activity(ctx: EventContext, activity: Activity) -> None:
     if activity.cohort_id is None:
         return
-    if activity.kind == "points.awarded":
-        await ctx.session.flush()  # the award's own id keys its entry, live and in a replay
     # The item an activity is about does not depend on the rules: find it, then read what we need.
-    probe = evaluate(activity.kind, activity.person_id, activity.data, DEFAULT_POINTS, activity.id)
+    probe = evaluate(activity, DEFAULT_POINTS)
     if probe is None:
         return
     known = await _read_context(ctx.session, activity.cohort_id, probe.person_id, probe.source)
     rules = rules_from_programme(known.programme)
-    earning = evaluate(activity.kind, activity.person_id, activity.data, rules, activity.id)
+    earning = evaluate(activity, rules)
     assert earning is not None
     await record(ctx.session, activity.cohort_id, earning, known, activity.at)
 
@@ -248,7 +257,7 @@ async def replay(session: AsyncSession, cohort: Cohort) -> dict[tuple[int | None
             if activity.person_id is not None:
                 teams[activity.person_id] = activity.data.get("team")
             continue
-        earning = evaluate(activity.kind, activity.person_id, activity.data, rules, activity.id)
+        earning = evaluate(activity, rules)
         if earning is None:
             continue
         key = (earning.person_id, earning.source)

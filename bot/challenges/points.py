@@ -3,6 +3,8 @@ log; and each learner's points in `status`."""
 
 from __future__ import annotations
 
+import uuid
+
 from bot import texts
 from bot.challenges.leaderboard import team_standings
 from bot.challenges.ledger import rebuild, running_totals
@@ -38,7 +40,13 @@ async def award(ctx: Ctx, cohort: str, learner_or_team_name: str, points: int, r
         if team not in {e.team for e in await ctx.learners(row)}:
             raise UserError(f"'{row.slug}' has no team '{team}'. `teams {row.slug}` lists them.")
         await ctx.log(
-            "points.awarded", cohort_id=row.id, actor_id=ctx.actor.id, points=points, reason=reason, team=team
+            "points.awarded",
+            cohort_id=row.id,
+            actor_id=ctx.actor.id,
+            points=points,
+            reason=reason,
+            team=team,
+            award_id=uuid.uuid4().hex,
         )
         return say(f"Team *{team}* gets {points:+d} points: {reason}")
     person = await ctx.person(target)
@@ -53,6 +61,7 @@ async def award(ctx: Ctx, cohort: str, learner_or_team_name: str, points: int, r
         points=points,
         reason=reason,
         team=enrolment.team,
+        award_id=uuid.uuid4().hex,
     )
     text = texts.t("challenges.awarded", points=f"{points:+d}", cohort=row.slug, reason=reason)
     await ctx.dm(
