@@ -18,7 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -134,27 +136,27 @@ class _Context:
     held: tuple[int, str | None] | None
 
 
+# Core tables: the live path runs inside every check-in click, where the ORM costs more than the rows.
+ENTRY: Any = PointsEntry.__table__  # type: ignore[attr-defined]
+TOTAL: Any = PointsTotal.__table__  # type: ignore[attr-defined]
+COHORT: Any = Cohort.__table__  # type: ignore[attr-defined]
+ENROLMENT: Any = Enrolment.__table__  # type: ignore[attr-defined]
+
+
 async def _read_context(
-    session: AsyncSession, cohort_id: int, person_id: int | None, source: str
+    conn: AsyncConnection, cohort_id: int, person_id: int | None, source: str
 ) -> _Context:
-    # One round trip instead of three: this runs inside every check-in click.
-    entry_on = and_(
-        col(PointsEntry.cohort_id) == Cohort.id,
-        col(PointsEntry.person_id).is_(None)
-        if person_id is None
-        else col(PointsEntry.person_id) == person_id,
-        col(PointsEntry.source) == source,
-    )
+    """The cohort's programme, the learner's team and the entry they hold for `source`, in one query."""
+    same_person = ENTRY.c.person_id.is_(None) if person_id is None else ENTRY.c.person_id == person_id
+    joined = COHORT.outerjoin(
+        ENROLMENT, and_(ENROLMENT.c.cohort_id == COHORT.c.id, ENROLMENT.c.person_id == person_id)
+    ).outerjoin(ENTRY, and_(ENTRY.c.cohort_id == COHORT.c.id, same_person, ENTRY.c.source == source))
     stmt = (
-        select(Cohort.programme, Enrolment.team, PointsEntry.id, PointsEntry.points, PointsEntry.team)
-        .select_from(Cohort)
-        .outerjoin(
-            Enrolment, and_(col(Enrolment.cohort_id) == Cohort.id, col(Enrolment.person_id) == person_id)
-        )
-        .outerjoin(PointsEntry, entry_on)
-        .where(Cohort.id == cohort_id)
+        sa_select(COHORT.c.programme, ENROLMENT.c.team, ENTRY.c.id, ENTRY.c.points, ENTRY.c.team)
+        .select_from(joined)
+        .where(COHORT.c.id == cohort_id)
     )
-    programme, team, entry_id, points, entry_team = (await session.exec(stmt)).one()
+    programme, team, entry_id, points, entry_team = (await conn.execute(stmt)).one()
     return _Context(programme or {}, team, entry_id, (points, entry_team) if entry_id is not None else None)
 
 
@@ -165,11 +167,13 @@ async def _on_scoring_activity(ctx: EventContext, activity: Activity) -> None:
     probe = evaluate(activity, DEFAULT_POINTS)
     if probe is None:
         return
-    known = await _read_context(ctx.session, activity.cohort_id, probe.person_id, probe.source)
-    rules = rules_from_programme(known.programme)
-    earning = evaluate(activity, rules)
+    if ctx.session.new or ctx.session.dirty:
+        await ctx.session.flush()  # e.g. a team change made earlier in this transaction
+    conn = await ctx.session.connection()
+    known = await _read_context(conn, activity.cohort_id, probe.person_id, probe.source)
+    earning = evaluate(activity, rules_from_programme(known.programme))
     assert earning is not None
-    await record(ctx.session, activity.cohort_id, earning, known, activity.at)
+    await record(conn, activity.cohort_id, earning, known, activity.at)
 
 
 for _kind in SCORING_KINDS:
@@ -177,36 +181,39 @@ for _kind in SCORING_KINDS:
 
 
 async def record(
-    session: AsyncSession, cohort_id: int, earning: Earning, known: _Context, at: datetime
+    conn: AsyncConnection, cohort_id: int, earning: Earning, known: _Context, at: datetime
 ) -> None:
     """Write (or re-evaluate) the ledger entry of `earning` and move the running totals by the difference."""
     points, team = settle(known.held, earning, None if earning.team_given else known.team)
     values = {"points": points, "reason": earning.reason, "at": at}
     if known.entry_id is None:
-        stmt: Any = insert(PointsEntry).values(
-            cohort_id=cohort_id, person_id=earning.person_id, source=earning.source, team=team, **values
+        await conn.execute(
+            insert(ENTRY).values(
+                cohort_id=cohort_id, person_id=earning.person_id, source=earning.source, team=team, **values
+            )
         )
     else:
-        stmt = update(PointsEntry).where(col(PointsEntry.id) == known.entry_id).values(**values)
-    await session.exec(stmt)
+        await conn.execute(update(ENTRY).where(ENTRY.c.id == known.entry_id).values(**values))
     delta = points - (known.held[0] if known.held else 0)
-    rows = [{"cohort_id": cohort_id, "scope": "person", "name": str(earning.person_id), "points": delta}]
-    rows = rows if earning.person_id is not None else []
+    rows = []
+    if earning.person_id is not None:
+        rows.append(
+            {"cohort_id": cohort_id, "scope": "person", "name": str(earning.person_id), "points": delta}
+        )
     if team:
         rows.append({"cohort_id": cohort_id, "scope": "team", "name": team, "points": delta})
     if delta and rows:
-        await _add_to_totals(session, rows)
+        await _add_to_totals(conn, rows)
 
 
-async def _add_to_totals(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Add each row's points to its running total, person and team in one statement."""
-    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    table: Any = PointsTotal.__table__  # type: ignore[attr-defined]
-    stmt = upsert(table).values(rows)
+async def _add_to_totals(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Add each row's points to its running total (one cached statement, executed for each row)."""
+    upsert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = upsert(TOTAL)
     stmt = stmt.on_conflict_do_update(
-        index_elements=["cohort_id", "scope", "name"], set_={"points": table.c.points + stmt.excluded.points}
+        index_elements=["cohort_id", "scope", "name"], set_={"points": TOTAL.c.points + stmt.excluded.points}
     )
-    await session.exec(stmt)
+    await conn.execute(stmt, rows)
 
 
 async def running_totals(session: AsyncSession, cohort_id: int) -> Totals:
