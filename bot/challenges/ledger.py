@@ -10,6 +10,7 @@ their individual total follows them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import defaultdict
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, update
+from sqlalchemy import and_, bindparam, insert, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -141,22 +142,37 @@ ENTRY: Any = PointsEntry.__table__  # type: ignore[attr-defined]
 TOTAL: Any = PointsTotal.__table__  # type: ignore[attr-defined]
 COHORT: Any = Cohort.__table__  # type: ignore[attr-defined]
 ENROLMENT: Any = Enrolment.__table__  # type: ignore[attr-defined]
+INSERT_ENTRY = insert(ENTRY)
+UPDATE_ENTRY = (
+    update(ENTRY)
+    .where(ENTRY.c.id == bindparam("entry_id"))
+    .values(points=bindparam("new_points"), reason=bindparam("new_reason"), at=bindparam("new_at"))
+)
+
+
+@functools.cache
+def _context_query(for_a_person: bool) -> Any:
+    """Built once (building a statement costs more than running it): programme, team and held entry."""
+    same_person = ENTRY.c.person_id == bindparam("person_id") if for_a_person else ENTRY.c.person_id.is_(None)
+    joined = COHORT.outerjoin(
+        ENROLMENT, and_(ENROLMENT.c.cohort_id == COHORT.c.id, ENROLMENT.c.person_id == bindparam("person_id"))
+    ).outerjoin(
+        ENTRY, and_(ENTRY.c.cohort_id == COHORT.c.id, same_person, ENTRY.c.source == bindparam("source"))
+    )
+    return (
+        sa_select(COHORT.c.programme, ENROLMENT.c.team, ENTRY.c.id, ENTRY.c.points, ENTRY.c.team)
+        .select_from(joined)
+        .where(COHORT.c.id == bindparam("cohort_id"))
+    )
 
 
 async def _read_context(
     conn: AsyncConnection, cohort_id: int, person_id: int | None, source: str
 ) -> _Context:
     """The cohort's programme, the learner's team and the entry they hold for `source`, in one query."""
-    same_person = ENTRY.c.person_id.is_(None) if person_id is None else ENTRY.c.person_id == person_id
-    joined = COHORT.outerjoin(
-        ENROLMENT, and_(ENROLMENT.c.cohort_id == COHORT.c.id, ENROLMENT.c.person_id == person_id)
-    ).outerjoin(ENTRY, and_(ENTRY.c.cohort_id == COHORT.c.id, same_person, ENTRY.c.source == source))
-    stmt = (
-        sa_select(COHORT.c.programme, ENROLMENT.c.team, ENTRY.c.id, ENTRY.c.points, ENTRY.c.team)
-        .select_from(joined)
-        .where(COHORT.c.id == cohort_id)
-    )
-    programme, team, entry_id, points, entry_team = (await conn.execute(stmt)).one()
+    params = {"cohort_id": cohort_id, "person_id": person_id, "source": source}
+    row = (await conn.execute(_context_query(person_id is not None), params)).one()
+    programme, team, entry_id, points, entry_team = row
     return _Context(programme or {}, team, entry_id, (points, entry_team) if entry_id is not None else None)
 
 
@@ -187,13 +203,12 @@ async def record(
     points, team = settle(known.held, earning, None if earning.team_given else known.team)
     values = {"points": points, "reason": earning.reason, "at": at}
     if known.entry_id is None:
-        await conn.execute(
-            insert(ENTRY).values(
-                cohort_id=cohort_id, person_id=earning.person_id, source=earning.source, team=team, **values
-            )
-        )
+        row = {"cohort_id": cohort_id, "person_id": earning.person_id, "source": earning.source, "team": team}
+        await conn.execute(INSERT_ENTRY, {**row, **values})
     else:
-        await conn.execute(update(ENTRY).where(ENTRY.c.id == known.entry_id).values(**values))
+        await conn.execute(
+            UPDATE_ENTRY, {"entry_id": known.entry_id, **{f"new_{k}": v for k, v in values.items()}}
+        )
     delta = points - (known.held[0] if known.held else 0)
     rows = []
     if earning.person_id is not None:
@@ -206,14 +221,18 @@ async def record(
         await _add_to_totals(conn, rows)
 
 
-async def _add_to_totals(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    """Add each row's points to its running total (one cached statement, executed for each row)."""
-    upsert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+@functools.cache
+def _totals_upsert(dialect: str) -> Any:
+    """Add a row's points to its running total, creating it at need (built once per dialect)."""
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = upsert(TOTAL)
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=["cohort_id", "scope", "name"], set_={"points": TOTAL.c.points + stmt.excluded.points}
     )
-    await conn.execute(stmt, rows)
+
+
+async def _add_to_totals(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    await conn.execute(_totals_upsert(conn.dialect.name), rows)
 
 
 async def running_totals(session: AsyncSession, cohort_id: int) -> Totals:
