@@ -110,26 +110,57 @@ async def enqueue_update(
     session: AsyncSession, original_key: str, message: Message, *, key: str, now: datetime
 ) -> bool:
     """Queue a replacement of an already queued message (e.g. close a check-in card)."""
-    original = (await session.exec(select(OutboxMessage).where(OutboxMessage.key == original_key))).first()
-    if original is None:
-        return False
-    row = {
-        "key": key,
-        "kind": "update",
-        "cohort_id": original.cohort_id,
-        "person_id": original.person_id,
-        "platform": original.platform,
-        "workspace": original.workspace,
-        "address": original.address,
-        "payload": message.to_dict(),
-        "updates_key": original_key,
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
-    result = await session.exec(_insert_ignoring_duplicates(session).values([row]))  # type: ignore[call-overload]
-    return bool(result.rowcount)
+    return await enqueue_updates(session, [Update(original_key, key, message)], now=now) == 1
+
+
+@dataclass(frozen=True)
+class Update:
+    """A replacement for the message queued under `original_key`, with its own idempotency key."""
+
+    original_key: str
+    key: str
+    message: Message
+
+
+async def enqueue_updates(session: AsyncSession, updates: list[Update], *, now: datetime) -> int:
+    """Queue many replacements a few statements at a time (closing a card for a whole cohort);
+    returns how many are new. Updates of messages that were never queued are skipped."""
+    added = 0
+    for start in range(0, len(updates), UPDATE_BATCH):
+        added += await _enqueue_update_batch(session, updates[start : start + UPDATE_BATCH], now)
+    return added
+
+
+UPDATE_BATCH = 500  # keeps each statement well under SQLite's and asyncpg's bound-parameter limits
+
+
+async def _enqueue_update_batch(session: AsyncSession, updates: list[Update], now: datetime) -> int:
+    keys = [u.original_key for u in updates]
+    found = await session.exec(select(OutboxMessage).where(col(OutboxMessage.key).in_(keys)))
+    originals = {row.key: row for row in found.all()}
+    rows = [
+        {
+            "key": u.key,
+            "kind": "update",
+            "cohort_id": original.cohort_id,
+            "person_id": original.person_id,
+            "platform": original.platform,
+            "workspace": original.workspace,
+            "address": original.address,
+            "payload": u.message.to_dict(),
+            "updates_key": u.original_key,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for u in updates
+        if (original := originals.get(u.original_key)) is not None
+    ]
+    if not rows:
+        return 0
+    result = await session.exec(_insert_ignoring_duplicates(session).values(rows))  # type: ignore[call-overload]
+    return int(result.rowcount or 0)
 
 
 async def pending_count(session: AsyncSession) -> int:

@@ -18,6 +18,7 @@ CAPABILITIES: tuple[str, ...] = (
     "bot.cohorts",
     "adapters.teams.conversations",
     "bot.surveys",
+    "bot.challenges",
 )
 
 VERBS: dict[str, Verb] = {}

@@ -1,0 +1,168 @@
+"""Points verbs: award points by hand with a reason, see and change a cohort's rules, recompute from the
+log; and each learner's points in `status`."""
+
+from __future__ import annotations
+
+import uuid
+
+from bot import texts
+from bot.challenges.leaderboard import team_standings
+from bot.challenges.ledger import rebuild, running_totals
+from bot.challenges.rules import DEFAULT_POINTS, MAX_POINTS, points_rules
+from bot.context import Ctx
+from bot.errors import UserError
+from bot.grammar import Choice, Number, Rest, Slug, Word
+from bot.messages import Block, Fields, Header, Message, Reply, Text, say
+from bot.models import Cohort
+from bot.registry import learner_status, staff_status, verb
+
+
+@verb(
+    "award",
+    Slug("cohort"),
+    Word("learner or team:<name>"),
+    Number("points", low=-MAX_POINTS, high=MAX_POINTS),
+    Rest("reason"),
+    summary="give (or take back, with a negative number) points by hand, with a reason everyone sees",
+    example="award spring-onboarding @alice 10 helped the whole team with the lab",
+    staff_only=True,
+)
+async def award(ctx: Ctx, cohort: str, learner_or_team_name: str, points: int, reason: str) -> Reply:
+    row = await ctx.cohort(cohort)
+    await ctx.require_staff(row, "award points")
+    if points == 0:
+        raise UserError("Award a number of points other than 0.")
+    if not reason.strip():
+        raise UserError("Say why: the reason is shown to the learner and kept in the log.")
+    target = learner_or_team_name
+    if target.lower().startswith("team:"):
+        team = target[5:].lower()
+        if team not in {e.team for e in await ctx.learners(row)}:
+            raise UserError(f"'{row.slug}' has no team '{team}'. `teams {row.slug}` lists them.")
+        await ctx.log(
+            "points.awarded",
+            cohort_id=row.id,
+            actor_id=ctx.actor.id,
+            points=points,
+            reason=reason,
+            team=team,
+            award_id=uuid.uuid4().hex,
+        )
+        return say(f"Team *{team}* gets {points:+d} points: {reason}")
+    person = await ctx.person(target)
+    enrolment = await ctx.enrolment(row, person.id or 0)
+    if enrolment is None or enrolment.role != "learner":
+        raise UserError(f"{person.display_name} is not a learner of '{row.slug}'.")
+    await ctx.log(
+        "points.awarded",
+        cohort_id=row.id,
+        person_id=person.id,
+        actor_id=ctx.actor.id,
+        points=points,
+        reason=reason,
+        team=enrolment.team,
+        award_id=uuid.uuid4().hex,
+    )
+    text = texts.t("challenges.awarded", points=f"{points:+d}", cohort=row.slug, reason=reason)
+    await ctx.dm(
+        person.id or 0,
+        Message(text, (Text(text),)),
+        key=f"challenges.award:{row.id}:{person.id}:{ctx.now.isoformat()}:{points}:{reason}"[:255],
+        cohort_id=row.id,
+    )
+    team = f" (for team {enrolment.team})" if enrolment.team else ""
+    return say(f"{person.display_name} gets {points:+d} points{team}: {reason}")
+
+
+@verb(
+    "points",
+    Slug("cohort"),
+    Choice("what", ("rules", "set", "recompute"), optional=True),
+    Word("kind", optional=True),
+    Number("n", low=0, high=MAX_POINTS, optional=True),
+    summary="your points, the cohort's points rules, or (trainers) change a rule or recompute from the log",
+    example="points spring-onboarding set module_on_time 15",
+)
+async def points_verb(ctx: Ctx, cohort: str, what: str | None, kind: str | None, n: int | None) -> Reply:
+    row = await ctx.cohort(cohort)
+    if what in ("set", "recompute"):
+        await ctx.require_staff(row, "change points")
+    elif not await ctx.is_staff(row) and await ctx.role_in(row) is None:
+        raise UserError(f"You are not in '{row.slug}'. `list` shows your cohorts.")
+    if what == "set":
+        return await _set_rule(ctx, row, kind, n)
+    if kind is not None or n is not None:
+        raise UserError(f"Only `points {row.slug} set <kind> <n>` takes a kind and a number.")
+    if what == "recompute":
+        before = (await running_totals(ctx.session, row.id or 0)).nonzero()
+        after = (await rebuild(ctx.session, row)).nonzero()
+        await ctx.log("points.recomputed", cohort_id=row.id, actor_id=ctx.actor.id, matched=before == after)
+        verdict = (
+            "They matched the running totals."
+            if before == after
+            else "They differed: the totals are now repaired."
+        )
+        return say(f"Recomputed the points of *{row.slug}* from the activity log. {verdict}")
+    if what == "rules" or await ctx.is_staff(row):
+        return Reply(rules_message(row))
+    return Reply(
+        Message(f"{row.slug}: your points", tuple(await my_points_blocks(ctx, row, ctx.actor.id or 0)))
+    )
+
+
+async def _set_rule(ctx: Ctx, cohort: Cohort, kind: str | None, n: int | None) -> Reply:
+    if kind not in DEFAULT_POINTS or n is None:
+        raise UserError(
+            f"Say a kind and a number. Kinds: {', '.join(DEFAULT_POINTS)}.",
+            usage="points <cohort> set <kind> <n>",
+        )
+    programme = dict(cohort.programme or {})
+    programme["points"] = {**(programme.get("points") or {}), kind: n}
+    cohort.programme = programme  # a new dict, so the JSON column is saved
+    ctx.session.add(cohort)
+    await ctx.log("points.rule_set", cohort_id=cohort.id, actor_id=ctx.actor.id, rule=kind, points=n)
+    await rebuild(ctx.session, cohort)  # the same rules for everyone: past points follow the new rule
+    return say(f"*{kind}* is now worth {n} points in *{cohort.slug}*; everyone's points were recomputed.")
+
+
+def rules_message(cohort: Cohort) -> Message:
+    rules = points_rules(cohort)
+    pairs = tuple(
+        (kind, f"{points}" + ("" if points == DEFAULT_POINTS[kind] else f" (default {DEFAULT_POINTS[kind]})"))
+        for kind, points in rules.items()
+    )
+    return Message(f"{cohort.slug}: points rules", (Header(f"{cohort.slug}: points rules"), Fields(pairs)))
+
+
+async def my_points_blocks(ctx: Ctx, cohort: Cohort, person_id: int) -> list[Block]:
+    totals = await running_totals(ctx.session, cohort.id or 0)
+    enrolment = await ctx.enrolment(cohort, person_id)
+    pairs = [("Your points", str(totals.people.get(person_id, 0)))]
+    if enrolment is not None and enrolment.team:
+        standing = next(
+            (t for t in await team_standings(ctx.session, cohort.id or 0) if t.team == enrolment.team), None
+        )
+        if standing is not None:
+            pairs.append(
+                (
+                    f"Team {standing.team}",
+                    f"rank {standing.rank}, {float(standing.per_member):.1f} pts/member",
+                )
+            )
+    return [Fields(tuple(pairs))]
+
+
+@learner_status
+async def learner_points(ctx: Ctx, cohort: Cohort, person_id: int) -> list[Block]:
+    return await my_points_blocks(ctx, cohort, person_id)
+
+
+@staff_status
+async def staff_points(ctx: Ctx, cohort: Cohort) -> list[Block]:
+    teams = await team_standings(ctx.session, cohort.id or 0)
+    if not teams:
+        return []
+    lead = " and ".join(t.team for t in teams if t.rank == 1)
+    return [
+        Text(f"Leaderboard: {lead} {'lead' if ' and ' in lead else 'leads'} (`leaderboard {cohort.slug}`).")
+    ]

@@ -1,0 +1,207 @@
+"""Posting challenges: the trainer's `challenge` command (quiz and task, and its close and confirm forms),
+the card sent to the channel and to every learner, and the `challenges` list."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from bot import texts
+from bot.challenges.cards import LONGEST, challenge_card, label
+from bot.challenges.closing import close_verb, confirm_verb
+from bot.challenges.rules import points_rules
+from bot.challenges.tables import Challenge
+from bot.cohorts import end_of_day_utc, to_utc
+from bot.context import Ctx, EventContext
+from bot.errors import UserError
+from bot.grammar import Arg, ArgError, Choice, Many, Number, Slug
+from bot.messages import Header, Message, Reply, Text, say
+from bot.models import Cohort, Person
+from bot.outbox import Recipient
+from bot.registry import verb
+
+QUIZ_DEFAULT = timedelta(hours=24)
+TASK_DEFAULT_DAYS = 7
+QUIZ_USAGE = (
+    'challenge <cohort> quiz "<question>" *<right answer> <wrong answers...> [until=<YYYY-MM-DD[THH:MM]>]'
+)
+TASK_USAGE = 'challenge <cohort> task "<what to do>" [until=<YYYY-MM-DD[THH:MM]>] [confirm=yes]'
+
+
+class WhenArg(Arg):
+    """A deadline in cohort time: `YYYY-MM-DD` (end of that day) or `YYYY-MM-DDTHH:MM`."""
+
+    def convert(self, token: str) -> date | datetime:
+        try:
+            return datetime.strptime(token, "%Y-%m-%dT%H:%M") if "T" in token else date.fromisoformat(token)
+        except ValueError:
+            raise ArgError(f"'{token}' is not a deadline: use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+
+
+# -- creating --------------------------------------------------------------------------------------------
+
+
+@verb(
+    "challenge",
+    Slug("cohort"),
+    Choice("what", ("quiz", "task", "close", "confirm")),
+    Many("details", minimum=0),
+    summary="post a quiz or a task challenge, confirm learners' tasks, or close a challenge now",
+    options={
+        "until": WhenArg("YYYY-MM-DD[THH:MM]"),
+        "points": Number("points", low=0, high=1000),
+        "scoring": Choice("scoring", ("team", "person")),
+        "confirm": Choice("confirm", ("yes", "no")),
+    },
+    example='challenge spring-onboarding quiz "Which port is HTTPS?" *443 80 8080 until=2026-03-12T17:00',
+    staff_only=True,
+)
+async def challenge_verb(
+    ctx: Ctx,
+    cohort: str,
+    what: str,
+    details: list[str],
+    until: date | datetime | None,
+    points: int | None,
+    scoring: str | None,
+    confirm: str | None,
+) -> Reply:
+    row = await ctx.cohort(cohort)
+    await ctx.require_staff(row, "run challenges")
+    if what == "close":
+        return await close_verb(ctx, row, details)
+    if what == "confirm":
+        return await confirm_verb(ctx, row, details)
+    if what == "quiz":
+        if confirm is not None:
+            raise UserError(
+                "confirm= is for tasks: a quiz answer is right or wrong by itself.", usage=QUIZ_USAGE
+            )
+        question, options, correct = parse_quiz(details)
+    else:
+        if len(details) != 1:
+            raise UserError(
+                'Say what to do as one quoted text, e.g. "Share one tip in the channel".', usage=TASK_USAGE
+            )
+        question, options, correct = details[0].strip(), [], None
+        if not question:
+            raise UserError("The task is empty: say what to do.", usage=TASK_USAGE)
+    closes_at = deadline(row, what, until, ctx.now)
+    challenge = Challenge(
+        cohort_id=row.id or 0,
+        kind=what,
+        title=question,
+        options=options,
+        correct=correct,
+        points=points if points is not None else points_rules(row)["challenge_win"],
+        scoring=scoring or "team",
+        needs_confirm=confirm == "yes",
+        opens_at=ctx.now,
+        closes_at=closes_at,
+        created_by=ctx.actor.id,
+    )
+    ctx.session.add(challenge)
+    await ctx.session.flush()
+    await ctx.log(
+        "challenge.created",
+        cohort_id=row.id,
+        actor_id=ctx.actor.id,
+        challenge_id=challenge.id,
+        challenge_kind=what,
+    )
+    await post_challenge(ctx, row, challenge)
+    return say(
+        f"Posted {label(challenge)} to *{row.slug}*: {len(await ctx.learners(row))} learners get it by DM. "
+        f"It closes {texts.local_time(closes_at, row.tz)}; "
+        f"`challenge {row.slug} close {challenge.id}` closes it now."
+    )
+
+
+def parse_quiz(details: list[str]) -> tuple[str, list[str], str]:
+    if not details or not details[0].strip():
+        raise UserError("Missing the question.", usage=QUIZ_USAGE)
+    question, answers = details[0].strip(), [a.strip() for a in details[1:]]
+    starred = [a for a in answers if a.startswith("*")]
+    if len(answers) < 2 or len(starred) != 1:
+        raise UserError(
+            "Give at least two answers and mark the right one with a *, e.g. *443 80 8080.", usage=QUIZ_USAGE
+        )
+    options = [a.lstrip("*").strip() for a in answers]
+    if any(not o for o in options) or len({o.lower() for o in options}) != len(options):
+        raise UserError("Answers must be different and not empty.", usage=QUIZ_USAGE)
+    return question, options, starred[0].lstrip("*").strip()
+
+
+def deadline(cohort: Cohort, kind: str, until: date | datetime | None, now: datetime) -> datetime:
+    if until is None:
+        if kind == "quiz":
+            return now + QUIZ_DEFAULT
+        return end_of_day_utc(
+            (now + timedelta(days=TASK_DEFAULT_DAYS)).astimezone(ZoneInfo(cohort.tz)).date(), cohort.tz
+        )
+    closes = to_utc(until, cohort.tz) if isinstance(until, datetime) else end_of_day_utc(until, cohort.tz)
+    if closes <= now:
+        raise UserError(f"That deadline ({texts.local_time(closes, cohort.tz)}) has already passed.")
+    if closes - now > LONGEST:
+        raise UserError("A challenge runs for at most 90 days: pick an earlier deadline.")
+    return closes
+
+
+async def post_challenge(ctx: EventContext, cohort: Cohort, challenge: Challenge) -> None:
+    """To the cohort channel, and to every active learner by DM in their own time zone."""
+    await ctx.post(cohort, challenge_card(challenge, cohort.tz), key=f"challenges.post:{challenge.id}")
+    learners = await ctx.learners(cohort)
+    zones = await _zones(ctx, [e.person_id for e in learners])
+    await ctx.dms(
+        [
+            Recipient(
+                e.person_id,
+                f"challenges.card:{challenge.id}:{e.person_id}",
+                challenge_card(challenge, zones.get(e.person_id) or cohort.tz),
+            )
+            for e in learners
+        ],
+        cohort_id=cohort.id,
+    )
+
+
+async def _zones(ctx: EventContext, person_ids: list[int]) -> dict[int, str | None]:
+    rows = await ctx.session.exec(select(Person.id, Person.tz).where(col(Person.id).in_(person_ids)))
+    return {pid: tz for pid, tz in rows.all() if pid is not None}
+
+
+# -- listing ---------------------------------------------------------------------------------------------
+
+
+@verb(
+    "challenges",
+    Slug("cohort"),
+    summary="the cohort's challenges: open ones and past winners",
+    example="challenges spring-onboarding",
+)
+async def list_verb(ctx: Ctx, cohort: str) -> Reply:
+    row = await ctx.cohort(cohort)
+    if not await ctx.is_staff(row) and await ctx.role_in(row) is None:
+        raise UserError(f"You are not in '{row.slug}'. `list` shows your cohorts.")
+    rows = (
+        await ctx.session.exec(
+            select(Challenge).where(Challenge.cohort_id == row.id).order_by(col(Challenge.id))
+        )
+    ).all()
+    if not rows:
+        return say(f"No challenges in *{row.slug}* yet.")
+    tz = ctx.actor.tz or row.tz
+    lines = []
+    for c in rows:
+        if c.status == "open":
+            lines.append(f"• {label(c)}: {c.title} (open until {texts.local_time(c.closes_at, tz)})")
+        else:
+            won = (
+                " and ".join(c.result.get("teams") or []) or f"{len(c.result.get('people') or [])} winner(s)"
+            )
+            lines.append(f"• {label(c)}: {c.title} (closed: {won})")
+    return Reply(
+        Message(f"Challenges of {row.slug}", (Header(f"Challenges of {row.slug}"), Text("\n".join(lines))))
+    )
