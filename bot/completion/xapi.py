@@ -1,0 +1,192 @@
+"""`POST /xapi/statements`: an LMS sends xAPI statements (completed, passed, failed, scored) here.
+
+Authenticated with `Authorization: Bearer <XAPI_TOKEN>`, or Basic auth whose password is the token
+(what LRS clients send), compared in constant time. Each statement id is stored once, with the raw
+statement as evidence; statements about people or activities cohortbot doesn't know are stored as
+`ignored: <why>` and acknowledged, as an LRS would, so one stray statement doesn't block a feed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from aiohttp import web
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.completion.lookup import cohort_modules, normalise
+from bot.completion.models import XapiStatement
+from bot.completion.recording import record_completion
+from bot.completion.statements import Statement, StatementError, parse_statements
+from bot.context import EventContext
+from bot.models import Cohort, Enrolment, Identity, Module, Person
+from bot.settings import Settings
+from bot.store import Store
+
+if TYPE_CHECKING:
+    from bot.bootstrap import App
+
+log = logging.getLogger(__name__)
+
+PATH = "/xapi/statements"
+XAPI_VERSION = "1.0.3"
+
+
+def authorised(header: str | None, token: str) -> bool:
+    """Bearer <token>, or Basic base64(<any key>:<token>); constant-time comparison."""
+    scheme, _, credentials = (header or "").strip().partition(" ")
+    given = credentials.strip()
+    if scheme.lower() == "basic":
+        try:
+            given = base64.b64decode(given, validate=True).decode("utf-8").partition(":")[2]
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+    elif scheme.lower() != "bearer":
+        return False
+    return bool(given) and hmac.compare_digest(given.encode(), token.encode())
+
+
+async def receive_statements(store: Store, settings: Settings, now: datetime, body: Any) -> list[str]:
+    """Store and record a decoded statement body in one transaction; returns the statement ids.
+
+    Raises StatementError (nothing stored) if any statement is malformed.
+    """
+    statements = parse_statements(body, now)
+    async with store.transaction() as session:
+        ctx = EventContext(session=session, now=now, settings=settings)
+        for statement in statements:
+            if await _store_once(session, statement, now):
+                await _apply(ctx, statement)
+    return [s.statement_id for s in statements]
+
+
+async def _store_once(session: AsyncSession, statement: Statement, now: datetime) -> bool:
+    """Insert the statement unless its id is already stored; True if this call stored it."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    values = {
+        "statement_id": statement.statement_id,
+        "received_at": now,
+        "verb": statement.verb,
+        "outcome": "received",
+        "raw": statement.raw,
+    }
+    stmt = insert(XapiStatement).values(**values).on_conflict_do_nothing(index_elements=["statement_id"])
+    result = await session.exec(stmt)
+    return bool(result.rowcount)
+
+
+async def _apply(ctx: EventContext, statement: Statement) -> None:
+    """Record the completion a stored statement reports, and note the outcome on its row."""
+    row = await ctx.session.get_one(XapiStatement, statement.statement_id)
+    module = await _module_for(ctx.session, statement)
+    person = await _person_for(ctx.session, statement)
+    if module is None:
+        row.outcome = f"ignored: no module matches {statement.activity_id}"
+    elif person is None:
+        who = statement.email or statement.account_name
+        row.outcome = f"ignored: no learner {who} in this cohort"
+    elif not await _is_learner(ctx.session, module.cohort_id, person.id or 0):
+        row.outcome = f"ignored: {person.email or person.display_name} is not a learner of this cohort"
+    else:
+        result = await record_completion(
+            ctx,
+            module,
+            person.id or 0,
+            status=statement.status,
+            score=statement.score,
+            source="xapi",
+            at=statement.timestamp,
+            recorded_by=None,
+        )
+        row.outcome = "recorded" if result.changed else "unchanged"
+    row.cohort_id = module.cohort_id if module else None
+    row.module_id = module.id if module else None
+    row.person_id = person.id if person else None
+    ctx.session.add(row)
+    if row.outcome.startswith("ignored"):
+        log.warning("xAPI statement %s %s", statement.statement_id, row.outcome)
+
+
+async def _module_for(session: AsyncSession, statement: Statement) -> Module | None:
+    ref = statement.module_ref
+    if ref is None:
+        return None
+    slug, module_ref = ref[0], unquote(ref[1])
+    cohort = (await session.exec(select(Cohort).where(Cohort.slug == slug))).first()
+    if cohort is None:
+        return None
+    for module in await cohort_modules(session, cohort.id or 0):
+        if module_ref == str(module.id) or normalise(module_ref.replace("-", " ")) == normalise(
+            module.title.replace("-", " ")
+        ):
+            return module
+    return None
+
+
+async def _person_for(session: AsyncSession, statement: Statement) -> Person | None:
+    """The actor: by mbox email; an account name is tried as an email, then as a platform user id."""
+    email = statement.email or (statement.account_name or "").lower()
+    found = (await session.exec(select(Person).where(Person.email == email))).first()
+    if found is not None or statement.account_name is None:
+        return found
+    identity = (
+        await session.exec(select(Identity).where(Identity.user_id == statement.account_name))
+    ).first()
+    return await session.get(Person, identity.person_id) if identity else None
+
+
+async def _is_learner(session: AsyncSession, cohort_id: int, person_id: int) -> bool:
+    found = await session.exec(
+        select(col(Enrolment.id)).where(
+            Enrolment.cohort_id == cohort_id,
+            Enrolment.person_id == person_id,
+            Enrolment.role == "learner",
+            Enrolment.status == "active",
+        )
+    )
+    return found.first() is not None
+
+
+def _error(status: int, message: str) -> web.Response:
+    headers = {"X-Experience-API-Version": XAPI_VERSION}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="cohortbot xAPI", Basic realm="cohortbot xAPI"'
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+def statements_handler(app: App, token: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handle(request: web.Request) -> web.Response:
+        if not authorised(request.headers.get("Authorization"), token):
+            return _error(401, "missing or wrong token: send Authorization: Bearer <XAPI_TOKEN>")
+        try:
+            body = json.loads(await request.text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            return _error(400, f"the body is not valid JSON: {e}")
+        try:
+            ids = await receive_statements(app.store, app.settings, app.clock.now(), body)
+        except StatementError as e:
+            return _error(400, str(e))
+        return web.json_response(ids, headers={"X-Experience-API-Version": XAPI_VERSION})
+
+    return handle
+
+
+async def attach(app: App, webapp: web.Application) -> Callable[[], Awaitable[None]]:
+    """Add `POST /xapi/statements` to the shared HTTP application (needs XAPI_TOKEN)."""
+    if app.settings.xapi_token is None or not app.settings.xapi_token.get_secret_value():
+        raise ValueError("XAPI_TOKEN is not set: the xAPI endpoint would accept nobody")
+    webapp.router.add_post(PATH, statements_handler(app, app.settings.xapi_token.get_secret_value()))
+
+    async def cleanup() -> None:
+        return None
+
+    return cleanup
