@@ -53,10 +53,13 @@ class ImportReport:
     kind: str  # learners | completions
     rows: int = 0
     errors: list[str] = field(default_factory=list)  # "line N: why"
+    problem: str | None = None  # what stops the whole file (header, cohort, encoding)
     imported: bool = False
     counts: Counter[str] = field(default_factory=Counter)
 
     def render(self) -> str:
+        if self.problem:
+            return f"{self.problem}\nNothing imported."
         lines = self.errors[:MAX_ERRORS_SHOWN]
         if len(self.errors) > MAX_ERRORS_SHOWN:
             lines.append(f"... and {len(self.errors) - MAX_ERRORS_SHOWN} more errors")
@@ -216,7 +219,7 @@ async def _run_import(
     async with store.transaction() as session:
         cohort = (await session.exec(select(Cohort).where(Cohort.slug == cohort_slug.lower()))).first()
         if cohort is None:
-            report.errors.append(f"there is no cohort '{cohort_slug}'")
+            report.problem = f"There is no cohort '{cohort_slug}'."
             return report
         validate = await make_validator(session, cohort)
         good = []
@@ -241,7 +244,7 @@ async def import_learners(
     try:
         rows = read_rows(text, LEARNER_COLUMNS, ("email",))
     except UserError as e:
-        report.errors.append(e.message)
+        report.problem = e.message
         return report
 
     async def make_validator(session: AsyncSession, cohort: Cohort) -> Validator:
@@ -305,7 +308,7 @@ async def _write_learners(
             session.add(person)
             await session.flush()
             people[email] = person
-            counts["new people"] += 1
+            counts["person(s) created"] += 1
         return person
 
     welcome: list[Recipient] = []
@@ -320,7 +323,7 @@ async def _write_learners(
             for key, value in changed.items():
                 setattr(person, key, value)
             session.add(person)
-            counts["people updated"] += known
+            counts["profile(s) updated"] += known
         enrolment = enrolments.get(person.id or 0)
         if enrolment is None:
             enrolment = Enrolment(
@@ -339,7 +342,7 @@ async def _write_learners(
         elif row.team and enrolment.team != row.team:
             enrolment.team = row.team
             session.add(enrolment)
-            counts["team changes"] += 1
+            counts["team(s) changed"] += 1
         if row.manager_email:
             boss = await person_for(row.manager_email, None)
             link = links.get(person.id or 0)
@@ -350,7 +353,7 @@ async def _write_learners(
                 link.manager_id = boss.id or 0
                 session.add(link)
                 links[person.id or 0] = link
-                counts["manager links"] += 1
+                counts["manager link(s) set"] += 1
                 await ctx.log(
                     "manager.set", cohort_id=cohort.id, person_id=person.id, manager=boss.id, source="csv"
                 )
@@ -365,7 +368,7 @@ async def import_completions(
     try:
         rows = read_rows(text, COMPLETION_COLUMNS, ("email", "module"))
     except UserError as e:
-        report.errors.append(e.message)
+        report.problem = e.message
         return report
 
     async def make_validator(session: AsyncSession, cohort: Cohort) -> Validator:
@@ -409,10 +412,10 @@ def import_file(
     try:
         text = path.read_bytes().decode("utf-8-sig")  # Excel writes a byte-order mark
     except OSError as e:
-        report.errors.append(f"cannot read {path}: {e.strerror}")
+        report.problem = f"Cannot read {path}: {e.strerror}."
         return report
     except UnicodeDecodeError:
-        report.errors.append(f"{path} is not UTF-8 text: export the CSV as UTF-8")
+        report.problem = f"{path} is not UTF-8 text: export the CSV as UTF-8."
         return report
     importer = import_learners if kind == "learners" else import_completions
 
