@@ -14,7 +14,7 @@ from bot.clock import SimulatedClock
 from bot.completion.csv_import import import_completions, import_learners
 from bot.models import Activity, Enrolment, ManagerLink, Person
 from bot.settings import Settings
-from tests.completion_fixtures import COHORT, completed_log, completions, make_cohort
+from tests.completion_fixtures import COHORT, completed_log, completions, make_cohort, module_id
 from tests.conftest import Chat, RecordingSender
 
 LEARNERS = """email,name,manager_email,team,site,department,seniority,tz
@@ -135,6 +135,18 @@ async def test_completions_are_imported_through_the_same_recording(chat: Chat, a
     again = await import_completions(app.store, app.settings, app.clock.now(), COHORT, COMPLETIONS)
     assert again.render() == "Imported 3 completions: 3 unchanged."
     assert len(await completed_log(app)) == 3
+
+
+async def test_a_completion_row_may_name_the_module_by_id_or_linked_lms_activity(
+    chat: Chat, app: App
+) -> None:
+    await make_cohort(chat)
+    await chat.say("tina", f'lms-id {COHORT} "Module 2" LMS-M2')
+    first = await module_id(app, "Module 1")
+    text = f"email,module\nalice@example.com,{first}\nalice@example.com,LMS-M2\n"
+    report = await import_completions(app.store, app.settings, app.clock.now(), COHORT, text)
+    assert report.imported, report.render()
+    assert sorted(c.module_id for c in await completions(app)) == [first, await module_id(app, "Module 2")]
 
 
 async def test_completion_rows_for_strangers_unknown_modules_or_bad_values_are_refused(

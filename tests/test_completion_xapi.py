@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -204,3 +205,62 @@ async def test_a_timestamp_ahead_of_our_clock_counts_as_now(client: TestClient, 
     assert (await client.post("/xapi/statements", json=body, headers=bearer())).status == 200
     [row] = await completions(xapi_app)
     assert row.at == xapi_app.clock.now()
+
+
+async def test_a_module_linked_to_an_lms_activity_id_receives_its_statements(
+    client: TestClient, xapi_app: App
+) -> None:
+    chat = Chat(xapi_app)
+    activity = "https://lms.example.com/activity/sec-101?lang=en"
+    assert "Only admins and trainers" in await chat.say(
+        "alice", f'lms-id {COHORT} "Security basics" {activity}'
+    )
+    answer = await chat.say("tina", f'lms-id {COHORT} "security basics" {activity}')
+    assert answer == f"xAPI statements and CSV rows about {activity} now count for *Security Basics*."
+    body = {**statement(), "object": {"id": activity, "objectType": "Activity"}}
+    assert (await client.post("/xapi/statements", json=body, headers=bearer())).status == 200
+    [row] = await completions(xapi_app)
+    assert row.module_id == next(m for m in await _modules(xapi_app) if m[1] == "Security Basics")[0]
+
+
+async def test_put_with_a_statement_id_stores_one_statement(client: TestClient, xapi_app: App) -> None:
+    body = {k: v for k, v in statement().items() if k != "id"}
+    response = await client.put(f"/xapi/statements?statementId={ID2}", json=body, headers=bearer())
+    assert response.status == 204
+    assert [s.statement_id for s in await stored(xapi_app)] == [ID2]
+    response = await client.put("/xapi/statements", json=body, headers=bearer())
+    assert response.status == 400 and "PUT needs ?statementId=" in (await response.json())["error"]
+    mismatch = await client.put(f"/xapi/statements?statementId={ID2}", json=statement(), headers=bearer())
+    assert mismatch.status == 400 and "differs from statementId" in (await mismatch.json())["error"]
+
+
+async def test_cohortbot_run_serves_xapi_with_only_a_token_set(db_url: str, unused_tcp_port: int) -> None:
+    import asyncio
+
+    import aiohttp
+
+    from bot.serve import serve
+
+    settings = Settings(database_url=db_url, xapi_token=TOKEN, port=unused_tcp_port)
+    server = asyncio.create_task(serve(settings))
+    base = f"http://127.0.0.1:{unused_tcp_port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(200):  # until it listens
+                try:
+                    async with http.get(f"{base}/healthz") as health:
+                        if health.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.02)
+            async with http.post(
+                f"{base}/xapi/statements", json=statement(), headers=bearer("bad")
+            ) as denied:
+                assert denied.status == 401
+            async with http.post(f"{base}/xapi/statements", json=statement(), headers=bearer()) as accepted:
+                assert accepted.status == 200  # stored as evidence; no such cohort yet
+                assert await accepted.json() == [ID1]
+    finally:
+        server.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await server

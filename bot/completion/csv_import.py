@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import texts
 from bot.clock import SystemClock
 from bot.completion.lookup import cohort_modules, match_module
+from bot.completion.models import XapiActivity
 from bot.completion.recording import STATUSES, record_completion
 from bot.context import EventContext
 from bot.errors import UserError
@@ -150,7 +151,12 @@ class CompletionRow:
 
 
 def _completion_row(
-    values: dict[str, str], learners: dict[str, int], modules: list[Module], cohort: Cohort, now: datetime
+    values: dict[str, str],
+    learners: dict[str, int],
+    modules: list[Module],
+    aliases: dict[str, Module],
+    cohort: Cohort,
+    now: datetime,
 ) -> CompletionRow:
     email = _email(values.get("email", ""), "email")
     if email not in learners:
@@ -158,9 +164,8 @@ def _completion_row(
     ref = values.get("module", "")
     if not ref:
         raise RowError("module is empty")
-    by_id = {str(m.id): m for m in modules}
     try:
-        module = by_id.get(ref) or match_module(modules, ref, cohort.slug)
+        module = aliases.get(ref) or match_module(modules, ref, cohort.slug)
     except UserError as e:
         raise RowError(e.message) from None
     status = (values.get("status") or "completed").lower()
@@ -383,7 +388,12 @@ async def import_completions(
             ).all()
         }
         modules = await cohort_modules(session, cohort.id or 0)
-        return lambda values: _completion_row(values, learners, modules, cohort, now)
+        # A module can also be named by its id or by an LMS activity id linked with `lms-id`.
+        aliases = {str(m.id): m for m in modules}
+        by_id = {m.id: m for m in modules}
+        links = await session.exec(select(XapiActivity).where(col(XapiActivity.module_id).in_(list(by_id))))
+        aliases.update({link.activity_id: by_id[link.module_id] for link in links.all()})
+        return lambda values: _completion_row(values, learners, modules, aliases, cohort, now)
 
     async def write(
         ctx: EventContext, cohort: Cohort, rows: list[CompletionRow], counts: Counter[str]

@@ -22,3 +22,11 @@ class XapiStatement(SQLModel, table=True):
     person_id: int | None = Field(default=None, foreign_key="person.id")
     outcome: str  # recorded | unchanged | ignored: <why>
     raw: dict[str, Any] = json_field()
+
+
+class XapiActivity(SQLModel, table=True):
+    """An LMS activity id (an xAPI object id) that stands for one module."""
+
+    __tablename__ = "xapi_activity"
+    activity_id: str = Field(primary_key=True)
+    module_id: int = Field(foreign_key="module.id", index=True)

@@ -6,7 +6,6 @@ with a message precise enough for whoever configured the LMS.
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,8 +13,6 @@ from typing import Any
 
 ADL_VERBS = "http://adlnet.gov/expapi/verbs/"
 VERBS = ("completed", "passed", "failed", "scored")
-# `.../cohorts/<slug>/modules/<module id or title written with dashes>`
-ACTIVITY_RE = re.compile(r"/cohorts/([a-z0-9][a-z0-9_-]{0,62})/modules/([^/?#]+)/?$", re.IGNORECASE)
 
 
 class StatementError(Exception):
@@ -33,12 +30,6 @@ class Statement:
     score: float | None  # 0..100
     timestamp: datetime
     raw: dict[str, Any]
-
-    @property
-    def module_ref(self) -> tuple[str, str] | None:
-        """(cohort slug, module id or title slug) named by the activity id, if it follows our pattern."""
-        match = ACTIVITY_RE.search(self.activity_id)
-        return (match.group(1).lower(), match.group(2)) if match else None
 
 
 def parse_statements(body: Any, now: datetime) -> list[Statement]:

@@ -1,5 +1,7 @@
 """`POST /xapi/statements`: an LMS sends xAPI statements (completed, passed, failed, scored) here.
 
+`PUT /xapi/statements?statementId=<uuid>` takes one statement, as LRS clients also send them.
+
 Authenticated with `Authorization: Bearer <XAPI_TOKEN>`, or Basic auth whose password is the token
 (what LRS clients send), compared in constant time. Each statement id is stored once, with the raw
 statement as evidence; statements about people or activities cohortbot doesn't know are stored as
@@ -16,19 +18,18 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from aiohttp import web
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.completion.lookup import cohort_modules, normalise
+from bot.completion.activities import module_for_activity
 from bot.completion.models import XapiStatement
 from bot.completion.recording import record_completion
 from bot.completion.statements import Statement, StatementError, parse_statements
 from bot.context import EventContext
-from bot.models import Cohort, Enrolment, Identity, Module, Person
+from bot.models import Enrolment, Identity, Person
 from bot.settings import Settings
 from bot.store import Store
 
@@ -87,7 +88,7 @@ async def _store_once(session: AsyncSession, statement: Statement, now: datetime
 async def _apply(ctx: EventContext, statement: Statement) -> None:
     """Record the completion a stored statement reports, and note the outcome on its row."""
     row = await ctx.session.get_one(XapiStatement, statement.statement_id)
-    module = await _module_for(ctx.session, statement)
+    module = await module_for_activity(ctx.session, statement.activity_id)
     person = await _person_for(ctx.session, statement)
     if module is None:
         row.outcome = f"ignored: no module matches {statement.activity_id}"
@@ -114,22 +115,6 @@ async def _apply(ctx: EventContext, statement: Statement) -> None:
     ctx.session.add(row)
     if row.outcome.startswith("ignored"):
         log.warning("xAPI statement %s %s", statement.statement_id, row.outcome)
-
-
-async def _module_for(session: AsyncSession, statement: Statement) -> Module | None:
-    ref = statement.module_ref
-    if ref is None:
-        return None
-    slug, module_ref = ref[0], unquote(ref[1])
-    cohort = (await session.exec(select(Cohort).where(Cohort.slug == slug))).first()
-    if cohort is None:
-        return None
-    for module in await cohort_modules(session, cohort.id or 0):
-        if module_ref == str(module.id) or normalise(module_ref.replace("-", " ")) == normalise(
-            module.title.replace("-", " ")
-        ):
-            return module
-    return None
 
 
 async def _person_for(session: AsyncSession, statement: Statement) -> Person | None:
@@ -163,6 +148,17 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=headers)
 
 
+def _with_query_id(body: Any, statement_id: str | None) -> Any:
+    """PUT sends one statement and its id as `?statementId=`, as LRS clients do."""
+    if not statement_id:
+        raise StatementError("PUT needs ?statementId=<uuid> (or POST the statement)")
+    if not isinstance(body, dict):
+        raise StatementError("PUT takes one statement (a JSON object)")
+    if "id" in body and str(body["id"]).lower() != statement_id.lower():
+        raise StatementError(f"the statement's id {body['id']} differs from statementId {statement_id}")
+    return {**body, "id": statement_id}
+
+
 def statements_handler(app: App, token: str) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handle(request: web.Request) -> web.Response:
         if not authorised(request.headers.get("Authorization"), token):
@@ -172,19 +168,25 @@ def statements_handler(app: App, token: str) -> Callable[[web.Request], Awaitabl
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             return _error(400, f"the body is not valid JSON: {e}")
         try:
+            if request.method == "PUT":
+                body = _with_query_id(body, request.query.get("statementId"))
             ids = await receive_statements(app.store, app.settings, app.clock.now(), body)
         except StatementError as e:
             return _error(400, str(e))
+        if request.method == "PUT":
+            return web.Response(status=204, headers={"X-Experience-API-Version": XAPI_VERSION})
         return web.json_response(ids, headers={"X-Experience-API-Version": XAPI_VERSION})
 
     return handle
 
 
 async def attach(app: App, webapp: web.Application) -> Callable[[], Awaitable[None]]:
-    """Add `POST /xapi/statements` to the shared HTTP application (needs XAPI_TOKEN)."""
+    """Add `POST` (and `PUT ?statementId=`) `/xapi/statements` to the shared HTTP application."""
     if app.settings.xapi_token is None or not app.settings.xapi_token.get_secret_value():
-        raise ValueError("XAPI_TOKEN is not set: the xAPI endpoint would accept nobody")
-    webapp.router.add_post(PATH, statements_handler(app, app.settings.xapi_token.get_secret_value()))
+        raise ValueError("XAPI_TOKEN is empty: set a long random token, or unset it to turn xAPI off")
+    handler = statements_handler(app, app.settings.xapi_token.get_secret_value())
+    webapp.router.add_post(PATH, handler)
+    webapp.router.add_put(PATH, handler)
 
     async def cleanup() -> None:
         return None
