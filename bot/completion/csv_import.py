@@ -32,7 +32,7 @@ from bot.context import EventContext
 from bot.errors import UserError
 from bot.grammar import ArgError, ZoneArg
 from bot.messages import Message, Text
-from bot.models import Cohort, Enrolment, ManagerLink, Module, Person
+from bot.models import Cohort, Completion, Enrolment, ManagerLink, Module, Person
 from bot.outbox import Recipient
 from bot.people import EMAIL_RE
 from bot.settings import Settings
@@ -306,20 +306,22 @@ async def _write_learners(
         for link in (await session.exec(select(ManagerLink).where(ManagerLink.cohort_id == cohort.id))).all()
     }
 
-    async def person_for(email: str, name: str | None) -> Person:
-        person = people.get(email)
-        if person is None:
-            person = Person(display_name=name or email.split("@")[0], email=email, created_at=ctx.now)
-            session.add(person)
-            await session.flush()
-            people[email] = person
-            counts["person(s) created"] += 1
-        return person
+    # Create everyone new in one flush: one round trip per row would make big files crawl.
+    names = {r.email: r.name for r in rows}
+    new = [
+        Person(display_name=names.get(email) or email.split("@")[0], email=email, created_at=ctx.now)
+        for email in sorted(emails - set(people))
+    ]
+    session.add_all(new)
+    await session.flush()
+    people.update({p.email or "": p for p in new})
+    counts["person(s) created"] += len(new)
+    created = {p.email for p in new}
 
     welcome: list[Recipient] = []
     for row in rows:
-        known = row.email in people
-        person = await person_for(row.email, row.name)
+        person = people[row.email]
+        known = row.email not in created
         updates = dict(row.profile)
         if row.name and known and person.display_name == row.email.split("@")[0]:
             updates["display_name"] = row.name
@@ -341,6 +343,8 @@ async def _write_learners(
                 "enrolment.created", cohort_id=cohort.id, person_id=person.id, team=row.team, source="csv"
             )
             text = texts.t("welcome", cohort=cohort.slug)
+            if row.team:
+                text += " " + texts.t("welcome.team", team=row.team)
             welcome.append(
                 Recipient(person.id or 0, f"welcome:{cohort.id}:{person.id}", Message(text, (Text(text),)))
             )
@@ -349,7 +353,7 @@ async def _write_learners(
             session.add(enrolment)
             counts["team(s) changed"] += 1
         if row.manager_email:
-            boss = await person_for(row.manager_email, None)
+            boss = people[row.manager_email]
             link = links.get(person.id or 0)
             if link is None or link.manager_id != boss.id:
                 link = link or ManagerLink(
@@ -398,6 +402,8 @@ async def import_completions(
     async def write(
         ctx: EventContext, cohort: Cohort, rows: list[CompletionRow], counts: Counter[str]
     ) -> None:
+        stored = await ctx.session.exec(select(Completion).where(Completion.cohort_id == cohort.id))
+        known = {(c.module_id, c.person_id): c for c in stored.all()}
         for row in rows:
             result = await record_completion(
                 ctx,
@@ -408,6 +414,7 @@ async def import_completions(
                 source="csv",
                 at=row.at,
                 recorded_by=None,
+                known=known,
             )
             counts[result.outcome] += 1
 

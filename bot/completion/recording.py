@@ -59,10 +59,13 @@ async def record_completion(
     at: datetime,
     recorded_by: int | None,
     correction: bool = False,
+    known: dict[tuple[int, int], Completion] | None = None,
 ) -> Recorded:
     """Record that `person_id` finished `module` at `at` with `status` and `score` (0..100).
 
     With `correction` (a trainer's record) the result is set as given even if it is worse.
+    A bulk caller passes `known`, the cohort's completions by (module id, person id), loaded once
+    and kept up to date here, to save a query per row.
     """
     if status not in STATUSES:
         raise ValueError(f"unknown completion status {status!r}")
@@ -70,11 +73,15 @@ async def record_completion(
         raise ValueError(f"unknown completion source {source!r}")
     if score is not None and not 0 <= score <= 100:
         raise ValueError(f"score {score} is outside 0..100")
-    existing = (
-        await ctx.session.exec(
-            select(Completion).where(Completion.module_id == module.id, Completion.person_id == person_id)
-        )
-    ).first()
+    key = (module.id or 0, person_id)
+    if known is None:
+        existing = (
+            await ctx.session.exec(
+                select(Completion).where(Completion.module_id == module.id, Completion.person_id == person_id)
+            )
+        ).first()
+    else:
+        existing = known.get(key)
     if existing is None:
         row = Completion(
             cohort_id=module.cohort_id,
@@ -97,7 +104,8 @@ async def record_completion(
         return Recorded("unchanged", existing)
     row.status, row.score, row.source, row.at, row.recorded_by = status, score, source, at, recorded_by
     ctx.session.add(row)
-    await ctx.session.flush()
+    if known is not None:
+        known[key] = row
     await ctx.log(
         "module.completed",
         cohort_id=module.cohort_id,

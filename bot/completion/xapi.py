@@ -29,7 +29,7 @@ from bot.completion.models import XapiStatement
 from bot.completion.recording import record_completion
 from bot.completion.statements import Statement, StatementError, parse_statements
 from bot.context import EventContext
-from bot.models import Enrolment, Identity, Person
+from bot.models import Enrolment, Identity, Module, Person
 from bot.settings import Settings
 from bot.store import Store
 
@@ -64,39 +64,46 @@ async def receive_statements(store: Store, settings: Settings, now: datetime, bo
     statements = parse_statements(body, now)
     async with store.transaction() as session:
         ctx = EventContext(session=session, now=now, settings=settings)
+        ids = [s.statement_id for s in statements]
+        stored = await session.exec(
+            select(XapiStatement.statement_id).where(col(XapiStatement.statement_id).in_(ids))
+        )
+        seen = set(stored.all())
+        lookup = _Lookup(session)
         for statement in statements:
-            if await _store_once(session, statement, now):
-                await _apply(ctx, statement)
-    return [s.statement_id for s in statements]
+            if statement.statement_id not in seen:
+                seen.add(statement.statement_id)
+                await _store_once(session, statement, now, await _apply(ctx, statement, lookup))
+    return ids
 
 
-async def _store_once(session: AsyncSession, statement: Statement, now: datetime) -> bool:
-    """Insert the statement unless its id is already stored; True if this call stored it."""
+async def _store_once(
+    session: AsyncSession, statement: Statement, now: datetime, outcome: dict[str, Any]
+) -> None:
+    """Insert the statement as evidence; a concurrent copy of it already stored wins."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     values = {
         "statement_id": statement.statement_id,
         "received_at": now,
         "verb": statement.verb,
-        "outcome": "received",
         "raw": statement.raw,
+        **outcome,
     }
-    stmt = insert(XapiStatement).values(**values).on_conflict_do_nothing(index_elements=["statement_id"])
-    result = await session.exec(stmt)
-    return bool(result.rowcount)
+    await session.exec(
+        insert(XapiStatement).values(**values).on_conflict_do_nothing(index_elements=["statement_id"])
+    )
 
 
-async def _apply(ctx: EventContext, statement: Statement) -> None:
-    """Record the completion a stored statement reports, and note the outcome on its row."""
-    row = await ctx.session.get_one(XapiStatement, statement.statement_id)
-    module = await module_for_activity(ctx.session, statement.activity_id)
-    person = await _person_for(ctx.session, statement)
+async def _apply(ctx: EventContext, statement: Statement, lookup: _Lookup) -> dict[str, Any]:
+    """Record the completion a new statement reports; returns its outcome and what it matched."""
+    module = await lookup.module(statement.activity_id)
+    person = await lookup.person(statement)
     if module is None:
-        row.outcome = f"ignored: no module matches {statement.activity_id}"
+        outcome = f"ignored: no module matches {statement.activity_id}"
     elif person is None:
-        who = statement.email or statement.account_name
-        row.outcome = f"ignored: no learner {who} in this cohort"
-    elif not await _is_learner(ctx.session, module.cohort_id, person.id or 0):
-        row.outcome = f"ignored: {person.email or person.display_name} is not a learner of this cohort"
+        outcome = f"ignored: no learner {statement.email or statement.account_name} in this cohort"
+    elif not await lookup.is_learner(module.cohort_id, person.id or 0):
+        outcome = f"ignored: {person.email or person.display_name} is not a learner of this cohort"
     else:
         result = await record_completion(
             ctx,
@@ -108,37 +115,60 @@ async def _apply(ctx: EventContext, statement: Statement) -> None:
             at=statement.timestamp,
             recorded_by=None,
         )
-        row.outcome = "recorded" if result.changed else "unchanged"
-    row.cohort_id = module.cohort_id if module else None
-    row.module_id = module.id if module else None
-    row.person_id = person.id if person else None
-    ctx.session.add(row)
-    if row.outcome.startswith("ignored"):
-        log.warning("xAPI statement %s %s", statement.statement_id, row.outcome)
+        outcome = "recorded" if result.changed else "unchanged"
+    if outcome.startswith("ignored"):
+        log.warning("xAPI statement %s %s", statement.statement_id, outcome)
+    return {
+        "outcome": outcome,
+        "cohort_id": module.cohort_id if module else None,
+        "module_id": module.id if module else None,
+        "person_id": person.id if person else None,
+    }
 
 
-async def _person_for(session: AsyncSession, statement: Statement) -> Person | None:
-    """The actor: by mbox email; an account name is tried as an email, then as a platform user id."""
-    email = statement.email or (statement.account_name or "").lower()
-    found = (await session.exec(select(Person).where(Person.email == email))).first()
-    if found is not None or statement.account_name is None:
-        return found
-    identity = (
-        await session.exec(select(Identity).where(Identity.user_id == statement.account_name))
-    ).first()
-    return await session.get(Person, identity.person_id) if identity else None
+class _Lookup:
+    """Modules, people and enrolments looked up once per request, however many statements name them."""
 
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._modules: dict[str, Module | None] = {}
+        self._people: dict[tuple[str | None, str | None], Person | None] = {}
+        self._learners: dict[tuple[int, int], bool] = {}
 
-async def _is_learner(session: AsyncSession, cohort_id: int, person_id: int) -> bool:
-    found = await session.exec(
-        select(col(Enrolment.id)).where(
-            Enrolment.cohort_id == cohort_id,
-            Enrolment.person_id == person_id,
-            Enrolment.role == "learner",
-            Enrolment.status == "active",
-        )
-    )
-    return found.first() is not None
+    async def module(self, activity_id: str) -> Module | None:
+        if activity_id not in self._modules:
+            self._modules[activity_id] = await module_for_activity(self.session, activity_id)
+        return self._modules[activity_id]
+
+    async def person(self, statement: Statement) -> Person | None:
+        """By mbox email; an account name is tried as an email, then as a platform user id."""
+        key = (statement.email, statement.account_name)
+        if key not in self._people:
+            self._people[key] = await self._find_person(statement.email, statement.account_name)
+        return self._people[key]
+
+    async def _find_person(self, email: str | None, account: str | None) -> Person | None:
+        found = (
+            await self.session.exec(select(Person).where(Person.email == (email or account or "").lower()))
+        ).first()
+        if found is not None or account is None:
+            return found
+        identity = (await self.session.exec(select(Identity).where(Identity.user_id == account))).first()
+        return await self.session.get(Person, identity.person_id) if identity else None
+
+    async def is_learner(self, cohort_id: int, person_id: int) -> bool:
+        key = (cohort_id, person_id)
+        if key not in self._learners:
+            found = await self.session.exec(
+                select(col(Enrolment.id)).where(
+                    Enrolment.cohort_id == cohort_id,
+                    Enrolment.person_id == person_id,
+                    Enrolment.role == "learner",
+                    Enrolment.status == "active",
+                )
+            )
+            self._learners[key] = found.first() is not None
+        return self._learners[key]
 
 
 def _error(status: int, message: str) -> web.Response:
