@@ -63,7 +63,8 @@ async def mark_done_button(ctx: Ctx, value: str, inputs: dict[str, str]) -> Repl
     if module is None:
         return say(texts.t("completion.stale_button"))
     cohort = await ctx.session.get_one(Cohort, module.cohort_id)
-    return Reply(Message(text := await _mark_done(ctx, cohort, module), (Text(text),)), "replace")
+    text = await _mark_done(ctx, cohort, module)
+    return Reply(Message(text, (Text(text),)), "replace")
 
 
 @verb(
@@ -73,8 +74,6 @@ async def mark_done_button(ctx: Ctx, value: str, inputs: dict[str, str]) -> Repl
     example='done spring-onboarding "Security basics"',
 )
 async def done(ctx: Ctx, target: list[str]) -> Reply:
-    if not target:
-        raise UserError('Say which module, e.g. `done "Module 1"`.')
     cohort: Cohort | None = None
     if len(target) >= 2:
         cohort = (await ctx.session.exec(select(Cohort).where(Cohort.slug == target[0].lower()))).first()
@@ -150,7 +149,7 @@ async def _mark_done(ctx: Ctx, cohort: Cohort, module: Module) -> str:
     Title("module"),
     Many("people"),
     summary="record people's completion of a module, with a score or a pass/fail (corrects earlier ones)",
-    options={"score": Score("0-100"), "status": Choice("status", STATUSES)},
+    options={"score": Score("0-100"), "status": Choice("|".join(STATUSES), STATUSES)},
     example='record spring-onboarding "Security basics" @alice @bob score=85 status=passed',
     staff_only=True,
 )
