@@ -103,3 +103,10 @@ async def test_status_shows_progress_and_overdue_modules(chat: Chat, clock: Simu
     staff = await chat.say("tina", f"status {COHORT}")
     assert "• Module 1 (due Fri 5 Mar): 0/2 done (0%), 1 failed, 2 overdue" in staff
     assert "• Module 2 (due Fri 12 Mar): 1/2 done (50%)" in staff
+
+
+async def test_a_module_cannot_be_marked_done_before_it_opens(chat: Chat, app: App) -> None:
+    await make_cohort(chat)
+    await chat.say("tina", f'module {COHORT} "Module 4" due 2027-03-26 release=2027-03-22')
+    assert "Module 4 opens on Mon 22 Mar" in await chat.say("alice", 'done "module 4"')
+    assert await completions(app) == []

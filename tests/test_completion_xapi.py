@@ -264,3 +264,12 @@ async def test_cohortbot_run_serves_xapi_with_only_a_token_set(db_url: str, unus
         server.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await server
+
+
+async def test_an_empty_token_refuses_to_start_the_endpoint(db_url: str, clock: SimulatedClock) -> None:
+    built = await build(Settings(database_url=db_url, xapi_token=""), {}, clock, schema="create")
+    try:
+        with pytest.raises(ValueError, match="XAPI_TOKEN is empty"):
+            await attach_adapters(built, web_application(built))
+    finally:
+        await built.close()

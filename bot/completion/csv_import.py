@@ -253,16 +253,15 @@ async def import_learners(
         return report
 
     async def make_validator(session: AsyncSession, cohort: Cohort) -> Validator:
-        staff = {
-            email
-            for email, role in (
+        staff = set(
+            (
                 await session.exec(
-                    select(Person.email, Enrolment.role)
+                    select(Person.email)
                     .join(Enrolment, col(Enrolment.person_id) == Person.id)
                     .where(Enrolment.cohort_id == cohort.id, Enrolment.role != "learner")
                 )
             ).all()
-        }
+        )
         seen: set[str] = set()
 
         def validate(values: dict[str, str]) -> LearnerRow:
