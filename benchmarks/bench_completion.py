@@ -10,22 +10,53 @@ import asyncio
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.bootstrap import build
+from bot.bootstrap import App, build
 from bot.clock import SimulatedClock
 from bot.completion.csv_import import import_completions, import_learners
 from bot.inbound import Inbound, Profile
+from bot.models import ProcessedInbound
 from bot.serve import attach_adapters, web_application
 from bot.settings import Settings
 
 START = datetime(2027, 3, 1, 7, 0, tzinfo=UTC)
 TOKEN = "bench-token"
 MODULES = 20
+
+
+def bare_insert(app: App) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The baseline: parse the JSON body, insert one row, commit, answer. What any endpoint must pay."""
+
+    async def handle(request: web.Request) -> web.Response:
+        await request.json()
+        async with app.store.transaction() as session:
+            session.add(ProcessedInbound(key=str(uuid.uuid4()), at=app.clock.now()))
+        return web.json_response(["ok"])
+
+    return handle
+
+
+async def post_all(
+    http: aiohttp.ClientSession, url: str, bodies: list[object], concurrency: int, headers: dict[str, str]
+) -> float:
+    """POST every body with `concurrency` clients; returns requests per second."""
+    queue = list(bodies)
+
+    async def client() -> None:
+        while queue:
+            async with http.post(url, json=queue.pop(), headers=headers) as response:
+                assert response.status == 200, await response.text()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return len(bodies) / (time.perf_counter() - started)
 
 
 async def main(learners: int, statements: int) -> None:
@@ -67,8 +98,8 @@ async def main(learners: int, statements: int) -> None:
 
         webapp = web_application(app)
         await attach_adapters(app, webapp)
+        webapp.router.add_post("/bare", bare_insert(app))
         async with TestServer(webapp, host="127.0.0.1") as server, aiohttp.ClientSession() as http:
-            url = str(server.make_url("/xapi/statements"))
             headers = {"Authorization": f"Bearer {TOKEN}"}
 
             def statement(i: int) -> dict[str, object]:
@@ -80,25 +111,18 @@ async def main(learners: int, statements: int) -> None:
                 }
 
             for batch, concurrency in ((1, 1), (1, 8), (100, 1)):
-                total = statements
-                chunks = [[statement(j) for j in range(i, i + batch)] for i in range(0, total, batch)]
-                queue = list(chunks)
-
-                async def worker(queue: list[list[dict[str, object]]] = queue, batch: int = batch) -> None:
-                    while queue:
-                        chunk = queue.pop()
-                        async with http.post(
-                            url, json=chunk if batch > 1 else chunk[0], headers=headers
-                        ) as r:
-                            assert r.status == 200, await r.text()
-
-                started = time.perf_counter()
-                await asyncio.gather(*(worker() for _ in range(concurrency)))
-                took = time.perf_counter() - started
-                print(
-                    f"xAPI batch={batch:<3} x{concurrency:<2} {total:>7} stmts {took:6.2f} s  "
-                    f"{total / took:8.0f} statements/s"
+                bodies: list[object] = [
+                    [statement(j) for j in range(i, i + batch)] if batch > 1 else statement(i)
+                    for i in range(0, statements, batch)
+                ]
+                rate = await post_all(
+                    http, str(server.make_url("/xapi/statements")), bodies, concurrency, headers
                 )
+                line = f"xAPI batch={batch:<3} x{concurrency:<2} {rate * batch:8.0f} statements/s"
+                if batch == 1:
+                    bare = await post_all(http, str(server.make_url("/bare")), bodies, concurrency, headers)
+                    line += f"  (bare insert+commit per request: {bare:6.0f} req/s, ratio {rate / bare:.2f})"
+                print(line)
         await app.close()
 
 
