@@ -20,7 +20,8 @@ from aiohttp.test_utils import TestServer
 
 from bot.bootstrap import App, build
 from bot.clock import SimulatedClock
-from bot.completion.csv_import import import_completions, import_learners
+from bot.completion.completion_import import import_completions
+from bot.completion.learner_import import import_learners
 from bot.inbound import Inbound, Profile
 from bot.models import ProcessedInbound
 from bot.serve import attach_adapters, web_application

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from bot.bootstrap import App, build
 from bot.cli import app as cli
 from bot.clock import SimulatedClock
-from bot.completion.csv_import import import_completions, import_learners
+from bot.completion.completion_import import import_completions
+from bot.completion.learner_import import import_learners
 from bot.models import Activity, Enrolment, ManagerLink, Person
 from bot.settings import Settings
 from tests.completion_fixtures import COHORT, completed_log, completions, make_cohort, module_id
