@@ -29,6 +29,8 @@ texts.register(
         "completion.not_learner": "You are not a learner of '{cohort}', so there is nothing to mark done.",
         "completion.progress": "Modules done",
         "completion.overdue": "Overdue: {modules}",
+        "completion.overdue.due": "{module} (due {date})",
+        "completion.overdue.failed": "{module} (failed{score})",
         "completion.stale_button": "This button is no longer active.",
     }
 )
@@ -212,9 +214,10 @@ async def learner_progress(ctx: Ctx, cohort: Cohort, person_id: int) -> list[Blo
             continue
         if completion is not None and completion.status == "failed":
             score = f", score {completion.score:g}" if completion.score is not None else ""
-            overdue.append(f"{module.title} (failed{score})")
+            overdue.append(texts.t("completion.overdue.failed", module=module.title, score=score))
         else:
-            overdue.append(f"{module.title} (due {texts.local_date(module.due_at, tz)})")
+            date = texts.local_date(module.due_at, tz)
+            overdue.append(texts.t("completion.overdue.due", module=module.title, date=date))
     if overdue:
         blocks.append(Text(texts.t("completion.overdue", modules=", ".join(overdue))))
     return blocks
