@@ -87,6 +87,8 @@ async def serve(settings: Settings, *, force_console: bool = False) -> None:
     finally:
         for task in tasks:
             task.cancel()
+        # Let them unwind out of any database call before the engine is disposed under them.
+        await asyncio.gather(*tasks, return_exceptions=True)
         for cleanup in cleanups:
             with contextlib.suppress(Exception):
                 await cleanup()
