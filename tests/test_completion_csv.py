@@ -201,3 +201,19 @@ def test_the_cli_imports_learners_then_completions_against_database_url(
     assert result.exit_code == 0 and "Imported 1 completions (1 bad row(s) skipped): 1 new." in result.output
     result = runner.invoke(cli, ["import", "learners", str(learners), "--cohort", "nope"])
     assert result.exit_code == 1 and "There is no cohort 'nope'.\nNothing imported." in result.output
+
+
+async def test_an_imported_learner_we_can_reach_gets_the_welcome_dm_once(
+    chat: Chat, app: App, sender: RecordingSender
+) -> None:
+    await make_cohort(chat)
+    await chat.say("tina", "create other")
+    text = "email,team\nalice@example.com,blue\nnew.person@example.com,blue\n"
+    for _ in range(2):
+        await import_learners(app.store, app.settings, app.clock.now(), "other", text)
+        await app.worker.drain()
+    welcomes = [m.summary for m in sender.to("alice") if "*other*" in m.summary]
+    assert welcomes == [
+        "Welcome to *other*! I'll remind you of sessions and due dates here. "
+        "Type `status other` any time. You're in team *blue*."
+    ]
