@@ -155,6 +155,35 @@ def export_surveys(
         typer.echo(f"'{cohort}' has sent no surveys yet.")
 
 
+def _import_csv(kind: str, file: Path, cohort: str, skip_bad: bool) -> None:
+    from bot.completion.csv_import import import_file
+
+    report = import_file(kind, file, cohort, Settings(), skip_bad=skip_bad)
+    typer.echo(report.render())
+    if not report.imported:
+        raise typer.Exit(1)
+
+
+@import_app.command("learners")
+def import_learners(
+    file: Path = typer.Argument(..., help="CSV: email,name,manager_email,team,site,department,seniority,tz"),
+    cohort: str = typer.Option(..., "--cohort", help="The cohort to enroll them in."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Import the good rows even if some are bad."),
+) -> None:
+    """Import learners (people, their managers, site, department, seniority) into a cohort."""
+    _import_csv("learners", file, cohort, skip_bad)
+
+
+@import_app.command("completions")
+def import_completions(
+    file: Path = typer.Argument(..., help="CSV: email,module,status,score,completed_at"),
+    cohort: str = typer.Option(..., "--cohort", help="The cohort whose modules they are."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Import the good rows even if some are bad."),
+) -> None:
+    """Import module completions exported from an LMS."""
+    _import_csv("completions", file, cohort, skip_bad)
+
+
 def main() -> None:
     try:
         app()

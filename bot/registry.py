@@ -19,6 +19,7 @@ CAPABILITIES: tuple[str, ...] = (
     "adapters.teams.conversations",
     "bot.surveys",
     "bot.challenges",
+    "bot.completion",
 )
 
 VERBS: dict[str, Verb] = {}

@@ -60,11 +60,17 @@ async def attach_adapters(app: App, webapp: web.Application) -> list[Cleanup]:
         from adapters.teams.runtime import attach as attach_teams
 
         cleanups.append(await attach_teams(app, webapp))
+    if settings.xapi_token is not None:
+        from bot.completion.xapi import attach as attach_xapi
+
+        cleanups.append(await attach_xapi(app, webapp))
     return cleanups
 
 
 async def serve(settings: Settings, *, force_console: bool = False) -> None:
-    if force_console or not (settings.slack_enabled or settings.teams_enabled):
+    if force_console or not (
+        settings.slack_enabled or settings.teams_enabled or settings.xapi_token is not None
+    ):
         await serve_console(settings)
         return
     app = await build(settings, {})
@@ -81,6 +87,8 @@ async def serve(settings: Settings, *, force_console: bool = False) -> None:
     finally:
         for task in tasks:
             task.cancel()
+        # Let them unwind out of any database call before the engine is disposed under them.
+        await asyncio.gather(*tasks, return_exceptions=True)
         for cleanup in cleanups:
             with contextlib.suppress(Exception):
                 await cleanup()

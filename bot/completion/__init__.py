@@ -1,0 +1,9 @@
+"""Completion: how module completions come in (chat, trainers, CSV, xAPI) and how learners are imported.
+
+Every source goes through `recording.record_completion`, which keeps the core `Completion` row and
+logs `module.completed` once per real change.
+"""
+
+from bot.completion import activities, chat, demo, models
+
+__all__ = ["activities", "chat", "demo", "models"]

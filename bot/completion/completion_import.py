@@ -1,0 +1,140 @@
+"""Importing completions from CSV, through the same recording as every other source.
+
+Header: email,module,status,score,completed_at (email and module are required).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.completion.csv_rows import ImportReport, RowError, Validator, email_value, read_rows, run_import
+from bot.completion.lookup import cohort_modules, match_module
+from bot.completion.models import XapiActivity
+from bot.completion.recording import STATUSES, record_completion
+from bot.context import EventContext
+from bot.errors import UserError
+from bot.models import Cohort, Completion, Enrolment, Module, Person
+from bot.settings import Settings
+from bot.store import Store
+
+COMPLETION_COLUMNS = ("email", "module", "status", "score", "completed_at")
+
+
+@dataclass(frozen=True)
+class CompletionRow:
+    person_id: int
+    module: Module
+    status: str
+    score: float | None
+    at: datetime
+
+
+def _completion_row(
+    values: dict[str, str],
+    learners: dict[str, int],
+    modules: list[Module],
+    aliases: dict[str, Module],
+    cohort: Cohort,
+    now: datetime,
+) -> CompletionRow:
+    email = email_value(values.get("email", ""), "email")
+    if email not in learners:
+        raise RowError(f"{email} is not a learner of '{cohort.slug}': import learners first")
+    ref = values.get("module", "")
+    if not ref:
+        raise RowError("module is empty")
+    try:
+        module = aliases.get(ref) or match_module(modules, ref, cohort.slug)
+    except UserError as e:
+        raise RowError(e.message) from None
+    status = (values.get("status") or "completed").lower()
+    if status not in STATUSES:
+        raise RowError(f"status '{status}' is not one of {', '.join(STATUSES)}")
+    score = _score(values.get("score", ""))
+    at = _completed_at(values.get("completed_at", ""), cohort.tz, now)
+    return CompletionRow(learners[email], module, status, score, at)
+
+
+def _score(value: str) -> float | None:
+    if not value:
+        return None
+    try:
+        score = float(value.rstrip("%"))
+    except ValueError:
+        raise RowError(f"score '{value}' is not a number from 0 to 100") from None
+    if not 0 <= score <= 100:
+        raise RowError(f"score {value} is outside 0..100")
+    return score
+
+
+def _completed_at(value: str, tz: str, now: datetime) -> datetime:
+    """An ISO date and time (with a zone, or in the cohort's zone), or a date alone (noon that day)."""
+    if not value:
+        return now
+    try:
+        parsed = datetime.fromisoformat(value) if len(value) > 10 else None
+        when = parsed or datetime.combine(date.fromisoformat(value), time(12, 0))
+    except ValueError:
+        raise RowError(f"completed_at '{value}' is not a date (YYYY-MM-DD) or date and time") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo(tz))
+    if when > now:
+        raise RowError(f"completed_at {value} is in the future")
+    return when
+
+
+async def import_completions(
+    store: Store, settings: Settings, now: datetime, cohort_slug: str, text: str, *, skip_bad: bool = False
+) -> ImportReport:
+    report = ImportReport("completions")
+    try:
+        rows = read_rows(text, COMPLETION_COLUMNS, ("email", "module"))
+    except UserError as e:
+        report.problem = e.message
+        return report
+
+    async def make_validator(session: AsyncSession, cohort: Cohort) -> Validator:
+        learners = {
+            email or "": person_id
+            for email, person_id in (
+                await session.exec(
+                    select(Person.email, Person.id)
+                    .join(Enrolment, col(Enrolment.person_id) == Person.id)
+                    .where(Enrolment.cohort_id == cohort.id, Enrolment.role == "learner")
+                )
+            ).all()
+        }
+        modules = await cohort_modules(session, cohort.id or 0)
+        # A module can also be named by its id or by an LMS activity id linked with `lms-id`.
+        aliases = {str(m.id): m for m in modules}
+        by_id = {m.id: m for m in modules}
+        links = await session.exec(select(XapiActivity).where(col(XapiActivity.module_id).in_(list(by_id))))
+        aliases.update({link.activity_id: by_id[link.module_id] for link in links.all()})
+        return lambda values: _completion_row(values, learners, modules, aliases, cohort, now)
+
+    async def write(
+        ctx: EventContext, cohort: Cohort, rows: list[CompletionRow], counts: Counter[str]
+    ) -> None:
+        stored = await ctx.session.exec(select(Completion).where(Completion.cohort_id == cohort.id))
+        known = {(c.module_id, c.person_id): c for c in stored.all()}
+        for row in rows:
+            result = await record_completion(
+                ctx,
+                row.module,
+                row.person_id,
+                status=row.status,
+                score=row.score,
+                source="csv",
+                at=row.at,
+                recorded_by=None,
+                known=known,
+            )
+            counts[result.outcome] += 1
+
+    return await run_import(store, settings, now, report, cohort_slug, rows, make_validator, write, skip_bad)

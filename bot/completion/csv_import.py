@@ -1,0 +1,38 @@
+"""`cohortbot import learners|completions FILE`: read the file, open DATABASE_URL, run the import."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.clock import SystemClock
+from bot.completion.completion_import import import_completions
+from bot.completion.csv_rows import ImportReport
+from bot.completion.learner_import import import_learners
+from bot.settings import Settings
+from bot.store import Store
+
+
+def import_file(
+    kind: str, path: Path, cohort_slug: str, settings: Settings, *, skip_bad: bool
+) -> ImportReport:
+    """What `cohortbot import learners|completions FILE` runs, against DATABASE_URL."""
+    report = ImportReport(kind)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")  # Excel writes a byte-order mark
+    except OSError as e:
+        report.problem = f"Cannot read {path}: {e.strerror}."
+        return report
+    except UnicodeDecodeError:
+        report.problem = f"{path} is not UTF-8 text: export the CSV as UTF-8."
+        return report
+    importer = import_learners if kind == "learners" else import_completions
+
+    async def run() -> ImportReport:
+        store = await Store.open(settings.database_url, schema="migrate")
+        try:
+            return await importer(store, settings, SystemClock().now(), cohort_slug, text, skip_bad=skip_bad)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())

@@ -1,0 +1,34 @@
+"""The demo's completion part: a learner's `done`, a trainer's `record`, and an LMS's xAPI statement."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.completion.statements import ADL_VERBS
+from bot.completion.xapi import receive_statements
+from bot.registry import demo_section
+
+if TYPE_CHECKING:
+    from bot.demo import Demo
+
+STATEMENT_ID = "6f1c2b9e-8d53-4c1e-9a77-0c4b5e2f1d10"
+
+
+@demo_section(30)
+async def completion_sources(demo: Demo) -> None:
+    from bot.demo import COHORT, TRAINER
+
+    demo.print("-- completion comes in three ways --")
+    await demo.say("alice", 'done "module 6"')
+    await demo.say(TRAINER, f'record {COHORT} "Module 6" bruno score=92 status=passed')
+    statement = {
+        "id": STATEMENT_ID,
+        "actor": {"account": {"homePage": "https://lms.example.com", "name": "chloe"}},
+        "verb": {"id": ADL_VERBS + "passed"},
+        "object": {"id": f"https://lms.example.com/cohorts/{COHORT}/modules/module-6"},
+        "result": {"score": {"scaled": 0.85}},
+    }
+    for attempt in ("", " (the LMS retries it: stored once)"):
+        ids = await receive_statements(demo.app.store, demo.app.settings, demo.clock.now(), statement)
+        demo.print(f"[{demo.stamp()}] LMS: POST /xapi/statements chloe passed Module 6 -> {ids}{attempt}")
+    await demo.say("chloe", f"status {COHORT}")

@@ -1,0 +1,179 @@
+"""Importing learners from CSV: people by email, their profile, enrolment, team and manager.
+
+Header: email,name,manager_email,team,site,department,seniority,tz (only email is required).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import texts
+from bot.completion.csv_rows import ImportReport, RowError, Validator, email_value, read_rows, run_import
+from bot.context import EventContext
+from bot.errors import UserError
+from bot.grammar import ArgError, ZoneArg
+from bot.messages import Message, Text
+from bot.models import Cohort, Enrolment, ManagerLink, Person
+from bot.outbox import Recipient
+from bot.settings import Settings
+from bot.store import Store
+
+LEARNER_COLUMNS = ("email", "name", "manager_email", "team", "site", "department", "seniority", "tz")
+PROFILE_FIELDS = ("site", "department", "seniority", "tz")
+
+
+@dataclass(frozen=True)
+class LearnerRow:
+    email: str
+    name: str | None
+    manager_email: str | None
+    team: str | None
+    profile: dict[str, str]  # site, department, seniority, tz: only the ones given
+
+
+def _learner_row(values: dict[str, str]) -> LearnerRow:
+    email = email_value(values.get("email", ""), "email")
+    manager = values.get("manager_email") or None
+    if manager is not None:
+        manager = email_value(manager, "manager_email")
+        if manager == email:
+            raise RowError(f"{email} cannot be their own manager")
+    profile = {k: values[k] for k in PROFILE_FIELDS if values.get(k)}
+    if "tz" in profile:
+        try:
+            ZoneArg("tz").convert(profile["tz"])
+        except ArgError as e:
+            raise RowError(str(e)) from None
+    return LearnerRow(email, values.get("name") or None, manager, values.get("team") or None, profile)
+
+
+async def import_learners(
+    store: Store, settings: Settings, now: datetime, cohort_slug: str, text: str, *, skip_bad: bool = False
+) -> ImportReport:
+    report = ImportReport("learners")
+    try:
+        rows = read_rows(text, LEARNER_COLUMNS, ("email",))
+    except UserError as e:
+        report.problem = e.message
+        return report
+
+    async def make_validator(session: AsyncSession, cohort: Cohort) -> Validator:
+        staff = set(
+            (
+                await session.exec(
+                    select(Person.email)
+                    .join(Enrolment, col(Enrolment.person_id) == Person.id)
+                    .where(Enrolment.cohort_id == cohort.id, Enrolment.role != "learner")
+                )
+            ).all()
+        )
+        seen: set[str] = set()
+
+        def validate(values: dict[str, str]) -> LearnerRow:
+            row = _learner_row(values)
+            if row.email in seen:
+                raise RowError(f"{row.email} appears twice in the file")
+            if row.email in staff:
+                raise RowError(f"{row.email} is an admin or trainer of '{cohort.slug}', not a learner")
+            seen.add(row.email)
+            return row
+
+        return validate
+
+    return await run_import(
+        store, settings, now, report, cohort_slug, rows, make_validator, _write_learners, skip_bad
+    )
+
+
+async def _people_byemail_value(session: AsyncSession, emails: set[str]) -> dict[str, Person]:
+    found: dict[str, Person] = {}
+    ordered = sorted(emails)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        for person in (await session.exec(select(Person).where(col(Person.email).in_(chunk)))).all():
+            found[person.email or ""] = person
+    return found
+
+
+async def _write_learners(
+    ctx: EventContext, cohort: Cohort, rows: list[LearnerRow], counts: Counter[str]
+) -> None:
+    session = ctx.session
+    emails = {r.email for r in rows} | {r.manager_email for r in rows if r.manager_email}
+    people = await _people_byemail_value(session, emails)
+    enrolments = {
+        e.person_id: e
+        for e in (await session.exec(select(Enrolment).where(Enrolment.cohort_id == cohort.id))).all()
+    }
+    links = {
+        link.learner_id: link
+        for link in (await session.exec(select(ManagerLink).where(ManagerLink.cohort_id == cohort.id))).all()
+    }
+
+    # Create everyone new in one flush: one round trip per row would make big files crawl.
+    names = {r.email: r.name for r in rows}
+    new = [
+        Person(display_name=names.get(email) or email.split("@")[0], email=email, created_at=ctx.now)
+        for email in sorted(emails - set(people))
+    ]
+    session.add_all(new)
+    await session.flush()
+    people.update({p.email or "": p for p in new})
+    counts["person(s) created"] += len(new)
+    created = {p.email for p in new}
+
+    welcome: list[Recipient] = []
+    for row in rows:
+        person = people[row.email]
+        known = row.email not in created
+        updates = dict(row.profile)
+        if row.name and known and person.display_name == row.email.split("@")[0]:
+            updates["display_name"] = row.name
+        changed = {k: v for k, v in updates.items() if getattr(person, k) != v}
+        if changed:
+            for key, value in changed.items():
+                setattr(person, key, value)
+            session.add(person)
+            counts["profile(s) updated"] += known
+        enrolment = enrolments.get(person.id or 0)
+        if enrolment is None:
+            enrolment = Enrolment(
+                cohort_id=cohort.id or 0, person_id=person.id or 0, team=row.team, enrolled_at=ctx.now
+            )
+            session.add(enrolment)
+            enrolments[person.id or 0] = enrolment
+            counts["enrolled"] += 1
+            await ctx.log(
+                "enrolment.created", cohort_id=cohort.id, person_id=person.id, team=row.team, source="csv"
+            )
+            text = texts.t("welcome", cohort=cohort.slug)
+            if row.team:
+                text += " " + texts.t("welcome.team", team=row.team)
+            welcome.append(
+                Recipient(person.id or 0, f"welcome:{cohort.id}:{person.id}", Message(text, (Text(text),)))
+            )
+        elif row.team and enrolment.team != row.team:
+            enrolment.team = row.team
+            session.add(enrolment)
+            counts["team(s) changed"] += 1
+        if row.manager_email:
+            boss = people[row.manager_email]
+            link = links.get(person.id or 0)
+            if link is None or link.manager_id != boss.id:
+                link = link or ManagerLink(
+                    cohort_id=cohort.id or 0, manager_id=boss.id or 0, learner_id=person.id or 0
+                )
+                link.manager_id = boss.id or 0
+                session.add(link)
+                links[person.id or 0] = link
+                counts["manager link(s) set"] += 1
+                await ctx.log(
+                    "manager.set", cohort_id=cohort.id, person_id=person.id, manager=boss.id, source="csv"
+                )
+    await session.flush()
+    await ctx.dms(welcome, cohort_id=cohort.id)
