@@ -1,0 +1,9 @@
+"""Digests, the training-manager report, charts, exports and certificates (issue #9, reporting side).
+
+Importing the package registers its verb (`report`), action (`reports.nudge`), planner and event
+handlers (weekly digests), programme section (`digests`) and demo sections.
+"""
+
+from bot.reports import commands, config, demo, digests, nudge
+
+__all__ = ["commands", "config", "demo", "digests", "nudge"]
