@@ -15,7 +15,8 @@ from typing import Any
 from sqlmodel import select
 
 from bot.bootstrap import App
-from bot.models import Activity, Cohort, Completion, LiveSession, Module, Person
+from bot.context import EventContext
+from bot.models import Cohort, Completion, LiveSession, Module, Person
 from tests.conftest import Chat
 
 REPORT_AT = datetime(2027, 3, 15, 9, 0, tzinfo=UTC)  # a Monday: M1, M2 due; S1, S2 held; S3 ahead
@@ -68,7 +69,12 @@ async def build_fixture(chat: Chat) -> Fixture:
         sessions = {s.title: s.id or 0 for s in (await session.exec(select(LiveSession))).all()}
         cid = cohort.id or 0
 
-        def completion(who: str, module: str, status: str, score: float | None, day: int) -> None:
+        async def log(at: datetime, kind: str, who: str, actor: str, data: dict[str, Any]) -> None:
+            # As the capabilities do: through the activity log and its listeners.
+            ctx = EventContext(session=session, now=at, settings=app.settings)
+            await ctx.log(kind, cohort_id=cid, person_id=ids[who], actor_id=ids[actor], **data)
+
+        async def completion(who: str, module: str, status: str, score: float | None, day: int) -> None:
             at = datetime(2027, 3, day, 12, 0, tzinfo=UTC)
             session.add(
                 Completion(
@@ -80,45 +86,35 @@ async def build_fixture(chat: Chat) -> Fixture:
                     at=at,
                 )
             )
-            session.add(
-                Activity(
-                    at=at,
-                    cohort_id=cid,
-                    person_id=ids[who],
-                    actor_id=ids[who],
-                    kind="module.completed",
-                    data={"module_id": modules[module], "status": status, "score": score, "source": "chat"},
-                )
+            await log(
+                at,
+                "module.completed",
+                who,
+                who,
+                {"module_id": modules[module], "status": status, "score": score, "source": "chat"},
             )
 
-        def attendance(
+        async def attendance(
             who: str, sess: str, status: str, day: int, minute: int = 0, correction: bool = False
         ) -> None:
             data: dict[str, Any] = {"session_id": sessions[sess], "status": status, "correction": correction}
-            session.add(
-                Activity(
-                    at=datetime(2027, 3, day, 13, minute, tzinfo=UTC),
-                    cohort_id=cid,
-                    person_id=ids[who],
-                    actor_id=ids["tina"] if status in ("absent", "excused") or correction else ids[who],
-                    kind="attendance.recorded",
-                    data=data,
-                )
-            )
+            by_trainer = status in ("absent", "excused") or correction
+            at = datetime(2027, 3, day, 13, minute, tzinfo=UTC)
+            await log(at, "attendance.recorded", who, "tina" if by_trainer else who, data)
 
-        completion("ann", "M1", "passed", 80, 3)
-        completion("ann", "M2", "completed", None, 10)
-        completion("ben", "M1", "completed", 60, 4)
-        completion("ben", "M2", "failed", 30, 11)
-        completion("cat", "M1", "failed", None, 6)
-        attendance("ann", "S1", "present", 2)
-        attendance("ben", "S1", "late", 2, 20)
-        attendance("cat", "S1", "absent", 2, 50)
-        attendance("ann", "S2", "present", 9)
-        attendance("ben", "S2", "excused", 8)
-        attendance("cat", "S2", "absent", 9, 50)
-        attendance("cat", "S2", "present", 9, 55, correction=True)  # a correction: latest wins
-        attendance("dan", "S2", "absent", 9, 50)
+        await completion("ann", "M1", "passed", 80, 3)
+        await completion("ann", "M2", "completed", None, 10)
+        await completion("ben", "M1", "completed", 60, 4)
+        await completion("ben", "M2", "failed", 30, 11)
+        await completion("cat", "M1", "failed", None, 6)
+        await attendance("ann", "S1", "present", 2)
+        await attendance("ben", "S1", "late", 2, 20)
+        await attendance("cat", "S1", "absent", 2, 50)
+        await attendance("ann", "S2", "present", 9)
+        await attendance("ben", "S2", "excused", 8)
+        await attendance("cat", "S2", "absent", 9, 50)
+        await attendance("cat", "S2", "present", 9, 55, correction=True)  # a correction: latest wins
+        await attendance("dan", "S2", "absent", 9, 50)
         await session.flush()
     return Fixture(app, cohort, ids, modules, sessions)
 

@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.reports.config import DigestConfig
-from bot.reports.load import ATTENDED, CohortRows, Learner
+from bot.reports.load import CohortRows, Learner
+from bot.reports.summary import ATTENDED
 
 SEGMENT_DIMENSIONS = ("site", "department", "seniority")
 UNKNOWN = "(unknown)"
@@ -181,10 +182,7 @@ def _learner_stats(
     statuses: Mapping[str, int] = rows.attendance_by_person.get(pid, {})
     attended = sum(statuses.get(s, 0) for s in ATTENDED)
     excused = statuses.get("excused", 0)
-    last = max(
-        (t for t in (rows.last_activity.get(pid), done.last_at if done else None) if t is not None),
-        default=None,
-    )
+    last = rows.last_activity.get(pid)
     stats = LearnerStats(
         learner=learner,
         modules_done=n_done,
@@ -195,7 +193,7 @@ def _learner_stats(
         sessions_missed=max(0, counted - attended - excused),
         sessions_excused=excused,
         sessions_counted=counted,
-        last_activity=last,
+        last_activity=last if last is not None and last >= learner.enrolled_at else None,
     )
     stats.risks = risk_reasons(stats, rows.now, config)
     return stats

@@ -2,6 +2,7 @@
 
 No query runs per learner: completions and attendance are aggregated by SQL GROUP BY, so a
 cohort of 10,000 learners comes back as a few thousand small rows, not hundreds of thousands.
+Attendance and last activity come from the summaries kept by `bot.reports.summary`.
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.models import Activity, Cohort, Completion, Enrolment, LiveSession, ManagerLink, Module, Person
+from bot.models import Cohort, Completion, Enrolment, LiveSession, ManagerLink, Module, Person
 from bot.registry import KPIS
+from bot.reports.summary import ReportAttendance, ReportLastSeen
 
 DONE = ("completed", "passed")
-ATTENDED = ("present", "late")
-# Activity kinds that show a learner doing something (attendance counts only when they came).
-LEARNER_KINDS = ("module.completed", "survey.answered", "challenge.answered")
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,6 @@ class PersonCompletions:
     done: int  # completed or passed, any module
     done_past_due: int  # completed or passed, among modules already due
     failed: int
-    last_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -130,7 +128,7 @@ async def load_rows(
         ],
     )
     past_due = [m.id for m in rows.modules if m.due_at <= now]
-    await _completions(session, rows, who, everyone, past_due)
+    await _completions(session, rows, person_ids, everyone, past_due)
     await _attendance(session, rows, who, everyone, [s.id for s in rows.sessions if s.starts_at <= now])
     await _last_activity(session, rows, who)
     if with_kpis:
@@ -140,110 +138,107 @@ async def load_rows(
 
 
 async def _learners(session: AsyncSession, cid: int, person_ids: Collection[int] | None) -> list[Learner]:
+    columns: list[Any] = [
+        Person.id,
+        Person.display_name,
+        Person.site,
+        Person.department,
+        Person.seniority,
+        Person.tz,
+        Enrolment.enrolled_at,
+    ]
     query = (
-        select(Person, Enrolment.enrolled_at)
+        sa.select(*columns)
         .join(Enrolment, col(Enrolment.person_id) == Person.id)
         .where(Enrolment.cohort_id == cid, Enrolment.role == "learner", Enrolment.status == "active")
         .order_by(col(Person.display_name), col(Person.id))
     )
     if person_ids is not None:
         query = query.where(col(Person.id).in_(list(person_ids)))
-    return [
-        Learner(p.id or 0, p.display_name, p.site, p.department, p.seniority, p.tz, enrolled_at)
-        for p, enrolled_at in (await session.exec(query)).all()
-    ]
+    return [Learner(*row) for row in (await session.exec(query)).all()]
 
 
 async def _completions(
-    session: AsyncSession, rows: CohortRows, who: Any, everyone: Any, past_due: list[int]
+    session: AsyncSession, rows: CohortRows, only: Collection[int] | None, everyone: Any, past_due: list[int]
 ) -> None:
     done = col(Completion.status).in_(DONE)
     as_int = sa.Integer
+    learners = {learner.person_id for learner in rows.learners}
+    # Grouped over everyone with completions (a covering index streams it); others are skipped here.
     per_person = (
         select(
             Completion.person_id,
             sa.func.sum(sa.cast(done, as_int)),
             sa.func.sum(sa.cast(sa.and_(done, col(Completion.module_id).in_(past_due)), as_int)),
             sa.func.sum(sa.cast(Completion.status == "failed", as_int)),
-            sa.func.max(Completion.at),
         )
-        .join(Module, col(Module.id) == Completion.module_id)
-        .where(Completion.cohort_id == rows.cohort_id, Module.cohort_id == rows.cohort_id)
-        .where(col(Completion.person_id).in_(who))
+        .where(Completion.cohort_id == rows.cohort_id)
         .group_by(col(Completion.person_id))
     )
-    for pid, n_done, n_past, n_failed, last in (await session.exec(per_person)).all():
-        rows.by_person[pid] = PersonCompletions(int(n_done or 0), int(n_past or 0), int(n_failed or 0), last)
-    per_module = (
-        select(
+    if only is not None:  # a few people (a manager's team): look them up rather than scan
+        per_person = per_person.where(col(Completion.person_id).in_(list(only)))
+    for pid, n_done, n_past, n_failed in (await session.exec(per_person)).all():
+        if pid in learners:
+            rows.by_person[pid] = PersonCompletions(int(n_done or 0), int(n_past or 0), int(n_failed or 0))
+    # Per module: all completions, minus those of people who are not active learners (few, if any):
+    # two index-only scans, cheaper than testing every row against the list of learners.
+    modules = {m.id for m in rows.modules}
+    counts: dict[int, list[float]] = {mid: [0, 0, 0.0, 0] for mid in modules}
+    for sign, who in ((1, None), (-1, everyone)):
+        query = select(
             Completion.module_id,
-            sa.func.sum(sa.cast(done, as_int)),
-            sa.func.sum(sa.cast(Completion.status == "failed", as_int)),
+            Completion.status,
+            sa.func.count(),
             sa.func.sum(Completion.score),
             sa.func.count(Completion.score),
-        )
-        .where(Completion.cohort_id == rows.cohort_id, col(Completion.person_id).in_(everyone))
-        .group_by(col(Completion.module_id))
-    )
-    for mid, n_done, n_failed, score_sum, scored in (await session.exec(per_module)).all():
-        rows.by_module[mid] = ModuleCompletions(
-            int(n_done or 0), int(n_failed or 0), float(score_sum or 0.0), int(scored or 0)
-        )
+        ).where(Completion.cohort_id == rows.cohort_id)
+        if who is not None:
+            query = query.where(col(Completion.person_id).not_in(who))
+        for mid, status, n, score_sum, scored in (
+            await session.exec(query.group_by(col(Completion.module_id), col(Completion.status)))
+        ).all():
+            if mid not in counts:
+                continue
+            agg = counts[mid]
+            agg[0] += sign * n if status in DONE else 0
+            agg[1] += sign * n if status == "failed" else 0
+            agg[2] += sign * float(score_sum or 0.0)
+            agg[3] += sign * scored
+    rows.by_module = {
+        mid: ModuleCompletions(int(c[0]), int(c[1]), c[2], int(c[3])) for mid, c in counts.items() if any(c)
+    }
 
 
 async def _attendance(
     session: AsyncSession, rows: CohortRows, who: Any, everyone: Any, started: list[int]
 ) -> None:
-    # Corrections are new records: the latest record per (session, learner) is the truth.
-    session_id = col(Activity.data)["session_id"].as_integer()
-    status = col(Activity.data)["status"].as_string()
-    latest = (
-        select(sa.func.max(Activity.id))
-        .where(Activity.cohort_id == rows.cohort_id, Activity.kind == "attendance.recorded")
-        .where(col(Activity.person_id).in_(everyone))
-        .group_by(col(Activity.person_id), session_id)
-    )
+    table = ReportAttendance
     per_session = (
-        select(session_id, status, sa.func.count())
-        .where(col(Activity.id).in_(latest))
-        .group_by(session_id, status)
+        select(table.session_id, table.status, sa.func.count())
+        .where(table.cohort_id == rows.cohort_id, col(table.person_id).in_(everyone))
+        .group_by(col(table.session_id), col(table.status))
     )
     by_session: dict[int, Counter[str]] = defaultdict(Counter)
     for sid, state, n in (await session.exec(per_session)).all():
-        by_session[int(sid)][str(state)] += int(n)
+        by_session[sid][state] += n
     rows.attendance_by_session = dict(by_session)
     per_person = (
-        select(Activity.person_id, status, sa.func.count())
-        .where(col(Activity.id).in_(latest), col(Activity.person_id).in_(who), session_id.in_(started))
-        .group_by(col(Activity.person_id), status)
+        select(table.person_id, table.status, sa.func.count())
+        .where(table.cohort_id == rows.cohort_id, col(table.person_id).in_(who))
+        .where(col(table.session_id).in_(started))
+        .group_by(col(table.person_id), col(table.status))
     )
     by_person: dict[int, Counter[str]] = defaultdict(Counter)
     for pid, state, n in (await session.exec(per_person)).all():
-        by_person[int(pid)][str(state)] += int(n)
+        by_person[pid][state] += n
     rows.attendance_by_person = dict(by_person)
 
 
 async def _last_activity(session: AsyncSession, rows: CohortRows, who: Any) -> None:
-    status = col(Activity.data)["status"].as_string()
-    learner_did_something = sa.or_(
-        col(Activity.kind).in_(LEARNER_KINDS),
-        sa.and_(Activity.kind == "attendance.recorded", status.in_(ATTENDED)),
-        Activity.actor_id == Activity.person_id,
+    query = select(ReportLastSeen.person_id, ReportLastSeen.at).where(
+        ReportLastSeen.cohort_id == rows.cohort_id, col(ReportLastSeen.person_id).in_(who)
     )
-    query = (
-        select(Activity.person_id, sa.func.max(Activity.at))
-        .join(
-            Enrolment,
-            sa.and_(
-                col(Enrolment.cohort_id) == Activity.cohort_id,
-                col(Enrolment.person_id) == Activity.person_id,
-            ),
-        )
-        .where(Activity.cohort_id == rows.cohort_id, col(Activity.person_id).in_(who))
-        .where(col(Activity.at) >= Enrolment.enrolled_at, learner_did_something)
-        .group_by(col(Activity.person_id))
-    )
-    rows.last_activity = {int(pid): at for pid, at in (await session.exec(query)).all() if at is not None}
+    rows.last_activity = dict((await session.exec(query)).all())
 
 
 async def manager_links(session: AsyncSession, cohort_id: int) -> dict[int, list[int]]:
