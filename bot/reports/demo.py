@@ -7,11 +7,12 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot.inbound import Action, Inbound, Profile
 from bot.models import Cohort, Person
 from bot.registry import demo_section, demo_setup
 from bot.render_text import render_text
 from bot.reports.load import manager_links
-from bot.reports.render import digest_message
+from bot.reports.render import NUDGE_ACTION, digest_message
 from bot.reports.service import build_report, export_certificates, export_report
 
 MANAGER = "maya"
@@ -39,6 +40,19 @@ async def show_digest_and_report(demo: Any) -> None:
         certificates = await export_certificates(session, cohort, now, out / "certificates")
     demo.print(f"-- {MANAGER}'s weekly digest --")
     demo.print(render_text(digest))
+    nudges = [b for b in digest.buttons() if b.action == NUDGE_ACTION]
+    if nudges:
+        reply = await demo.app.engine.handle(
+            Inbound(
+                sender=Profile("console", "", MANAGER, MANAGER),
+                action=Action(nudges[0].action, nudges[0].value),
+            )
+        )
+        await demo.app.worker.drain()
+        nudged = (
+            [line for line in render_text(reply.message).splitlines() if "Nudged ✓" in line] if reply else []
+        )
+        demo.print(f"{MANAGER} pressed [{nudges[0].label}]: " + (nudged[0] if nudged else "nothing changed"))
     demo.print("\n-- the training-manager report --")
     await demo.say(TRAINER, f"report {COHORT}")
     demo.print(f"\nexports ({len(files)} files) in {out}")
