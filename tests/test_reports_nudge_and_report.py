@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.clock import SimulatedClock
 from bot.inbound import Action, Inbound, Profile
 from bot.messages import Buttons, Image, Reply
+from bot.registry import KPIS
 from bot.render_text import render_text
 from tests.conftest import Chat, RecordingSender
 from tests.reports_fixture import REPORT_AT, Fixture, build_fixture, is_png
@@ -59,6 +62,8 @@ async def test_only_the_learners_manager_or_staff_may_nudge(chat: Chat, sender: 
     )
     assert "*ann*" not in render_text(staff.message)  # the redrawn card is marc's digest
     assert "not valid" in await chat.press("maya", "reports.nudge", "nonsense")
+    not_a_learner = await chat.press("tina", "reports.nudge", f"{fixture.cohort.id}:{fixture.ids['maya']}")
+    assert "maya is not an active learner of 'spoc'" in not_a_learner
 
 
 async def test_report_verb_is_for_staff_and_attaches_the_chart(
@@ -91,3 +96,18 @@ async def test_report_verb_is_for_staff_and_attaches_the_chart(
     png = Path(image.url)
     assert png.parent == tmp_path and is_png(png)
     assert f"(image: Completion per module and attendance per session: {png})" in text
+
+
+async def test_report_shows_figures_other_capabilities_contribute(
+    chat: Chat, clock: SimulatedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fixture = await build_fixture(chat)
+    fixture.app.settings.export_dir = str(tmp_path)
+
+    async def satisfaction(session: object, cohort: object) -> dict[str, object]:
+        return {"average": 4.2, "answers": 3}
+
+    monkeypatch.setitem(KPIS, "satisfaction", satisfaction)
+    text = await chat.say("tina", "report spoc")
+    figures = {k.strip(): v.strip() for k, _, v in (line.partition(" : ") for line in text.splitlines())}
+    assert figures["Satisfaction: average"] == "4.2" and figures["Satisfaction: answers"] == "3"

@@ -57,6 +57,11 @@ async def nudge(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
             select(ManagerLink).where(ManagerLink.cohort_id == cohort_id, ManagerLink.learner_id == person_id)
         )
     ).first()
+    enrolment = await ctx.enrolment(cohort, person_id)
+    if enrolment is None or enrolment.role != "learner" or enrolment.status != "active":
+        raise UserError(
+            f"{learner.display_name} is not an active learner of '{cohort.slug}': nobody was nudged."
+        )
     if not (link is not None and link.manager_id == ctx.actor.id) and not await ctx.is_staff(cohort):
         raise PermissionDenied(
             f"Only {learner.display_name}'s manager or the trainers of '{cohort.slug}' can nudge them."
