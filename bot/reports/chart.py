@@ -14,7 +14,8 @@ from bot.reports.kpis import CohortReport
 
 
 def write_chart(report: CohortReport, path: Path) -> Path:
-    figure = Figure(figsize=(10, 6.5), dpi=100, layout="constrained")
+    figure = Figure(figsize=(9, 6), dpi=80)
+    figure.subplots_adjust(left=0.07, right=0.98, top=0.9, bottom=0.16, hspace=0.75)
     FigureCanvasAgg(figure)
     top, bottom = figure.subplots(2, 1)
     _bars(

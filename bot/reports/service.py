@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.models import Cohort
-from bot.reports.chart import write_chart
 from bot.reports.config import DigestConfig
 from bot.reports.kpis import CohortReport, compute_report
 from bot.reports.load import load_rows
@@ -42,6 +41,8 @@ def chart_path(report: CohortReport, export_dir: str) -> Path:
 
 async def write_report_chart(report: CohortReport, export_dir: str) -> Path:
     """Draw the chart in a worker thread: matplotlib is CPU-bound and must not stall the event loop."""
+    from bot.reports.chart import write_chart  # matplotlib takes a second to import: only when drawing
+
     return await asyncio.to_thread(write_chart, report, chart_path(report, export_dir))
 
 
