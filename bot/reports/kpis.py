@@ -20,7 +20,6 @@ from typing import Any
 
 from bot.reports.config import DigestConfig
 from bot.reports.load import CohortRows, Learner
-from bot.reports.summary import ATTENDED
 
 SEGMENT_DIMENSIONS = ("site", "department", "seniority")
 UNKNOWN = "(unknown)"
@@ -179,9 +178,7 @@ def _learner_stats(
     n_done = done.done if done else 0
     n_done_past = done.done_past_due if done else 0
     upcoming = len(rows.modules) - past_due
-    statuses: Mapping[str, int] = rows.attendance_by_person.get(pid, {})
-    attended = sum(statuses.get(s, 0) for s in ATTENDED)
-    excused = statuses.get("excused", 0)
+    attended, excused = rows.attendance_by_person.get(pid, (0, 0))
     last = rows.last_activity.get(pid)
     stats = LearnerStats(
         learner=learner,

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.models import Cohort, Completion, Enrolment, LiveSession, ManagerLink, Module, Person
 from bot.registry import KPIS
-from bot.reports.summary import ReportAttendance, ReportLastSeen
+from bot.reports.summary import ATTENDED, ReportAttendance, ReportLastSeen
 
 DONE = ("completed", "passed")
 
@@ -77,8 +77,8 @@ class CohortRows:
     sessions: list[SessionRow]
     by_person: dict[int, PersonCompletions] = field(default_factory=dict)
     by_module: dict[int, ModuleCompletions] = field(default_factory=dict)
-    # Latest attendance status counts: per learner (over sessions that started), per session.
-    attendance_by_person: dict[int, Counter[str]] = field(default_factory=dict)
+    # Latest attendance: per learner (over sessions that started), status counts per session.
+    attendance_by_person: dict[int, tuple[int, int]] = field(default_factory=dict)  # attended, excused
     attendance_by_session: dict[int, Counter[str]] = field(default_factory=dict)
     last_activity: dict[int, datetime] = field(default_factory=dict)
     kpis: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -129,7 +129,9 @@ async def load_rows(
     )
     past_due = [m.id for m in rows.modules if m.due_at <= now]
     await _completions(session, rows, person_ids, everyone, past_due)
-    await _attendance(session, rows, who, everyone, [s.id for s in rows.sessions if s.starts_at <= now])
+    await _attendance(
+        session, rows, person_ids, everyone, [s.id for s in rows.sessions if s.starts_at <= now]
+    )
     await _last_activity(session, rows, who)
     if with_kpis:
         for name, provider in sorted(KPIS.items()):
@@ -210,28 +212,46 @@ async def _completions(
 
 
 async def _attendance(
-    session: AsyncSession, rows: CohortRows, who: Any, everyone: Any, started: list[int]
+    session: AsyncSession,
+    rows: CohortRows,
+    only: Collection[int] | None,
+    everyone: Any,
+    started: list[int],
 ) -> None:
     table = ReportAttendance
-    per_session = (
-        select(table.session_id, table.status, sa.func.count())
-        .where(table.cohort_id == rows.cohort_id, col(table.person_id).in_(everyone))
-        .group_by(col(table.session_id), col(table.status))
-    )
+    # Per session: every record, minus those of people who are not active learners (two
+    # index-only scans, cheaper than testing each record against the list of learners).
     by_session: dict[int, Counter[str]] = defaultdict(Counter)
-    for sid, state, n in (await session.exec(per_session)).all():
-        by_session[sid][state] += n
+    for sign, who in ((1, None), (-1, everyone)):
+        query = select(table.session_id, table.status, sa.func.count()).where(
+            table.cohort_id == rows.cohort_id
+        )
+        if who is not None:
+            query = query.where(col(table.person_id).not_in(who))
+        for sid, state, n in (
+            await session.exec(query.group_by(col(table.session_id), col(table.status)))
+        ).all():
+            by_session[sid][state] += sign * n
     rows.attendance_by_session = dict(by_session)
+    # Per learner, over the sessions that started: attended (present or late) and excused.
+    as_int = sa.Integer
     per_person = (
-        select(table.person_id, table.status, sa.func.count())
-        .where(table.cohort_id == rows.cohort_id, col(table.person_id).in_(who))
-        .where(col(table.session_id).in_(started))
-        .group_by(col(table.person_id), col(table.status))
+        select(
+            table.person_id,
+            sa.func.sum(sa.cast(col(table.status).in_(ATTENDED), as_int)),
+            sa.func.sum(sa.cast(table.status == "excused", as_int)),
+        )
+        .where(table.cohort_id == rows.cohort_id, col(table.session_id).in_(started))
+        .group_by(col(table.person_id))
     )
-    by_person: dict[int, Counter[str]] = defaultdict(Counter)
-    for pid, state, n in (await session.exec(per_person)).all():
-        by_person[pid][state] += n
-    rows.attendance_by_person = dict(by_person)
+    if only is not None:
+        per_person = per_person.where(col(table.person_id).in_(list(only)))
+    learners = {learner.person_id for learner in rows.learners}
+    rows.attendance_by_person = {
+        pid: (int(attended or 0), int(excused or 0))
+        for pid, attended, excused in (await session.exec(per_person)).all()
+        if pid in learners
+    }
 
 
 async def _last_activity(session: AsyncSession, rows: CohortRows, who: Any) -> None:

@@ -52,6 +52,7 @@ class ReportAttendance(SQLModel, table=True):
     __tablename__ = "report_attendance"
     __table_args__ = (
         sa.Index("ix_report_attendance_cohort", "cohort_id", "person_id", "status", "session_id"),
+        sa.Index("ix_report_attendance_session", "cohort_id", "session_id", "status", "person_id"),
     )
     session_id: int = Field(foreign_key="live_session.id", primary_key=True)
     person_id: int = Field(foreign_key="person.id", primary_key=True)

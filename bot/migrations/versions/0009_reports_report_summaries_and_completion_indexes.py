@@ -2,7 +2,7 @@
 
 Revision ID: 0009_reports
 Revises: 0001_core
-Create Date: 2026-11-22 07:38:40.881873
+Create Date: 2026-11-22 07:49:28.694319
 """
 
 from collections.abc import Sequence
@@ -58,6 +58,9 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_report_attendance_cohort", ["cohort_id", "person_id", "status", "session_id"], unique=False
         )
+        batch_op.create_index(
+            "ix_report_attendance_session", ["cohort_id", "session_id", "status", "person_id"], unique=False
+        )
 
     with op.batch_alter_table("completion", schema=None) as batch_op:
         batch_op.create_index(
@@ -79,6 +82,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_report_completion_module")
 
     with op.batch_alter_table("report_attendance", schema=None) as batch_op:
+        batch_op.drop_index("ix_report_attendance_session")
         batch_op.drop_index("ix_report_attendance_cohort")
 
     op.drop_table("report_attendance")
