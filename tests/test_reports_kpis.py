@@ -12,6 +12,8 @@ from datetime import timedelta
 
 import pytest
 
+from bot.context import EventContext
+from bot.models import Completion
 from bot.reports.config import DigestConfig, validate_digests
 from bot.reports.kpis import compute_report
 from bot.reports.load import load_rows
@@ -120,3 +122,37 @@ def test_digests_section_is_validated() -> None:
     assert set(errors) == {"weekday", "hour", "overdue", "enabled"}
     assert "monday" in errors["weekday"] and "0 to 23" in errors["hour"]
     assert validate_digests([1]) == [("", "must be a mapping, e.g. {weekday: monday, hour: 8}")]
+
+
+async def test_staff_records_do_not_count(chat: Chat) -> None:
+    fixture = await build_fixture(chat)
+    cid, tina = fixture.cohort.id or 0, fixture.ids["tina"]
+    async with fixture.app.store.transaction() as session:
+        session.add(
+            Completion(
+                cohort_id=cid,
+                module_id=fixture.modules["M1"],
+                person_id=tina,
+                status="passed",
+                score=100,
+                at=REPORT_AT,
+            )
+        )
+        ctx = EventContext(session=session, now=REPORT_AT, settings=fixture.app.settings)
+        for sess in ("S1", "S3"):  # S3 has no learner record: it must not count as held
+            await ctx.log(
+                "attendance.recorded",
+                cohort_id=cid,
+                person_id=tina,
+                actor_id=tina,
+                session_id=fixture.sessions[sess],
+                status="present",
+                correction=False,
+            )
+        report = await build_report(session, fixture.cohort, REPORT_AT + timedelta(days=2))
+    m1 = report.modules[0]
+    assert (m1.done, m1.avg_score) == (2, 70)
+    s1, _, s3 = report.sessions
+    assert (s1.present, s1.expected) == (1, 4)
+    assert not s3.counted
+    assert tina not in {s.person_id for s in report.learners}

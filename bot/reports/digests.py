@@ -28,6 +28,7 @@ MANAGER_DIGEST = "reports.digest"
 STAFF_DIGEST = "reports.staff_digest"
 GRACE = timedelta(hours=12)  # a weekly digest a few hours late is still worth sending
 MAX_WEEKS = 104
+FEW = 1_000  # up to this many learners, a zone's digests load only them
 
 
 async def manager_zones(session: AsyncSession, cohort: Cohort) -> dict[int, str]:
@@ -120,7 +121,9 @@ async def send_manager_digests(ctx: EventContext, event: PlannedEvent) -> None:
     if not links:
         return
     people = {pid for ids in links.values() for pid in ids}
-    report = await build_report(ctx.session, cohort, ctx.now, person_ids=people, with_kpis=False)
+    # Many people: load the whole cohort (set-based scans) rather than a huge IN list.
+    some = people if len(people) <= FEW else None
+    report = await build_report(ctx.session, cohort, ctx.now, person_ids=some, with_kpis=False)
     await ctx.dms(manager_digests(report, links, zones, event.payload["week"]), cohort_id=cohort.id)
 
 

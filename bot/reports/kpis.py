@@ -141,7 +141,9 @@ class CohortReport:
 def compute_report(rows: CohortRows, config: DigestConfig) -> CohortReport:
     """Every KPI of the cohort from its rows: no database access."""
     counted = {
-        s.id for s in rows.sessions if s.starts_at <= rows.now and rows.attendance_by_session.get(s.id)
+        s.id
+        for s in rows.sessions
+        if s.starts_at <= rows.now and sum(rows.attendance_by_session.get(s.id, {}).values()) > 0
     }
     past_due = sum(1 for m in rows.modules if m.due_at <= rows.now)
     learners = [_learner_stats(rows, learner, len(counted), past_due, config) for learner in rows.learners]
