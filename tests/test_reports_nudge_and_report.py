@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from bot.clock import SimulatedClock
 from bot.inbound import Action, Inbound, Profile
 from bot.messages import Buttons, Image, Reply
+from bot.models import Person
 from bot.registry import KPIS
 from bot.render_text import render_text
 from tests.conftest import Chat, RecordingSender
@@ -111,3 +113,13 @@ async def test_report_shows_figures_other_capabilities_contribute(
     text = await chat.say("tina", "report spoc")
     figures = {k.strip(): v.strip() for k, _, v in (line.partition(" : ") for line in text.splitlines())}
     assert figures["Satisfaction: average"] == "4.2" and figures["Satisfaction: answers"] == "3"
+
+
+async def test_nudging_someone_without_a_chat_identity_says_so(chat: Chat, sender: RecordingSender) -> None:
+    fixture = await build_fixture(chat)
+    await chat.say("tina", "enroll spoc zed@example.com")
+    await chat.say("tina", "manager spoc maya zed@example.com")
+    async with fixture.app.store.transaction() as session:
+        zed = (await session.exec(select(Person).where(Person.email == "zed@example.com"))).one()
+    answer = await chat.press("maya", "reports.nudge", f"{fixture.cohort.id}:{zed.id}")
+    assert answer == "zed cannot be reached in chat yet: nobody was nudged."

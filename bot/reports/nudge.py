@@ -82,11 +82,13 @@ async def nudge(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
             todo=todo,
         )
         key = nudge_key(cohort_id, person_id, week)
-        if not await ctx.dm(person_id, Message(text, (Text(text),)), key=key, cohort_id=cohort_id):
+        if await ctx.dm(person_id, Message(text, (Text(text),)), key=key, cohort_id=cohort_id):
+            await ctx.log(
+                "reports.nudged", cohort_id=cohort_id, person_id=person_id, actor_id=ctx.actor.id, week=week
+            )
+        elif person_id not in await nudged(ctx.session, cohort_id, [person_id], week):
+            # Not a concurrent double click that queued it first: they have no chat identity.
             raise UserError(f"{learner.display_name} cannot be reached in chat yet: nobody was nudged.")
-        await ctx.log(
-            "reports.nudged", cohort_id=cohort_id, person_id=person_id, actor_id=ctx.actor.id, week=week
-        )
     if manager_id is None:
         return say(f"{learner.display_name}: Nudged ✓")
     manager = await ctx.session.get_one(Person, manager_id)
