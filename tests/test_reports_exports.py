@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +22,11 @@ from tests.reports_fixture import build_fixture
 async def run_cli(db_url: str, *args: str) -> Result:
     # The CLI runs its own event loop: give it a thread, as a terminal would give it a process.
     return await asyncio.to_thread(CliRunner().invoke, cli, list(args), env={"DATABASE_URL": db_url})
+
+
+def said(result: Result) -> str:
+    """The CLI's output as one line: rich draws errors in a box and wraps them."""
+    return " ".join(re.sub("[│╭╮╰╯─]", " ", result.output).split())
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -80,9 +86,14 @@ async def test_bad_export_arguments_get_a_clear_answer(chat: Chat, db_url: str, 
     result = await run_cli(
         db_url, "export", "report", "--cohort", "spoc", "--format", "pdf", "--out", str(tmp_path)
     )
-    assert result.exit_code != 0 and "'pdf' is not a format: use csv or xlsx" in result.output
+    assert result.exit_code != 0 and "'pdf' is not a format: use csv or xlsx" in said(result)
+    result = await run_cli(
+        db_url, "export", "report", "--cohort", "spoc", "--at", "monday", "--out", str(tmp_path)
+    )
+    assert result.exit_code != 0
+    assert "'monday' is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM" in said(result)
     result = await run_cli(db_url, "export", "certificates", "--cohort", "nope", "--out", str(tmp_path))
-    assert result.exit_code != 0 and "there is no cohort 'nope'" in result.output
+    assert result.exit_code != 0 and "there is no cohort 'nope'" in said(result)
     assert files(tmp_path, "*.csv") == files(tmp_path, "*.pdf") == []
 
 
@@ -115,7 +126,7 @@ async def test_certificates_only_for_learners_who_completed_every_module(
         "Certificate of completion",
         "ann",
         "completed every module of spoc",
-        "Cohort dates: 2027-03-01 to Fri 26 Mar",
+        "Cohort dates: 2027-03-01 to 2027-03-26",
         "M1: passed on Wed 3 Mar 2027, source chat, score 80",
         "M2: completed on Wed 10 Mar 2027, source chat",
         "M3: passed on Sat 20 Mar 2027, source xapi, score 92.5",

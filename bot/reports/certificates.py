@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import matplotlib
 import sqlalchemy as sa
@@ -82,9 +83,13 @@ async def certificates(session: AsyncSession, cohort: Cohort, now: datetime) -> 
         ).all()
     )
     report = compute_report(rows, DigestConfig.of(cohort))
-    days = [m.due_at for m in rows.modules] + [s.starts_at for s in rows.sessions]
-    first = cohort.start_date or (local_date(min(days), cohort.tz) if days else "")
-    last = local_date(max(days), cohort.tz) if days else ""
+    zone = ZoneInfo(cohort.tz)
+    days = sorted(
+        t.astimezone(zone).date()
+        for t in [*(m.due_at for m in rows.modules), *(x.starts_at for x in rows.sessions)]
+    )
+    first = cohort.start_date or (days[0].isoformat() if days else "")
+    last = days[-1].isoformat() if days else ""
     return [
         Certificate(
             cohort=cohort.slug,
