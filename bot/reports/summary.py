@@ -54,7 +54,8 @@ class ReportAttendance(SQLModel, table=True):
         sa.Index("ix_report_attendance_cohort", "cohort_id", "person_id", "status", "session_id"),
         sa.Index("ix_report_attendance_session", "cohort_id", "session_id", "status", "person_id"),
     )
-    session_id: int = Field(foreign_key="live_session.id", primary_key=True)
+    # No foreign key: a summary must never make the logging of an attendance record fail.
+    session_id: int = Field(primary_key=True)
     person_id: int = Field(foreign_key="person.id", primary_key=True)
     cohort_id: int = Field(foreign_key="cohort.id")
     status: str  # present | late | absent | excused
