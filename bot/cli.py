@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -182,6 +183,79 @@ def import_completions(
 ) -> None:
     """Import module completions exported from an LMS."""
     _import_csv("completions", file, cohort, skip_bad)
+
+
+def _as_of(at: str | None) -> Any:
+    """`--at` as an aware UTC datetime (a date means its midnight UTC); None means now."""
+    from datetime import UTC, datetime
+
+    if at is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(at)
+    except ValueError:
+        raise typer.BadParameter(
+            f"'{at}' is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM", param_hint="--at"
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _with_cohort(slug: str, at: str | None, work: Any) -> list[Path]:
+    """Open the database without migrating it, find the cohort, run `work(session, cohort, as_of)`."""
+    from sqlmodel import select
+
+    from bot.clock import SystemClock
+    from bot.models import Cohort
+    from bot.store import Store
+
+    as_of = _as_of(at)
+
+    async def go() -> list[Path]:
+        store = await Store.open(Settings().database_url, schema="none")
+        try:
+            async with store.transaction() as session:
+                cohort = (await session.exec(select(Cohort).where(Cohort.slug == slug.lower()))).first()
+                if cohort is None:
+                    raise typer.BadParameter(f"there is no cohort '{slug}'", param_hint="--cohort")
+                return list(await work(session, cohort, as_of or SystemClock().now()))
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+@export_app.command("report")
+def export_report(
+    cohort: str = typer.Option(..., help="The cohort's name (slug)."),
+    format: str = typer.Option("csv", help="csv (one file per table) or xlsx (one sheet per table)."),
+    out: Path = typer.Option(Path("exports"), help="Directory to write to (created if needed)."),
+    at: str | None = typer.Option(
+        None, help="Compute as of this UTC time (YYYY-MM-DD[THH:MM]); default now."
+    ),
+) -> None:
+    """Export the training report: learners, modules, sessions, segments and at-risk tables."""
+    if format not in ("csv", "xlsx"):
+        raise typer.BadParameter(f"'{format}' is not a format: use csv or xlsx", param_hint="--format")
+    from bot.reports.service import export_report as write
+
+    files = _with_cohort(cohort, at, lambda session, row, now: write(session, row, now, format, out))
+    for path in files:
+        typer.echo(str(path))
+
+
+@export_app.command("certificates")
+def export_certificates(
+    cohort: str = typer.Option(..., help="The cohort's name (slug)."),
+    out: Path = typer.Option(Path("exports/certificates"), help="Directory to write the PDFs to."),
+    at: str | None = typer.Option(None, help="Issue as of this UTC time (YYYY-MM-DD[THH:MM]); default now."),
+) -> None:
+    """Write a certificate of completion (PDF) for each learner who completed every module."""
+    from bot.reports.service import export_certificates as write
+
+    files = _with_cohort(cohort, at, lambda session, row, now: write(session, row, now, out))
+    for path in files:
+        typer.echo(str(path))
+    typer.echo(f"{len(files)} certificates written to {out}")
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ CAPABILITIES: tuple[str, ...] = (
     "bot.surveys",
     "bot.challenges",
     "bot.completion",
+    "bot.reports",
 )
 
 VERBS: dict[str, Verb] = {}

@@ -1,0 +1,151 @@
+"""Certificates of completion (PDF, fpdf2): one per learner who completed every module, with evidence.
+
+The evidence is what the certificate rests on: each module's completion (date, status, source,
+score), the learner's attendance records, and the cohort's dates. The font is matplotlib's bundled
+DejaVu Sans, so names in any script print and nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import matplotlib
+import sqlalchemy as sa
+from fpdf import FPDF
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.models import Activity, Cohort, Completion, Module
+from bot.reports.config import DigestConfig
+from bot.reports.kpis import compute_report
+from bot.reports.load import DONE, load_rows
+from bot.texts import local_date
+
+FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+
+@dataclass(frozen=True)
+class ModuleEvidence:
+    title: str
+    status: str
+    source: str
+    at: datetime
+    score: float | None
+
+
+@dataclass(frozen=True)
+class Certificate:
+    cohort: str
+    tz: str
+    person_id: int
+    name: str
+    modules: list[ModuleEvidence]
+    sessions_attended: int
+    sessions_counted: int
+    attendance_records: int
+    dates: str  # the cohort's first and last days
+
+
+async def certificates(session: AsyncSession, cohort: Cohort, now: datetime) -> list[Certificate]:
+    """A certificate for each active learner with every module of the cohort completed or passed."""
+    cid = cohort.id or 0
+    module_count = await session.exec(select(sa.func.count()).where(Module.cohort_id == cid))
+    n_modules = int(module_count.one())
+    if n_modules == 0:
+        return []
+    done = (
+        await session.exec(
+            select(Completion, Module.title)
+            .join(Module, col(Module.id) == Completion.module_id)
+            .where(Completion.cohort_id == cid, col(Completion.status).in_(DONE))
+            .order_by(col(Module.due_at), col(Module.id))
+        )
+    ).all()
+    evidence: dict[int, list[ModuleEvidence]] = {}
+    for completion, title in done:
+        evidence.setdefault(completion.person_id, []).append(
+            ModuleEvidence(title, completion.status, completion.source, completion.at, completion.score)
+        )
+    complete = {pid for pid, items in evidence.items() if len(items) == n_modules}
+    rows = await load_rows(session, cohort, now, person_ids=complete, with_kpis=False)
+    records = dict(
+        (
+            await session.exec(
+                select(Activity.person_id, sa.func.count())
+                .where(Activity.cohort_id == cid, Activity.kind == "attendance.recorded")
+                .where(col(Activity.person_id).in_(complete))
+                .group_by(col(Activity.person_id))
+            )
+        ).all()
+    )
+    report = compute_report(rows, DigestConfig.of(cohort))
+    zone = ZoneInfo(cohort.tz)
+    days = sorted(
+        t.astimezone(zone).date()
+        for t in [*(m.due_at for m in rows.modules), *(x.starts_at for x in rows.sessions)]
+    )
+    first = cohort.start_date or (days[0].isoformat() if days else "")
+    last = days[-1].isoformat() if days else ""
+    return [
+        Certificate(
+            cohort=cohort.slug,
+            tz=cohort.tz,
+            person_id=s.person_id,
+            name=s.learner.name,
+            modules=evidence[s.person_id],
+            sessions_attended=s.sessions_attended,
+            sessions_counted=s.sessions_counted,
+            attendance_records=int(records.get(s.person_id, 0)),
+            dates=f"{first} to {last}" if first else last,
+        )
+        for s in report.learners
+    ]
+
+
+def write_certificate(certificate: Certificate, out: Path, issued: datetime) -> Path:
+    pdf = FPDF(format="A4")
+    pdf.set_title(f"Certificate of completion: {certificate.name}, {certificate.cohort}")
+    pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 22)
+    pdf.cell(0, 16, "Certificate of completion", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 13)
+    pdf.cell(0, 10, "This certifies that", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "B", 18)
+    pdf.cell(0, 12, certificate.name, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 13)
+    pdf.cell(
+        0, 10, f"completed every module of {certificate.cohort}", align="C", new_x="LMARGIN", new_y="NEXT"
+    )
+    pdf.cell(0, 8, f"Cohort dates: {certificate.dates}", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(6)
+    pdf.set_font("DejaVu", "B", 12)
+    pdf.cell(0, 8, "Evidence", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 10)
+    for m in certificate.modules:
+        score = f", score {m.score:g}" if m.score is not None else ""
+        line = (
+            f"{m.title}: {m.status} on {local_date(m.at, certificate.tz)} {m.at:%Y}, source {m.source}{score}"
+        )
+        pdf.multi_cell(0, 6, "• " + line, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        6,
+        f"• Attendance: {certificate.sessions_attended} of {certificate.sessions_counted} sessions attended "
+        f"({certificate.attendance_records} attendance records)",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.ln(4)
+    pdf.set_font("DejaVu", "", 9)
+    pdf.cell(0, 6, f"Issued by cohortbot on {issued:%Y-%m-%d} (UTC).", new_x="LMARGIN", new_y="NEXT")
+    out.mkdir(parents=True, exist_ok=True)
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", certificate.name).strip("-") or "learner"
+    path = out / f"{certificate.cohort}-certificate-{certificate.person_id}-{slug}.pdf"
+    pdf.output(str(path))
+    return path

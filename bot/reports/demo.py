@@ -1,0 +1,61 @@
+"""The demo's last word: maya's digest, the training-manager report, and the files written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import select
+
+from bot.inbound import Action, Inbound, Profile
+from bot.models import Cohort, Person
+from bot.registry import demo_section, demo_setup
+from bot.render_text import render_text
+from bot.reports.load import manager_links
+from bot.reports.render import NUDGE_ACTION, digest_message
+from bot.reports.service import build_report, export_certificates, export_report
+
+MANAGER = "maya"
+
+
+@demo_setup(90)
+async def keep_files_next_to_the_demo_database(demo: Any) -> None:
+    demo.app.settings.export_dir = str(demo.db_path.with_name(demo.db_path.stem + "-exports"))
+
+
+@demo_section(90)
+async def show_digest_and_report(demo: Any) -> None:
+    from bot.demo import COHORT, TRAINER
+
+    now = demo.clock.now()
+    out = Path(demo.app.settings.export_dir)
+    async with demo.app.store.transaction() as session:
+        cohort = (await session.exec(select(Cohort).where(Cohort.slug == COHORT))).one()
+        manager = (await session.exec(select(Person).where(Person.display_name == MANAGER))).one()
+        team = (await manager_links(session, cohort.id or 0)).get(manager.id or 0, [])
+        report = await build_report(session, cohort, now, person_ids=team, with_kpis=False)
+        digest = digest_message(report, report.learners, tz=manager.tz or cohort.tz)
+        files = await export_report(session, cohort, now, "csv", out)
+        files += await export_report(session, cohort, now, "xlsx", out)
+        certificates = await export_certificates(session, cohort, now, out / "certificates")
+    demo.print(f"-- {MANAGER}'s weekly digest --")
+    demo.print(render_text(digest))
+    nudges = [b for b in digest.buttons() if b.action == NUDGE_ACTION]
+    if nudges:
+        reply = await demo.app.engine.handle(
+            Inbound(
+                sender=Profile("console", "", MANAGER, MANAGER),
+                action=Action(nudges[0].action, nudges[0].value),
+            )
+        )
+        await demo.app.worker.drain()
+        nudged = (
+            [line for line in render_text(reply.message).splitlines() if "Nudged ✓" in line] if reply else []
+        )
+        demo.print(f"{MANAGER} pressed [{nudges[0].label}]: " + (nudged[0] if nudged else "nothing changed"))
+    demo.print("\n-- the training-manager report --")
+    await demo.say(TRAINER, f"report {COHORT}")
+    demo.print(f"\nexports ({len(files)} files) in {out}")
+    demo.print(
+        f"certificates: {len(certificates)} learners completed every module, PDFs in {out / 'certificates'}"
+    )

@@ -1,0 +1,65 @@
+"""Shared steps of the report and the digests: compute a cohort's report, write its chart, name weeks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.models import Cohort
+from bot.reports.config import DigestConfig
+from bot.reports.kpis import CohortReport, compute_report
+from bot.reports.load import load_rows
+
+
+async def build_report(
+    session: AsyncSession,
+    cohort: Cohort,
+    now: datetime,
+    *,
+    person_ids: Collection[int] | None = None,
+    with_kpis: bool = True,
+) -> CohortReport:
+    rows = await load_rows(session, cohort, now, person_ids=person_ids, with_kpis=with_kpis)
+    return compute_report(rows, DigestConfig.of(cohort))
+
+
+def week_label(when: datetime, tz: str) -> str:
+    """The ISO week of `when` in a zone, e.g. '2027-W09': digests and nudges are once per week."""
+    year, week, _ = when.astimezone(ZoneInfo(tz)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def chart_path(report: CohortReport, export_dir: str) -> Path:
+    stamp = report.now.strftime("%Y%m%d-%H%M")
+    return Path(export_dir) / f"{report.slug}-report-{stamp}.png"
+
+
+async def write_report_chart(report: CohortReport, export_dir: str) -> Path:
+    """Draw the chart in a worker thread: matplotlib is CPU-bound and must not stall the event loop."""
+    from bot.reports.chart import write_chart  # matplotlib takes a second to import: only when drawing
+
+    return await asyncio.to_thread(write_chart, report, chart_path(report, export_dir))
+
+
+async def export_report(
+    session: AsyncSession, cohort: Cohort, now: datetime, fmt: str, out: Path
+) -> list[Path]:
+    """Write the report's tables as CSV files or one XLSX workbook in `out`."""
+    from bot.reports.exports import write_csv, write_xlsx
+
+    report = await build_report(session, cohort, now)
+    writer = {"csv": write_csv, "xlsx": write_xlsx}[fmt]
+    return await asyncio.to_thread(writer, report, out)
+
+
+async def export_certificates(session: AsyncSession, cohort: Cohort, now: datetime, out: Path) -> list[Path]:
+    """One PDF per learner who completed every module."""
+    from bot.reports.certificates import certificates, write_certificate
+
+    found = await certificates(session, cohort, now)
+    return await asyncio.to_thread(lambda: [write_certificate(c, out, now) for c in found])
