@@ -144,7 +144,10 @@ async def test_weekly_leaderboard_and_streaks_on_the_clock(
         source="csv",
     )
     clock.set(datetime(2027, 3, 8, 8, 30, tzinfo=UTC))  # Monday 09:30 in Paris
-    fired = [(e.kind, outcome) for e, outcome in await chat.app.runner.tick()]
+    # Other capabilities fire on Monday mornings too (digests): look at this one's events.
+    fired = [
+        (e.kind, outcome) for e, outcome in await chat.app.runner.tick() if e.kind.startswith("challenges.")
+    ]
     assert fired == [("challenges.streak", "fired"), ("challenges.leaderboard", "fired")]
     await chat.app.worker.drain()
     channel = [m.summary for m in sender.to("#spoc")]

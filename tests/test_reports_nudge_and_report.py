@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -93,7 +94,8 @@ async def test_report_verb_is_for_staff_and_attaches_the_chart(
         "*At risk (3)*",
         "• dan: missed 2 sessions, 2 overdue modules, no activity yet",
     ):
-        assert expected in text, expected
+        # Field labels are padded to the longest one, which other capabilities' KPIs may change.
+        assert re.sub(r" +: ", " : ", expected) in re.sub(r" +: ", " : ", text), expected
     (image,) = [b for b in reply.message.blocks if isinstance(b, Image)]
     png = Path(image.url)
     assert png.parent == tmp_path and is_png(png)
