@@ -14,8 +14,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.messages import Message
-from bot.models import Cohort, OutboxMessage
+from bot.models import Cohort, Identity, OutboxMessage
 from bot.people import identities_of
+
+# Rows per INSERT: 14 columns x 1,000 stays under SQLite's 32,766 bound parameters.
+INSERT_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -33,16 +36,33 @@ def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
     return insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"])
 
 
+async def insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Insert outbox rows in bulk, ignoring keys already queued; returns how many are new."""
+    added = 0
+    for i in range(0, len(rows), INSERT_CHUNK):
+        stmt = _insert_ignoring_duplicates(session).values(rows[i : i + INSERT_CHUNK])
+        result = await session.exec(stmt)  # type: ignore[call-overload]
+        added += int(result.rowcount or 0)
+    return added
+
+
 async def enqueue_dms(
-    session: AsyncSession, recipients: list[Recipient], *, now: datetime, cohort_id: int | None = None
+    session: AsyncSession,
+    recipients: list[Recipient],
+    *,
+    now: datetime,
+    cohort_id: int | None = None,
+    identities: dict[int, Identity] | None = None,
 ) -> int:
     """Queue one DM per recipient on the platform they are reached on; returns how many are new.
 
     People with no identity yet (enrolled by email, never seen) are skipped: nothing to send to.
+    Pass `identities` (from `identities_of`) when the caller already looked them up.
     """
     if not recipients:
         return 0
-    identities = await identities_of(session, [r.person_id for r in recipients])
+    if identities is None:
+        identities = await identities_of(session, [r.person_id for r in recipients])
     rows = []
     for r in recipients:
         identity = identities.get(r.person_id)
@@ -64,10 +84,7 @@ async def enqueue_dms(
                 "created_at": now,
             }
         )
-    if not rows:
-        return 0
-    result = await session.exec(_insert_ignoring_duplicates(session).values(rows))  # type: ignore[call-overload]
-    return int(result.rowcount or 0)
+    return await insert_rows(session, rows)
 
 
 async def enqueue_dm(
