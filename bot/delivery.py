@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
+from sqlalchemy import bindparam
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select, update
 
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=120)  # how long a claimed row may stay `sending` before another worker resends it
 MAX_ATTEMPTS = 10
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
 class RetryLater(Exception):
@@ -83,34 +85,94 @@ def backoff(attempts: int) -> float:
     return base * (0.75 + random.random() * 0.5)
 
 
+def claim_query(batch: int) -> Any:
+    """Due rows, oldest first, skipping any row with an older unsent one to the same address
+    (order per recipient). Built once, with bound parameters, so SQLAlchemy compiles it once."""
+    earlier = aliased(OutboxMessage)
+    waiting_before = (
+        select(earlier.id)
+        .where(
+            earlier.address == OutboxMessage.address,
+            earlier.platform == OutboxMessage.platform,
+            col(earlier.id) < OutboxMessage.id,
+            col(earlier.status).in_(["pending", "sending"]),
+        )
+        .exists()
+    )
+    return (
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.status).in_(["pending", "sending"]),
+            OutboxMessage.next_attempt_at <= bindparam("now", type_=OutboxMessage.__table__.c.next_attempt_at.type),  # type: ignore[attr-defined]
+            col(OutboxMessage.platform).in_(bindparam("platforms", expanding=True)),
+            ~waiting_before,
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(batch)
+    )
+
+
+@dataclass
+class Outcome:
+    """What happened to one send, waiting to be committed with the others of its small batch."""
+
+    row: OutboxMessage
+    result: SendResult | None = None
+    retry: RetryLater | None = None
+    failure: PermanentFailure | None = None
+
+
 class DeliveryWorker:
+    """Claims due rows in batches, sends them concurrently, and commits outcomes every few sends.
+
+    `commit_every` bounds the duplicate window: at most that many accepted sends (plus those in
+    flight) are unrecorded if the process dies, and only those can be sent twice.
+    """
+
     def __init__(
         self,
         store: Store,
         senders: Mapping[str, Sender],
         clock: Clock,
         *,
-        batch: int = 200,
+        batch: int = 500,
         concurrency: int = 16,
+        commit_every: int = 32,
     ) -> None:
         self.store = store
         self.senders = senders
         self.clock = clock
         self.batch = batch
         self.concurrency = concurrency
+        self.commit_every = commit_every
+        self._claim_query = claim_query(batch)
 
     async def run_once(self) -> int:
         """Claim and send one batch of due rows; returns how many rows were handled."""
         claimed = await self._claim()
         if not claimed:
             return 0
+        targets = await self._targets(claimed)
         semaphore = asyncio.Semaphore(self.concurrency)
+        unrecorded: list[Outcome] = []
+        commit_lock = asyncio.Lock()
+
+        async def record() -> None:
+            async with commit_lock:
+                batch = unrecorded[:]
+                del unrecorded[:]
+                if batch:
+                    await self._record(batch)
 
         async def deliver(row: OutboxMessage) -> None:
             async with semaphore:
-                await self._deliver(row)
+                outcome = await self._attempt(row, targets[row.id or 0])
+            unrecorded.append(outcome)
+            if len(unrecorded) >= self.commit_every:
+                await record()
 
         await asyncio.gather(*(deliver(row) for row in claimed))
+        await record()
         return len(claimed)
 
     async def drain(self, max_rounds: int = 1000) -> int:
@@ -133,35 +195,26 @@ class DeliveryWorker:
             if n == 0:
                 await asyncio.sleep(idle)
 
+    async def recover(self) -> int:
+        """At start of the only worker (SQLite): rows a crash left `sending` are due again now,
+        without waiting for their lease. Returns how many."""
+        async with self.store.transaction() as session:
+            result = await session.exec(
+                update(OutboxMessage)  # type: ignore[call-overload]
+                .where(OutboxMessage.status == "sending")
+                .values(status="pending", next_attempt_at=self.clock.now())
+            )
+        return int(result.rowcount or 0)
+
     async def _claim(self) -> list[OutboxMessage]:
+        """Take due rows, at most one per recipient (the oldest), and lease them as `sending`.
+        On PostgreSQL, FOR UPDATE SKIP LOCKED lets several workers claim side by side."""
         now = self.clock.now()
-        platforms = list(self.senders)
-        earlier = aliased(OutboxMessage)
-        waiting_before = (
-            select(earlier.id)
-            .where(
-                earlier.address == OutboxMessage.address,
-                earlier.platform == OutboxMessage.platform,
-                col(earlier.id) < OutboxMessage.id,
-                col(earlier.status).in_(["pending", "sending"]),
-            )
-            .exists()
-        )
-        query = (
-            select(OutboxMessage)
-            .where(
-                col(OutboxMessage.status).in_(["pending", "sending"]),
-                OutboxMessage.next_attempt_at <= now,
-                col(OutboxMessage.platform).in_(platforms),
-                ~waiting_before,
-            )
-            .order_by(col(OutboxMessage.id))
-            .limit(self.batch)
-        )
+        query = self._claim_query
         async with self.store.transaction() as session:
             if not self.store.is_sqlite:
                 query = query.with_for_update(skip_locked=True, of=OutboxMessage)  # type: ignore[arg-type]
-            rows = list((await session.exec(query)).all())
+            rows = list((await session.exec(query, params={"now": now, "platforms": list(self.senders)})).all())
             if not rows:
                 return []
             await session.exec(
@@ -171,45 +224,45 @@ class DeliveryWorker:
             )
         return rows
 
-    async def _target(self, row: OutboxMessage) -> Target:
+    async def _targets(self, rows: list[OutboxMessage]) -> dict[int, Target]:
+        """Where each claimed row goes, with one query for the identities of the whole batch."""
         async with self.store.transaction() as session:
-            identity = (
+            identities = (
                 await session.exec(
-                    select(Identity).where(
-                        Identity.platform == row.platform,
-                        Identity.workspace == row.workspace,
-                        Identity.user_id == row.address,
-                    )
+                    select(Identity).where(col(Identity.user_id).in_({r.address for r in rows}))
                 )
-            ).first()
-        return Target(
-            platform=row.platform,
-            workspace=row.workspace,
-            address=row.address,
-            key=row.key,
-            person_id=row.person_id,
-            dm_channel=identity.dm_channel if identity else None,
-            conversation_ref=identity.conversation_ref if identity else {},
-        )
+            ).all()
+        known = {(i.platform, i.workspace, i.user_id): i for i in identities}
+        targets = {}
+        for row in rows:
+            identity = known.get((row.platform, row.workspace, row.address))
+            targets[row.id or 0] = Target(
+                platform=row.platform,
+                workspace=row.workspace,
+                address=row.address,
+                key=row.key,
+                person_id=row.person_id,
+                dm_channel=identity.dm_channel if identity else None,
+                conversation_ref=identity.conversation_ref if identity else {},
+            )
+        return targets
 
-    async def _deliver(self, row: OutboxMessage) -> None:
+    async def _attempt(self, row: OutboxMessage, target: Target) -> Outcome:
         sender = self.senders[row.platform]
         message = Message.from_dict(row.payload)
         try:
-            target = await self._target(row)
             if row.kind == "update":
                 result = await self._send_update(sender, target, row, message)
             else:
                 result = await sender.send(target, message)
         except RetryLater as e:
-            await self._reschedule(row, e.reason, e.retry_after)
+            return Outcome(row, retry=e)
         except PermanentFailure as e:
-            await self._fail(row, e.reason, blocked=e.blocked)
+            return Outcome(row, failure=e)
         except Exception as e:  # an unknown error is retried, then given up on after MAX_ATTEMPTS
             log.exception("sending %s failed", row.key)
-            await self._reschedule(row, f"{type(e).__name__}: {e}", None)
-        else:
-            await self._sent(row, result)
+            return Outcome(row, retry=RetryLater(f"{type(e).__name__}: {e}"))
+        return Outcome(row, result=result)
 
     async def _send_update(
         self, sender: Sender, target: Target, row: OutboxMessage, message: Message
@@ -226,56 +279,80 @@ class DeliveryWorker:
             target, original.platform_message_id, original.platform_channel_id, message
         )
 
-    async def _sent(self, row: OutboxMessage, result: SendResult) -> None:
+    async def _record(self, outcomes: list[Outcome]) -> None:
+        """Commit a small batch of outcomes in one transaction (one executemany per kind)."""
         now = self.clock.now()
-        async with self.store.transaction() as session:
-            await session.exec(
-                update(OutboxMessage)  # type: ignore[call-overload]
-                .where(col(OutboxMessage.id) == row.id)
-                .values(
-                    status="sent",
-                    sent_at=now,
-                    attempts=row.attempts + 1,
-                    platform_message_id=result.message_id,
-                    platform_channel_id=result.channel_id,
-                    last_error=None,
+        sent, retry, failed, blocked = [], [], [], []
+        for o in outcomes:
+            attempts = o.row.attempts + 1
+            if o.result is not None:
+                sent.append(
+                    {
+                        "b_id": o.row.id,
+                        "b_attempts": attempts,
+                        "b_message": o.result.message_id,
+                        "b_channel": o.result.channel_id,
+                    }
                 )
-            )
-            if result.channel_id and row.person_id is not None and row.kind == "message":
-                await session.exec(
-                    update(Identity)  # type: ignore[call-overload]
-                    .where(
-                        Identity.platform == row.platform,
-                        Identity.workspace == row.workspace,
-                        Identity.user_id == row.address,
-                        col(Identity.dm_channel).is_(None),
-                    )
-                    .values(dm_channel=result.channel_id)
+            elif o.retry is not None and attempts < MAX_ATTEMPTS:
+                delay = max(o.retry.retry_after or 0.0, backoff(attempts))
+                retry.append(
+                    {
+                        "b_id": o.row.id,
+                        "b_attempts": attempts,
+                        "b_when": now + timedelta(seconds=delay),
+                        "b_error": o.retry.reason,
+                    }
                 )
-
-    async def _reschedule(self, row: OutboxMessage, reason: str, retry_after: float | None) -> None:
-        attempts = row.attempts + 1
-        if attempts >= MAX_ATTEMPTS:
-            await self._fail(row, f"gave up after {attempts} attempts: {reason}", blocked=False)
-            return
-        delay = max(retry_after or 0.0, backoff(attempts))
-        when = self.clock.now() + timedelta(seconds=delay)
+            else:
+                reason = (
+                    o.failure.reason
+                    if o.failure is not None
+                    else f"gave up after {attempts} attempts: {o.retry.reason if o.retry else '?'}"
+                )
+                failed.append({"b_id": o.row.id, "b_attempts": attempts, "b_error": reason})
+                if o.failure is not None and o.failure.blocked:
+                    blocked.append(o.row)
         async with self.store.transaction() as session:
-            await session.exec(
-                update(OutboxMessage)  # type: ignore[call-overload]
-                .where(col(OutboxMessage.id) == row.id)
-                .values(status="pending", attempts=attempts, next_attempt_at=when, last_error=reason)
-            )
-
-    async def _fail(self, row: OutboxMessage, reason: str, *, blocked: bool) -> None:
-        now = self.clock.now()
-        async with self.store.transaction() as session:
-            await session.exec(
-                update(OutboxMessage)  # type: ignore[call-overload]
-                .where(col(OutboxMessage.id) == row.id)
-                .values(status="failed", attempts=row.attempts + 1, last_error=reason)
-            )
-            if blocked:
+            conn = await session.connection()
+            by_id = OUTBOX.c.id == bindparam("b_id")
+            if sent:
+                await conn.execute(
+                    OUTBOX.update()
+                    .where(by_id)
+                    .values(
+                        status="sent",
+                        sent_at=now,
+                        attempts=bindparam("b_attempts"),
+                        platform_message_id=bindparam("b_message"),
+                        platform_channel_id=bindparam("b_channel"),
+                        last_error=None,
+                    ),
+                    sent,
+                )
+            if retry:
+                await conn.execute(
+                    OUTBOX.update()
+                    .where(by_id)
+                    .values(
+                        status="pending",
+                        attempts=bindparam("b_attempts"),
+                        next_attempt_at=bindparam("b_when"),
+                        last_error=bindparam("b_error"),
+                    ),
+                    retry,
+                )
+            if failed:
+                await conn.execute(
+                    OUTBOX.update()
+                    .where(by_id)
+                    .values(status="failed", attempts=bindparam("b_attempts"), last_error=bindparam("b_error")),
+                    failed,
+                )
+            for o in outcomes:
+                if o.result and o.result.channel_id and o.row.person_id is not None and o.row.kind == "message":
+                    await self._remember_dm_channel(session, o.row, o.result.channel_id)
+            for row in blocked:
                 await session.exec(
                     update(Identity)  # type: ignore[call-overload]
                     .where(
@@ -285,3 +362,16 @@ class DeliveryWorker:
                     )
                     .values(blocked_at=now)
                 )
+
+    @staticmethod
+    async def _remember_dm_channel(session: Any, row: OutboxMessage, channel_id: str) -> None:
+        await session.exec(
+            update(Identity)  # type: ignore[call-overload]
+            .where(
+                Identity.platform == row.platform,
+                Identity.workspace == row.workspace,
+                Identity.user_id == row.address,
+                col(Identity.dm_channel).is_(None),
+            )
+            .values(dm_channel=channel_id)
+        )

@@ -110,16 +110,28 @@ def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=ZoneInfo("UTC")) if value.tzinfo is None else value
 
 
+def _as_utc(value: Any) -> datetime:
+    """A time read through a UNION loses its column type: SQLite hands back text."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return _aware(value)
+
+
 def _zone_of(cohort: Cohort) -> Any:
     return func.coalesce(Person.tz, cohort.tz)
 
 
 async def calendar_of(session: AsyncSession, cohort: Cohort) -> plans.Calendar:
     programme = cohort.programme or {}
-    sessions = (await session.exec(select(LiveSession).where(LiveSession.cohort_id == cohort.id))).all()
-    modules = (await session.exec(select(Module).where(Module.cohort_id == cohort.id))).all()
-    items = [plans.Item("session", s.id or 0, s.starts_at) for s in sessions]
-    items += [plans.Item("module", m.id or 0, m.due_at) for m in modules]
+    # One round trip for both kinds of item: the runner plans often.
+    items_query = sa.union_all(
+        select(sa.literal("session"), LiveSession.id, LiveSession.starts_at).where(
+            LiveSession.cohort_id == cohort.id
+        ),
+        select(sa.literal("module"), Module.id, Module.due_at).where(Module.cohort_id == cohort.id),
+    )
+    rows = (await session.exec(items_query)).all()  # type: ignore[call-overload]
+    items = [plans.Item(str(kind), int(item_id), _as_utc(at)) for kind, item_id, at in rows]
     return plans.Calendar(
         cohort_id=cohort.id or 0,
         tz=cohort.tz,
@@ -205,6 +217,7 @@ async def fire_reminder(ctx: EventContext, event: PlannedEvent) -> None:
         rule=str(payload["rule"]),
         zone=zone,
         nominal_at=datetime.fromisoformat(payload["nominal_at"]),
+        planned_at=event.due_at,
         learners=[(int(p), _aware(at)) for p, at in learners],
         skip=payload.get("skip"),
         deferred=bool(payload.get("deferred")),
@@ -223,6 +236,7 @@ async def fan_out(
     rule: str,
     zone: str,
     nominal_at: datetime,
+    planned_at: datetime,
     learners: list[tuple[int, datetime]],
     skip: str | None = None,
     deferred: bool = False,
@@ -231,7 +245,8 @@ async def fan_out(
     manual: bool = False,
 ) -> Counter[str]:
     """Queue one reminder per learner who should get it; log every learner's outcome.
-    Returns how many were queued and skipped, by reason."""
+    Whoever enrolled after the reminder was due (it fires late, on catch-up) is not reminded of
+    the past. Returns how many were queued and skipped, by reason."""
     row: LiveSession | Module | None = await ctx.session.get(LiveSession if item == "session" else Module, item_id)
     if row is None:
         return Counter()
@@ -246,7 +261,7 @@ async def fan_out(
     for person_id, enrolled_at in learners:
         reason = (
             skip
-            or ("enrolled_later" if enrolled_at > nominal_at else None)
+            or ("enrolled_later" if enrolled_at > planned_at else None)
             or ("done" if person_id in done else None)
             or ("muted" if person_id in muted else None)
             or ("snoozed" if person_id in snoozed else None)
@@ -452,6 +467,7 @@ async def remind(ctx: Ctx, cohort: str, session_or_module: str) -> Reply:
             rule=f"now{stamp}",
             zone=zone,
             nominal_at=ctx.now,
+            planned_at=ctx.now,
             learners=people,
             manual=True,
         )

@@ -9,6 +9,7 @@ that moment would be after the session started or the module was due.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -152,8 +153,14 @@ class Reminder:
 
 def plan(calendar: Calendar, audiences: Iterable[Audience]) -> list[Reminder]:
     """Every reminder event of the calendar for these audiences (fired or not), sorted by time."""
+    return list(_plan_cached(calendar, frozenset(audiences)))
+
+
+@functools.lru_cache(maxsize=256)
+def _plan_cached(calendar: Calendar, audiences: frozenset[Audience]) -> tuple[Reminder, ...]:
+    # A pure function of hashable values: the runner re-plans often, the calendar rarely changes.
     out: list[Reminder] = []
-    groups = sorted(set(audiences), key=lambda a: (a.zone, a.enrolled_on or date.min))
+    groups = sorted(audiences, key=lambda a: (a.zone, a.enrolled_on or date.min))
     for item in calendar.items:
         for rule in calendar.rules:
             if rule.of != item.kind:
@@ -163,7 +170,7 @@ def plan(calendar: Calendar, audiences: Iterable[Audience]) -> list[Reminder]:
                 if reminder is not None:
                     out.append(reminder)
     out.sort(key=lambda r: (r.due_at, r.key))
-    return out
+    return tuple(out)
 
 
 def item_deadline(calendar: Calendar, item: Item, audience: Audience) -> datetime:
