@@ -155,21 +155,27 @@ class DeliveryWorker:
         targets = await self._targets(claimed)
         semaphore = asyncio.Semaphore(self.concurrency)
         unrecorded: list[Outcome] = []
+        uncommitted = 0  # sends done whose outcome is not committed yet (the duplicate window)
         commit_lock = asyncio.Lock()
 
         async def record() -> None:
+            nonlocal uncommitted
             async with commit_lock:
                 batch = unrecorded[:]
                 del unrecorded[:]
                 if batch:
                     await self._record(batch)
+                uncommitted -= len(batch)
 
         async def deliver(row: OutboxMessage) -> None:
+            nonlocal uncommitted
             async with semaphore:
-                outcome = await self._attempt(row, targets[row.id or 0])
-            unrecorded.append(outcome)
-            if len(unrecorded) >= self.commit_every:
-                await record()
+                unrecorded.append(await self._attempt(row, targets[row.id or 0]))
+                uncommitted += 1
+                # Waiting for the commit while holding the slot is the backpressure that bounds
+                # the window: sends never run more than commit_every + concurrency ahead of it.
+                if uncommitted >= self.commit_every:
+                    await record()
 
         await asyncio.gather(*(deliver(row) for row in claimed))
         await record()
