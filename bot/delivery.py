@@ -103,7 +103,8 @@ def claim_query(batch: int) -> Any:
         select(OutboxMessage)
         .where(
             col(OutboxMessage.status).in_(["pending", "sending"]),
-            OutboxMessage.next_attempt_at <= bindparam("now", type_=OutboxMessage.__table__.c.next_attempt_at.type),  # type: ignore[attr-defined]
+            OutboxMessage.next_attempt_at
+            <= bindparam("now", type_=OutboxMessage.__table__.c.next_attempt_at.type),  # type: ignore[attr-defined]
             col(OutboxMessage.platform).in_(bindparam("platforms", expanding=True)),
             ~waiting_before,
         )
@@ -220,7 +221,9 @@ class DeliveryWorker:
         async with self.store.transaction() as session:
             if not self.store.is_sqlite:
                 query = query.with_for_update(skip_locked=True, of=OutboxMessage)  # type: ignore[arg-type]
-            rows = list((await session.exec(query, params={"now": now, "platforms": list(self.senders)})).all())
+            rows = list(
+                (await session.exec(query, params={"now": now, "platforms": list(self.senders)})).all()
+            )
             if not rows:
                 return []
             await session.exec(
@@ -352,11 +355,18 @@ class DeliveryWorker:
                 await conn.execute(
                     OUTBOX.update()
                     .where(by_id)
-                    .values(status="failed", attempts=bindparam("b_attempts"), last_error=bindparam("b_error")),
+                    .values(
+                        status="failed", attempts=bindparam("b_attempts"), last_error=bindparam("b_error")
+                    ),
                     failed,
                 )
             for o in outcomes:
-                if o.result and o.result.channel_id and o.row.person_id is not None and o.row.kind == "message":
+                if (
+                    o.result
+                    and o.result.channel_id
+                    and o.row.person_id is not None
+                    and o.row.kind == "message"
+                ):
                     await self._remember_dm_channel(session, o.row, o.result.channel_id)
             for row in blocked:
                 await session.exec(

@@ -124,7 +124,7 @@ def _zone_of(cohort: Cohort) -> Any:
 async def calendar_of(session: AsyncSession, cohort: Cohort) -> plans.Calendar:
     programme = cohort.programme or {}
     # One round trip for both kinds of item: the runner plans often.
-    items_query = sa.union_all(
+    items_query: Any = sa.union_all(
         select(sa.literal("session"), LiveSession.id, LiveSession.starts_at).where(
             LiveSession.cohort_id == cohort.id
         ),
@@ -192,7 +192,9 @@ def reminder_message(item: str, row: LiveSession | Module, zone: str, *, nudge: 
         return Message(text, tuple(blocks))
     key = "reminders.nudge" if nudge else "reminders.module"
     text = texts.t(key, title=row.title, when=texts.local_time(row.due_at, zone))
-    button = Button(texts.t("reminders.done_button"), action="module.done", value=str(row.id), style="primary")
+    button = Button(
+        texts.t("reminders.done_button"), action="module.done", value=str(row.id), style="primary"
+    )
     return Message(text, (Text(text), Buttons((button,))))
 
 
@@ -247,7 +249,9 @@ async def fan_out(
     """Queue one reminder per learner who should get it; log every learner's outcome.
     Whoever enrolled after the reminder was due (it fires late, on catch-up) is not reminded of
     the past. Returns how many were queued and skipped, by reason."""
-    row: LiveSession | Module | None = await ctx.session.get(LiveSession if item == "session" else Module, item_id)
+    row: LiveSession | Module | None = await ctx.session.get(
+        LiveSession if item == "session" else Module, item_id
+    )
     if row is None:
         return Counter()
     person_ids = [p for p, _ in learners]
@@ -303,7 +307,9 @@ async def _done(session: AsyncSession, item: str, item_id: int, person_ids: list
 
 
 async def _quietened(session: AsyncSession, cohort: Cohort, now: datetime) -> tuple[set[int], set[int]]:
-    prefs = (await session.exec(select(ReminderPreference).where(ReminderPreference.cohort_id == cohort.id))).all()
+    prefs = (
+        await session.exec(select(ReminderPreference).where(ReminderPreference.cohort_id == cohort.id))
+    ).all()
     muted = {p.person_id for p in prefs if p.muted}
     snoozed = {p.person_id for p in prefs if p.snoozed_until and _aware(p.snoozed_until) > now}
     return muted, snoozed
@@ -354,12 +360,21 @@ async def snooze(ctx: Ctx, cohort: str, period: timedelta) -> Reply:
     row, pref = await _my_preference(ctx, cohort)
     pref.snoozed_until = ctx.now + period
     ctx.session.add(pref)
-    await ctx.log("reminders.snoozed", cohort_id=row.id, person_id=ctx.actor.id, until=pref.snoozed_until.isoformat())
+    await ctx.log(
+        "reminders.snoozed", cohort_id=row.id, person_id=ctx.actor.id, until=pref.snoozed_until.isoformat()
+    )
     until = texts.local_time(pref.snoozed_until, ctx.actor.tz or row.tz)
-    return say(texts.t("reminders.snoozed", cohort=row.slug, until=until) + " " + texts.t("reminders.essential"))
+    return say(
+        texts.t("reminders.snoozed", cohort=row.slug, until=until) + " " + texts.t("reminders.essential")
+    )
 
 
-@verb("mute", Slug("cohort"), summary="stop optional reminders (modules, nudges)", example="mute spring-onboarding")
+@verb(
+    "mute",
+    Slug("cohort"),
+    summary="stop optional reminders (modules, nudges)",
+    example="mute spring-onboarding",
+)
 async def mute(ctx: Ctx, cohort: str) -> Reply:
     row, pref = await _my_preference(ctx, cohort)
     pref.muted = True
@@ -368,7 +383,12 @@ async def mute(ctx: Ctx, cohort: str) -> Reply:
     return say(texts.t("reminders.muted", cohort=row.slug) + " " + texts.t("reminders.essential"))
 
 
-@verb("unmute", Slug("cohort"), summary="optional reminders back on (ends a snooze too)", example="unmute spring-onboarding")
+@verb(
+    "unmute",
+    Slug("cohort"),
+    summary="optional reminders back on (ends a snooze too)",
+    example="unmute spring-onboarding",
+)
 async def unmute(ctx: Ctx, cohort: str) -> Reply:
     row, pref = await _my_preference(ctx, cohort)
     pref.muted, pref.snoozed_until = False, None
@@ -392,7 +412,9 @@ async def my_reminders(ctx: Ctx, cohort: Cohort, person_id: int) -> list[Any]:
 # -- trainer controls --------------------------------------------------------------------------------
 
 
-@verb("pause", Slug("cohort"), summary="pause a cohort: no scheduled reminders until `resume`", staff_only=True)
+@verb(
+    "pause", Slug("cohort"), summary="pause a cohort: no scheduled reminders until `resume`", staff_only=True
+)
 async def pause(ctx: Ctx, cohort: str) -> Reply:
     row = await ctx.cohort(cohort)
     await ctx.require_staff(row, "pause it")
@@ -430,11 +452,24 @@ async def _skip_missed(ctx: Ctx, cohort: Cohort) -> int:
         events.extend(e for e in await plan_events(ctx.session, cohort, ctx.now) if e.due_at <= ctx.now)
     if not events:
         return 0
-    fired = set((await ctx.session.exec(select(FiredEvent.key).where(col(FiredEvent.key).in_([e.key for e in events])))).all())
+    fired = set(
+        (
+            await ctx.session.exec(
+                select(FiredEvent.key).where(col(FiredEvent.key).in_([e.key for e in events]))
+            )
+        ).all()
+    )
     missed = [e for e in events if e.key not in fired]
     for e in missed:
         ctx.session.add(
-            FiredEvent(key=e.key, kind=e.kind, cohort_id=cohort.id, due_at=e.due_at, fired_at=ctx.now, outcome="paused")
+            FiredEvent(
+                key=e.key,
+                kind=e.kind,
+                cohort_id=cohort.id,
+                due_at=e.due_at,
+                fired_at=ctx.now,
+                outcome="paused",
+            )
         )
     return len(missed)
 
@@ -475,7 +510,10 @@ async def remind(ctx: Ctx, cohort: str, session_or_module: str) -> Reply:
     sent = total["queued:manual"]
     skipped = sum(n for k, n in total.items() if k.startswith("skipped"))
     why = ", ".join(f"{k.split(':', 1)[1]} {n}" for k, n in sorted(total.items()) if k.startswith("skipped"))
-    return say(f"Reminder of *{found.title}* sent to {sent} learners" + (f"; not to {skipped} ({why})." if skipped else "."))
+    return say(
+        f"Reminder of *{found.title}* sent to {sent} learners"
+        + (f"; not to {skipped} ({why})." if skipped else ".")
+    )
 
 
 async def _find_item(ctx: Ctx, cohort: Cohort, title: str) -> tuple[str, LiveSession | Module]:
@@ -566,14 +604,24 @@ async def reminders_log(ctx: Ctx, cohort: str, person: str | None) -> Reply:
     who = await ctx.person(person) if person else None
     summary = await log_summary(ctx.session, row)
     entries = await log_entries(ctx.session, row, who.id if who else None, limit=15)
-    names = {p.id: p.display_name for p in (await ctx.session.exec(select(Person).where(col(Person.id).in_({e.person_id for e, _ in entries})))).all()}
+    names = {
+        p.id: p.display_name
+        for p in (
+            await ctx.session.exec(
+                select(Person).where(col(Person.id).in_({e.person_id for e, _ in entries}))
+            )
+        ).all()
+    }
     lines = [
         f"{texts.local_time(_aware(e.logged_at), row.tz)}  {names.get(e.person_id, e.person_id)}  "
         f"{e.item} {e.item_id} ({e.rule}): {delivery_state(e, out)}"
         for e, out in entries
     ]
     title = f"{row.slug}: reminder log" + (f" for {who.display_name}" if who else "")
-    blocks: list[Any] = [Header(title), Fields(tuple((k, str(n)) for k, n in sorted(summary.items())) or (("entries", "0"),))]
+    blocks: list[Any] = [
+        Header(title),
+        Fields(tuple((k, str(n)) for k, n in sorted(summary.items())) or (("entries", "0"),)),
+    ]
     if lines:
         blocks.append(Text("Latest:\n" + "\n".join(lines)))
     return Reply(Message(title, tuple(blocks)))

@@ -36,7 +36,9 @@ async def start_delivery(app: App) -> asyncio.Task[None]:
     if app.store.is_sqlite:
         recovered = await app.worker.recover()
         if recovered:
-            log.warning("%d outbox rows were being sent when the process stopped: sending them again", recovered)
+            log.warning(
+                "%d outbox rows were being sent when the process stopped: sending them again", recovered
+            )
     return asyncio.create_task(app.worker.run_forever())
 
 

@@ -44,7 +44,9 @@ def load_named(name: str) -> dict[str, Any]:
         ) from None
 
 
-async def apply_programme(session: AsyncSession, cohort: Cohort, programme: dict[str, Any], start: date) -> tuple[int, int]:
+async def apply_programme(
+    session: AsyncSession, cohort: Cohort, programme: dict[str, Any], start: date
+) -> tuple[int, int]:
     """Store the programme on the cohort and materialise its sessions and modules; returns their counts."""
     cohort.programme = programme
     cohort.start_date = start.isoformat()

@@ -105,7 +105,11 @@ class QuietHours:
                 moment = local_moment(local.date() + timedelta(days=1), wake, tz)
                 continue
             if self._quiet_at(local.time().replace(tzinfo=None)):
-                day = local.date() if local.time().replace(tzinfo=None) < wake else local.date() + timedelta(days=1)
+                day = (
+                    local.date()
+                    if local.time().replace(tzinfo=None) < wake
+                    else local.date() + timedelta(days=1)
+                )
                 moment = local_moment(day, wake, tz)
                 continue
             return moment
@@ -220,7 +224,9 @@ def _plan_one(calendar: Calendar, item: Item, rule: Rule, audience: Audience) ->
         "item_id": item.id,
         "rule": rule.id,
         "zone": audience.zone,
-        "enrolled_on": audience.enrolled_on.isoformat() if audience.enrolled_on and calendar.per_enrolment else None,
+        "enrolled_on": audience.enrolled_on.isoformat()
+        if audience.enrolled_on and calendar.per_enrolment
+        else None,
         "nominal_at": nominal.isoformat(),
         "deadline": deadline.isoformat(),
         "deferred": due_at != nominal,

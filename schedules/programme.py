@@ -86,7 +86,9 @@ def validate_sessions(data: Any) -> Problems:
         if has_day == has_weekly:
             problems.append((f"[{i}]", "give exactly one of day: <offset> or weekly: <mon..sun>"))
         if has_day and not _is_day(item["day"]):
-            problems.append((f"[{i}].day", f"day is a whole number of days after the start, not {item['day']!r}"))
+            problems.append(
+                (f"[{i}].day", f"day is a whole number of days after the start, not {item['day']!r}")
+            )
         if has_weekly:
             if str(item["weekly"]).lower()[:3] not in WEEKDAYS:
                 problems.append((f"[{i}].weekly", f"weekly is a weekday ({', '.join(WEEKDAYS)})"))
@@ -115,12 +117,16 @@ def validate_modules(data: Any) -> Problems:
         if not str(item.get("title") or "").strip():
             problems.append((f"[{i}]", "a module needs a title"))
         if not _is_day(item.get("due")):
-            problems.append((f"[{i}].due", f"due is a whole number of days after the start, not {item.get('due')!r}"))
+            problems.append(
+                (f"[{i}].due", f"due is a whole number of days after the start, not {item.get('due')!r}")
+            )
         release = item.get("release")
         if release is not None and not _is_day(release):
             problems.append((f"[{i}].release", "release is a whole number of days after the start"))
         elif _is_day(release) and _is_day(item.get("due")) and release > item["due"]:
-            problems.append((f"[{i}].release", f"released on day {release}, after it is due (day {item['due']})"))
+            problems.append(
+                (f"[{i}].release", f"released on day {release}, after it is due (day {item['due']})")
+            )
     return problems
 
 
@@ -144,13 +150,17 @@ def validate_reminders(data: Any) -> Problems:
         if has_before:
             before = parse_duration(rule["before"])
             if before is None or before > timedelta(days=60):
-                problems.append((f"[{i}].before", f"before is a duration like 1d, 2h or 15m, not {rule['before']!r}"))
+                problems.append(
+                    (f"[{i}].before", f"before is a duration like 1d, 2h or 15m, not {rule['before']!r}")
+                )
         if has_at:
             if parse_time(rule["at"]) is None:
                 problems.append((f"[{i}].at", _bad_time("at", rule["at"])))
             days = rule.get("days_before", 0)
             if not (isinstance(days, int) and 0 <= days <= 60):
-                problems.append((f"[{i}].days_before", "days_before is a whole number of days (0 = that day)"))
+                problems.append(
+                    (f"[{i}].days_before", "days_before is a whole number of days (0 = that day)")
+                )
         elif "days_before" in rule:
             problems.append((f"[{i}].days_before", "days_before goes with at: HH:MM"))
         if rule.get("nudge") and of != "module":
@@ -241,7 +251,10 @@ def validate(
             for path, message in validator(data[name]):
                 report((name, *yamllines.parse_path(path)), message)
     found.sort(key=lambda f: f[0])
-    return data, [f"line {line}: {path}: {message}" if path else f"line {line}: {message}" for line, path, message in found]
+    return data, [
+        f"line {line}: {path}: {message}" if path else f"line {line}: {message}"
+        for line, path, message in found
+    ]
 
 
 def _check_header(data: dict[str, Any], report: Callable[[yamllines.Path, str], None]) -> None:

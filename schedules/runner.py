@@ -110,7 +110,9 @@ async def run(events: EventRunner, *, resync_seconds: float = RESYNC_SECONDS) ->
         await _run_elected(events, resync_seconds)
         return
     async with store.engine.connect() as conn:
-        while not (await conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": ADVISORY_LOCK_ID})).scalar():
+        while not (
+            await conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": ADVISORY_LOCK_ID})
+        ).scalar():
             await conn.commit()
             await asyncio.sleep(resync_seconds)  # another instance schedules; take over if it dies
         await conn.commit()

@@ -31,7 +31,9 @@ async def queue_messages(app: App) -> list[str]:
     async with app.store.transaction() as session:
         ids = {i.user_id: pid for pid, i in (await identities_of(session, list(range(1, 100)))).items()}
         for n in range(PER_LEARNER):
-            recipients = [Recipient(ids[name], f"msg:{name}:{n}", Message(f"{n}", (Text(f"{n}"),))) for name in LEARNERS]
+            recipients = [
+                Recipient(ids[name], f"msg:{name}:{n}", Message(f"{n}", (Text(f"{n}"),))) for name in LEARNERS
+            ]
             await enqueue_dms(session, recipients, now=app.clock.now())
             keys += [r.key for r in recipients]
     return keys
@@ -69,7 +71,9 @@ class Sender:
             self.after_send()  # type: ignore[operator]
         return SendResult(message_id=f"ts-{len(self.platform.accepted)}")
 
-    async def update(self, target: Target, message_id: str, channel_id: str | None, message: Message) -> SendResult:
+    async def update(
+        self, target: Target, message_id: str, channel_id: str | None, message: Message
+    ) -> SendResult:
         return SendResult(message_id=message_id)
 
 
@@ -78,7 +82,9 @@ async def statuses(store: Store) -> Counter[str]:
         return Counter((await session.exec(select(OutboxMessage.status))).all())
 
 
-async def restart_and_drain(db_url: str, clock: SimulatedClock, platform: Platform, *, recover: bool) -> Store:
+async def restart_and_drain(
+    db_url: str, clock: SimulatedClock, platform: Platform, *, recover: bool
+) -> Store:
     store = await Store.open(db_url, schema="none")  # a new process: new engine, same database
     worker = DeliveryWorker(store, {"console": Sender(platform)}, clock)
     if recover:
@@ -94,11 +100,15 @@ async def test_crash_between_claim_and_send_loses_nothing_and_doubles_nothing(
 ) -> None:
     keys = await queue_messages(app)
     platform = Platform()
-    stuck = asyncio.Event()
-    worker = DeliveryWorker(app.store, {"console": Sender(platform, before_send=stuck.wait)}, clock)
+    claimed, never = asyncio.Event(), asyncio.Event()
+
+    async def hang() -> None:  # the claim is committed; the send never happens
+        claimed.set()
+        await never.wait()
+
+    worker = DeliveryWorker(app.store, {"console": Sender(platform, before_send=hang)}, clock)
     task = asyncio.create_task(worker.run_once())
-    while (await statuses(app.store))["sending"] == 0:
-        await asyncio.sleep(0.01)
+    await claimed.wait()
     task.cancel()  # the process dies with rows claimed and nothing sent
     await asyncio.gather(task, return_exceptions=True)
     assert (await statuses(app.store))["sending"] == len(LEARNERS)  # one claimed row per learner
@@ -131,7 +141,9 @@ async def test_crash_between_send_and_commit_only_duplicates_the_unrecorded_send
     assert task.cancelled()
     accepted_before_crash = list(platform.accepted)
     async with app.store.transaction() as session:
-        recorded = set((await session.exec(select(OutboxMessage.key).where(OutboxMessage.status == "sent"))).all())
+        recorded = set(
+            (await session.exec(select(OutboxMessage.key).where(OutboxMessage.status == "sent"))).all()
+        )
     unrecorded = [k for k in accepted_before_crash if k not in recorded]
     assert 0 < len(unrecorded) <= worker.commit_every + worker.concurrency
 
@@ -143,7 +155,9 @@ async def test_crash_between_send_and_commit_only_duplicates_the_unrecorded_send
     await store.close()
 
 
-async def test_rate_limits_wait_for_retry_after_without_holding_up_others(app: App, clock: SimulatedClock) -> None:
+async def test_rate_limits_wait_for_retry_after_without_holding_up_others(
+    app: App, clock: SimulatedClock
+) -> None:
     await queue_messages(app)
     platform = Platform()
     limited: set[str] = set()
@@ -168,7 +182,9 @@ async def test_rate_limits_wait_for_retry_after_without_holding_up_others(app: A
     for _ in range(PER_LEARNER):
         clock.advance(timedelta(seconds=31))
         await worker.drain()
-    assert [k for k in platform.accepted if k.startswith("msg:l00:")] == [f"msg:l00:{n}" for n in range(PER_LEARNER)]
+    assert [k for k in platform.accepted if k.startswith("msg:l00:")] == [
+        f"msg:l00:{n}" for n in range(PER_LEARNER)
+    ]
     async with app.store.transaction() as session:
         row = (await session.exec(select(OutboxMessage).where(OutboxMessage.key == "msg:l00:0"))).one()
     assert row.status == "sent" and row.attempts == 2 and row.platform_message_id
@@ -186,7 +202,9 @@ async def test_a_blocked_bot_stops_with_a_recorded_reason(app: App, clock: Simul
 
     await DeliveryWorker(app.store, {"console": Blocked(platform)}, clock).drain()
     async with app.store.transaction() as session:
-        rows = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.key).startswith("msg:l01:")))).all()
+        rows = (
+            await session.exec(select(OutboxMessage).where(col(OutboxMessage.key).startswith("msg:l01:")))
+        ).all()
         identity = (await session.exec(select(Identity).where(Identity.user_id == "l01"))).one()
     assert {(r.status, r.last_error, r.attempts) for r in rows} == {("failed", "403 MessageWritesBlocked", 1)}
     assert identity.blocked_at is not None

@@ -3,7 +3,7 @@ self-paced dates grouped by enrolment day."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from schedules.planner import Audience, Calendar, Item, QuietHours, Rule, plan
@@ -45,7 +45,9 @@ def test_a_local_time_the_clocks_skip_moves_forward_once_and_one_they_repeat_fir
     repeated = Rule("module", days_before=1, at=time(1, 30), respect_quiet=False)
     reminders = plan(calendar(autumn, rules=(repeated,), tz=NEW_YORK), [Audience(NEW_YORK)])
     assert [local(r.due_at, NEW_YORK) for r in reminders] == ["Sun 31 Oct 01:30"]
-    assert reminders[0].due_at.utcoffset() == timedelta(0) and reminders[0].due_at.hour == 5  # EDT, the first 01:30
+    assert (
+        reminders[0].due_at.utcoffset() == timedelta(0) and reminders[0].due_at.hour == 5
+    )  # EDT, the first 01:30
 
 
 def test_quiet_hours_and_weekends_defer_to_the_next_allowed_moment() -> None:
@@ -61,16 +63,27 @@ def test_quiet_hours_and_weekends_defer_to_the_next_allowed_moment() -> None:
 def test_a_reminder_quiet_hours_would_push_past_its_session_is_dropped_with_a_reason() -> None:
     quiet = QuietHours(start=time(21, 0), end=time(8, 0))
     session = Item("session", 1, local_moment(date(2027, 3, 2), time(7, 30), PARIS))
-    [reminder] = plan(calendar(session, rules=(Rule("session", before=timedelta(hours=2)),), quiet=quiet), [Audience(PARIS)])
+    [reminder] = plan(
+        calendar(session, rules=(Rule("session", before=timedelta(hours=2)),), quiet=quiet), [Audience(PARIS)]
+    )
     assert reminder.payload["skip"] == "quiet_hours"
     deferred = Item("session", 2, local_moment(date(2027, 3, 2), time(9, 0), PARIS))
-    [ok] = plan(calendar(deferred, rules=(Rule("session", before=timedelta(hours=2)),), quiet=quiet), [Audience(PARIS)])
-    assert local(ok.due_at, PARIS) == "Tue 02 Mar 08:00" and ok.payload["deferred"] and ok.payload["skip"] is None
+    [ok] = plan(
+        calendar(deferred, rules=(Rule("session", before=timedelta(hours=2)),), quiet=quiet),
+        [Audience(PARIS)],
+    )
+    assert (
+        local(ok.due_at, PARIS) == "Tue 02 Mar 08:00"
+        and ok.payload["deferred"]
+        and ok.payload["skip"] is None
+    )
 
 
 def test_a_short_notice_reminder_is_never_late_after_the_start() -> None:
     session = Item("session", 1, local_moment(date(2027, 3, 2), time(14, 0), PARIS))
-    [reminder] = plan(calendar(session, rules=(Rule("session", before=timedelta(minutes=15)),)), [Audience(PARIS)])
+    [reminder] = plan(
+        calendar(session, rules=(Rule("session", before=timedelta(minutes=15)),)), [Audience(PARIS)]
+    )
     assert reminder.due_at + reminder.grace == session.deadline
 
 
@@ -81,13 +94,19 @@ def test_one_event_per_zone_with_stable_keys() -> None:
     first = plan(calendar(session, rules=rules), audiences)
     assert len(first) == 6
     assert "rem:1:s4:1d:America/New_York" in {r.key for r in first}
-    assert [r.key for r in plan(calendar(session, rules=rules), reversed(audiences))] == [r.key for r in first]
+    assert [r.key for r in plan(calendar(session, rules=rules), reversed(audiences))] == [
+        r.key for r in first
+    ]
 
 
 def test_self_paced_modules_count_from_each_enrolment_day() -> None:
     module = Item("module", 3, local_moment(date(2027, 3, 3), time(23, 59), PARIS))  # day 2 of the track
     rule = Rule("module", days_before=1, at=time(10, 0), respect_quiet=False)
-    groups = [Audience(PARIS, date(2027, 3, 1)), Audience(PARIS, date(2027, 3, 10)), Audience(KOLKATA, date(2027, 3, 10))]
+    groups = [
+        Audience(PARIS, date(2027, 3, 1)),
+        Audience(PARIS, date(2027, 3, 10)),
+        Audience(KOLKATA, date(2027, 3, 10)),
+    ]
     reminders = plan(calendar(module, rules=(rule,), per_enrolment=True), groups)
     assert [(local(r.due_at, r.payload["zone"]), r.payload["enrolled_on"]) for r in reminders] == [
         ("Tue 02 Mar 10:00", "2027-03-01"),
@@ -96,4 +115,6 @@ def test_self_paced_modules_count_from_each_enrolment_day() -> None:
     ]
     # A rule that would fall before the learners arrived is not planned for them.
     early = Rule("module", days_before=3, at=time(10, 0), respect_quiet=False)
-    assert plan(calendar(module, rules=(early,), per_enrolment=True), [Audience(PARIS, date(2027, 3, 1))]) == []
+    assert (
+        plan(calendar(module, rules=(early,), per_enrolment=True), [Audience(PARIS, date(2027, 3, 1))]) == []
+    )

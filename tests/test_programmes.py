@@ -65,7 +65,8 @@ def test_every_mistake_is_reported_with_its_line() -> None:
     _, problems = validate(BROKEN, {**PROGRAMME_SECTIONS, "surveys": surveys})
     assert problems == [
         "line 3: sesions: unknown section 'sesions'. Did you mean sessions?",
-        'line 8: sessions[0].at: at is a local time in quotes, like "09:00" (unquoted, YAML reads it as a number)',
+        'line 8: sessions[0].at: at is a local time in quotes, like "09:00" '
+        "(unquoted, YAML reads it as a number)",
         "line 10: sessions[1]: a weekly session needs count: <how many weeks> (1-200)",
         "line 13: sessions[1].duration: duration is like 90m, 2h or 1h30m (at most 24h)",
         "line 15: modules[0].release: released on day 5, after it is due (day 4)",
@@ -80,7 +81,9 @@ def test_every_mistake_is_reported_with_its_line() -> None:
 def test_cli_validate_prints_file_and_line_and_fails(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text(BROKEN)
-    result = CliRunner().invoke(cli, ["programme", "validate", str(broken), str(EXAMPLES_DIR / "spoc-6w.yaml")])
+    result = CliRunner().invoke(
+        cli, ["programme", "validate", str(broken), str(EXAMPLES_DIR / "spoc-6w.yaml")]
+    )
     assert result.exit_code == 1
     assert f"{broken}:3: sesions: unknown section 'sesions'. Did you mean sessions?" in result.output
     assert "spoc-6w.yaml: valid" in result.output
@@ -103,7 +106,9 @@ async def test_create_applies_a_programme(chat: Chat) -> None:
     assert modules[0].due_at == datetime(2027, 3, 5, 22, 59, tzinfo=UTC)
 
 
-async def test_a_bad_programme_changes_nothing(chat: Chat, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_bad_programme_changes_nothing(
+    chat: Chat, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert "Did you mean spoc-6w?" in await chat.say("tina", "create x programme=spoc-6")
     assert "not a programme name" in await chat.say("tina", "create x programme=../../etc/passwd")
     monkeypatch.chdir(tmp_path)
@@ -124,7 +129,9 @@ async def test_a_self_paced_track_counts_from_each_enrolment(
     await run_until(chat.app, clock, datetime(2027, 3, 10, 8, tzinfo=UTC))
     await chat.say("tina", "enroll onboarding later")  # joins on Wednesday 10 March
     await run_until(chat.app, clock, datetime(2027, 3, 13, tzinfo=UTC))
-    modules = [(when, rule) for when, rule in received(sender, "later", "Asia/Kolkata") if rule.startswith("m")]
+    modules = [
+        (when, rule) for when, rule in received(sender, "later", "Asia/Kolkata") if rule.startswith("m")
+    ]
     # "Our company in 20 minutes" is due on day 2 of each learner's own track: 12 March for them,
     # reminded the day before and on the day at 10:00 in their own zone.
     assert modules == [("Thu 11 Mar 10:00", "m1:d1@1000"), ("Fri 12 Mar 10:00", "m1:d0@1000n")]

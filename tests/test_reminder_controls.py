@@ -27,7 +27,10 @@ async def setup(chat: Chat, *learners: str) -> None:
     await chat.say("tina", "create c tz=Europe/Paris start=2027-03-01")
     await chat.say("tina", "enroll c alice bob")
     for week in range(3):
-        await chat.say("tina", f'session c "Live {week + 1}" 2027-03-{2 + 7 * week:02d} 14:00 90m link=https://meet.example/x')
+        await chat.say(
+            "tina",
+            f'session c "Live {week + 1}" 2027-03-{2 + 7 * week:02d} 14:00 90m link=https://meet.example/x',
+        )
         await chat.say("tina", f'module c "Module {week + 1}" due 2027-03-{5 + 7 * week:02d}')
 
 
@@ -35,7 +38,9 @@ def rules(sender: TimedSender, who: str) -> list[str]:
     return [rule for _, rule in received(sender, who, "Europe/Paris")]
 
 
-async def test_default_rules_and_the_mark_as_done_button(chat: Chat, sender: TimedSender, clock: SimulatedClock) -> None:
+async def test_default_rules_and_the_mark_as_done_button(
+    chat: Chat, sender: TimedSender, clock: SimulatedClock
+) -> None:
     await setup(chat)
     await run_until(chat.app, clock, datetime(2027, 3, 6, tzinfo=UTC))
     assert received(sender, "alice", "Europe/Paris") == [
@@ -60,7 +65,11 @@ async def test_whoever_is_done_is_not_nudged(chat: Chat, sender: TimedSender, cl
     async with chat.app.store.transaction() as session:
         module = (await session.exec(select(Module).where(Module.title == "Module 1"))).one()
         person = (await session.exec(select(Person).where(Person.display_name == "alice"))).one()
-        session.add(Completion(cohort_id=module.cohort_id, module_id=module.id or 0, person_id=person.id or 0, at=clock.now()))
+        session.add(
+            Completion(
+                cohort_id=module.cohort_id, module_id=module.id or 0, person_id=person.id or 0, at=clock.now()
+            )
+        )
     await run_until(chat.app, clock, datetime(2027, 3, 6, tzinfo=UTC))
     assert "m1:d0@0900n" not in rules(sender, "alice")
     assert "m1:d0@0900n" in rules(sender, "bob")
@@ -68,7 +77,9 @@ async def test_whoever_is_done_is_not_nudged(chat: Chat, sender: TimedSender, cl
     assert "skipped (done)" in log and "skipped: done" in log
 
 
-async def test_a_late_enrolment_is_not_reminded_of_the_past(chat: Chat, sender: TimedSender, clock: SimulatedClock) -> None:
+async def test_a_late_enrolment_is_not_reminded_of_the_past(
+    chat: Chat, sender: TimedSender, clock: SimulatedClock
+) -> None:
     await setup(chat)
     await run_until(chat.app, clock, datetime(2027, 3, 10, 12, tzinfo=UTC))
     await chat.say("tina", "enroll c carl")
@@ -90,7 +101,9 @@ async def test_late_catch_up_skips_whoever_enrolled_after_the_reminder_was_due(
     assert "skipped: enrolled_later" in await chat.say("tina", "reminders c")
 
 
-async def test_snooze_and_mute_silence_optional_reminders_only(chat: Chat, sender: TimedSender, clock: SimulatedClock) -> None:
+async def test_snooze_and_mute_silence_optional_reminders_only(
+    chat: Chat, sender: TimedSender, clock: SimulatedClock
+) -> None:
     await setup(chat)
     assert "snoozed until" in await chat.say("alice", "snooze c 3d")
     assert "not a period" in await chat.say("alice", "snooze c forever")
@@ -129,7 +142,7 @@ async def test_remind_now(chat: Chat, sender: TimedSender, clock: SimulatedClock
     reply = await chat.say("tina", 'remind c "module 2"')
     assert "sent to 2 learners" in reply
     await chat.app.worker.drain()
-    assert [m.summary for m in sender.to("bob")] [-1].startswith("Reminder: *Module 2*")
+    assert [m.summary for m in sender.to("bob")][-1].startswith("Reminder: *Module 2*")
     assert 'Did you mean "Module 2"' in await chat.say("tina", 'remind c "Modle 2"')
     assert "Only admins and trainers" in await chat.say("alice", 'remind c "Module 2"')
     clock.advance(timedelta(minutes=1))
@@ -138,7 +151,9 @@ async def test_remind_now(chat: Chat, sender: TimedSender, clock: SimulatedClock
     assert sender.to("alice")[-1].summary.startswith("Reminder: *Live 2*")
 
 
-async def test_the_reminder_log_is_queryable_evidence(chat: Chat, sender: TimedSender, clock: SimulatedClock) -> None:
+async def test_the_reminder_log_is_queryable_evidence(
+    chat: Chat, sender: TimedSender, clock: SimulatedClock
+) -> None:
     await setup(chat)
     await run_until(chat.app, clock, datetime(2027, 3, 6, tzinfo=UTC))
     async with chat.app.store.transaction() as session:

@@ -57,33 +57,114 @@ def weekly(times: list[str], rule: str) -> list[tuple[str, str]]:
 # the EU changes; Kolkata has no DST, so it is 4h30 ahead of Paris, then 3h30.
 EXPECTED = {
     "paula": sorted(
-        weekly(["Mon 01 Mar 14:00", "Mon 08 Mar 14:00", "Mon 15 Mar 14:00", "Mon 22 Mar 14:00",
-                "Mon 29 Mar 14:00", "Mon 05 Apr 14:00"], "1d")
-        + weekly(["Tue 02 Mar 13:45", "Tue 09 Mar 13:45", "Tue 16 Mar 13:45", "Tue 23 Mar 13:45",
-                  "Tue 30 Mar 13:45", "Tue 06 Apr 13:45"], "15m")
-        + weekly(["Wed 03 Mar 09:00", "Wed 10 Mar 09:00", "Wed 17 Mar 09:00", "Wed 24 Mar 09:00",
-                  "Wed 31 Mar 09:00", "Wed 07 Apr 09:00"], "d2@0900")
+        weekly(
+            [
+                "Mon 01 Mar 14:00",
+                "Mon 08 Mar 14:00",
+                "Mon 15 Mar 14:00",
+                "Mon 22 Mar 14:00",
+                "Mon 29 Mar 14:00",
+                "Mon 05 Apr 14:00",
+            ],
+            "1d",
+        )
+        + weekly(
+            [
+                "Tue 02 Mar 13:45",
+                "Tue 09 Mar 13:45",
+                "Tue 16 Mar 13:45",
+                "Tue 23 Mar 13:45",
+                "Tue 30 Mar 13:45",
+                "Tue 06 Apr 13:45",
+            ],
+            "15m",
+        )
+        + weekly(
+            [
+                "Wed 03 Mar 09:00",
+                "Wed 10 Mar 09:00",
+                "Wed 17 Mar 09:00",
+                "Wed 24 Mar 09:00",
+                "Wed 31 Mar 09:00",
+                "Wed 07 Apr 09:00",
+            ],
+            "d2@0900",
+        )
         # Early bird (Wed 17 Mar 07:00): its 1d reminder falls in quiet hours, deferred to 08:00.
         + [("Tue 16 Mar 08:00", "1d"), ("Wed 17 Mar 06:45", "15m")]
     ),
     "nate": sorted(
-        weekly(["Mon 01 Mar 08:00", "Mon 08 Mar 08:00", "Mon 15 Mar 09:00", "Mon 22 Mar 09:00",
-                "Mon 29 Mar 08:00", "Mon 05 Apr 08:00"], "1d")
+        weekly(
+            [
+                "Mon 01 Mar 08:00",
+                "Mon 08 Mar 08:00",
+                "Mon 15 Mar 09:00",
+                "Mon 22 Mar 09:00",
+                "Mon 29 Mar 08:00",
+                "Mon 05 Apr 08:00",
+            ],
+            "1d",
+        )
         # 15 minutes before is in New York's quiet hours, but that rule ignores them.
-        + weekly(["Tue 02 Mar 07:45", "Tue 09 Mar 07:45", "Tue 16 Mar 08:45", "Tue 23 Mar 08:45",
-                  "Tue 30 Mar 07:45", "Tue 06 Apr 07:45"], "15m")
-        + weekly(["Wed 03 Mar 09:00", "Wed 10 Mar 09:00", "Wed 17 Mar 09:00", "Wed 24 Mar 09:00",
-                  "Wed 31 Mar 09:00", "Wed 07 Apr 09:00"], "d2@0900")
+        + weekly(
+            [
+                "Tue 02 Mar 07:45",
+                "Tue 09 Mar 07:45",
+                "Tue 16 Mar 08:45",
+                "Tue 23 Mar 08:45",
+                "Tue 30 Mar 07:45",
+                "Tue 06 Apr 07:45",
+            ],
+            "15m",
+        )
+        + weekly(
+            [
+                "Wed 03 Mar 09:00",
+                "Wed 10 Mar 09:00",
+                "Wed 17 Mar 09:00",
+                "Wed 24 Mar 09:00",
+                "Wed 31 Mar 09:00",
+                "Wed 07 Apr 09:00",
+            ],
+            "d2@0900",
+        )
         # Early bird 1d: 02:00 in New York, deferred to the end of the night there.
         + [("Tue 16 Mar 08:00", "1d"), ("Wed 17 Mar 01:45", "15m")]
     ),
     "kavya": sorted(
-        weekly(["Mon 01 Mar 18:30", "Mon 08 Mar 18:30", "Mon 15 Mar 18:30", "Mon 22 Mar 18:30",
-                "Mon 29 Mar 17:30", "Mon 05 Apr 17:30"], "1d")
-        + weekly(["Tue 02 Mar 18:15", "Tue 09 Mar 18:15", "Tue 16 Mar 18:15", "Tue 23 Mar 18:15",
-                  "Tue 30 Mar 17:15", "Tue 06 Apr 17:15"], "15m")
-        + weekly(["Wed 03 Mar 09:00", "Wed 10 Mar 09:00", "Wed 17 Mar 09:00", "Wed 24 Mar 09:00",
-                  "Wed 31 Mar 09:00", "Wed 07 Apr 09:00"], "d2@0900")
+        weekly(
+            [
+                "Mon 01 Mar 18:30",
+                "Mon 08 Mar 18:30",
+                "Mon 15 Mar 18:30",
+                "Mon 22 Mar 18:30",
+                "Mon 29 Mar 17:30",
+                "Mon 05 Apr 17:30",
+            ],
+            "1d",
+        )
+        + weekly(
+            [
+                "Tue 02 Mar 18:15",
+                "Tue 09 Mar 18:15",
+                "Tue 16 Mar 18:15",
+                "Tue 23 Mar 18:15",
+                "Tue 30 Mar 17:15",
+                "Tue 06 Apr 17:15",
+            ],
+            "15m",
+        )
+        + weekly(
+            [
+                "Wed 03 Mar 09:00",
+                "Wed 10 Mar 09:00",
+                "Wed 17 Mar 09:00",
+                "Wed 24 Mar 09:00",
+                "Wed 31 Mar 09:00",
+                "Wed 07 Apr 09:00",
+            ],
+            "d2@0900",
+        )
         + [("Tue 16 Mar 11:30", "1d"), ("Wed 17 Mar 11:15", "15m")]
     ),
 }
@@ -119,4 +200,7 @@ async def test_a_learner_without_a_profile_zone_gets_the_cohorts(
     await chat.say("tina", "create dst programme=dst-6w start=2027-03-01")
     await chat.say("tina", "enroll dst zed")
     await run_until(chat.app, clock, datetime(2027, 3, 4, tzinfo=UTC))
-    assert received(sender, "zed", "Europe/Paris")[:2] == [("Mon 01 Mar 14:00", "s1:1d"), ("Tue 02 Mar 13:45", "s1:15m")]
+    assert received(sender, "zed", "Europe/Paris")[:2] == [
+        ("Mon 01 Mar 14:00", "s1:1d"),
+        ("Tue 02 Mar 13:45", "s1:15m"),
+    ]

@@ -21,8 +21,8 @@ from tests.scheduler_helpers import person_in
 NEVER_QUIET = {"quiet_hours": {"from": "00:00", "to": "00:00"}}
 
 
-async def wait_for(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(int(timeout / 0.05)):
+async def wait_for(condition, attempts: int = 200) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(attempts):
         if await condition():
             return
         await asyncio.sleep(0.05)
@@ -32,7 +32,9 @@ async def wait_for(condition, timeout: float = 10.0) -> None:  # type: ignore[no
 async def test_jobs_from_the_database_catch_up_within_grace_and_survive_a_restart(tmp_path: Path) -> None:
     clock = SystemClock()
     sender = RecordingSender()
-    app = await build(Settings(database_url=f"sqlite:///{tmp_path / 'r.db'}"), {"console": sender}, clock, schema="create")
+    app = await build(
+        Settings(database_url=f"sqlite:///{tmp_path / 'r.db'}"), {"console": sender}, clock, schema="create"
+    )
     chat = Chat(app)
     await person_in(app, "alice", "UTC")
     await chat.say("tina", "create live tz=UTC")
@@ -62,11 +64,16 @@ async def test_jobs_from_the_database_catch_up_within_grace_and_survive_a_restar
     assert outcomes["rem:1:s1:15m:UTC"] == "fired"
     assert outcomes["rem:1:s2:15m:UTC"] == "late" and outcomes["rem:1:s1:1d:UTC"] == "late"
     await app.worker.drain()
-    assert [m.summary.split("*")[1] for m in sender.to("alice") if m.summary.startswith("Reminder")] == ["soon", "next"]
+    assert [m.summary.split("*")[1] for m in sender.to("alice") if m.summary.startswith("Reminder")] == [
+        "soon",
+        "next",
+    ]
 
     # A session added while running gets its job at the next resync, under its event key.
     async with app.store.transaction() as session:
-        session.add(LiveSession(cohort_id=1, title="added", starts_at=now + timedelta(days=3), duration_min=30))
+        session.add(
+            LiveSession(cohort_id=1, title="added", starts_at=now + timedelta(days=3), duration_min=30)
+        )
     await wait_for(lambda: _has_job(runner, "rem:1:s4:1d:UTC"))
     runner.shutdown()
 
