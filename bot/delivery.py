@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
+import sqlalchemy as sa
 from sqlalchemy import bindparam
-from sqlalchemy.orm import aliased
-from sqlmodel import col, select, update
+from sqlmodel import select, update
 
 from bot.clock import Clock
 from bot.messages import Message
@@ -85,30 +85,39 @@ def backoff(attempts: int) -> float:
     return base * (0.75 + random.random() * 0.5)
 
 
+IDENTITY = Identity.__table__  # type: ignore[attr-defined]
+
+
 def claim_query(batch: int) -> Any:
     """Due rows, oldest first, skipping any row with an older unsent one to the same address
-    (order per recipient). Built once, with bound parameters, so SQLAlchemy compiles it once."""
-    earlier = aliased(OutboxMessage)
+    (order per recipient), with what the platform needs to reach the address. Plain columns,
+    built once with bound parameters: SQLAlchemy compiles it once, no ORM objects are built."""
+    earlier = OUTBOX.alias("earlier")
     waiting_before = (
-        select(earlier.id)
+        sa.select(earlier.c.id)
         .where(
-            earlier.address == OutboxMessage.address,
-            earlier.platform == OutboxMessage.platform,
-            col(earlier.id) < OutboxMessage.id,
-            col(earlier.status).in_(["pending", "sending"]),
+            earlier.c.address == OUTBOX.c.address,
+            earlier.c.platform == OUTBOX.c.platform,
+            earlier.c.id < OUTBOX.c.id,
+            earlier.c.status.in_(["pending", "sending"]),
         )
         .exists()
     )
+    reached_by = sa.and_(
+        IDENTITY.c.platform == OUTBOX.c.platform,
+        IDENTITY.c.workspace == OUTBOX.c.workspace,
+        IDENTITY.c.user_id == OUTBOX.c.address,
+    )
     return (
-        select(OutboxMessage)
+        sa.select(OUTBOX, IDENTITY.c.dm_channel, IDENTITY.c.conversation_ref)
+        .select_from(OUTBOX.outerjoin(IDENTITY, reached_by))
         .where(
-            col(OutboxMessage.status).in_(["pending", "sending"]),
-            OutboxMessage.next_attempt_at
-            <= bindparam("now", type_=OutboxMessage.__table__.c.next_attempt_at.type),  # type: ignore[attr-defined]
-            col(OutboxMessage.platform).in_(bindparam("platforms", expanding=True)),
+            OUTBOX.c.status.in_(["pending", "sending"]),
+            OUTBOX.c.next_attempt_at <= bindparam("now", type_=OUTBOX.c.next_attempt_at.type),
+            OUTBOX.c.platform.in_(bindparam("platforms", expanding=True)),
             ~waiting_before,
         )
-        .order_by(col(OutboxMessage.id))
+        .order_by(OUTBOX.c.id)
         .limit(batch)
     )
 
@@ -117,17 +126,18 @@ def claim_query(batch: int) -> Any:
 class Outcome:
     """What happened to one send, waiting to be committed with the others of its small batch."""
 
-    row: OutboxMessage
+    row: Any  # a claimed outbox row (columns of OutboxMessage)
     result: SendResult | None = None
     retry: RetryLater | None = None
     failure: PermanentFailure | None = None
 
 
 class DeliveryWorker:
-    """Claims due rows in batches, sends them concurrently, and commits outcomes every few sends.
+    """Claims due rows in batches, sends them concurrently, and group-commits their outcomes.
 
-    `commit_every` bounds the duplicate window: at most that many accepted sends (plus those in
-    flight) are unrecorded if the process dies, and only those can be sent twice.
+    `commit_every` bounds the duplicate window: a send starts only while fewer than that many
+    sends are uncommitted, so a crash leaves at most `commit_every` accepted-but-unrecorded
+    messages, and only those can be sent twice.
     """
 
     def __init__(
@@ -138,7 +148,7 @@ class DeliveryWorker:
         *,
         batch: int = 500,
         concurrency: int = 16,
-        commit_every: int = 32,
+        commit_every: int = 64,
     ) -> None:
         self.store = store
         self.senders = senders
@@ -153,33 +163,52 @@ class DeliveryWorker:
         claimed = await self._claim()
         if not claimed:
             return 0
-        targets = await self._targets(claimed)
-        semaphore = asyncio.Semaphore(self.concurrency)
-        unrecorded: list[Outcome] = []
-        uncommitted = 0  # sends done whose outcome is not committed yet (the duplicate window)
-        commit_lock = asyncio.Lock()
+        slots = asyncio.Semaphore(self.concurrency)
+        window = asyncio.Condition()
+        done: list[Outcome] = []  # sent (or failed) and not committed yet
+        uncommitted = 0  # sends started whose outcome is not committed: the duplicate window
+        sending = len(claimed)
 
-        async def record() -> None:
+        async def deliver(row: Any) -> None:
+            nonlocal uncommitted, sending
+            async with slots:
+                async with window:
+                    await window.wait_for(lambda: uncommitted < self.commit_every)
+                    uncommitted += 1
+                outcome = await self._attempt(row)
+            async with window:
+                done.append(outcome)
+                sending -= 1
+                window.notify_all()
+
+        def worth_committing() -> bool:
+            # Half a window, or everything started has finished: big enough commits, while the
+            # other half of the window keeps the sends going.
+            if sending == 0:
+                return True
+            return bool(done) and (len(done) * 2 >= self.commit_every or len(done) == uncommitted)
+
+        async def commit_outcomes() -> None:
+            # One committer: each commit takes every outcome that arrived meanwhile (group commit).
             nonlocal uncommitted
-            async with commit_lock:
-                batch = unrecorded[:]
-                del unrecorded[:]
-                if batch:
-                    await self._record(batch)
-                uncommitted -= len(batch)
+            while True:
+                async with window:
+                    await window.wait_for(worth_committing)
+                    if not done:
+                        return
+                    batch = done[:]
+                    del done[:]
+                await self._record(batch)
+                async with window:
+                    uncommitted -= len(batch)
+                    window.notify_all()
 
-        async def deliver(row: OutboxMessage) -> None:
-            nonlocal uncommitted
-            async with semaphore:
-                unrecorded.append(await self._attempt(row, targets[row.id or 0]))
-                uncommitted += 1
-                # Waiting for the commit while holding the slot is the backpressure that bounds
-                # the window: sends never run more than commit_every + concurrency ahead of it.
-                if uncommitted >= self.commit_every:
-                    await record()
-
-        await asyncio.gather(*(deliver(row) for row in claimed))
-        await record()
+        committer = asyncio.create_task(commit_outcomes())
+        try:
+            await asyncio.gather(*(deliver(row) for row in claimed))
+            await committer
+        finally:
+            committer.cancel()
         return len(claimed)
 
     async def drain(self, max_rounds: int = 1000) -> int:
@@ -213,53 +242,38 @@ class DeliveryWorker:
             )
         return int(result.rowcount or 0)
 
-    async def _claim(self) -> list[OutboxMessage]:
+    async def _claim(self) -> list[Any]:
         """Take due rows, at most one per recipient (the oldest), and lease them as `sending`.
         On PostgreSQL, FOR UPDATE SKIP LOCKED lets several workers claim side by side."""
         now = self.clock.now()
         query = self._claim_query
+        if not self.store.is_sqlite:
+            query = query.with_for_update(skip_locked=True, of=OUTBOX)
         async with self.store.transaction() as session:
-            if not self.store.is_sqlite:
-                query = query.with_for_update(skip_locked=True, of=OutboxMessage)  # type: ignore[arg-type]
-            rows = list(
-                (await session.exec(query, params={"now": now, "platforms": list(self.senders)})).all()
-            )
+            conn = await session.connection()
+            rows = list((await conn.execute(query, {"now": now, "platforms": list(self.senders)})).all())
             if not rows:
                 return []
-            await session.exec(
-                update(OutboxMessage)  # type: ignore[call-overload]
-                .where(col(OutboxMessage.id).in_([r.id for r in rows]))
+            await conn.execute(
+                OUTBOX.update()
+                .where(OUTBOX.c.id.in_([r.id for r in rows]))
                 .values(status="sending", next_attempt_at=now + LEASE)
             )
         return rows
 
-    async def _targets(self, rows: list[OutboxMessage]) -> dict[int, Target]:
-        """Where each claimed row goes, with one query for the identities of the whole batch."""
-        async with self.store.transaction() as session:
-            identities = (
-                await session.exec(
-                    select(Identity).where(col(Identity.user_id).in_({r.address for r in rows}))
-                )
-            ).all()
-        known = {(i.platform, i.workspace, i.user_id): i for i in identities}
-        targets = {}
-        for row in rows:
-            identity = known.get((row.platform, row.workspace, row.address))
-            targets[row.id or 0] = Target(
-                platform=row.platform,
-                workspace=row.workspace,
-                address=row.address,
-                key=row.key,
-                person_id=row.person_id,
-                dm_channel=identity.dm_channel if identity else None,
-                conversation_ref=identity.conversation_ref if identity else {},
-            )
-        return targets
-
-    async def _attempt(self, row: OutboxMessage, target: Target) -> Outcome:
+    async def _attempt(self, row: Any) -> Outcome:
         sender = self.senders[row.platform]
-        message = Message.from_dict(row.payload)
+        target = Target(
+            platform=row.platform,
+            workspace=row.workspace,
+            address=row.address,
+            key=row.key,
+            person_id=row.person_id,
+            dm_channel=row.dm_channel,
+            conversation_ref=row.conversation_ref or {},
+        )
         try:
+            message = Message.from_dict(row.payload)
             if row.kind == "update":
                 result = await self._send_update(sender, target, row, message)
             else:
@@ -273,9 +287,7 @@ class DeliveryWorker:
             return Outcome(row, retry=RetryLater(f"{type(e).__name__}: {e}"))
         return Outcome(row, result=result)
 
-    async def _send_update(
-        self, sender: Sender, target: Target, row: OutboxMessage, message: Message
-    ) -> SendResult:
+    async def _send_update(self, sender: Sender, target: Target, row: Any, message: Message) -> SendResult:
         async with self.store.transaction() as session:
             original = (
                 await session.exec(select(OutboxMessage).where(OutboxMessage.key == row.updates_key))
@@ -360,14 +372,32 @@ class DeliveryWorker:
                     ),
                     failed,
                 )
-            for o in outcomes:
-                if (
-                    o.result
-                    and o.result.channel_id
-                    and o.row.person_id is not None
-                    and o.row.kind == "message"
-                ):
-                    await self._remember_dm_channel(session, o.row, o.result.channel_id)
+            dm_channels = [
+                {
+                    "b_platform": o.row.platform,
+                    "b_workspace": o.row.workspace,
+                    "b_user": o.row.address,
+                    "b_channel": o.result.channel_id,
+                }
+                for o in outcomes
+                if o.result
+                and o.result.channel_id
+                and o.row.person_id is not None
+                and o.row.kind == "message"
+            ]
+            if dm_channels:  # Slack: remember the DM channel the first post opened, for later updates
+                identity = Identity.__table__  # type: ignore[attr-defined]
+                await conn.execute(
+                    identity.update()
+                    .where(
+                        identity.c.platform == bindparam("b_platform"),
+                        identity.c.workspace == bindparam("b_workspace"),
+                        identity.c.user_id == bindparam("b_user"),
+                        identity.c.dm_channel.is_(None),
+                    )
+                    .values(dm_channel=bindparam("b_channel")),
+                    dm_channels,
+                )
             for row in blocked:
                 await session.exec(
                     update(Identity)  # type: ignore[call-overload]
@@ -378,16 +408,3 @@ class DeliveryWorker:
                     )
                     .values(blocked_at=now)
                 )
-
-    @staticmethod
-    async def _remember_dm_channel(session: Any, row: OutboxMessage, channel_id: str) -> None:
-        await session.exec(
-            update(Identity)  # type: ignore[call-overload]
-            .where(
-                Identity.platform == row.platform,
-                Identity.workspace == row.workspace,
-                Identity.user_id == row.address,
-                col(Identity.dm_channel).is_(None),
-            )
-            .values(dm_channel=channel_id)
-        )

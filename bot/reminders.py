@@ -14,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,8 +33,7 @@ from bot.models import (
     Person,
     utc_field,
 )
-from bot.outbox import Recipient, enqueue_dms
-from bot.people import identities_of
+from bot.outbox import Recipient, addresses_of, enqueue_dms, insert_many
 from bot.registry import (
     PLANNERS,
     demo_section,
@@ -257,7 +255,7 @@ async def fan_out(
     person_ids = [p for p, _ in learners]
     done = await _done(ctx.session, item, item_id, person_ids)
     muted, snoozed = await _quietened(ctx.session, cohort, ctx.now) if optional else (set(), set())
-    identities = await identities_of(ctx.session, person_ids)
+    addresses = await addresses_of(ctx.session, person_ids)
     recipients: list[Recipient] = []
     log_rows: list[dict[str, Any]] = []
     outcome: Counter[str] = Counter()
@@ -269,7 +267,7 @@ async def fan_out(
             or ("done" if person_id in done else None)
             or ("muted" if person_id in muted else None)
             or ("snoozed" if person_id in snoozed else None)
-            or ("unreachable" if person_id not in identities or identities[person_id].blocked_at else None)
+            or ("unreachable" if person_id not in addresses or addresses[person_id].blocked else None)
         )
         key = outbox_key(item, item_id, person_id, rule)
         if reason is None:
@@ -294,7 +292,7 @@ async def fan_out(
                 "zone": zone,
             }
         )
-    await enqueue_dms(ctx.session, recipients, now=ctx.now, cohort_id=cohort.id, identities=identities)
+    await enqueue_dms(ctx.session, recipients, now=ctx.now, cohort_id=cohort.id, addresses=addresses)
     await _insert_log(ctx.session, log_rows)
     return outcome
 
@@ -316,10 +314,7 @@ async def _quietened(session: AsyncSession, cohort: Cohort, now: datetime) -> tu
 
 
 async def _insert_log(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    for i in range(0, len(rows), 1000):
-        stmt = insert(ReminderLog).values(rows[i : i + 1000]).on_conflict_do_nothing(index_elements=["key"])
-        await session.exec(stmt)  # type: ignore[call-overload]
+    await insert_many(session, ReminderLog.__table__, rows)  # type: ignore[attr-defined]
 
 
 # -- learner controls --------------------------------------------------------------------------------
