@@ -46,7 +46,9 @@ class NullSender:
     async def send(self, target: Target, message: Message) -> SendResult:
         return SendResult(message_id="1")
 
-    async def update(self, target: Target, message_id: str, channel_id: str | None, message: Message) -> SendResult:
+    async def update(
+        self, target: Target, message_id: str, channel_id: str | None, message: Message
+    ) -> SendResult:
         return SendResult(message_id=message_id)
 
 
@@ -57,10 +59,14 @@ class SlackSender:
         self.client = client
 
     async def send(self, target: Target, message: Message) -> SendResult:
-        response = await self.client.chat_postMessage(channel=target.dm_channel or target.address, text=message.summary)
+        response = await self.client.chat_postMessage(
+            channel=target.dm_channel or target.address, text=message.summary
+        )
         return SendResult(message_id=response["ts"], channel_id=response["channel"])
 
-    async def update(self, target: Target, message_id: str, channel_id: str | None, message: Message) -> SendResult:
+    async def update(
+        self, target: Target, message_id: str, channel_id: str | None, message: Message
+    ) -> SendResult:
         raise NotImplementedError
 
 
@@ -88,7 +94,9 @@ async def slack_stand_in(latency: float) -> tuple[web.AppRunner, str]:
 
 async def populate(app: App, learners: int) -> None:
     """10,000 people with Slack identities, enrolled in one cohort with one session."""
-    await app.engine.handle(Inbound(Profile("console", "", "tina", "tina"), text="create big tz=Europe/Paris"))
+    await app.engine.handle(
+        Inbound(Profile("console", "", "tina", "tina"), text="create big tz=Europe/Paris")
+    )
     await app.engine.handle(
         Inbound(Profile("console", "", "tina", "tina"), text='session big "All hands" 2027-03-02 14:00 60m')
     )
@@ -102,14 +110,26 @@ async def populate(app: App, learners: int) -> None:
         await conn.execute(
             insert(Identity),
             [
-                {"person_id": p["id"], "platform": "slack", "workspace": "T1", "user_id": f"U{p['id']}", "conversation_ref": {}}
+                {
+                    "person_id": p["id"],
+                    "platform": "slack",
+                    "workspace": "T1",
+                    "user_id": f"U{p['id']}",
+                    "conversation_ref": {},
+                }
                 for p in people
             ],
         )
         await conn.execute(
             insert(Enrolment),
             [
-                {"cohort_id": 1, "person_id": p["id"], "role": "learner", "status": "active", "enrolled_at": START}
+                {
+                    "cohort_id": 1,
+                    "person_id": p["id"],
+                    "role": "learner",
+                    "status": "active",
+                    "enrolled_at": START,
+                }
                 for p in people
             ],
         )
@@ -168,13 +188,19 @@ async def main(learners: int, latency_ms: float, latency_messages: int, concurre
         app = await build(settings, {"slack": NullSender()}, clock, schema="create")
         app.worker.concurrency = concurrency
         await populate(app, learners)
-        print(f"fan-out benchmark: {learners:,} learners in {len(ZONES)} zones, SQLite (WAL), concurrency {concurrency}")
+        print(
+            f"fan-out benchmark: {learners:,} learners in {len(ZONES)} zones, SQLite (WAL), concurrency {concurrency}"
+        )
 
         elapsed, queued = await plan_and_enqueue(app, clock)
-        print(f"  plan + enqueue one reminder:     {elapsed * 1000:8.0f} ms  ({queued:,} outbox rows + log rows)")
+        print(
+            f"  plan + enqueue one reminder:     {elapsed * 1000:8.0f} ms  ({queued:,} outbox rows + log rows)"
+        )
 
         elapsed, sent = await timed_drain(app)
-        print(f"  engine only (do-nothing sender): {sent / elapsed:8,.0f} msgs/s  ({sent:,} in {elapsed:.2f} s)")
+        print(
+            f"  engine only (do-nothing sender): {sent / elapsed:8,.0f} msgs/s  ({sent:,} in {elapsed:.2f} s)"
+        )
 
         stand_in, base_url = await slack_stand_in(latency_ms / 1000)
         async with aiohttp.ClientSession() as http:
@@ -182,7 +208,9 @@ async def main(learners: int, latency_ms: float, latency_messages: int, concurre
             app.worker.senders = {"slack": SlackSender(client)}
             await reset(app, clock, latency_messages)
             engine_time, engine_sent = await timed_drain(app)
-            messages = [(f"U{1000 + i}", "Reminder: *All hands* starts soon.") for i in range(latency_messages)]
+            messages = [
+                (f"U{1000 + i}", "Reminder: *All hands* starts soon.") for i in range(latency_messages)
+            ]
             bare_time = await bare_loop(client, messages, concurrency)
         await stand_in.cleanup()
         engine_rate, bare_rate = engine_sent / engine_time, len(messages) / bare_time
@@ -201,4 +229,3 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     asyncio.run(main(args.learners, args.latency_ms, args.latency_messages, args.concurrency))
-

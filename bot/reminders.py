@@ -37,6 +37,7 @@ from bot.outbox import Recipient, addresses_of, enqueue_dms, insert_many
 from bot.registry import (
     PLANNERS,
     demo_section,
+    demo_setup,
     learner_status,
     on_event,
     planner,
@@ -634,6 +635,15 @@ async def reminder_figures(ctx: Ctx, cohort: Cohort) -> list[Any]:
 # -- demo ------------------------------------------------------------------------------------------
 
 
+@demo_setup(20)
+async def demo_reminder_controls(demo: Any) -> None:
+    """An early session whose day-before reminder falls in quiet hours, one learner snoozing
+    optional reminders for a week and one muting them."""
+    await demo.say("tina", 'session demo-spoc "Early-bird Q&A" 2027-03-17 07:30 30m')
+    await demo.say("bruno", "snooze demo-spoc 7d")
+    await demo.say("chloe", "mute demo-spoc")
+
+
 @demo_section(20)
 async def demo_reminder_log(demo: Any) -> None:
     async with demo.app.store.transaction() as session:
@@ -641,6 +651,6 @@ async def demo_reminder_log(demo: Any) -> None:
         if cohort is None:
             return
         summary = await log_summary(session, cohort)
-    demo.print("-- reminder log --")
+    demo.print("-- reminder log (who was reminded of what, when, or why not; `reminders demo-spoc`) --")
     for label, n in sorted(summary.items()):
         demo.print(f"  {label:<38} {n}")
