@@ -27,13 +27,13 @@ from sqlalchemy import insert, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.bootstrap import App, build  # noqa: E402
-from bot.clock import SimulatedClock  # noqa: E402
-from bot.delivery import SendResult, Target  # noqa: E402
-from bot.inbound import Inbound, Profile  # noqa: E402
-from bot.messages import Message  # noqa: E402
-from bot.models import Enrolment, Identity, OutboxMessage, Person  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.bootstrap import App, build
+from bot.clock import SimulatedClock
+from bot.delivery import SendResult, Target
+from bot.inbound import Inbound, Profile
+from bot.messages import Message
+from bot.models import Enrolment, Identity, OutboxMessage, Person
+from bot.settings import Settings
 
 START = datetime(2027, 3, 1, 7, 0, tzinfo=UTC)
 ZONES = ("Europe/Paris", "America/New_York", "Asia/Kolkata")
@@ -189,12 +189,14 @@ async def main(learners: int, latency_ms: float, latency_messages: int, concurre
         app.worker.concurrency = concurrency
         await populate(app, learners)
         print(
-            f"fan-out benchmark: {learners:,} learners in {len(ZONES)} zones, SQLite (WAL), concurrency {concurrency}"
+            f"fan-out benchmark: {learners:,} learners in {len(ZONES)} zones, "
+            f"SQLite (WAL), concurrency {concurrency}"
         )
 
         elapsed, queued = await plan_and_enqueue(app, clock)
         print(
-            f"  plan + enqueue one reminder:     {elapsed * 1000:8.0f} ms  ({queued:,} outbox rows + log rows)"
+            f"  plan + enqueue one reminder:     {elapsed * 1000:8.0f} ms  "
+            f"({queued:,} outbox rows + log rows)"
         )
 
         elapsed, sent = await timed_drain(app)
