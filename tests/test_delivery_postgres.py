@@ -17,10 +17,9 @@ import pytest
 
 from bot.bootstrap import build
 from bot.clock import SimulatedClock
-from bot.delivery import SendResult, Target
+from bot.delivery import SendResult, Target, claim_query
 from bot.messages import Message
 from bot.settings import Settings
-from bot.delivery import claim_query
 from tests.conftest import START
 from tests.test_delivery_crash import LEARNERS, queue_messages
 
