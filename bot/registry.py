@@ -17,6 +17,8 @@ CAPABILITIES: tuple[str, ...] = (
     "bot.help",
     "bot.cohorts",
     "bot.reminders",
+    "bot.reminder_controls",
+    "bot.reminder_log",
 )
 
 VERBS: dict[str, Verb] = {}
