@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -103,11 +104,17 @@ class SchedulerRunner:
         log.info("event %s: %s", key, outcome)
 
 
-async def run(events: EventRunner, *, resync_seconds: float = RESYNC_SECONDS) -> None:
-    """Run the scheduler for as long as the task lives, once elected (PostgreSQL advisory lock)."""
+async def run(
+    events: EventRunner,
+    *,
+    resync_seconds: float = RESYNC_SECONDS,
+    on_elected: Callable[[SchedulerRunner], None] | None = None,
+) -> None:
+    """Run the scheduler for as long as the task lives, once elected (PostgreSQL advisory lock:
+    the lock lives as long as this task's connection, so a dead instance hands over)."""
     store = events.store
     if store.is_sqlite:
-        await _run_elected(events, resync_seconds)
+        await _run_elected(events, resync_seconds, on_elected)
         return
     async with store.engine.connect() as conn:
         while not (
@@ -116,12 +123,21 @@ async def run(events: EventRunner, *, resync_seconds: float = RESYNC_SECONDS) ->
             await conn.commit()
             await asyncio.sleep(resync_seconds)  # another instance schedules; take over if it dies
         await conn.commit()
-        await _run_elected(events, resync_seconds)
+        try:
+            await _run_elected(events, resync_seconds, on_elected)
+        finally:
+            # The pool would keep this connection, and the lock with it: drop the connection so
+            # another instance takes over at once.
+            await conn.invalidate()
 
 
-async def _run_elected(events: EventRunner, resync_seconds: float) -> None:
+async def _run_elected(
+    events: EventRunner, resync_seconds: float, on_elected: Callable[[SchedulerRunner], None] | None
+) -> None:
     runner = SchedulerRunner(events, resync_seconds=resync_seconds)
     await runner.start()
+    if on_elected is not None:
+        on_elected(runner)
     log.info("scheduler started with %d event jobs at %s", len(runner.event_jobs()), datetime.now(UTC))
     try:
         await asyncio.Event().wait()

@@ -69,7 +69,7 @@ class Sender:
         self.platform.accepted.append(target.key)
         if self.after_send:
             self.after_send()  # type: ignore[operator]
-        return SendResult(message_id=f"ts-{len(self.platform.accepted)}")
+        return SendResult(message_id=f"ts-{len(self.platform.accepted)}", channel_id=f"D{target.address}")
 
     async def update(
         self, target: Target, message_id: str, channel_id: str | None, message: Message
@@ -208,4 +208,7 @@ async def test_a_blocked_bot_stops_with_a_recorded_reason(app: App, clock: Simul
         identity = (await session.exec(select(Identity).where(Identity.user_id == "l01"))).one()
     assert {(r.status, r.last_error, r.attempts) for r in rows} == {("failed", "403 MessageWritesBlocked", 1)}
     assert identity.blocked_at is not None
+    async with app.store.transaction() as session:
+        reached = (await session.exec(select(Identity).where(Identity.user_id == "l02"))).one()
+    assert reached.dm_channel == "Dl02"  # the DM channel the first post opened, kept for updates
     assert len(platform.accepted) == (len(LEARNERS) - 1) * PER_LEARNER

@@ -133,3 +133,35 @@ async def test_reminders_plan_and_fan_out_on_postgres(postgres_url: str) -> None
     assert [m.summary for m in sender.to("l01")][-1].startswith("Reminder: *On Postgres*")
     assert "sent" in await chat.say("tina", "reminders pg")
     await app.close()
+
+
+async def test_only_one_instance_runs_the_scheduler(postgres_url: str) -> None:
+    from schedules.runner import run
+
+    clock = SimulatedClock(START)
+    first = await build(Settings(database_url=postgres_url), {}, clock, schema="none")
+    second = await build(Settings(database_url=postgres_url), {}, clock, schema="none")
+    elected: list[str] = []
+    task_a = asyncio.create_task(
+        run(first.runner, resync_seconds=0.1, on_elected=lambda _: elected.append("a"))
+    )
+    for _ in range(100):
+        if elected:
+            break
+        await asyncio.sleep(0.02)
+    task_b = asyncio.create_task(
+        run(second.runner, resync_seconds=0.1, on_elected=lambda _: elected.append("b"))
+    )
+    await asyncio.sleep(0.5)
+    assert elected == ["a"]  # b waits: a job store must not be shared
+    task_a.cancel()  # instance a dies: its connection, and so its lock, go away
+    await asyncio.gather(task_a, return_exceptions=True)
+    for _ in range(100):
+        if len(elected) == 2:
+            break
+        await asyncio.sleep(0.02)
+    assert elected == ["a", "b"]
+    task_b.cancel()
+    await asyncio.gather(task_b, return_exceptions=True)
+    await first.close()
+    await second.close()
