@@ -112,6 +112,48 @@ def manifest_teams(
     )
 
 
+@programme_app.command("validate")
+def programme_validate(
+    files: list[Path] = typer.Argument(..., help="Programme files (YAML) to check."),
+) -> None:
+    """Check programme files; print every problem as FILE:LINE: where: what, exit 1 if any."""
+    from bot.registry import PROGRAMME_SECTIONS, load_capabilities
+    from schedules.programme import validate
+
+    load_capabilities()
+    failed = False
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as e:
+            typer.echo(f"{path}: cannot read it: {e.strerror}", err=True)
+            failed = True
+            continue
+        data, problems = validate(text, PROGRAMME_SECTIONS, str(path))
+        for problem in problems:
+            line, _, rest = problem.removeprefix("line ").partition(": ")
+            typer.echo(f"{path}:{line}: {rest}")
+        if problems:
+            failed = True
+        else:
+            sessions, modules = len(data.get("sessions") or []), len(data.get("modules") or [])
+            typer.echo(f"{path}: valid ({sessions} session entries, {modules} modules)")
+    if failed:
+        raise typer.Exit(1)
+
+
+@programme_app.command("list")
+def programme_list() -> None:
+    """The programmes shipped with cohortbot (use them as `create <cohort> programme=<name>`)."""
+    import yaml
+
+    from schedules.programme import EXAMPLES_DIR
+
+    for path in sorted(EXAMPLES_DIR.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        typer.echo(f"{path.stem:<18} {data.get('kind', ''):<5} {data.get('title', '')}")
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database schema at DATABASE_URL."""

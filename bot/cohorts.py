@@ -15,6 +15,7 @@ from bot.messages import Divider, Fields, Header, Message, Reply, Text, say
 from bot.models import Cohort, Enrolment, LiveSession, ManagerLink, Module, Person
 from bot.outbox import Recipient
 from bot.registry import LEARNER_STATUS, STAFF_STATUS, verb
+from schedules.apply import apply_programme, load_named
 
 
 def to_utc(local: datetime, tz: str) -> datetime:
@@ -36,12 +37,12 @@ def end_of_day_utc(day: date, tz: str) -> datetime:
 @verb(
     "create",
     Slug("cohort"),
-    summary="create a cohort; you become its admin",
-    options={"tz": ZoneArg("IANA zone"), "start": DateArg("YYYY-MM-DD")},
-    example="create spring-onboarding tz=Europe/Paris",
+    summary="create a cohort, optionally from a programme; you become its admin",
+    options={"tz": ZoneArg("IANA zone"), "start": DateArg("YYYY-MM-DD"), "programme": Word("name")},
+    example="create spring-onboarding programme=spoc-6w start=2027-03-01 tz=Europe/Paris",
     staff_only=True,
 )
-async def create(ctx: Ctx, cohort: str, tz: str | None, start: date | None) -> Reply:
+async def create(ctx: Ctx, cohort: str, tz: str | None, start: date | None, programme: str | None) -> Reply:
     if ctx.settings.admin_list and not ctx.is_global_admin:
         raise PermissionDenied("Only the configured cohortbot admins can create cohorts here.")
     exists = (await ctx.session.exec(select(Cohort).where(Cohort.slug == cohort))).first()
@@ -49,9 +50,10 @@ async def create(ctx: Ctx, cohort: str, tz: str | None, start: date | None) -> R
         raise UserError(f"A cohort named '{cohort}' already exists. Pick another name, or `status {cohort}`.")
     platform = ctx.inbound.sender.platform
     channel = ctx.inbound.channel_id or (f"#{cohort}" if platform == "console" else None)
+    plan = load_named(programme) if programme else {}
     row = Cohort(
         slug=cohort,
-        tz=tz or ctx.actor.tz or "UTC",
+        tz=tz or plan.get("tz") or ctx.actor.tz or "UTC",
         start_date=start.isoformat() if start else None,
         channel_platform=platform if channel else None,
         channel_workspace=ctx.inbound.sender.workspace,
@@ -63,8 +65,17 @@ async def create(ctx: Ctx, cohort: str, tz: str | None, start: date | None) -> R
     await ctx.session.flush()
     ctx.session.add(Enrolment(cohort_id=row.id, person_id=ctx.actor.id, role="admin", enrolled_at=ctx.now))
     await ctx.log("cohort.created", cohort_id=row.id, actor_id=ctx.actor.id, tz=row.tz)
+    applied = ""
+    if programme:
+        first_day = start or ctx.now.astimezone(ZoneInfo(row.tz)).date()
+        sessions, modules = await apply_programme(ctx.session, row, plan, first_day)
+        await ctx.log("programme.applied", cohort_id=row.id, actor_id=ctx.actor.id, programme=programme)
+        applied = (
+            f" Programme *{plan.get('name', programme)}* starts {first_day:%a %d %b %Y}: "
+            f"{sessions} sessions, {modules} modules."
+        )
     return say(
-        f"Created cohort *{cohort}* (time zone {row.tz}). You are its admin. "
+        f"Created cohort *{cohort}* (time zone {row.tz}). You are its admin.{applied} "
         f"Next: `enroll {cohort} <people...>`"
     )
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy.orm import aliased
-from sqlmodel import col, select, update
+import sqlalchemy as sa
+from sqlalchemy import bindparam
+from sqlmodel import select, update
 
 from bot.clock import Clock
 from bot.messages import Message
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=120)  # how long a claimed row may stay `sending` before another worker resends it
 MAX_ATTEMPTS = 10
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
 class RetryLater(Exception):
@@ -83,34 +85,130 @@ def backoff(attempts: int) -> float:
     return base * (0.75 + random.random() * 0.5)
 
 
+IDENTITY = Identity.__table__  # type: ignore[attr-defined]
+
+
+def claim_query(batch: int) -> Any:
+    """Due rows, oldest first, skipping any row with an older unsent one to the same address
+    (order per recipient), with what the platform needs to reach the address. Plain columns,
+    built once with bound parameters: SQLAlchemy compiles it once, no ORM objects are built."""
+    earlier = OUTBOX.alias("earlier")
+    waiting_before = (
+        sa.select(earlier.c.id)
+        .where(
+            earlier.c.address == OUTBOX.c.address,
+            earlier.c.platform == OUTBOX.c.platform,
+            earlier.c.id < OUTBOX.c.id,
+            earlier.c.status.in_(["pending", "sending"]),
+        )
+        .exists()
+    )
+    reached_by = sa.and_(
+        IDENTITY.c.platform == OUTBOX.c.platform,
+        IDENTITY.c.workspace == OUTBOX.c.workspace,
+        IDENTITY.c.user_id == OUTBOX.c.address,
+    )
+    return (
+        sa.select(OUTBOX, IDENTITY.c.dm_channel, IDENTITY.c.conversation_ref)
+        .select_from(OUTBOX.outerjoin(IDENTITY, reached_by))
+        .where(
+            OUTBOX.c.status.in_(["pending", "sending"]),
+            OUTBOX.c.next_attempt_at <= bindparam("now", type_=OUTBOX.c.next_attempt_at.type),
+            OUTBOX.c.platform.in_(bindparam("platforms", expanding=True)),
+            ~waiting_before,
+        )
+        .order_by(OUTBOX.c.id)
+        .limit(batch)
+    )
+
+
+@dataclass
+class Outcome:
+    """What happened to one send, waiting to be committed with the others of its small batch."""
+
+    row: Any  # a claimed outbox row (columns of OutboxMessage)
+    result: SendResult | None = None
+    retry: RetryLater | None = None
+    failure: PermanentFailure | None = None
+
+
 class DeliveryWorker:
+    """Claims due rows in batches, sends them concurrently, and group-commits their outcomes.
+
+    `commit_every` bounds the duplicate window: a send starts only while fewer than that many
+    sends are uncommitted, so a crash leaves at most `commit_every` accepted-but-unrecorded
+    messages, and only those can be sent twice.
+    """
+
     def __init__(
         self,
         store: Store,
         senders: Mapping[str, Sender],
         clock: Clock,
         *,
-        batch: int = 200,
+        batch: int = 500,
         concurrency: int = 16,
+        commit_every: int = 64,
     ) -> None:
         self.store = store
         self.senders = senders
         self.clock = clock
         self.batch = batch
         self.concurrency = concurrency
+        self.commit_every = commit_every
+        self._claim_query = claim_query(batch)
 
     async def run_once(self) -> int:
         """Claim and send one batch of due rows; returns how many rows were handled."""
         claimed = await self._claim()
         if not claimed:
             return 0
-        semaphore = asyncio.Semaphore(self.concurrency)
+        slots = asyncio.Semaphore(self.concurrency)
+        window = asyncio.Condition()
+        done: list[Outcome] = []  # sent (or failed) and not committed yet
+        uncommitted = 0  # sends started whose outcome is not committed: the duplicate window
+        sending = len(claimed)
 
-        async def deliver(row: OutboxMessage) -> None:
-            async with semaphore:
-                await self._deliver(row)
+        async def deliver(row: Any) -> None:
+            nonlocal uncommitted, sending
+            async with slots:
+                async with window:
+                    await window.wait_for(lambda: uncommitted < self.commit_every)
+                    uncommitted += 1
+                outcome = await self._attempt(row)
+            async with window:
+                done.append(outcome)
+                sending -= 1
+                window.notify_all()
 
-        await asyncio.gather(*(deliver(row) for row in claimed))
+        def worth_committing() -> bool:
+            # Half a window, or everything started has finished: big enough commits, while the
+            # other half of the window keeps the sends going.
+            if sending == 0:
+                return True
+            return bool(done) and (len(done) * 2 >= self.commit_every or len(done) == uncommitted)
+
+        async def commit_outcomes() -> None:
+            # One committer: each commit takes every outcome that arrived meanwhile (group commit).
+            nonlocal uncommitted
+            while True:
+                async with window:
+                    await window.wait_for(worth_committing)
+                    if not done:
+                        return
+                    batch = done[:]
+                    del done[:]
+                await self._record(batch)
+                async with window:
+                    uncommitted -= len(batch)
+                    window.notify_all()
+
+        committer = asyncio.create_task(commit_outcomes())
+        try:
+            await asyncio.gather(*(deliver(row) for row in claimed))
+            await committer
+        finally:
+            committer.cancel()
         return len(claimed)
 
     async def drain(self, max_rounds: int = 1000) -> int:
@@ -133,87 +231,63 @@ class DeliveryWorker:
             if n == 0:
                 await asyncio.sleep(idle)
 
-    async def _claim(self) -> list[OutboxMessage]:
-        now = self.clock.now()
-        platforms = list(self.senders)
-        earlier = aliased(OutboxMessage)
-        waiting_before = (
-            select(earlier.id)
-            .where(
-                earlier.address == OutboxMessage.address,
-                earlier.platform == OutboxMessage.platform,
-                col(earlier.id) < OutboxMessage.id,
-                col(earlier.status).in_(["pending", "sending"]),
-            )
-            .exists()
-        )
-        query = (
-            select(OutboxMessage)
-            .where(
-                col(OutboxMessage.status).in_(["pending", "sending"]),
-                OutboxMessage.next_attempt_at <= now,
-                col(OutboxMessage.platform).in_(platforms),
-                ~waiting_before,
-            )
-            .order_by(col(OutboxMessage.id))
-            .limit(self.batch)
-        )
+    async def recover(self) -> int:
+        """At start of the only worker (SQLite): rows a crash left `sending` are due again now,
+        without waiting for their lease. Returns how many."""
         async with self.store.transaction() as session:
-            if not self.store.is_sqlite:
-                query = query.with_for_update(skip_locked=True, of=OutboxMessage)  # type: ignore[arg-type]
-            rows = list((await session.exec(query)).all())
+            result = await session.exec(
+                update(OutboxMessage)  # type: ignore[call-overload]
+                .where(OutboxMessage.status == "sending")
+                .values(status="pending", next_attempt_at=self.clock.now())
+            )
+        return int(result.rowcount or 0)
+
+    async def _claim(self) -> list[Any]:
+        """Take due rows, at most one per recipient (the oldest), and lease them as `sending`.
+        On PostgreSQL, FOR UPDATE SKIP LOCKED lets several workers claim side by side."""
+        now = self.clock.now()
+        query = self._claim_query
+        if not self.store.is_sqlite:
+            query = query.with_for_update(skip_locked=True, of=OUTBOX)
+        async with self.store.transaction() as session:
+            conn = await session.connection()
+            rows = list((await conn.execute(query, {"now": now, "platforms": list(self.senders)})).all())
             if not rows:
                 return []
-            await session.exec(
-                update(OutboxMessage)  # type: ignore[call-overload]
-                .where(col(OutboxMessage.id).in_([r.id for r in rows]))
+            await conn.execute(
+                OUTBOX.update()
+                .where(OUTBOX.c.id.in_([r.id for r in rows]))
                 .values(status="sending", next_attempt_at=now + LEASE)
             )
         return rows
 
-    async def _target(self, row: OutboxMessage) -> Target:
-        async with self.store.transaction() as session:
-            identity = (
-                await session.exec(
-                    select(Identity).where(
-                        Identity.platform == row.platform,
-                        Identity.workspace == row.workspace,
-                        Identity.user_id == row.address,
-                    )
-                )
-            ).first()
-        return Target(
+    async def _attempt(self, row: Any) -> Outcome:
+        sender = self.senders[row.platform]
+        target = Target(
             platform=row.platform,
             workspace=row.workspace,
             address=row.address,
             key=row.key,
             person_id=row.person_id,
-            dm_channel=identity.dm_channel if identity else None,
-            conversation_ref=identity.conversation_ref if identity else {},
+            dm_channel=row.dm_channel,
+            conversation_ref=row.conversation_ref or {},
         )
-
-    async def _deliver(self, row: OutboxMessage) -> None:
-        sender = self.senders[row.platform]
-        message = Message.from_dict(row.payload)
         try:
-            target = await self._target(row)
+            message = Message.from_dict(row.payload)
             if row.kind == "update":
                 result = await self._send_update(sender, target, row, message)
             else:
                 result = await sender.send(target, message)
         except RetryLater as e:
-            await self._reschedule(row, e.reason, e.retry_after)
+            return Outcome(row, retry=e)
         except PermanentFailure as e:
-            await self._fail(row, e.reason, blocked=e.blocked)
+            return Outcome(row, failure=e)
         except Exception as e:  # an unknown error is retried, then given up on after MAX_ATTEMPTS
             log.exception("sending %s failed", row.key)
-            await self._reschedule(row, f"{type(e).__name__}: {e}", None)
-        else:
-            await self._sent(row, result)
+            return Outcome(row, retry=RetryLater(f"{type(e).__name__}: {e}"))
+        return Outcome(row, result=result)
 
-    async def _send_update(
-        self, sender: Sender, target: Target, row: OutboxMessage, message: Message
-    ) -> SendResult:
+    async def _send_update(self, sender: Sender, target: Target, row: Any, message: Message) -> SendResult:
         async with self.store.transaction() as session:
             original = (
                 await session.exec(select(OutboxMessage).where(OutboxMessage.key == row.updates_key))
@@ -226,56 +300,105 @@ class DeliveryWorker:
             target, original.platform_message_id, original.platform_channel_id, message
         )
 
-    async def _sent(self, row: OutboxMessage, result: SendResult) -> None:
+    async def _record(self, outcomes: list[Outcome]) -> None:
+        """Commit a small batch of outcomes in one transaction (one executemany per kind)."""
         now = self.clock.now()
-        async with self.store.transaction() as session:
-            await session.exec(
-                update(OutboxMessage)  # type: ignore[call-overload]
-                .where(col(OutboxMessage.id) == row.id)
-                .values(
-                    status="sent",
-                    sent_at=now,
-                    attempts=row.attempts + 1,
-                    platform_message_id=result.message_id,
-                    platform_channel_id=result.channel_id,
-                    last_error=None,
+        sent, retry, failed, blocked = [], [], [], []
+        for o in outcomes:
+            attempts = o.row.attempts + 1
+            if o.result is not None:
+                sent.append(
+                    {
+                        "b_id": o.row.id,
+                        "b_attempts": attempts,
+                        "b_message": o.result.message_id,
+                        "b_channel": o.result.channel_id,
+                    }
                 )
-            )
-            if result.channel_id and row.person_id is not None and row.kind == "message":
-                await session.exec(
-                    update(Identity)  # type: ignore[call-overload]
+            elif o.retry is not None and attempts < MAX_ATTEMPTS:
+                delay = max(o.retry.retry_after or 0.0, backoff(attempts))
+                retry.append(
+                    {
+                        "b_id": o.row.id,
+                        "b_attempts": attempts,
+                        "b_when": now + timedelta(seconds=delay),
+                        "b_error": o.retry.reason,
+                    }
+                )
+            else:
+                reason = (
+                    o.failure.reason
+                    if o.failure is not None
+                    else f"gave up after {attempts} attempts: {o.retry.reason if o.retry else '?'}"
+                )
+                failed.append({"b_id": o.row.id, "b_attempts": attempts, "b_error": reason})
+                if o.failure is not None and o.failure.blocked:
+                    blocked.append(o.row)
+        async with self.store.transaction() as session:
+            conn = await session.connection()
+            by_id = OUTBOX.c.id == bindparam("b_id")
+            if sent:
+                await conn.execute(
+                    OUTBOX.update()
+                    .where(by_id)
+                    .values(
+                        status="sent",
+                        sent_at=now,
+                        attempts=bindparam("b_attempts"),
+                        platform_message_id=bindparam("b_message"),
+                        platform_channel_id=bindparam("b_channel"),
+                        last_error=None,
+                    ),
+                    sent,
+                )
+            if retry:
+                await conn.execute(
+                    OUTBOX.update()
+                    .where(by_id)
+                    .values(
+                        status="pending",
+                        attempts=bindparam("b_attempts"),
+                        next_attempt_at=bindparam("b_when"),
+                        last_error=bindparam("b_error"),
+                    ),
+                    retry,
+                )
+            if failed:
+                await conn.execute(
+                    OUTBOX.update()
+                    .where(by_id)
+                    .values(
+                        status="failed", attempts=bindparam("b_attempts"), last_error=bindparam("b_error")
+                    ),
+                    failed,
+                )
+            dm_channels = [
+                {
+                    "b_platform": o.row.platform,
+                    "b_workspace": o.row.workspace,
+                    "b_user": o.row.address,
+                    "b_channel": o.result.channel_id,
+                }
+                for o in outcomes
+                if o.result
+                and o.result.channel_id
+                and o.row.person_id is not None
+                and o.row.kind == "message"
+            ]
+            if dm_channels:  # Slack: remember the DM channel the first post opened, for later updates
+                identity = Identity.__table__  # type: ignore[attr-defined]
+                await conn.execute(
+                    identity.update()
                     .where(
-                        Identity.platform == row.platform,
-                        Identity.workspace == row.workspace,
-                        Identity.user_id == row.address,
-                        col(Identity.dm_channel).is_(None),
+                        identity.c.platform == bindparam("b_platform"),
+                        identity.c.workspace == bindparam("b_workspace"),
+                        identity.c.user_id == bindparam("b_user"),
+                        identity.c.dm_channel.is_(None),
                     )
-                    .values(dm_channel=result.channel_id)
+                    .values(dm_channel=bindparam("b_channel")),
+                    dm_channels,
                 )
-
-    async def _reschedule(self, row: OutboxMessage, reason: str, retry_after: float | None) -> None:
-        attempts = row.attempts + 1
-        if attempts >= MAX_ATTEMPTS:
-            await self._fail(row, f"gave up after {attempts} attempts: {reason}", blocked=False)
-            return
-        delay = max(retry_after or 0.0, backoff(attempts))
-        when = self.clock.now() + timedelta(seconds=delay)
-        async with self.store.transaction() as session:
-            await session.exec(
-                update(OutboxMessage)  # type: ignore[call-overload]
-                .where(col(OutboxMessage.id) == row.id)
-                .values(status="pending", attempts=attempts, next_attempt_at=when, last_error=reason)
-            )
-
-    async def _fail(self, row: OutboxMessage, reason: str, *, blocked: bool) -> None:
-        now = self.clock.now()
-        async with self.store.transaction() as session:
-            await session.exec(
-                update(OutboxMessage)  # type: ignore[call-overload]
-                .where(col(OutboxMessage.id) == row.id)
-                .values(status="failed", attempts=row.attempts + 1, last_error=reason)
-            )
-            if blocked:
+            for row in blocked:
                 await session.exec(
                     update(Identity)  # type: ignore[call-overload]
                     .where(

@@ -7,15 +7,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.messages import Message
-from bot.models import Cohort, OutboxMessage
-from bot.people import identities_of
+from bot.models import Cohort, Identity, OutboxMessage
+
+
+class Address(NamedTuple):
+    """Where a person is reached: what an outbox row needs, without loading Identity objects."""
+
+    platform: str
+    workspace: str
+    user_id: str
+    blocked: bool
+
+
+async def addresses_of(session: AsyncSession, person_ids: list[int]) -> dict[int, Address]:
+    """The address to reach each person on: the most recently linked identity that is not blocked
+    (the same choice as `people.identities_of`, as plain columns: fan-outs reach thousands)."""
+    rows = await session.exec(
+        select(
+            Identity.person_id, Identity.platform, Identity.workspace, Identity.user_id, Identity.blocked_at
+        )
+        .where(col(Identity.person_id).in_(person_ids))
+        .order_by(col(Identity.id))
+    )
+    best: dict[int, Address] = {}
+    for person_id, platform, workspace, user_id, blocked_at in rows.all():
+        current = best.get(person_id)
+        if current is None or current.blocked or blocked_at is None:
+            best[person_id] = Address(platform, workspace, user_id, blocked_at is not None)
+    return best
 
 
 @dataclass(frozen=True)
@@ -27,25 +53,53 @@ class Recipient:
     message: Message
 
 
-def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
+def insert_ignoring_duplicates(session: AsyncSession, table: Any, key: str = "key") -> Any:
+    """INSERT ... ON CONFLICT (key) DO NOTHING for this database's dialect."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"])
+    return insert(table).on_conflict_do_nothing(index_elements=[key])
+
+
+def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
+    return insert_ignoring_duplicates(session, OutboxMessage)
+
+
+async def insert_many(session: AsyncSession, table: Any, rows: list[dict[str, Any]], key: str = "key") -> int:
+    """Insert rows in bulk (one executemany: SQLAlchemy compiles once and batches the VALUES),
+    ignoring keys already present; returns how many are new."""
+    if not rows:
+        return 0
+    conn = await session.connection()
+    result = await conn.execute(insert_ignoring_duplicates(session, table, key), rows)
+    return max(0, int(result.rowcount or 0))
+
+
+async def insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Insert outbox rows in bulk, ignoring keys already queued; returns how many are new."""
+    return await insert_many(session, OutboxMessage.__table__, rows)  # type: ignore[attr-defined]
 
 
 async def enqueue_dms(
-    session: AsyncSession, recipients: list[Recipient], *, now: datetime, cohort_id: int | None = None
+    session: AsyncSession,
+    recipients: list[Recipient],
+    *,
+    now: datetime,
+    cohort_id: int | None = None,
+    addresses: dict[int, Address] | None = None,
 ) -> int:
     """Queue one DM per recipient on the platform they are reached on; returns how many are new.
 
     People with no identity yet (enrolled by email, never seen) are skipped: nothing to send to.
+    Pass `addresses` (from `addresses_of`) when the caller already looked them up.
     """
     if not recipients:
         return 0
-    identities = await identities_of(session, [r.person_id for r in recipients])
+    if addresses is None:
+        addresses = await addresses_of(session, [r.person_id for r in recipients])
     rows = []
+    payloads: dict[int, dict[str, Any]] = {}  # a fan-out shares one message: serialise it once
     for r in recipients:
-        identity = identities.get(r.person_id)
+        identity = addresses.get(r.person_id)
         if identity is None:
             continue
         rows.append(
@@ -57,17 +111,14 @@ async def enqueue_dms(
                 "platform": identity.platform,
                 "workspace": identity.workspace,
                 "address": identity.user_id,
-                "payload": r.message.to_dict(),
+                "payload": payloads.setdefault(id(r.message), r.message.to_dict()),
                 "status": "pending",
                 "attempts": 0,
                 "next_attempt_at": now,
                 "created_at": now,
             }
         )
-    if not rows:
-        return 0
-    result = await session.exec(_insert_ignoring_duplicates(session).values(rows))  # type: ignore[call-overload]
-    return int(result.rowcount or 0)
+    return await insert_rows(session, rows)
 
 
 async def enqueue_dm(

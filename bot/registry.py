@@ -21,6 +21,9 @@ CAPABILITIES: tuple[str, ...] = (
     "bot.challenges",
     "bot.completion",
     "bot.reports",
+    "bot.reminders",
+    "bot.reminder_controls",
+    "bot.reminder_log",
 )
 
 VERBS: dict[str, Verb] = {}

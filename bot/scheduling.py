@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.context import EventContext
@@ -46,22 +47,37 @@ class EventRunner:
 
     async def plan(self) -> list[PlannedEvent]:
         """Every event of every active cohort, fired or not, sorted by time."""
+        async with self.store.transaction() as session:
+            return await self._plan(session)
+
+    async def pending_event(self, key: str, cohort_id: int | None) -> PlannedEvent | None:
+        """The current form of one event if it is still planned and has not fired (what a
+        scheduler job runs: it holds only the key and cohort id, the database holds the rest)."""
+        async with self.store.transaction() as session:
+            if await session.get(FiredEvent, key) is not None:
+                return None
+            events = await self._plan(session, cohort_id)
+        return next((e for e in events if e.key == key), None)
+
+    async def _plan(self, session: AsyncSession, cohort_id: int | None = None) -> list[PlannedEvent]:
         now = self.clock.now()
         events: list[PlannedEvent] = []
-        async with self.store.transaction() as session:
-            cohorts = (await session.exec(select(Cohort).where(Cohort.status == "active"))).all()
-            for cohort in cohorts:
-                for planner in PLANNERS:
-                    events.extend(await planner(session, cohort, now))
+        query = select(Cohort).where(Cohort.status == "active")
+        if cohort_id is not None:
+            query = query.where(Cohort.id == cohort_id)
+        cohorts = (await session.exec(query)).all()
+        for cohort in cohorts:
+            for planner in PLANNERS:
+                events.extend(await planner(session, cohort, now))
         events.sort(key=lambda e: (e.due_at, e.key))
         return events
 
     async def pending(self) -> list[PlannedEvent]:
         """Planned events that have not fired (nor been skipped) yet."""
-        events = await self.plan()
-        if not events:
-            return []
         async with self.store.transaction() as session:
+            events = await self._plan(session)
+            if not events:
+                return []
             fired = set(
                 (
                     await session.exec(

@@ -20,27 +20,36 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-TICK_SECONDS = 30.0
 Cleanup = Callable[[], Awaitable[None]]
+READY = web.AppKey("ready", bool)
 
 
 async def run_scheduler(app: App) -> None:
-    """Fire due events; a stand-in loop until the APScheduler runner takes over."""
-    while True:
-        try:
-            await app.runner.tick()
-        except Exception:
-            log.exception("scheduler tick failed")
-        await asyncio.sleep(TICK_SECONDS)
+    """Fire planned events on time: the APScheduler runner (one job per cohort event)."""
+    from schedules.runner import run
+
+    await run(app.runner)
+
+
+async def start_delivery(app: App) -> asyncio.Task[None]:
+    """Deliver the outbox in the background; on SQLite (one instance) first resend what a crash
+    left half-sent, without waiting for the lease."""
+    if app.store.is_sqlite:
+        recovered = await app.worker.recover()
+        if recovered:
+            log.warning(
+                "%d outbox rows were being sent when the process stopped: sending them again", recovered
+            )
+    return asyncio.create_task(app.worker.run_forever())
 
 
 def web_application(app: App) -> web.Application:
     """The HTTP application every adapter adds its routes to; `/healthz` answers once all are attached."""
     webapp = web.Application()
-    webapp["ready"] = False
+    webapp[READY] = False
 
     async def healthz(_: web.Request) -> web.Response:
-        if not webapp["ready"]:
+        if not webapp[READY]:
             return web.json_response({"status": "starting"}, status=503)
         return web.json_response({"status": "ok"})
 
@@ -79,9 +88,9 @@ async def serve(settings: Settings, *, force_console: bool = False) -> None:
     runner = web.AppRunner(webapp)
     await runner.setup()
     await web.TCPSite(runner, "0.0.0.0", settings.port).start()
-    webapp["ready"] = True
+    webapp[READY] = True
     log.info("cohortbot listening on port %s", settings.port)
-    tasks = [asyncio.create_task(run_scheduler(app)), asyncio.create_task(app.worker.run_forever())]
+    tasks = [asyncio.create_task(run_scheduler(app)), await start_delivery(app)]
     try:
         await asyncio.Event().wait()
     finally:
@@ -111,6 +120,7 @@ async def serve_console(settings: Settings) -> None:
         await app.worker.drain()
     finally:
         scheduler.cancel()
+        await asyncio.gather(scheduler, return_exceptions=True)
         await app.close()
 
 

@@ -12,7 +12,7 @@ from adapters.slack.app import SlackBot
 from adapters.slack.runtime import SLACK_BOT, attach
 from bot.bootstrap import App, build
 from bot.clock import Clock
-from bot.serve import Cleanup, web_application
+from bot.serve import READY, Cleanup, web_application
 from bot.settings import Settings
 from tests.standins.slack_api import SlackApiStandIn
 from tests.standins.slack_requests import SlackRequests
@@ -51,7 +51,7 @@ class SlackHarness:
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        webapp["ready"] = True
+        webapp[READY] = True
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         url = f"http://127.0.0.1:{port}"
         http = SlackRequests(f"{url}/slack/events", SECRET, api.base_url, team_id=api.team_id)

@@ -19,7 +19,7 @@ from bot.bootstrap import App, build
 from bot.clock import SimulatedClock
 from bot.delivery import Sender
 from bot.models import Activity, Identity, OutboxMessage
-from bot.serve import web_application
+from bot.serve import READY, web_application
 from bot.settings import Settings
 from tests.standins.bf_connector import BotConnectorStandIn, StandinCredentialsFactory
 from tests.standins.teams_activities import BOT_ID
@@ -87,7 +87,7 @@ async def running_teams(
     app = await build(settings, dict(other_senders or {}), clock, schema="create")
     webapp = web_application(app)
     cleanup = await attach(app, webapp, **options)
-    webapp["ready"] = True
+    webapp[READY] = True
     client = TestClient(TestServer(webapp))
     await client.start_server()
     try:

@@ -1,0 +1,137 @@
+"""The reminder log: who was reminded of what and when, delivered or why not (audit evidence),
+as counts and latest entries for trainers, in `status`, and at the end of the demo."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import texts
+from bot.context import Ctx
+from bot.grammar import Slug, Word
+from bot.messages import Fields, Header, Message, Reply, Text
+from bot.models import Cohort, FiredEvent, OutboxMessage, Person
+from bot.registry import demo_section, staff_status, verb
+from bot.reminders import ReminderLog, aware
+
+# -- the reminder log ----------------------------------------------------------------------------
+
+
+def delivery_state(log: ReminderLog, outbox: OutboxMessage | None) -> str:
+    """What happened to one logged reminder, in a word: sent, failed, pending, or why not."""
+    if log.status == "skipped":
+        return f"skipped ({log.reason})"
+    if outbox is None:
+        return "not queued"
+    if outbox.status == "failed":
+        return f"failed ({outbox.last_error})"
+    return outbox.status
+
+
+async def log_entries(
+    session: AsyncSession, cohort: Cohort, person_id: int | None = None, limit: int | None = None
+) -> list[tuple[ReminderLog, OutboxMessage | None]]:
+    query = (
+        select(ReminderLog, OutboxMessage)
+        .join(OutboxMessage, col(OutboxMessage.key) == ReminderLog.key, isouter=True)
+        .where(ReminderLog.cohort_id == cohort.id)
+        .order_by(col(ReminderLog.logged_at).desc(), col(ReminderLog.id).desc())
+    )
+    if person_id is not None:
+        query = query.where(ReminderLog.person_id == person_id)
+    if limit:
+        query = query.limit(limit)
+    return [(log, out) for log, out in (await session.exec(query)).all()]
+
+
+async def log_summary(session: AsyncSession, cohort: Cohort) -> Counter[str]:
+    """Counts by outcome: sent, failed, pending, deferred (quiet hours, still sent), skipped (why)."""
+    rows = (
+        await session.exec(
+            select(ReminderLog.status, ReminderLog.reason, OutboxMessage.status, func.count())
+            .join(OutboxMessage, col(OutboxMessage.key) == ReminderLog.key, isouter=True)
+            .where(ReminderLog.cohort_id == cohort.id)
+            .group_by(ReminderLog.status, ReminderLog.reason, OutboxMessage.status)
+        )
+    ).all()
+    counts: Counter[str] = Counter()
+    for status, reason, delivery, n in rows:
+        if status == "skipped":
+            counts[f"skipped: {reason}"] += n
+            continue
+        counts[delivery or "not queued"] += n
+        if reason == "deferred":
+            counts["deferred by quiet hours"] += n
+    late = await session.exec(
+        select(FiredEvent.outcome, func.count())
+        .where(FiredEvent.cohort_id == cohort.id, col(FiredEvent.kind).startswith("reminder."))
+        .where(col(FiredEvent.outcome).in_(["late", "paused"]))
+        .group_by(FiredEvent.outcome)
+    )
+    for outcome, n in late.all():
+        counts[f"events skipped: {'past their grace' if outcome == 'late' else 'cohort paused'}"] += n
+    return counts
+
+
+@verb(
+    "reminders",
+    Slug("cohort"),
+    Word("person", optional=True),
+    summary="the reminder log: who was reminded of what, when, delivered or why not",
+    example="reminders spring-onboarding @alice",
+    staff_only=True,
+)
+async def reminders_log(ctx: Ctx, cohort: str, person: str | None) -> Reply:
+    row = await ctx.cohort(cohort)
+    await ctx.require_staff(row, "read the reminder log")
+    who = await ctx.person(person) if person else None
+    summary = await log_summary(ctx.session, row)
+    entries = await log_entries(ctx.session, row, who.id if who else None, limit=15)
+    names = {
+        p.id: p.display_name
+        for p in (
+            await ctx.session.exec(
+                select(Person).where(col(Person.id).in_({e.person_id for e, _ in entries}))
+            )
+        ).all()
+    }
+    lines = [
+        f"{texts.local_time(aware(e.logged_at), row.tz)}  {names.get(e.person_id, e.person_id)}  "
+        f"{e.item} {e.item_id} ({e.rule}): {delivery_state(e, out)}"
+        for e, out in entries
+    ]
+    title = f"{row.slug}: reminder log" + (f" for {who.display_name}" if who else "")
+    blocks: list[Any] = [
+        Header(title),
+        Fields(tuple((k, str(n)) for k, n in sorted(summary.items())) or (("entries", "0"),)),
+    ]
+    if lines:
+        blocks.append(Text("Latest:\n" + "\n".join(lines)))
+    return Reply(Message(title, tuple(blocks)))
+
+
+@staff_status
+async def reminder_figures(ctx: Ctx, cohort: Cohort) -> list[Any]:
+    summary = await log_summary(ctx.session, cohort)
+    if not summary:
+        return []
+    shown = ", ".join(f"{k} {n}" for k, n in sorted(summary.items()))
+    return [Fields(((texts.t("reminders.status"), shown),))]
+
+
+# -- demo ------------------------------------------------------------------------------------------
+
+
+@demo_section(20)
+async def demo_reminder_log(demo: Any) -> None:
+    async with demo.app.store.transaction() as session:
+        cohort = (await session.exec(select(Cohort))).first()
+        if cohort is None:
+            return
+        summary = await log_summary(session, cohort)
+    demo.print("-- reminder log (who was reminded of what, when, or why not; `reminders demo-spoc`) --")
+    for label, n in sorted(summary.items()):
+        demo.print(f"  {label:<38} {n}")

@@ -1,0 +1,70 @@
+"""Applying a programme to a cohort: store it, and write its sessions and modules as rows.
+
+Chat users name a programme (`programme=spoc-6w`); it is looked up among the shipped examples
+and the `programmes/` folder of the working directory, never as an arbitrary server path.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import UserError
+from bot.models import Cohort, LiveSession, Module
+from bot.registry import PROGRAMME_SECTIONS
+from schedules.programme import ProgrammeError, expand_modules, expand_sessions, find, load_file
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
+LOCAL_DIR = Path("programmes")
+SHOWN_PROBLEMS = 3
+
+
+def load_named(name: str) -> dict[str, Any]:
+    """The validated programme called `name`, or a UserError saying what is wrong with it."""
+    if not NAME_RE.match(name) or ".." in name:
+        raise UserError(f"'{name}' is not a programme name: use a name like spoc-6w.")
+    stem = name.removesuffix(".yaml").removesuffix(".yml")
+    local = LOCAL_DIR / f"{stem}.yaml"
+    try:
+        path = local if local.exists() else find(stem)
+    except FileNotFoundError as e:
+        raise UserError(str(e)) from None
+    try:
+        return load_file(path, PROGRAMME_SECTIONS)
+    except ProgrammeError as e:
+        more = len(e.problems) - SHOWN_PROBLEMS
+        shown = "; ".join(e.problems[:SHOWN_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")
+        raise UserError(
+            f"Programme {e.source} has problems: {shown}. "
+            f"Check it with `cohortbot programme validate {path.name}`."
+        ) from None
+
+
+async def apply_programme(
+    session: AsyncSession, cohort: Cohort, programme: dict[str, Any], start: date
+) -> tuple[int, int]:
+    """Store the programme on the cohort and materialise its sessions and modules; returns their counts."""
+    cohort.programme = programme
+    cohort.start_date = start.isoformat()
+    session.add(cohort)
+    await session.flush()
+    sessions = expand_sessions(programme, start, cohort.tz)
+    modules = expand_modules(programme, start, cohort.tz)
+    for s in sessions:
+        session.add(
+            LiveSession(
+                cohort_id=cohort.id or 0,
+                title=s.title,
+                starts_at=s.starts_at,
+                duration_min=s.duration_min,
+                location=s.location,
+            )
+        )
+    for m in modules:
+        session.add(Module(cohort_id=cohort.id or 0, title=m.title, release_at=m.release_at, due_at=m.due_at))
+    await session.flush()
+    return len(sessions), len(modules)

@@ -1,0 +1,145 @@
+"""The APScheduler runner: one in-memory job per planned cohort event, rebuilt from the database.
+
+The database is the source of truth. At start, and every `resync` seconds, the runner asks the
+planners for the pending events and makes the job set match: a job per event, its id the event's
+key (`replace_existing`, so a restart or a moved session never doubles a job), jobs of events no
+longer planned removed. A job only holds the event's key and cohort id; when it runs, the event
+is planned again and fired through `EventRunner.fire`, which records it once and applies the
+event's own grace window: events missed while the process was down are caught up if still useful,
+and recorded as late otherwise (a "starts in 15 minutes" never goes out after the start).
+
+Only one process may run this (PlatformFacts: a job store cannot be shared): on PostgreSQL the
+runner holds an advisory lock, on SQLite there is a single instance anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import text
+
+from bot.scheduling import EventRunner, PlannedEvent
+
+log = logging.getLogger(__name__)
+
+RESYNC_SECONDS = 60.0
+RESYNC_JOB = "scheduler:resync"
+ADVISORY_LOCK_ID = 0x636F686F  # "coho": one scheduler per database
+JOB_DEFAULTS = {
+    # Our own grace windows (per event, in EventRunner.fire) decide whether a late event is still
+    # worth sending, so APScheduler must always hand it over rather than drop it after 1 s.
+    "misfire_grace_time": None,
+    "coalesce": True,
+    "max_instances": 1,
+}
+
+
+class SchedulerRunner:
+    def __init__(self, events: EventRunner, *, resync_seconds: float = RESYNC_SECONDS) -> None:
+        self.events = events
+        self.resync_seconds = resync_seconds
+        self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
+        self.outcomes: list[tuple[str, str]] = []  # (event key, outcome) of what fired, newest last
+
+    async def start(self) -> None:
+        """Build the jobs from the database, then start firing them (call inside the event loop)."""
+        self.scheduler.start()
+        await self.sync()
+        self.scheduler.add_job(
+            self.sync,
+            IntervalTrigger(seconds=self.resync_seconds, timezone=UTC),
+            id=RESYNC_JOB,
+            replace_existing=True,
+        )
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def event_jobs(self) -> dict[str, Any]:
+        return {job.id: job for job in self.scheduler.get_jobs() if job.id != RESYNC_JOB}
+
+    async def sync(self) -> int:
+        """Make the jobs match the pending events; returns how many jobs there are."""
+        try:
+            pending = await self.events.pending()
+        except Exception:  # keep the jobs we have; the next resync tries again
+            log.exception("scheduler resync failed")
+            return len(self.event_jobs())
+        wanted = {event.key: event for event in pending}
+        for key, job in self.event_jobs().items():
+            if key not in wanted:
+                job.remove()
+        current = self.event_jobs()
+        for event in pending:
+            job = current.get(event.key)
+            if job is not None and job.next_run_time == event.due_at:
+                continue
+            self._add(event)
+        return len(wanted)
+
+    def _add(self, event: PlannedEvent) -> None:
+        self.scheduler.add_job(
+            self._fire,
+            DateTrigger(run_date=event.due_at, timezone=UTC),
+            id=event.key,
+            name=f"{event.kind} {event.key}",
+            args=[event.key, event.cohort_id],
+            replace_existing=True,
+        )
+
+    async def _fire(self, key: str, cohort_id: int | None) -> None:
+        event = await self.events.pending_event(key, cohort_id)
+        if event is None:
+            return  # fired meanwhile, cohort paused, or the session was removed
+        outcome = await self.events.fire(event)
+        self.outcomes.append((key, outcome))
+        log.info("event %s: %s", key, outcome)
+
+
+async def run(
+    events: EventRunner,
+    *,
+    resync_seconds: float = RESYNC_SECONDS,
+    on_elected: Callable[[SchedulerRunner], None] | None = None,
+) -> None:
+    """Run the scheduler for as long as the task lives, once elected (PostgreSQL advisory lock:
+    the lock lives as long as this task's connection, so a dead instance hands over)."""
+    store = events.store
+    if store.is_sqlite:
+        await _run_elected(events, resync_seconds, on_elected)
+        return
+    async with store.engine.connect() as conn:
+        while not (
+            await conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": ADVISORY_LOCK_ID})
+        ).scalar():
+            await conn.commit()
+            await asyncio.sleep(resync_seconds)  # another instance schedules; take over if it dies
+        await conn.commit()
+        try:
+            await _run_elected(events, resync_seconds, on_elected)
+        finally:
+            # The pool would keep this connection, and the lock with it: drop the connection so
+            # another instance takes over at once.
+            await conn.invalidate()
+
+
+async def _run_elected(
+    events: EventRunner, resync_seconds: float, on_elected: Callable[[SchedulerRunner], None] | None
+) -> None:
+    runner = SchedulerRunner(events, resync_seconds=resync_seconds)
+    await runner.start()
+    if on_elected is not None:
+        on_elected(runner)
+    log.info("scheduler started with %d event jobs at %s", len(runner.event_jobs()), datetime.now(UTC))
+    try:
+        await asyncio.Event().wait()
+    finally:
+        runner.shutdown()

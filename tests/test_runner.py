@@ -1,0 +1,98 @@
+"""The APScheduler runner on the real clock: one job per planned event (id = event key), rebuilt
+from the database at start; missed events are caught up only within their grace; a restart
+doubles nothing; a resync gives newly added sessions their jobs."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from sqlmodel import select
+
+from bot.bootstrap import build
+from bot.clock import SystemClock
+from bot.models import Cohort, Enrolment, LiveSession, OutboxMessage
+from bot.settings import Settings
+from schedules.runner import JOB_DEFAULTS, SchedulerRunner
+from tests.conftest import Chat, RecordingSender
+from tests.scheduler_helpers import person_in
+
+NEVER_QUIET = {"quiet_hours": {"from": "00:00", "to": "00:00"}}
+
+
+async def wait_for(condition, attempts: int = 200) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(attempts):
+        if await condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+async def test_jobs_from_the_database_catch_up_within_grace_and_survive_a_restart(tmp_path: Path) -> None:
+    clock = SystemClock()
+    sender = RecordingSender()
+    app = await build(
+        Settings(database_url=f"sqlite:///{tmp_path / 'r.db'}"), {"console": sender}, clock, schema="create"
+    )
+    chat = Chat(app)
+    await person_in(app, "alice", "UTC")
+    await chat.say("tina", "create live tz=UTC")
+    await chat.say("tina", "enroll live alice")
+    now = clock.now()
+    async with app.store.transaction() as session:
+        cohort = (await session.exec(select(Cohort))).one()
+        cohort.programme = NEVER_QUIET
+        session.add(cohort)
+        for enrolment in (await session.exec(select(Enrolment))).all():
+            enrolment.enrolled_at = now - timedelta(hours=1)  # enrolled before any of this was due
+            session.add(enrolment)
+        for title, starts in (
+            ("soon", now + timedelta(minutes=10)),  # its 15-minute reminder was missed 5 min ago: catch up
+            ("started", now - timedelta(minutes=5)),  # too late for anything: never "starts in 15 min"
+            ("next", now + timedelta(minutes=15, seconds=1.5)),  # its 15-minute reminder is due in 1.5 s
+        ):
+            session.add(LiveSession(cohort_id=cohort.id or 0, title=title, starts_at=starts, duration_min=30))
+
+    runner = SchedulerRunner(app.runner, resync_seconds=0.3)
+    assert runner.scheduler._job_defaults == JOB_DEFAULTS  # misfires are ours to judge, not dropped after 1 s
+    pending = await app.runner.pending()
+    await runner.start()
+    assert set(runner.event_jobs()) <= {e.key for e in pending}
+    await wait_for(lambda: _outcome(runner, "s3:15m"))
+    outcomes = dict(runner.outcomes)
+    assert outcomes["rem:1:s1:15m:UTC"] == "fired"
+    assert outcomes["rem:1:s2:15m:UTC"] == "late" and outcomes["rem:1:s1:1d:UTC"] == "late"
+    await app.worker.drain()
+    assert [m.summary.split("*")[1] for m in sender.to("alice") if m.summary.startswith("Reminder")] == [
+        "soon",
+        "next",
+    ]
+
+    # A session added while running gets its job at the next resync, under its event key.
+    async with app.store.transaction() as session:
+        session.add(
+            LiveSession(cohort_id=1, title="added", starts_at=now + timedelta(days=3), duration_min=30)
+        )
+    await wait_for(lambda: _has_job(runner, "rem:1:s4:1d:UTC"))
+    runner.shutdown()
+
+    # Restart: the jobs are rebuilt from the database; what fired does not fire again.
+    again = SchedulerRunner(app.runner)
+    await again.start()
+    assert set(again.event_jobs()) == {"rem:1:s4:1d:UTC", "rem:1:s4:15m:UTC"}
+    await asyncio.sleep(0.2)
+    again.shutdown()
+    await app.worker.drain()
+    async with app.store.transaction() as session:
+        keys = (await session.exec(select(OutboxMessage.key))).all()
+    assert len(keys) == len(set(keys)) and len(sender.to("alice")) == 3  # welcome + 2 reminders
+    await app.close()
+
+
+async def _outcome(runner: SchedulerRunner, fragment: str) -> bool:
+    return any(fragment in key for key, _ in runner.outcomes)
+
+
+async def _has_job(runner: SchedulerRunner, key: str) -> bool:
+    return key in runner.event_jobs()
