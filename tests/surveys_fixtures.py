@@ -4,6 +4,7 @@ to read what each learner was sent."""
 from __future__ import annotations
 
 from bot.messages import Message
+from bot.surveys.cards import ANSWER_ACTION
 from tests.conftest import Chat, RecordingSender
 
 LEARNERS = ("alice", "bob", "carol")
@@ -23,4 +24,6 @@ async def send_now(chat: Chat, definition: str) -> int:
 
 
 def survey_cards(sender: RecordingSender, who: str) -> list[Message]:
-    return [m for m in sender.to(who) if m.summary.startswith(("Survey:", "Reminder:"))]
+    """The survey cards (and survey reminders) sent to `who`: the messages with survey questions,
+    not the other capabilities' reminders."""
+    return [m for m in sender.to(who) if any(getattr(b, "action", None) == ANSWER_ACTION for b in m.blocks)]

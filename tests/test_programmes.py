@@ -4,6 +4,7 @@ self-paced track reminds each learner from their own enrolment day."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -115,7 +116,7 @@ async def test_a_bad_programme_changes_nothing(
     (tmp_path / "programmes").mkdir()
     (tmp_path / "programmes" / "broken.yaml").write_text(BROKEN)
     reply = await chat.say("tina", "create x programme=broken")
-    assert "line 3: sesions: unknown section" in reply and "and 5 more" in reply
+    assert "line 3: sesions: unknown section" in reply and re.search(r"and \d+ more", reply)
     assert "no cohort" in await chat.say("tina", "status x")
 
 

@@ -55,8 +55,8 @@ async def test_default_rules_and_the_mark_as_done_button(
     assert "due today" in nudge.summary
     for message in (module_reminder, nudge):
         assert message.buttons() == [Button("Mark as done", action="module.done", value="1", style="primary")]
-    # In this branch no capability owns module.done yet: the click is answered, nothing breaks.
-    assert "no longer active" in await chat.press("alice", "module.done", "1")
+    # The completion capability records the click (after the due date here).
+    assert "✓ Module 1 marked done" in await chat.press("alice", "module.done", "1")
 
 
 async def test_whoever_is_done_is_not_nudged(chat: Chat, sender: TimedSender, clock: SimulatedClock) -> None:

@@ -80,7 +80,8 @@ async def test_jobs_from_the_database_catch_up_within_grace_and_survive_a_restar
     # Restart: the jobs are rebuilt from the database; what fired does not fire again.
     again = SchedulerRunner(app.runner)
     await again.start()
-    assert set(again.event_jobs()) == {"rem:1:s4:1d:UTC", "rem:1:s4:15m:UTC"}
+    reminder_jobs = {key for key in again.event_jobs() if key.startswith("rem:")}  # digests etc. have theirs
+    assert reminder_jobs == {"rem:1:s4:1d:UTC", "rem:1:s4:15m:UTC"}
     await asyncio.sleep(0.2)
     again.shutdown()
     await app.worker.drain()
