@@ -21,6 +21,8 @@ async def test_the_demo_runs_six_weeks_and_prints_the_final_state(tmp_path: Path
 
 async def test_the_demo_is_reproducible(tmp_path: Path) -> None:
     first, second = io.StringIO(), io.StringIO()
-    await Demo(tmp_path / "a.db", out=first, seed=3).run()
-    await Demo(tmp_path / "b.db", out=second, seed=3).run()
-    assert first.getvalue().replace("a.db", "b.db") == second.getvalue()
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    await Demo(tmp_path / "one" / "demo.db", out=first, seed=3).run()
+    await Demo(tmp_path / "two" / "demo.db", out=second, seed=3).run()
+    assert first.getvalue().replace("/one/", "/two/") == second.getvalue()
