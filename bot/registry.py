@@ -16,6 +16,7 @@ from bot.grammar import Arg, Verb
 CAPABILITIES: tuple[str, ...] = (
     "bot.help",
     "bot.cohorts",
+    "bot.attendance",
 )
 
 VERBS: dict[str, Verb] = {}
