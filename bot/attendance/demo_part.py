@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from bot.attendance import exports
 from bot.attendance.evidence import verify
-from bot.attendance.sheets import cohort_sheets
+from bot.attendance.sheets import cohort_sheets, learner_summaries
 from bot.models import Cohort, LiveSession
 from bot.registry import demo_section, demo_setup
 
@@ -63,13 +63,14 @@ async def attendance_sheets(demo: Demo) -> None:
     out = demo.db_path.parent / "exports"
     async with demo.app.store.transaction() as session:
         sheets = await cohort_sheets(session, cohort)
-        paths = exports.export_cohort_sheets(sheets, cohort, out, demo.clock.now())
+        # One session's sheet and the per-learner summary; `cohortbot export attendance` writes them all.
+        paths = exports.write_session(sheets[0], out, demo.clock.now())
+        paths += exports.write_summary(cohort, learner_summaries(sheets), out, demo.clock.now())
         checked = await verify(session)
     demo.print(exports.render_session_text(sheets[0]))
     demo.print("")
     for sheet in sheets:
         demo.print(f"  #{sheet.live.id} {sheet.live.title:<16} {sheet.totals_line()}")
-    pdfs = sum(1 for p in paths if p.suffix == ".pdf")
-    demo.print(f"attendance sheets: {len(paths)} files ({pdfs} PDF, {len(paths) - pdfs} CSV) in {out}/")
+    demo.print(f"files: {', '.join(p.name for p in paths)} in {out}/")
     verdict = "OK" if checked.ok else "; ".join(map(str, checked.problems))
     demo.print(f"evidence verify: {verdict} ({checked.records} records in {checked.chains} chains)")

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.attendance.cards import checkin_card, closed_card, hhmm, label
 from bot.attendance.checkin import session_secret
 from bot.attendance.evidence import Fact, append, session_state
+from bot.attendance.models import AttendanceRecord
 from bot.attendance.roster import approved_absences, latest_records, learners
 from bot.attendance.rules import rules_for, window_of
 from bot.attendance.sessions import session_windows
@@ -193,10 +194,7 @@ async def close_window(
     for learner in roster:
         status = records[learner.id][-1].status
         totals[status] += 1
-        card = closed_card(live, status)
-        for kind in ("checkin", "checkin-reminder"):
-            original = f"{kind}:{live.id}:{learner.id}"
-            await ctx.update_message(original, card, key=f"{original}:closed")
+        await _close_cards(ctx, live, learner.id, records[learner.id])
     summary = ", ".join(f"{totals[s]} {label(s).lower()}" for s in ("present", "late", "absent", "excused"))
     await ctx.post(
         cohort,
@@ -204,6 +202,23 @@ async def close_window(
         key=f"attendance:closed:{live.id}",
     )
     return totals
+
+
+async def _close_cards(
+    ctx: EventContext, live: LiveSession, person_id: int, history: list[AttendanceRecord]
+) -> None:
+    """Replace the learner's open cards with the final status.
+
+    A click already replaced the card it came from, so someone who checked in themselves has an
+    open card left only if they were also reminded: then both cards are updated (one harmlessly).
+    """
+    last = history[-1]
+    card = closed_card(live, last.status)
+    original, reminder = f"checkin:{live.id}:{person_id}", f"checkin-reminder:{live.id}:{person_id}"
+    reminded = await ctx.update_message(reminder, card, key=f"{reminder}:closed")
+    checked_in_themselves = last.actor_id == last.person_id
+    if reminded or not checked_in_themselves:
+        await ctx.update_message(original, card, key=f"{original}:closed")
 
 
 async def unmarked(session: AsyncSession, live: LiveSession) -> list[str]:
