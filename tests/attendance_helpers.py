@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
 from sqlmodel import col, select
@@ -17,6 +18,7 @@ from tests.conftest import Chat
 # The cohort is in Paris (UTC+1 in March); "Kick-off" starts 09:00 Paris = 08:00 UTC on Monday 1 March.
 STARTS = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 LEARNERS = ("alice", "bob", "carol", "dave", "erin")
+_event_ids = itertools.count(1)
 
 
 def at(hh: int, mm: int, ss: int = 0) -> datetime:
@@ -51,7 +53,7 @@ async def click(
         Inbound(
             sender=Profile("console", "", who, who),
             action=Action("attendance.checkin", str(session_id), inputs),
-            dedupe_key=event_id or f"evt-{who}-{when.timestamp()}",
+            dedupe_key=event_id or f"evt-{next(_event_ids)}",  # each click is a new platform event
             event_time=event_time or when,
             auth=auth,
         )
