@@ -169,4 +169,3 @@ def test_programme_section_is_validated() -> None:
     errors = dict(validate_section({"opens_before_min": -1, "reminder": "yes", "colour": 1}))
     assert set(errors) == {"opens_before_min", "reminder", "colour"}
     assert validate_section({"late_after_min": 20, "closes_after_min": 15})[0][0] == "late_after_min"
-
