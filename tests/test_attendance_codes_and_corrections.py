@@ -58,7 +58,7 @@ async def test_a_session_code_is_required_and_rotates(
     clock.set(at(7, 53))
     spaced = f"{code[:3]} {code[3:]}"
     assert "✓ Checked in" in await chat.say("carol", f'checkin spoc "{spaced}"')
-    [bob, alice, carol] = await records(app)
+    [_, alice, carol] = await records(app)
     assert alice.auth == "slack-signature+code" and carol.auth == "console+code"
 
 
