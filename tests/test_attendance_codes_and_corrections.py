@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 from sqlmodel import select
 
@@ -81,7 +82,7 @@ async def test_code_off_lets_a_plain_click_through(app: App, chat: Chat, clock: 
 
 
 async def test_a_correction_is_a_new_record_and_the_original_stays(
-    app: App, chat: Chat, clock: SimulatedClock, sender: RecordingSender
+    app: App, chat: Chat, clock: SimulatedClock, sender: RecordingSender, tmp_path: Path
 ) -> None:
     await cohort_with_session(chat)
     await click(app, clock, "alice", at(7, 55))
@@ -107,8 +108,10 @@ async def test_a_correction_is_a_new_record_and_the_original_stays(
         ("present", False),
         ("absent", True),
     ]
+    app.settings.export_dir = str(tmp_path)
     sheet = await chat.say("tina", "sheet spoc #1")
     assert re.search(r"alice\s+Absent", sheet)
+    assert (tmp_path / "spoc-session-1.pdf").exists()
     # The trainer can also set a status before anyone clicked: that is not a correction.
     await chat.say("tina", "correct spoc bob present #1 signed the paper sheet")
     assert (await records(app))[-1].correction is False

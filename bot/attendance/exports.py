@@ -220,8 +220,13 @@ def export_cohort_sheets(sheets: list[SessionSheet], cohort: Cohort, out: Path, 
 def render_session_text(sheet: SessionSheet) -> str:
     """The sheet as aligned text, for chat and the demo."""
     table = session_table(sheet)
+    day = f"{sheet.live.starts_at.astimezone(ZoneInfo(sheet.tz)):%Y-%m-%d}"
+
+    def short(when: str) -> str:  # the time alone on the session's day, else the date too
+        return when[11:16] if when.startswith(day) else when[:16]
+
     keep = [0, 2, 3, 5]  # learner, status, local time, recorded by
-    rows = [[row[i] if i != 3 or n == 0 else row[i][11:16] for i in keep] for n, row in enumerate(table)]
+    rows = [[row[i] if i != 3 or n == 0 else short(row[i]) for i in keep] for n, row in enumerate(table)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(keep))]
     lines = [f"Attendance: {sheet.title()}"]
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
