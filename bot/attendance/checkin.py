@@ -8,6 +8,7 @@ record, and three inserts/updates, all in the engine's one transaction.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_
 from sqlalchemy.dialects import postgresql, sqlite
@@ -83,27 +84,10 @@ async def check_in_by_command(ctx: Ctx, cohort: str, code: str | None) -> Reply:
 async def check_in(ctx: Ctx, session_id: int, code: str | None) -> Reply:
     """Record Present or Late for the caller, once; say why not otherwise."""
     person_id = ctx.actor.id or 0
-    found = (
-        await ctx.session.exec(
-            select(LiveSession, Cohort, Enrolment)
-            .join(Cohort, col(Cohort.id) == LiveSession.cohort_id)
-            .outerjoin(
-                Enrolment,
-                and_(
-                    col(Enrolment.cohort_id) == LiveSession.cohort_id, col(Enrolment.person_id) == person_id
-                ),
-            )
-            .where(LiveSession.id == session_id)
-        )
-    ).first()
-    if found is None:
-        raise UserError("This session no longer exists.")
-    live, cohort, enrolment = found
+    live, cohort, enrolment, state, previous = await _click_context(ctx, session_id, person_id)
     if enrolment is None or enrolment.role != "learner" or enrolment.status != "active":
         raise UserError(f"You are not a learner of '{cohort.slug}', so there is nothing to check in to.")
-    state = await session_state(ctx.session, session_id)
     tz = ctx.actor.tz or cohort.tz
-    previous = await latest_record(ctx.session, session_id, person_id)
     if previous is not None:
         return Reply(done_card(live, _already(previous, live, tz)), "replace")
     rules = rules_for(cohort, state)
@@ -147,6 +131,47 @@ async def check_in(ctx: Ctx, session_id: int, code: str | None) -> Reply:
     )
     text = t("attendance.checked_in", time=hhmm(when, tz), status=label(status))
     return Reply(done_card(live, text), "replace")
+
+
+async def _click_context(
+    ctx: Ctx, session_id: int, person_id: int
+) -> tuple[LiveSession, Cohort, Enrolment | None, AttendanceSessionState, AttendanceRecord | None]:
+    """The session, its cohort, the caller's enrolment, the session's state and the caller's last
+    record. On SQLite (writers already serialized by BEGIN IMMEDIATE) that is one query; on
+    PostgreSQL the state row is locked first, so two quick clicks by one person queue up."""
+    last = (
+        select(AttendanceRecord.id)
+        .where(AttendanceRecord.session_id == session_id, AttendanceRecord.person_id == person_id)
+        .order_by(col(AttendanceRecord.seq).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    serialized = ctx.session.get_bind().dialect.name == "sqlite"
+    query: Any = (
+        select(LiveSession, Cohort, Enrolment)
+        .join(Cohort, col(Cohort.id) == LiveSession.cohort_id)
+        .outerjoin(
+            Enrolment,
+            and_(col(Enrolment.cohort_id) == LiveSession.cohort_id, col(Enrolment.person_id) == person_id),
+        )
+        .where(LiveSession.id == session_id)
+    )
+    if serialized:
+        query = query.add_columns(AttendanceSessionState, AttendanceRecord)
+        query = query.outerjoin(
+            AttendanceSessionState, col(AttendanceSessionState.session_id) == LiveSession.id
+        ).outerjoin(AttendanceRecord, col(AttendanceRecord.id) == last)
+    found = (await ctx.session.exec(query)).first()
+    if found is None:
+        raise UserError("This session no longer exists.")
+    if serialized:
+        live, cohort, enrolment, state, previous = found
+        if state is None:
+            state = await session_state(ctx.session, session_id)
+        return live, cohort, enrolment, state, previous
+    live, cohort, enrolment = found
+    state = await session_state(ctx.session, session_id)
+    return live, cohort, enrolment, state, await latest_record(ctx.session, session_id, person_id)
 
 
 def _already(previous: AttendanceRecord, live: LiveSession, tz: str) -> str:
