@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.attendance.rules import validate_section
+from bot.attendance.status import attendance_kpi
 from bot.bootstrap import App
 from bot.clock import SimulatedClock
 from bot.models import Activity, Cohort
@@ -169,3 +170,19 @@ def test_programme_section_is_validated() -> None:
     errors = dict(validate_section({"opens_before_min": -1, "reminder": "yes", "colour": 1}))
     assert set(errors) == {"opens_before_min", "reminder", "colour"}
     assert validate_section({"late_after_min": 20, "closes_after_min": 15})[0][0] == "late_after_min"
+
+
+async def test_status_and_kpi_show_attendance(app: App, chat: Chat, clock: SimulatedClock) -> None:
+    await cohort_with_session(chat, ("alice", "bob"))
+    await click(app, clock, "alice", at(8, 6))
+    await run_until(app, clock, at(8, 30))
+    assert "*Attendance*: 1/1 sessions (1 late)" in await chat.say("alice", "status spoc")
+    assert "#1: 1 late, 1 absent" in await chat.say("tina", "status spoc")
+    async with app.store.transaction() as session:
+        cohort = (await session.exec(select(Cohort))).one()
+        figures = await attendance_kpi(session, cohort)
+    assert (figures["attendance_records"], figures["attendance_late"], figures["attendance_rate"]) == (
+        2,
+        1,
+        0.5,
+    )
