@@ -8,10 +8,10 @@ from bot.attendance.cards import ABSENT, absence_prompt, done_card, label
 from bot.attendance.evidence import Fact, append, session_state
 from bot.attendance.models import AbsenceRequest
 from bot.attendance.roster import latest_record
-from bot.attendance.sessions import describe, pick_session, split_session_ref
+from bot.attendance.sessions import SessionAndReason, describe, pick_session
 from bot.context import Ctx
 from bot.errors import UserError
-from bot.grammar import Number, Rest, Slug
+from bot.grammar import Number, Slug
 from bot.messages import Button, Buttons, Header, Message, Reply, Text, say
 from bot.models import Cohort, Enrolment, LiveSession, Person
 from bot.outbox import Recipient
@@ -38,13 +38,13 @@ async def click_absent(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
 @verb(
     "absent",
     Slug("cohort"),
-    Rest("session and reason"),
+    SessionAndReason(),
     summary="say you can't attend a session (the next one, or #id), with your reason",
     example="absent spring-onboarding #12 medical appointment",
 )
-async def absent(ctx: Ctx, cohort: str, session_and_reason: str) -> Reply:
+async def absent(ctx: Ctx, cohort: str, session_and_reason: tuple[int | None, str]) -> Reply:
     row = await ctx.cohort(cohort)
-    ref, reason = split_session_ref(session_and_reason)
+    ref, reason = session_and_reason
     if not reason:
         raise UserError("Give a reason, so your trainer can approve it.")
     live = await pick_session(ctx, row, ref)

@@ -80,3 +80,9 @@ async def approved_absences(session: AsyncSession, session_id: int) -> dict[int,
         )
     ).all()
     return {r.person_id: r for r in rows}
+
+
+async def declared_absences(session: AsyncSession, session_id: int) -> set[int]:
+    """Learners who said they can't attend (approved or not): no point reminding them."""
+    rows = await session.exec(select(AbsenceRequest.person_id).where(AbsenceRequest.session_id == session_id))
+    return set(rows.all())

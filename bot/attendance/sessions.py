@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_
 from sqlmodel import col, select
@@ -14,6 +15,7 @@ from bot.attendance.models import AttendanceSessionState
 from bot.attendance.rules import Window, WindowRules, rules_for, window_of
 from bot.context import Ctx
 from bot.errors import UserError
+from bot.grammar import Arg, ArgError, Rest
 from bot.models import Cohort, LiveSession
 from bot.texts import local_time
 
@@ -26,6 +28,38 @@ class SessionWindow:
     state: AttendanceSessionState | None
     rules: WindowRules
     window: Window
+
+
+class SessionRef(Arg):
+    """An optional session number, written `#12` or `12`."""
+
+    def __init__(self) -> None:
+        super().__init__("session", optional=True)
+
+    @property
+    def shown(self) -> str:
+        return "[#<session>]"
+
+    def convert(self, token: str) -> int:
+        match = SESSION_REF.match(token)
+        if not match:
+            raise ArgError(f"'{token}' is not a session number: write it like #12")
+        return int(match.group(1))
+
+
+class SessionAndReason(Rest):
+    """`[#<session>] <reason...>`: an optional session number, then free text. Value: (number, text)."""
+
+    def __init__(self, reason: str = "reason") -> None:
+        super().__init__("session and reason", key="session_and_reason")
+        self.reason = reason
+
+    @property
+    def shown(self) -> str:
+        return f"[#<session>] <{self.reason}...>"
+
+    def take(self, tokens: list[str], i: int) -> tuple[Any, int]:
+        return split_session_ref(" ".join(tokens[i:])), len(tokens)
 
 
 def split_session_ref(text: str) -> tuple[int | None, str]:

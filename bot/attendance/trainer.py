@@ -14,12 +14,12 @@ from bot.attendance.evidence import Fact, append, session_state
 from bot.attendance.models import STATUSES
 from bot.attendance.roster import latest_record, latest_records, learners
 from bot.attendance.rules import rules_for, window_of
-from bot.attendance.sessions import describe, pick_session, split_session_ref
+from bot.attendance.sessions import SessionAndReason, SessionRef, describe, pick_session
 from bot.attendance.sheets import session_sheet
 from bot.attendance.windows import close_window, open_window
 from bot.context import Ctx
 from bot.errors import UserError
-from bot.grammar import Choice, Number, Rest, Slug, Word
+from bot.grammar import Choice, Number, Slug, Word
 from bot.messages import Header, Message, Reply, Text, say
 from bot.people import identities_of
 from bot.registry import verb
@@ -30,7 +30,7 @@ from bot.texts import local_time
     "window",
     Slug("cohort"),
     Choice("action", ("open", "close", "set")),
-    Word("session", optional=True),
+    SessionRef(),
     summary="open or close a session's check-in now, or set its window (minutes around the start)",
     options={
         "before": Number("minutes", high=720),
@@ -44,17 +44,14 @@ async def window(
     ctx: Ctx,
     cohort: str,
     action: str,
-    session: str | None,
+    session: int | None,
     before: int | None,
     after: int | None,
     late: int | None,
 ) -> Reply:
     row = await ctx.cohort(cohort)
     await ctx.require_staff(row, "change check-in windows")
-    ref, extra = split_session_ref(session or "")
-    if extra:
-        raise UserError(f"'{extra}' is not a session: write its number, e.g. #12.")
-    live = await pick_session(ctx, row, ref)
+    live = await pick_session(ctx, row, session)
     state = await session_state(ctx.session, live.id or 0)
     name = describe(live, row.tz)
     if state.closed_at is not None:
@@ -95,19 +92,16 @@ async def window(
     "code",
     Slug("cohort"),
     Choice("action", ("on", "off", "show")),
-    Word("session", optional=True),
+    SessionRef(),
     summary="require a rotating code to check in to a session, and show the current code to announce",
     options={"every": Number("minutes", low=1, high=60)},
     example="code spring-onboarding on #12 every=3",
     staff_only=True,
 )
-async def code(ctx: Ctx, cohort: str, action: str, session: str | None, every: int | None) -> Reply:
+async def code(ctx: Ctx, cohort: str, action: str, session: int | None, every: int | None) -> Reply:
     row = await ctx.cohort(cohort)
     await ctx.require_staff(row, "manage check-in codes")
-    ref, extra = split_session_ref(session or "")
-    if extra:
-        raise UserError(f"'{extra}' is not a session: write its number, e.g. #12.")
-    live = await pick_session(ctx, row, ref)
+    live = await pick_session(ctx, row, session)
     state = await session_state(ctx.session, live.id or 0)
     name = describe(live, row.tz)
     if action == "off":
@@ -143,15 +137,17 @@ async def code(ctx: Ctx, cohort: str, action: str, session: str | None, every: i
     Slug("cohort"),
     Word("learner"),
     Choice("status", STATUSES),
-    Rest("session and reason"),
+    SessionAndReason(),
     summary="set or correct a learner's attendance, with a reason (the original record is kept)",
     example="correct spring-onboarding @alice present #12 was in the room, phone battery dead",
     staff_only=True,
 )
-async def correct(ctx: Ctx, cohort: str, learner: str, status: str, session_and_reason: str) -> Reply:
+async def correct(
+    ctx: Ctx, cohort: str, learner: str, status: str, session_and_reason: tuple[int | None, str]
+) -> Reply:
     row = await ctx.cohort(cohort)
     await ctx.require_staff(row, "correct attendance")
-    ref, reason = split_session_ref(session_and_reason)
+    ref, reason = session_and_reason
     if not reason:
         raise UserError("Say why: the reason is kept with the record.")
     person = await ctx.person(learner)
@@ -202,16 +198,15 @@ async def correct(ctx: Ctx, cohort: str, learner: str, status: str, session_and_
 @verb(
     "missing",
     Slug("cohort"),
-    Word("session", optional=True),
+    SessionRef(),
     summary="who has not checked in yet (the session on now, or #id)",
     example="missing spring-onboarding",
     staff_only=True,
 )
-async def missing(ctx: Ctx, cohort: str, session: str | None) -> Reply:
+async def missing(ctx: Ctx, cohort: str, session: int | None) -> Reply:
     row = await ctx.cohort(cohort)
     await ctx.require_staff(row, "see who is missing")
-    ref, _ = split_session_ref(session or "")
-    live = await pick_session(ctx, row, ref)
+    live = await pick_session(ctx, row, session)
     records = await latest_records(ctx.session, live.id or 0)
     roster = await learners(ctx.session, row.id or 0)
     absent = [lr.person.display_name for lr in roster if lr.id not in records]
@@ -233,16 +228,15 @@ async def missing(ctx: Ctx, cohort: str, session: str | None) -> Reply:
 @verb(
     "sheet",
     Slug("cohort"),
-    Word("session", optional=True),
+    SessionRef(),
     summary="the attendance sheet of a session (on now, or #id), also written as CSV and PDF",
     example="sheet spring-onboarding #12",
     staff_only=True,
 )
-async def sheet(ctx: Ctx, cohort: str, session: str | None) -> Reply:
+async def sheet(ctx: Ctx, cohort: str, session: int | None) -> Reply:
     row = await ctx.cohort(cohort)
     await ctx.require_staff(row, "see attendance sheets")
-    ref, _ = split_session_ref(session or "")
-    live = await pick_session(ctx, row, ref)
+    live = await pick_session(ctx, row, session)
     data = await session_sheet(ctx.session, row, live)
     out = Path(ctx.settings.export_dir)
     paths = await asyncio.to_thread(exports.write_session, data, out, ctx.now)

@@ -16,7 +16,7 @@ from bot.attendance.cards import checkin_card, closed_card, hhmm, label
 from bot.attendance.checkin import session_secret
 from bot.attendance.evidence import Fact, append, session_state
 from bot.attendance.models import AttendanceRecord
-from bot.attendance.roster import approved_absences, latest_records, learners
+from bot.attendance.roster import approved_absences, declared_absences, latest_records, learners
 from bot.attendance.rules import rules_for, window_of
 from bot.attendance.sessions import session_windows
 from bot.context import EventContext
@@ -125,13 +125,14 @@ async def open_window(ctx: EventContext, live: LiveSession, cohort: Cohort) -> i
 
 
 async def remind_unmarked(ctx: EventContext, live: LiveSession, cohort: Cohort) -> int:
-    """One reminder to each learner without a record yet, while the window is open."""
+    """One reminder to each learner with no record and no declared absence, while the window is open."""
     state = await session_state(ctx.session, live.id or 0)
     rules = rules_for(cohort, state)
     window = window_of(live, rules, state)
     if window.phase(ctx.now) != "open":
         return 0
     marked = await latest_records(ctx.session, live.id or 0)
+    skip = set(marked) | await declared_absences(ctx.session, live.id or 0)
     code_required = session_secret(state, rules) is not None
     recipients = [
         Recipient(
@@ -142,7 +143,7 @@ async def remind_unmarked(ctx: EventContext, live: LiveSession, cohort: Cohort) 
             ),
         )
         for learner in await learners(ctx.session, cohort.id or 0)
-        if learner.id not in marked
+        if learner.id not in skip
     ]
     return await ctx.dms(recipients, cohort_id=cohort.id)
 
