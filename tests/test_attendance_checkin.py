@@ -100,17 +100,22 @@ async def test_reminder_goes_once_to_the_unmarked_only(
 async def test_close_marks_absent_and_closes_the_open_cards(
     app: App, chat: Chat, clock: SimulatedClock, sender: RecordingSender
 ) -> None:
-    await cohort_with_session(chat, ("alice", "bob"))
+    await cohort_with_session(chat, ("alice", "bob", "carol"))
     await run_until(app, clock, at(7, 50))
     await click(app, clock, "alice", at(7, 52))
+    await run_until(app, clock, at(8, 5))  # bob and carol are reminded
+    await click(app, clock, "bob", at(8, 6))  # bob answers on the reminder: his first card is still open
     await run_until(app, clock, at(8, 20))
-    assert await statuses(app) == {"alice": "present", "bob": "absent"}
-    closed = {t.address: m.summary for t, _, m in sender.updated}
-    assert "You are recorded *Absent*" in closed["bob"]
+    assert await statuses(app) == {"alice": "present", "bob": "late", "carol": "absent"}
+    closed: dict[str, list[str]] = {}
+    for target, _, message in sender.updated:
+        closed.setdefault(target.address, []).append(message.summary)
+    assert closed["carol"] == ["Check-in for *Kick-off* is closed. You are recorded *Absent*."] * 2
+    assert closed["bob"] == ["Check-in for *Kick-off* is closed. You are recorded *Late*."] * 2
     assert "alice" not in closed  # her click already replaced her only card
-    assert any("1 present, 0 late, 1 absent" in m.summary for m in sender.to("#spoc"))
-    bob = (await records(app))[-1]
-    assert (bob.auth, bob.idempotency_key, bob.actor_id) == ("system:window-close", "close:1:3", None)
+    assert any("1 present, 1 late, 1 absent" in m.summary for m in sender.to("#spoc"))
+    carol = (await records(app))[-1]
+    assert (carol.auth, carol.idempotency_key, carol.actor_id) == ("system:window-close", "close:1:4", None)
 
 
 async def test_an_open_event_past_its_window_does_not_fire(

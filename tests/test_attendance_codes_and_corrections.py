@@ -123,7 +123,8 @@ async def test_absence_declared_before_and_approved_becomes_excused(
     await cohort_with_session(chat, ("alice", "bob"))
     clock.set(at(7, 0))
     assert "Give a reason" in await chat.say("bob", "absent spoc #1")
-    assert "counts as excused once a trainer approves it" in await chat.say("bob", "absent spoc #1 dentist")
+    noted = await chat.say("bob", "absent spoc #1 can't come: my kid's school play")
+    assert "(can't come: my kid's school play). It counts as excused once a trainer approves it" in noted
     await app.worker.drain()
     request = next(m for m in sender.to("tina") if m.summary.startswith("bob can't attend"))
     assert [b.action for b in request.buttons()] == ["attendance.excuse"]

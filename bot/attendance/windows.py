@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.attendance.cards import checkin_card, closed_card, hhmm, label
@@ -21,7 +22,7 @@ from bot.attendance.rules import rules_for, window_of
 from bot.attendance.sessions import session_windows
 from bot.context import EventContext
 from bot.messages import Message, Text
-from bot.models import Cohort, LiveSession
+from bot.models import Cohort, LiveSession, OutboxMessage
 from bot.outbox import Recipient
 from bot.registry import on_event, planner
 from bot.scheduling import PlannedEvent
@@ -192,10 +193,11 @@ async def close_window(
             correction=False,
         )
     totals: Counter[str] = Counter()
+    reminded = await _reminded(ctx, live)
     for learner in roster:
         status = records[learner.id][-1].status
         totals[status] += 1
-        await _close_cards(ctx, live, learner.id, records[learner.id])
+        await _close_cards(ctx, live, learner.id, records[learner.id], reminded)
     summary = ", ".join(f"{totals[s]} {label(s).lower()}" for s in ("present", "late", "absent", "excused"))
     await ctx.post(
         cohort,
@@ -206,7 +208,7 @@ async def close_window(
 
 
 async def _close_cards(
-    ctx: EventContext, live: LiveSession, person_id: int, history: list[AttendanceRecord]
+    ctx: EventContext, live: LiveSession, person_id: int, history: list[AttendanceRecord], reminded: set[int]
 ) -> None:
     """Replace the learner's open cards with the final status.
 
@@ -214,12 +216,23 @@ async def _close_cards(
     open card left only if they were also reminded: then both cards are updated (one harmlessly).
     """
     last = history[-1]
+    if last.actor_id == last.person_id and person_id not in reminded:
+        return
     card = closed_card(live, last.status)
-    original, reminder = f"checkin:{live.id}:{person_id}", f"checkin-reminder:{live.id}:{person_id}"
-    reminded = await ctx.update_message(reminder, card, key=f"{reminder}:closed")
-    checked_in_themselves = last.actor_id == last.person_id
-    if reminded or not checked_in_themselves:
+    for kind in ("checkin", "checkin-reminder"):
+        original = f"{kind}:{live.id}:{person_id}"
         await ctx.update_message(original, card, key=f"{original}:closed")
+
+
+async def _reminded(ctx: EventContext, live: LiveSession) -> set[int]:
+    """Who got a reminder card: one index range scan over the outbox keys, not one lookup each."""
+    prefix = f"checkin-reminder:{live.id}:"
+    keys = await ctx.session.exec(
+        select(OutboxMessage.key).where(
+            col(OutboxMessage.key) >= prefix, col(OutboxMessage.key) < prefix[:-1] + ";"
+        )
+    )
+    return {int(key.rsplit(":", 1)[1]) for key in keys.all() if key.count(":") == 2}
 
 
 async def unmarked(session: AsyncSession, live: LiveSession) -> list[str]:
