@@ -235,11 +235,5 @@ async def _reminded(ctx: EventContext, live: LiveSession) -> set[int]:
     return {int(key.rsplit(":", 1)[1]) for key in keys.all() if key.count(":") == 2}
 
 
-async def unmarked(session: AsyncSession, live: LiveSession) -> list[str]:
-    """Names of the learners with no record yet for the session."""
-    marked = await latest_records(session, live.id or 0)
-    return [lr.person.display_name for lr in await learners(session, live.cohort_id) if lr.id not in marked]
-
-
 def _plain(text: str) -> Message:
     return Message(text, (Text(text),))
