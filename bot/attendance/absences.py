@@ -182,7 +182,7 @@ async def approve(ctx: Ctx, cohort: Cohort, request: AbsenceRequest) -> str:
             correction=True,
             reason=f"absence approved: {request.reason}",
         )
-        append(ctx.session, state, cohort.id or 0, [fact], ctx.now)
+        await append(ctx.session, state, cohort.id or 0, [fact], ctx.now)
         await ctx.log(
             "attendance.recorded",
             cohort_id=cohort.id,

@@ -119,7 +119,7 @@ async def check_in(ctx: Ctx, session_id: int, code: str | None) -> Reply:
         platform_event_id=ctx.inbound.dedupe_key,
         actor_id=person_id,
     )
-    append(ctx.session, state, cohort.id or 0, [fact], ctx.now)
+    await append(ctx.session, state, cohort.id or 0, [fact], ctx.now)
     await ctx.log(
         "attendance.recorded",
         cohort_id=cohort.id,

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import insert, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -95,30 +97,46 @@ async def session_state(
     return state
 
 
-def append(
+async def append(
     session: AsyncSession,
     state: AttendanceSessionState,
     cohort_id: int,
     facts: Sequence[Fact],
     now: datetime,
 ) -> list[AttendanceRecord]:
-    """Chain `facts` after the session's head (the caller holds `state` from `session_state`)."""
+    """Chain `facts` after the session's head (the caller holds `state` from `session_state`).
+
+    Plain INSERT and UPDATE statements, not the ORM's unit of work: this is the click's hot path,
+    and closing a window of thousands of learners appends them all in one executemany.
+    """
     rows = []
+    seq, head = state.head_seq, state.head_hash or GENESIS
     for fact in facts:
         record = AttendanceRecord(
             session_id=state.session_id,
-            seq=state.head_seq + 1,
+            seq=seq + 1,
             cohort_id=cohort_id,
             received_at=now,
-            prev_hash=state.head_hash or GENESIS,
+            prev_hash=head,
             hash="",
             **fact.__dict__,
         )
         record.hash = record_hash(record)
-        state.head_seq, state.head_hash = record.seq, record.hash
+        seq, head = record.seq, record.hash
         rows.append(record)
-    session.add_all(rows)
-    session.add(state)
+    if not rows:
+        return rows
+    await session.exec(  # type: ignore[call-overload]
+        insert(AttendanceRecord), params=[r.model_dump(exclude={"id"}) for r in rows]
+    )
+    await session.exec(
+        update(AttendanceSessionState)  # type: ignore[call-overload]
+        .where(col(AttendanceSessionState.session_id) == state.session_id)
+        .values(head_seq=seq, head_hash=head)
+    )
+    # Keep the loaded row in step without making the ORM write it a second time.
+    set_committed_value(state, "head_seq", seq)
+    set_committed_value(state, "head_hash", head)
     return rows
 
 

@@ -177,7 +177,7 @@ async def correct(
         correction=previous is not None,
         reason=reason,
     )
-    [record] = append(ctx.session, state, row.id or 0, [fact], ctx.now)
+    [record] = await append(ctx.session, state, row.id or 0, [fact], ctx.now)
     await ctx.log(
         "attendance.recorded",
         cohort_id=row.id,

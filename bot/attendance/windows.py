@@ -181,7 +181,7 @@ async def close_window(
                 else "no check-in before the window closed",
             )
         )
-    for row in append(ctx.session, state, cohort.id or 0, facts, ctx.now):
+    for row in await append(ctx.session, state, cohort.id or 0, facts, ctx.now):
         records[row.person_id] = [row]
         await ctx.log(
             "attendance.recorded",
