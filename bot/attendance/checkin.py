@@ -7,10 +7,11 @@ record, and three inserts/updates, all in the engine's one transaction.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_
+from sqlalchemy import Integer, and_, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
@@ -133,20 +134,10 @@ async def check_in(ctx: Ctx, session_id: int, code: str | None) -> Reply:
     return Reply(done_card(live, text), "replace")
 
 
-async def _click_context(
-    ctx: Ctx, session_id: int, person_id: int
-) -> tuple[LiveSession, Cohort, Enrolment | None, AttendanceSessionState, AttendanceRecord | None]:
-    """The session, its cohort, the caller's enrolment, the session's state and the caller's last
-    record. On SQLite (writers already serialized by BEGIN IMMEDIATE) that is one query; on
-    PostgreSQL the state row is locked first, so two quick clicks by one person queue up."""
-    last = (
-        select(AttendanceRecord.id)
-        .where(AttendanceRecord.session_id == session_id, AttendanceRecord.person_id == person_id)
-        .order_by(col(AttendanceRecord.seq).desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    serialized = ctx.session.get_bind().dialect.name == "sqlite"
+@functools.cache
+def _click_query(serialized: bool) -> Any:
+    """The click's lookup, built once (building SQL expressions costs more than running them)."""
+    session_id, person_id = bindparam("session_id", type_=Integer), bindparam("person_id", type_=Integer)
     query: Any = (
         select(LiveSession, Cohort, Enrolment)
         .join(Cohort, col(Cohort.id) == LiveSession.cohort_id)
@@ -156,12 +147,31 @@ async def _click_context(
         )
         .where(LiveSession.id == session_id)
     )
-    if serialized:
-        query = query.add_columns(AttendanceSessionState, AttendanceRecord)
-        query = query.outerjoin(
-            AttendanceSessionState, col(AttendanceSessionState.session_id) == LiveSession.id
-        ).outerjoin(AttendanceRecord, col(AttendanceRecord.id) == last)
-    found = (await ctx.session.exec(query)).first()
+    if not serialized:
+        return query
+    last = (
+        select(AttendanceRecord.id)
+        .where(AttendanceRecord.session_id == session_id, AttendanceRecord.person_id == person_id)
+        .order_by(col(AttendanceRecord.seq).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        query.add_columns(AttendanceSessionState, AttendanceRecord)
+        .outerjoin(AttendanceSessionState, col(AttendanceSessionState.session_id) == LiveSession.id)
+        .outerjoin(AttendanceRecord, col(AttendanceRecord.id) == last)
+    )
+
+
+async def _click_context(
+    ctx: Ctx, session_id: int, person_id: int
+) -> tuple[LiveSession, Cohort, Enrolment | None, AttendanceSessionState, AttendanceRecord | None]:
+    """The session, its cohort, the caller's enrolment, the session's state and the caller's last
+    record. On SQLite (writers already serialized by BEGIN IMMEDIATE) that is one query; on
+    PostgreSQL the state row is locked first, so two quick clicks by one person queue up."""
+    serialized = ctx.session.get_bind().dialect.name == "sqlite"
+    params = {"session_id": session_id, "person_id": person_id}
+    found = (await ctx.session.exec(_click_query(serialized), params=params)).first()
     if found is None:
         raise UserError("This session no longer exists.")
     if serialized:
