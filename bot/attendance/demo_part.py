@@ -46,7 +46,7 @@ async def declare_an_absence(demo: Demo) -> None:
     demo.print("")
 
 
-@demo_section(50)
+@demo_section(90)  # late: the demo ends with the attendance sheet
 async def attendance_sheets(demo: Demo) -> None:
     from bot.demo import COHORT, TRAINER
 
