@@ -171,6 +171,19 @@ async def test_window_settings_from_the_programme_and_per_session(
     assert "Late can't start after" in await chat.say("tina", "window spoc set #1 late=40")
 
 
+async def test_a_cohort_can_turn_attendance_off(
+    app: App, chat: Chat, clock: SimulatedClock, sender: RecordingSender
+) -> None:
+    await cohort_with_session(chat, ("alice",))
+    async with app.store.transaction() as session:
+        cohort = (await session.exec(select(Cohort))).one()
+        cohort.programme = {"attendance": {"enabled": False}}
+        session.add(cohort)
+    assert "not tracked" in text(await click(app, clock, "alice", at(7, 55)))
+    await run_until(app, clock, at(9, 0))
+    assert await records(app) == [] and not [m for m in sender.to("alice") if m.buttons()]
+
+
 def test_programme_section_is_validated() -> None:
     assert validate_section({"opens_before_min": 10, "require_code": True}) == []
     errors = dict(validate_section({"opens_before_min": -1, "reminder": "yes", "colour": 1}))

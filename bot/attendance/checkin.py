@@ -92,6 +92,8 @@ async def check_in(ctx: Ctx, session_id: int, code: str | None) -> Reply:
     if previous is not None:
         return Reply(done_card(live, _already(previous, live, tz)), "replace")
     rules = rules_for(cohort, state)
+    if not rules.enabled:
+        raise UserError(f"Attendance is not tracked in '{cohort.slug}'.")
     window = window_of(live, rules, state)
     when = decisive_time(ctx.inbound.event_time, ctx.now)
     phase = window.phase(when)

@@ -19,7 +19,7 @@ MINUTE_KEYS = {
     "late_after_min": (0, 720),
     "code_every_min": (1, 60),
 }
-FLAG_KEYS = ("require_code", "reminder")
+FLAG_KEYS = ("enabled", "require_code", "reminder")
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class WindowRules:
     require_code: bool = False  # cohort default; a session's own code setting wins
     code_step: timedelta = timedelta(minutes=3)
     reminder: bool = True
+    enabled: bool = True  # False: no windows, no cards (e.g. optional webinars of a self-paced course)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ def rules_for(cohort: Cohort, state: AttendanceSessionState | None) -> WindowRul
         require_code=bool(section.get("require_code", base.require_code)),
         code_step=pick("code_every_min", base.code_step),
         reminder=bool(section.get("reminder", base.reminder)),
+        enabled=bool(section.get("enabled", base.enabled)),
     )
 
 

@@ -37,8 +37,8 @@ async def plan_windows(session: AsyncSession, cohort: Cohort, now: datetime) -> 
     events = []
     for sw in await session_windows(session, cohort):
         sid, window = sw.live.id, sw.window
-        if sw.state is not None and sw.state.closed_at is not None:
-            continue  # closed by a trainer: nothing left to do
+        if not sw.rules.enabled or (sw.state is not None and sw.state.closed_at is not None):
+            continue  # attendance not tracked here, or closed by a trainer: nothing left to do
         open_grace = max(window.closes_at - window.opens_at, MIN_GRACE)
         payload = {"session_id": sid}
         events.append(
