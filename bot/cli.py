@@ -246,6 +246,41 @@ def _with_cohort(slug: str, at: str | None, work: Any) -> list[Path]:
     """Open the database without migrating it, find the cohort, run `work(session, cohort, as_of)`."""
     from sqlmodel import select
 
+
+@evidence_app.command("verify")
+def evidence_verify() -> None:
+    """Walk every session's attendance hash chain; name the first edited, inserted or deleted record."""
+    from bot.attendance.evidence import verify
+    from bot.store import Store
+
+    async def go() -> bool:
+        store = await Store.open(Settings().database_url, schema="none")
+        try:
+            async with store.transaction() as session:
+                result = await verify(session)
+        finally:
+            await store.close()
+        for problem in result.problems:
+            typer.echo(f"FAIL {problem}")
+        verdict = "OK" if result.ok else f"{len(result.problems)} broken chain(s)"
+        typer.echo(f"{verdict}: {result.records} attendance records in {result.chains} session chains")
+        typer.echo(f"chain digest (write it down to compare later): {result.digest}")
+        return result.ok
+
+    if not asyncio.run(go()):
+        raise typer.Exit(1)
+
+
+@export_app.command("attendance")
+def export_attendance(
+    cohort: str = typer.Argument(..., help="Cohort name."),
+    session: int | None = typer.Option(None, help="Only this session id."),
+    out: Path | None = typer.Option(None, help="Directory for the files (default: EXPORT_DIR/<cohort>)."),
+) -> None:
+    """Attendance sheets as CSV and PDF: per session, per half-day, and per learner."""
+    from sqlmodel import select
+
+    from bot.attendance.exports import export_cohort
     from bot.clock import SystemClock
     from bot.models import Cohort
     from bot.store import Store
@@ -298,6 +333,27 @@ def export_certificates(
     for path in files:
         typer.echo(str(path))
     typer.echo(f"{len(files)} certificates written to {out}")
+    settings = Settings()
+    target = out or Path(settings.export_dir) / cohort.lower()
+
+    async def go() -> list[Path] | None:
+        store = await Store.open(settings.database_url, schema="none")
+        try:
+            async with store.transaction() as db:
+                row = (await db.exec(select(Cohort).where(Cohort.slug == cohort.lower()))).first()
+                if row is None:
+                    return None
+                return await export_cohort(db, row, target, SystemClock().now(), session_id=session)
+        finally:
+            await store.close()
+
+    paths = asyncio.run(go())
+    if paths is None:
+        typer.echo(f"There is no cohort '{cohort}'.", err=True)
+        raise typer.Exit(2)
+    for path in paths:
+        typer.echo(str(path))
+    typer.echo(f"{len(paths)} files written to {target}")
 
 
 def main() -> None:

@@ -21,6 +21,8 @@ class ArgError(Exception):
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 DURATION_RE = re.compile(r"^(?:(\d{1,3})h)?(?:(\d{1,4})m(?:in)?)?$")
+INNER_APOSTROPHE_RE = re.compile(r"(?<=\w)'(?=\w)")
+APOSTROPHE_STANDIN = "\ue000"  # a private-use character no one types
 SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 
 
@@ -261,8 +263,12 @@ class ParseError:
 
 
 def tokenize(text: str) -> list[str]:
-    """Split like a shell, accepting the smart quotes chat clients like to insert."""
-    return shlex.split(text.translate(SMART_QUOTES))
+    """Split like a shell, accepting the smart quotes chat clients like to insert.
+
+    An apostrophe inside a word (can't, doctor's, l'équipe) is a letter, not a quote.
+    """
+    guarded = INNER_APOSTROPHE_RE.sub(APOSTROPHE_STANDIN, text.translate(SMART_QUOTES))
+    return [token.replace(APOSTROPHE_STANDIN, "'") for token in shlex.split(guarded)]
 
 
 def parse(text: str, verbs: dict[str, Verb]) -> Parsed | ParseError:

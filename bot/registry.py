@@ -24,6 +24,7 @@ CAPABILITIES: tuple[str, ...] = (
     "bot.reminders",
     "bot.reminder_controls",
     "bot.reminder_log",
+    "bot.attendance",
 )
 
 VERBS: dict[str, Verb] = {}

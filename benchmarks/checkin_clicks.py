@@ -1,0 +1,121 @@
+"""Check-in clicks committed before the ack: rate and latency at 32 concurrent clicks, on SQLite.
+
+Prints figures side by side with a bare baseline in the same run (one insert + commit per click,
+through the same store), never pass/fail. Usage:
+
+    python -m benchmarks.checkin_clicks [--learners 2000] [--concurrency 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+
+from bot.bootstrap import build
+from bot.clock import SimulatedClock
+from bot.delivery import SendResult, Target
+from bot.inbound import Action, Inbound, Profile
+from bot.messages import Message
+from bot.settings import Settings
+
+STARTS = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
+
+
+class NullSender:
+    async def send(self, target: Target, message: Message) -> SendResult:
+        return SendResult(message_id=target.key)
+
+    async def update(
+        self, target: Target, message_id: str, channel_id: str | None, message: Message
+    ) -> SendResult:
+        return SendResult(message_id=message_id)
+
+
+async def timed(
+    n: int, concurrency: int, one: Callable[[int], Awaitable[object]]
+) -> tuple[float, list[float]]:
+    """Run one(i) for i < n with `concurrency` in flight; returns (wall seconds, latencies in ms)."""
+    queue = iter(range(n))
+    latencies: list[float] = []
+
+    async def worker() -> None:
+        for i in queue:
+            started = time.perf_counter()
+            await one(i)
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    started, cpu = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - started, time.process_time() - cpu, latencies
+
+
+def report(name: str, wall: float, cpu: float, latencies: list[float]) -> float:
+    rate = len(latencies) / wall
+    p = statistics.quantiles(latencies, n=100)
+    per = cpu / len(latencies) * 1000
+    print(f"{name:<30} {rate:6.0f}/s  p50 {p[49]:7.1f} ms  p99 {p[98]:7.1f} ms  CPU {per:5.2f} ms/click")
+    return rate
+
+
+async def main(learners: int, concurrency: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        clock = SimulatedClock(STARTS - timedelta(hours=1))
+        app = await build(
+            Settings(database_url=f"sqlite:///{Path(tmp) / 'bench.db'}"), {"console": NullSender()}, clock
+        )
+        names = [f"l{i:05d}" for i in range(learners)]
+        say = lambda who, t: app.engine.handle(Inbound(sender=Profile("console", "", who, who), text=t))  # noqa: E731
+        await say("tina", "create bench tz=Europe/Paris")
+        for chunk in range(0, learners, 500):
+            await say("tina", "enroll bench " + " ".join(names[chunk : chunk + 500]))
+        await say("tina", 'session bench "Kick-off" 2027-03-01 09:00 90m')
+        clock.set(STARTS - timedelta(minutes=2))  # inside the check-in window
+        print(f"{learners} learners, {concurrency} concurrent clicks, SQLite (WAL) on {tmp}")
+
+        async with app.store.engine.begin() as conn:
+            await conn.execute(
+                text("CREATE TABLE bare_click (id INTEGER PRIMARY KEY, key TEXT UNIQUE, at TEXT)")
+            )
+
+        async def bare(i: int) -> None:
+            async with app.store.transaction() as session:
+                await session.exec(  # type: ignore[call-overload]
+                    text("INSERT INTO bare_click (key, at) VALUES (:k, :at)"),
+                    params={"k": f"b{i}", "at": "x"},
+                )
+
+        base = report("bare insert+commit per click", *await timed(learners, concurrency, bare))
+
+        async def click(i: int) -> None:
+            who = names[i]
+            reply = await app.engine.handle(
+                Inbound(
+                    sender=Profile("console", "", who, who),
+                    action=Action("attendance.checkin", "1"),
+                    dedupe_key=f"evt-{i}",
+                    event_time=clock.now(),
+                    auth="slack-signature",
+                )
+            )
+            assert reply is not None and "Checked in" in reply.message.summary, reply
+
+        rate = report("attendance check-in click", *await timed(learners, concurrency, click))
+        print(f"ratio check-in / bare: {rate / base:.2f}; load average now {os.getloadavg()[0]:.1f}")
+        await app.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--learners", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    asyncio.run(main(args.learners, args.concurrency))

@@ -1,0 +1,15 @@
+"""Attendance: check-in windows per live session, audit-grade hash-chained records, sheets and exports.
+
+Importing the package registers its verbs, actions, scheduled events, status blocks and demo parts.
+"""
+
+from bot.attendance import (  # noqa: F401  (imported for their registrations)
+    absences,
+    checkin,
+    demo_part,
+    models,
+    rules,
+    status,
+    trainer,
+    windows,
+)

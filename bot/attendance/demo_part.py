@@ -1,0 +1,76 @@
+"""The demo's attendance part: a declared and approved absence, one correction, the sheet and files."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import col, select
+
+from bot.attendance import exports
+from bot.attendance.evidence import verify
+from bot.attendance.sheets import cohort_sheets, learner_summaries
+from bot.models import Cohort, LiveSession
+from bot.registry import demo_section, demo_setup
+
+if TYPE_CHECKING:
+    from bot.demo import Demo
+
+ABSENT_LEARNER = "bruno"
+
+
+async def _cohort_and_sessions(demo: Demo) -> tuple[Cohort, list[LiveSession]]:
+    from bot.demo import COHORT
+
+    async with demo.app.store.transaction() as session:
+        cohort = (await session.exec(select(Cohort).where(Cohort.slug == COHORT))).one()
+        lives = (
+            await session.exec(
+                select(LiveSession)
+                .where(LiveSession.cohort_id == cohort.id)
+                .order_by(col(LiveSession.starts_at))
+            )
+        ).all()
+    return cohort, list(lives)
+
+
+@demo_setup(50)
+async def declare_an_absence(demo: Demo) -> None:
+    """Bruno can't make the third session; the trainer approves it before it happens."""
+    from bot.demo import COHORT, TRAINER
+
+    _, lives = await _cohort_and_sessions(demo)
+    third = lives[2]
+    await demo.say(ABSENT_LEARNER, f"absent {COHORT} #{third.id} dentist appointment")
+    await demo.say(TRAINER, f"absences {COHORT}")
+    await demo.say(TRAINER, f"excuse {COHORT} 1")
+    demo.print("")
+
+
+@demo_section(90)  # late: the demo ends with the attendance sheet
+async def attendance_sheets(demo: Demo) -> None:
+    from bot.demo import COHORT, TRAINER
+
+    cohort, lives = await _cohort_and_sessions(demo)
+    demo.print("-- attendance --")
+    first = lives[0]
+    async with demo.app.store.transaction() as session:
+        sheets = await cohort_sheets(session, cohort)
+    absent = next((r.name for r in sheets[0].rows if r.status == "absent"), None)
+    if absent is not None:
+        await demo.say(
+            TRAINER, f"correct {COHORT} {absent} present #{first.id} signed the paper sheet instead"
+        )
+    out = demo.db_path.parent / "exports"
+    async with demo.app.store.transaction() as session:
+        sheets = await cohort_sheets(session, cohort)
+        # One session's sheet and the per-learner summary; `cohortbot export attendance` writes them all.
+        paths = exports.write_session(sheets[0], out, demo.clock.now())
+        paths += exports.write_summary(cohort, learner_summaries(sheets), out, demo.clock.now())
+        checked = await verify(session)
+    demo.print(exports.render_session_text(sheets[0]))
+    demo.print("")
+    for sheet in sheets:
+        demo.print(f"  #{sheet.live.id} {sheet.live.title:<16} {sheet.totals_line()}")
+    demo.print(f"files: {', '.join(p.name for p in paths)} in {out}/")
+    verdict = "OK" if checked.ok else "; ".join(map(str, checked.problems))
+    demo.print(f"evidence verify: {verdict} ({checked.records} records in {checked.chains} chains)")

@@ -1,0 +1,160 @@
+"""Attendance sheets as data: per session, per half-day (morning/afternoon, cohort time), per learner."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.attendance.checkin import decisive_time
+from bot.attendance.models import AttendanceRecord, AttendanceSessionState
+from bot.attendance.roster import latest_records, learners
+from bot.attendance.texts import STATUS_LABELS
+from bot.models import Cohort, LiveSession, Person
+
+STATUS_ORDER = ("present", "late", "absent", "excused")
+NOON = 13  # a session starting before 13:00 (cohort time) belongs to the morning
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    name: str
+    platform_id: str
+    status: str  # a status, or "" when nothing is recorded yet
+    at: datetime | None  # when it happened (the check-in time, or when it was recorded)
+    recorded_by: str  # learner | trainer name | automatic
+    note: str = ""
+
+
+@dataclass
+class SessionSheet:
+    cohort: Cohort
+    live: LiveSession
+    rows: list[SheetRow]
+    chain_head: str = ""
+    totals: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def tz(self) -> str:
+        return self.cohort.tz
+
+    @property
+    def half_day(self) -> tuple[date, str]:
+        local = self.live.starts_at.astimezone(ZoneInfo(self.tz))
+        return local.date(), "morning" if local.hour < NOON else "afternoon"
+
+    def title(self) -> str:
+        local = self.live.starts_at.astimezone(ZoneInfo(self.tz))
+        return f"{self.live.title} (#{self.live.id}), {local:%a %d %b %Y %H:%M} {self.tz}"
+
+    def totals_line(self) -> str:
+        parts = [f"{self.totals[s]} {STATUS_LABELS[s].lower()}" for s in STATUS_ORDER]
+        if self.totals[""]:
+            parts.append(f"{self.totals['']} not recorded")
+        return f"{len(self.rows)} learners: " + ", ".join(parts)
+
+
+@dataclass
+class HalfDaySheet:
+    cohort: Cohort
+    day: date
+    part: str  # morning | afternoon
+    sessions: list[SessionSheet]
+
+    def title(self) -> str:
+        return f"{self.cohort.slug}: {self.day:%a %d %b %Y} {self.part}"
+
+    @property
+    def slug(self) -> str:
+        return f"{self.day.isoformat()}-{'am' if self.part == 'morning' else 'pm'}"
+
+
+@dataclass(frozen=True)
+class LearnerSummary:
+    name: str
+    platform_id: str
+    counts: Counter[str]
+    held: int  # sessions with at least one record
+
+    @property
+    def rate(self) -> float:
+        return 0.0 if not self.held else (self.counts["present"] + self.counts["late"]) / self.held
+
+
+async def session_sheet(session: AsyncSession, cohort: Cohort, live: LiveSession) -> SessionSheet:
+    """Every learner (and anyone with a record) with their current status; corrections noted."""
+    records = await latest_records(session, live.id or 0)
+    roster = await learners(session, cohort.id or 0)
+    names = await _names(session, [r[-1].actor_id for r in records.values() if r[-1].actor_id])
+    rows = []
+    for learner in roster:
+        history = records.pop(learner.id, [])
+        platform, _, user_id = learner.platform_ids
+        rows.append(_row(learner.person.display_name, f"{platform}:{user_id}", history, names))
+    for history in records.values():  # recorded, but no longer an active learner
+        last = history[-1]
+        rows.append(_row(last.person_name, f"{last.platform}:{last.platform_user_id}", history, names))
+    rows.sort(key=lambda r: r.name.lower())
+    state = await session.get(AttendanceSessionState, live.id)
+    sheet = SessionSheet(cohort, live, rows, chain_head=state.head_hash if state else "")
+    sheet.totals = Counter(r.status for r in rows)
+    return sheet
+
+
+def _row(name: str, platform_id: str, history: list[AttendanceRecord], names: dict[int, str]) -> SheetRow:
+    if not history:
+        return SheetRow(name, platform_id, "", None, "")
+    last = history[-1]
+    by_self = last.actor_id == last.person_id
+    at = decisive_time(last.event_time, last.received_at) if by_self else last.received_at
+    recorded_by = "learner" if by_self else names.get(last.actor_id or 0, "automatic")
+    note = last.reason or ""
+    if len(history) > 1:
+        was = STATUS_LABELS.get(history[-2].status, history[-2].status)
+        note = f"corrected from {was}: {note}"
+    return SheetRow(last.person_name or name, platform_id, last.status, at, recorded_by, note)
+
+
+async def _names(session: AsyncSession, ids: list[int | None]) -> dict[int, str]:
+    wanted = [i for i in set(ids) if i]
+    if not wanted:
+        return {}
+    rows = (await session.exec(select(Person).where(col(Person.id).in_(wanted)))).all()
+    return {p.id or 0: p.display_name for p in rows}
+
+
+async def cohort_sheets(session: AsyncSession, cohort: Cohort) -> list[SessionSheet]:
+    sessions = (
+        await session.exec(
+            select(LiveSession).where(LiveSession.cohort_id == cohort.id).order_by(col(LiveSession.starts_at))
+        )
+    ).all()
+    return [await session_sheet(session, cohort, live) for live in sessions]
+
+
+def half_days(sheets: list[SessionSheet]) -> list[HalfDaySheet]:
+    """Group session sheets by day and morning/afternoon; half-days without a session have no sheet."""
+    groups: dict[tuple[date, str], list[SessionSheet]] = {}
+    for sheet in sheets:
+        groups.setdefault(sheet.half_day, []).append(sheet)
+    return [
+        HalfDaySheet(group[0].cohort, day, part, group)
+        for (day, part), group in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] != "morning"))
+    ]
+
+
+def learner_summaries(sheets: list[SessionSheet]) -> list[LearnerSummary]:
+    held = [s for s in sheets if any(r.status for r in s.rows)]
+    people: dict[str, tuple[str, Counter[str]]] = {}
+    for sheet in held:
+        for row in sheet.rows:
+            _, counts = people.setdefault(row.platform_id, (row.name, Counter()))
+            counts[row.status or "unrecorded"] += 1
+    return sorted(
+        (LearnerSummary(name, pid, counts, len(held)) for pid, (name, counts) in people.items()),
+        key=lambda s: s.name.lower(),
+    )

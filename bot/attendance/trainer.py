@@ -1,0 +1,245 @@
+"""Trainer commands: open/close/adjust the window, the rotating code, set or correct a status, who is
+missing, and the attendance sheet."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from bot.attendance import codes, exports
+from bot.attendance.cards import done_card, hhmm, label
+from bot.attendance.checkin import session_secret
+from bot.attendance.evidence import Fact, append, session_state
+from bot.attendance.models import STATUSES
+from bot.attendance.roster import latest_record, latest_records, learners
+from bot.attendance.rules import rules_for, window_of
+from bot.attendance.sessions import SessionAndReason, SessionRef, describe, pick_session
+from bot.attendance.sheets import session_sheet
+from bot.attendance.windows import close_window, open_window
+from bot.context import Ctx
+from bot.errors import UserError
+from bot.grammar import Choice, Number, Slug, Word
+from bot.messages import Header, Message, Reply, Text, say
+from bot.people import identities_of
+from bot.registry import verb
+from bot.texts import local_time
+
+
+@verb(
+    "window",
+    Slug("cohort"),
+    Choice("action", ("open", "close", "set")),
+    SessionRef(),
+    summary="open or close a session's check-in now, or set its window (minutes around the start)",
+    options={
+        "before": Number("minutes", high=720),
+        "after": Number("minutes", high=720),
+        "late": Number("minutes", high=720),
+    },
+    example="window spring-onboarding set #12 before=15 after=20 late=10",
+    staff_only=True,
+)
+async def window(
+    ctx: Ctx,
+    cohort: str,
+    action: str,
+    session: int | None,
+    before: int | None,
+    after: int | None,
+    late: int | None,
+) -> Reply:
+    row = await ctx.cohort(cohort)
+    await ctx.require_staff(row, "change check-in windows")
+    live = await pick_session(ctx, row, session)
+    state = await session_state(ctx.session, live.id or 0)
+    name = describe(live, row.tz)
+    if state.closed_at is not None:
+        raise UserError(f"Check-in for {name} is already closed. Use `correct` to fix a status.")
+    if action == "set":
+        if before is None and after is None and late is None:
+            raise UserError("Say what to change: before=, after= and/or late= (minutes).")
+        state.opens_before_min = before if before is not None else state.opens_before_min
+        state.closes_after_min = after if after is not None else state.closes_after_min
+        state.late_after_min = late if late is not None else state.late_after_min
+        rules = rules_for(row, state)
+        if rules.late_after > rules.closes_after:
+            raise UserError("Late can't start after the window closes: make late= at most after=.")
+        ctx.session.add(state)
+        w = window_of(live, rules, state)
+        await ctx.log("attendance.window_set", cohort_id=row.id, actor_id=ctx.actor.id, session_id=live.id)
+        return say(
+            f"Check-in for {name}: opens {hhmm(w.opens_at, row.tz)}, late from {hhmm(w.late_at, row.tz)}, "
+            f"closes {hhmm(w.closes_at, row.tz)} ({row.tz})."
+        )
+    if action == "open":
+        w = window_of(live, rules_for(row, state), state)
+        if w.phase(ctx.now) == "closed":
+            raise UserError(f"Check-in for {name} already closed at {hhmm(w.closes_at, row.tz)}.")
+        if w.phase(ctx.now) == "before":
+            state.opened_at = ctx.now
+            ctx.session.add(state)
+        sent = await open_window(ctx, live, row)
+        await ctx.log("attendance.window_opened", cohort_id=row.id, actor_id=ctx.actor.id, session_id=live.id)
+        return say(f"Check-in for {name} is open: {sent} cards sent.")
+    totals = await close_window(ctx, live, row, auth=ctx.inbound.auth, actor_id=ctx.actor.id)
+    await ctx.log("attendance.window_closed", cohort_id=row.id, actor_id=ctx.actor.id, session_id=live.id)
+    summary = ", ".join(f"{totals[s]} {s}" for s in STATUSES)
+    return say(f"Check-in for {name} is closed: {summary}.")
+
+
+@verb(
+    "code",
+    Slug("cohort"),
+    Choice("action", ("on", "off", "show")),
+    SessionRef(),
+    summary="require a rotating code to check in to a session, and show the current code to announce",
+    options={"every": Number("minutes", low=1, high=60)},
+    example="code spring-onboarding on #12 every=3",
+    staff_only=True,
+)
+async def code(ctx: Ctx, cohort: str, action: str, session: int | None, every: int | None) -> Reply:
+    row = await ctx.cohort(cohort)
+    await ctx.require_staff(row, "manage check-in codes")
+    live = await pick_session(ctx, row, session)
+    state = await session_state(ctx.session, live.id or 0)
+    name = describe(live, row.tz)
+    if action == "off":
+        state.code_secret = ""
+        ctx.session.add(state)
+        await ctx.log("attendance.code_off", cohort_id=row.id, actor_id=ctx.actor.id, session_id=live.id)
+        return say(f"Check-in for {name} no longer needs a code.")
+    if action == "on":
+        if every is not None:
+            state.code_step_s = every * 60
+        if not state.code_secret:
+            state.code_secret = codes.new_secret()
+        ctx.session.add(state)
+        await ctx.log("attendance.code_on", cohort_id=row.id, actor_id=ctx.actor.id, session_id=live.id)
+    secret = session_secret(state, rules_for(row, state))
+    if secret is None:
+        raise UserError(
+            f"Check-in for {name} needs no code. Turn it on with `code {row.slug} on #{live.id}`."
+        )
+    step = timedelta(seconds=state.code_step_s)
+    current = codes.current_code(secret, ctx.now, step)
+    changes = hhmm(codes.rotates_at(ctx.now, step), row.tz)
+    text = (
+        f"Code for {name}: *{current[:3]} {current[3:]}* (changes at {changes}, every "
+        f"{state.code_step_s // 60} min; the previous code stays valid one more step). "
+        f"Show it again with `code {row.slug} show #{live.id}`."
+    )
+    return say(text)
+
+
+@verb(
+    "correct",
+    Slug("cohort"),
+    Word("learner"),
+    Choice("status", STATUSES),
+    SessionAndReason(),
+    summary="set or correct a learner's attendance, with a reason (the original record is kept)",
+    example="correct spring-onboarding @alice present #12 was in the room, phone battery dead",
+    staff_only=True,
+)
+async def correct(
+    ctx: Ctx, cohort: str, learner: str, status: str, session_and_reason: tuple[int | None, str]
+) -> Reply:
+    row = await ctx.cohort(cohort)
+    await ctx.require_staff(row, "correct attendance")
+    ref, reason = session_and_reason
+    if not reason:
+        raise UserError("Say why: the reason is kept with the record.")
+    person = await ctx.person(learner)
+    enrolment = await ctx.enrolment(row, person.id or 0)
+    if enrolment is None or enrolment.role != "learner":
+        raise UserError(f"{person.display_name} is not a learner of '{row.slug}'.")
+    live = await pick_session(ctx, row, ref)
+    state = await session_state(ctx.session, live.id or 0)
+    previous = await latest_record(ctx.session, live.id or 0, person.id or 0)
+    if previous is not None and previous.status == status:
+        raise UserError(
+            f"{person.display_name} is already {label(status)} for {live.title}. Nothing changed."
+        )
+    identity = (await identities_of(ctx.session, [person.id or 0])).get(person.id or 0)
+    fact = Fact(
+        person_id=person.id or 0,
+        person_name=person.display_name,
+        platform=identity.platform if identity else "none",
+        workspace=identity.workspace if identity else "",
+        platform_user_id=identity.user_id if identity else "",
+        status=status,
+        auth=ctx.inbound.auth,
+        idempotency_key=f"set:{live.id}:{person.id}:{state.head_seq + 1}",
+        event_time=ctx.inbound.event_time,
+        platform_event_id=ctx.inbound.dedupe_key,
+        actor_id=ctx.actor.id,
+        correction=previous is not None,
+        reason=reason,
+    )
+    [record] = await append(ctx.session, state, row.id or 0, [fact], ctx.now)
+    await ctx.log(
+        "attendance.recorded",
+        cohort_id=row.id,
+        person_id=person.id,
+        actor_id=ctx.actor.id,
+        session_id=live.id,
+        status=status,
+        correction=previous is not None,
+    )
+    card = done_card(live, f"Your attendance for *{live.title}* was set to *{label(status)}* by a trainer.")
+    for kind in ("checkin", "checkin-reminder"):
+        original = f"{kind}:{live.id}:{person.id}"
+        await ctx.update_message(original, card, key=f"{original}:set:{record.seq}")
+    was = f" (was {label(previous.status)}; that record is kept)" if previous else ""
+    return say(f"{person.display_name}: {label(status)} for {describe(live, row.tz)}{was}. Reason: {reason}")
+
+
+@verb(
+    "missing",
+    Slug("cohort"),
+    SessionRef(),
+    summary="who has not checked in yet (the session on now, or #id)",
+    example="missing spring-onboarding",
+    staff_only=True,
+)
+async def missing(ctx: Ctx, cohort: str, session: int | None) -> Reply:
+    row = await ctx.cohort(cohort)
+    await ctx.require_staff(row, "see who is missing")
+    live = await pick_session(ctx, row, session)
+    records = await latest_records(ctx.session, live.id or 0)
+    roster = await learners(ctx.session, row.id or 0)
+    absent = [lr.person.display_name for lr in roster if lr.id not in records]
+    counts = {s: sum(1 for r in records.values() if r[-1].status == s) for s in STATUSES}
+    state = await session_state(ctx.session, live.id or 0, lock=False)
+    w = window_of(live, rules_for(row, state), state)
+    phase = {"before": "opens", "open": "closes", "closed": "closed"}[w.phase(ctx.now)]
+    when = w.opens_at if phase == "opens" else w.closes_at
+    lines = [
+        f"{len(roster) - len(absent)}/{len(roster)} recorded: "
+        + ", ".join(f"{n} {s}" for s, n in counts.items() if n),
+        f"Check-in {phase} {local_time(when, row.tz)}.",
+        ("Missing: " + ", ".join(absent)) if absent else "Nobody is missing.",
+    ]
+    title = f"Missing: {describe(live, row.tz)}"
+    return Reply(Message(title, (Header(title), Text("\n".join(lines)))))
+
+
+@verb(
+    "sheet",
+    Slug("cohort"),
+    SessionRef(),
+    summary="the attendance sheet of a session (on now, or #id), also written as CSV and PDF",
+    example="sheet spring-onboarding #12",
+    staff_only=True,
+)
+async def sheet(ctx: Ctx, cohort: str, session: int | None) -> Reply:
+    row = await ctx.cohort(cohort)
+    await ctx.require_staff(row, "see attendance sheets")
+    live = await pick_session(ctx, row, session)
+    data = await session_sheet(ctx.session, row, live)
+    out = Path(ctx.settings.export_dir)
+    paths = await asyncio.to_thread(exports.write_session, data, out, ctx.now)
+    text = exports.render_session_text(data)
+    files = "Files: " + ", ".join(str(p) for p in paths)
+    return Reply(Message(text.splitlines()[0], (Text(f"```\n{text}\n```"), Text(files))))

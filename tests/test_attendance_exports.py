@@ -1,0 +1,144 @@
+"""Attendance sheets: per session (CSV, PDF read back as text), per half-day, per learner, and the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import re
+from pathlib import Path
+
+from pypdf import PdfReader
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from bot.attendance import exports
+from bot.attendance.sheets import cohort_sheets, half_days, learner_summaries, session_sheet
+from bot.bootstrap import App
+from bot.cli import app as cli
+from bot.clock import SimulatedClock
+from bot.inbound import Profile
+from bot.models import Cohort, LiveSession
+from bot.people import upsert_profile
+from tests.attendance_helpers import at, click, cohort_with_session, run_until
+from tests.conftest import Chat
+
+
+async def a_finished_session(app: App, chat: Chat, clock: SimulatedClock) -> None:
+    async with app.store.transaction() as session:  # what the platform tells us about her name
+        await upsert_profile(session, Profile("console", "", "zoe", "Zoë Ångström"), clock.now())
+    await cohort_with_session(chat, ("alice", "bob", "carol", "zoe"))
+    await click(app, clock, "alice", at(7, 55))
+    await click(app, clock, "bob", at(8, 7))
+    await run_until(app, clock, at(8, 30))
+    assert "Excused" in await chat.say("tina", "correct spoc zoe excused #1 doctor's note")
+
+
+async def test_session_sheet_as_csv_and_pdf(
+    app: App, chat: Chat, clock: SimulatedClock, tmp_path: Path
+) -> None:
+    await a_finished_session(app, chat, clock)
+    async with app.store.transaction() as session:
+        cohort = (await session.exec(select(Cohort))).one()
+        live = (await session.exec(select(LiveSession))).one()
+        sheet = await session_sheet(session, cohort, live)
+    csv_path, pdf_path = exports.write_session(sheet, tmp_path, clock.now())
+
+    with csv_path.open(encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[1] == [
+        "Learner",
+        "Platform id",
+        "Status",
+        "Time (Europe/Paris)",
+        "Time (UTC)",
+        "Recorded by",
+        "Note",
+    ]
+    assert rows[2][:6] == [
+        "alice",
+        "console:alice",
+        "Present",
+        "2027-03-01 08:55:00",
+        "2027-03-01 07:55:00",
+        "learner",
+    ]
+    assert rows[3][:3] == ["bob", "console:bob", "Late"]
+    assert rows[4][:3] == ["carol", "console:carol", "Absent"] and rows[4][5] == "automatic"
+    assert rows[5][2] == "Excused" and rows[5][5] == "tina"
+    assert rows[5][6] == "corrected from Absent: doctor's note"
+    assert rows[-1] == ["Totals", "4 learners: 1 present, 1 late, 1 absent, 1 excused"]
+
+    pdf = "\n".join(page.extract_text() for page in PdfReader(pdf_path).pages)
+    assert "Attendance sheet: Kick-off (#1), Mon 01 Mar 2027 09:00 Europe/Paris" in pdf
+    lines = pdf.splitlines()
+    assert any(
+        re.match(r"alice console:alice Present 2027-03-01 08:55:00 2027-03-01 07:55:00 learner", ln)
+        for ln in lines
+    )
+    assert any(ln.startswith("bob console:bob Late 2027-03-01 09:07:00") for ln in lines)
+    assert any(ln.startswith("carol console:carol Absent") for ln in lines)
+    assert any(ln.startswith("Zoë Ångström console:zoe Excused") for ln in lines)  # non-ASCII names survive
+    assert "Totals: 4 learners: 1 present, 1 late, 1 absent, 1 excused" in pdf
+    assert sheet.chain_head in pdf.replace("\n", "")
+
+
+async def test_a_two_day_course_has_four_half_day_sheets_and_a_learner_summary(
+    app: App, chat: Chat, clock: SimulatedClock, tmp_path: Path
+) -> None:
+    await chat.say("tina", "create spoc tz=Europe/Paris")
+    await chat.say("tina", "enroll spoc alice bob")
+    for day in ("2027-03-01", "2027-03-02"):
+        await chat.say("tina", f'session spoc "Morning" {day} 09:00 3h')
+        await chat.say("tina", f'session spoc "Afternoon" {day} 14:00 3h')
+    await click(app, clock, "alice", at(7, 55), session_id=1)
+    await click(app, clock, "alice", at(12, 55), session_id=2)
+    await click(app, clock, "bob", at(13, 10), session_id=2)
+    await run_until(app, clock, at(23, 0))
+    async with app.store.transaction() as session:
+        cohort = (await session.exec(select(Cohort))).one()
+        sheets = await cohort_sheets(session, cohort)
+    halves = half_days(sheets)
+    assert [h.slug for h in halves] == ["2027-03-01-am", "2027-03-01-pm", "2027-03-02-am", "2027-03-02-pm"]
+    table = exports.half_day_table(halves[1])
+    assert table[1:] == [
+        ["alice", "console:alice", "Present", "13:55"],
+        ["bob", "console:bob", "Late", "14:10"],
+    ]
+    summary = {s.name: s for s in learner_summaries(sheets)}
+    assert (summary["alice"].counts["present"], summary["alice"].held, f"{summary['alice'].rate:.0%}") == (
+        2,
+        2,
+        "100%",
+    )
+    assert (summary["bob"].counts["late"], summary["bob"].counts["absent"]) == (1, 1)
+    assert exports.summary_table(list(summary.values()))[2] == [
+        "bob",
+        "console:bob",
+        "0",
+        "1",
+        "1",
+        "0",
+        "0",
+        "50%",
+    ]
+
+
+async def test_export_command_writes_the_files(
+    app: App, chat: Chat, clock: SimulatedClock, db_url: str, tmp_path: Path
+) -> None:
+    await a_finished_session(app, chat, clock)
+    result = await asyncio.to_thread(
+        CliRunner().invoke,
+        cli,
+        ["export", "attendance", "spoc", "--session", "1", "--out", str(tmp_path / "out")],
+        env={"DATABASE_URL": db_url},
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "spoc-session-1.csv",
+        "spoc-session-1.pdf",
+    ]
+    missing = await asyncio.to_thread(
+        CliRunner().invoke, cli, ["export", "attendance", "nope"], env={"DATABASE_URL": db_url}
+    )
+    assert missing.exit_code == 2 and "There is no cohort 'nope'" in missing.output
