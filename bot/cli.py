@@ -246,41 +246,6 @@ def _with_cohort(slug: str, at: str | None, work: Any) -> list[Path]:
     """Open the database without migrating it, find the cohort, run `work(session, cohort, as_of)`."""
     from sqlmodel import select
 
-
-@evidence_app.command("verify")
-def evidence_verify() -> None:
-    """Walk every session's attendance hash chain; name the first edited, inserted or deleted record."""
-    from bot.attendance.evidence import verify
-    from bot.store import Store
-
-    async def go() -> bool:
-        store = await Store.open(Settings().database_url, schema="none")
-        try:
-            async with store.transaction() as session:
-                result = await verify(session)
-        finally:
-            await store.close()
-        for problem in result.problems:
-            typer.echo(f"FAIL {problem}")
-        verdict = "OK" if result.ok else f"{len(result.problems)} broken chain(s)"
-        typer.echo(f"{verdict}: {result.records} attendance records in {result.chains} session chains")
-        typer.echo(f"chain digest (write it down to compare later): {result.digest}")
-        return result.ok
-
-    if not asyncio.run(go()):
-        raise typer.Exit(1)
-
-
-@export_app.command("attendance")
-def export_attendance(
-    cohort: str = typer.Argument(..., help="Cohort name."),
-    session: int | None = typer.Option(None, help="Only this session id."),
-    out: Path | None = typer.Option(None, help="Directory for the files (default: EXPORT_DIR/<cohort>)."),
-) -> None:
-    """Attendance sheets as CSV and PDF: per session, per half-day, and per learner."""
-    from sqlmodel import select
-
-    from bot.attendance.exports import export_cohort
     from bot.clock import SystemClock
     from bot.models import Cohort
     from bot.store import Store
@@ -333,6 +298,46 @@ def export_certificates(
     for path in files:
         typer.echo(str(path))
     typer.echo(f"{len(files)} certificates written to {out}")
+
+
+@evidence_app.command("verify")
+def evidence_verify() -> None:
+    """Walk every session's attendance hash chain; name the first edited, inserted or deleted record."""
+    from bot.attendance.evidence import verify
+    from bot.store import Store
+
+    async def go() -> bool:
+        store = await Store.open(Settings().database_url, schema="none")
+        try:
+            async with store.transaction() as session:
+                result = await verify(session)
+        finally:
+            await store.close()
+        for problem in result.problems:
+            typer.echo(f"FAIL {problem}")
+        verdict = "OK" if result.ok else f"{len(result.problems)} broken chain(s)"
+        typer.echo(f"{verdict}: {result.records} attendance records in {result.chains} session chains")
+        typer.echo(f"chain digest (write it down to compare later): {result.digest}")
+        return result.ok
+
+    if not asyncio.run(go()):
+        raise typer.Exit(1)
+
+
+@export_app.command("attendance")
+def export_attendance(
+    cohort: str = typer.Argument(..., help="Cohort name."),
+    session: int | None = typer.Option(None, help="Only this session id."),
+    out: Path | None = typer.Option(None, help="Directory for the files (default: EXPORT_DIR/<cohort>)."),
+) -> None:
+    """Attendance sheets as CSV and PDF: per session, per half-day, and per learner."""
+    from sqlmodel import select
+
+    from bot.attendance.exports import export_cohort
+    from bot.clock import SystemClock
+    from bot.models import Cohort
+    from bot.store import Store
+
     settings = Settings()
     target = out or Path(settings.export_dir) / cohort.lower()
 

@@ -130,10 +130,16 @@ async def test_crash_between_send_and_commit_only_duplicates_the_unrecorded_send
     worker = DeliveryWorker(app.store, {"console": None}, clock, concurrency=4, commit_every=8)  # type: ignore[dict-item]
     task: asyncio.Task[int] | None = None
 
+    async def process_is_gone(*_: object) -> None:
+        raise asyncio.CancelledError
+
     def crash_after_13_sends() -> None:
         if len(platform.accepted) == 13:
             assert task is not None
-            task.cancel()  # dies right after the platform accepted the 13th message
+            # Dies right after the platform accepted the 13th message: nothing after this instant
+            # reaches the database (a cancelled task could still commit on its way out).
+            worker._record = process_is_gone  # type: ignore[method-assign]
+            task.cancel()
 
     worker.senders = {"console": Sender(platform, after_send=crash_after_13_sends)}
     task = asyncio.create_task(worker.run_once())
