@@ -23,4 +23,4 @@ test: lint
 	$(VENV)/bin/pytest
 
 bench: setup
-	for b in benchmarks/bench_*.py; do $(VENV)/bin/python $$b || exit 1; done
+	for b in benchmarks/bench_*.py; do $(VENV)/bin/python -m $$(basename $$b .py | sed "s/^/benchmarks./") || exit 1; done

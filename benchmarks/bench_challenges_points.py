@@ -2,7 +2,7 @@
 
 Prints figures, never pass/fail: check-ins per second logged one transaction each (as a click is),
 with the challenges listener and without it, then the replay time of the whole log.
-Run: python -m benchmarks.challenges_points [--n 2000] [--learners 2000]
+Run: python -m benchmarks.bench_challenges_points [--n 2000] [--learners 2000]
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Prints figures side by side with a bare baseline in the same run (one insert + commit per click,
 through the same store), never pass/fail. Usage:
 
-    python -m benchmarks.checkin_clicks [--learners 2000] [--concurrency 32]
+    python -m benchmarks.bench_checkin_clicks [--learners 2000] [--concurrency 32]
 """
 
 from __future__ import annotations
