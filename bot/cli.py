@@ -58,7 +58,9 @@ def run(
     """Run cohortbot: Slack and/or Teams when their credentials are set, else the console chat."""
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Both log a line per migration / per scheduled job at INFO: noise at any real scale.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     from bot.serve import serve
 
     try:

@@ -24,12 +24,27 @@ def number(value: float | None) -> str:
 
 
 def kpi_pairs(report: CohortReport) -> list[tuple[str, str]]:
-    """Figures other capabilities contribute with @kpi, as (label, value)."""
-    return [
-        (f"{name.capitalize()}: {key.replace('_', ' ')}", str(value))
-        for name, figures in report.kpis.items()
-        for key, value in figures.items()
-    ]
+    """Figures other capabilities contribute with @kpi, as (label, value) a person can read."""
+    pairs = []
+    for name, figures in report.kpis.items():
+        for key, value in figures.items():
+            words = key.replace("_", " ")
+            if words.startswith(f"{name} "):  # "attendance: attendance rate" -> "attendance: rate"
+                words = words[len(name) + 1 :]
+            pairs.append((f"{name.capitalize()}: {words}", kpi_value(key, value)))
+    return pairs
+
+
+def kpi_value(key: str, value: object) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return pct(value) if "rate" in key and 0 <= value <= 1 else f"{value:.1f}"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {kpi_value(key, v)}" for k, v in value.items()) or "none"
+    return str(value)
 
 
 def report_message(report: CohortReport, chart: str | None = None) -> Message:
