@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -64,10 +65,8 @@ class Engine:
 
     async def _first_time(self, session: AsyncSession, key: str, now: datetime) -> bool:
         """Remember a platform event id; False when it was seen before (a retried delivery)."""
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        table = ProcessedInbound.__table__  # type: ignore[attr-defined]
-        stmt = insert(table).values(key=key, at=now).on_conflict_do_nothing(index_elements=["key"])
-        result = await (await session.connection()).execute(stmt)
+        connection = await session.connection()
+        result = await connection.execute(_remember_event(connection.dialect.name), {"key": key, "at": now})
         return bool(result.rowcount)
 
     async def _dispatch(self, ctx: Ctx, inbound: Inbound) -> Any:
@@ -86,6 +85,14 @@ class Engine:
             if e.usage is None and not isinstance(e, PermissionDenied):
                 e.usage = parsed.verb.usage
             raise
+
+
+@lru_cache(maxsize=4)
+def _remember_event(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING into processed_inbound, built once: it runs on every click."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = ProcessedInbound.__table__  # type: ignore[attr-defined]
+    return insert(table).on_conflict_do_nothing(index_elements=["key"])
 
 
 def _as_reply(result: Any) -> Reply | None:
