@@ -39,7 +39,12 @@ async def show_survey_results(demo: Any) -> None:
         for survey in surveys:
             demo.print(f"  {summary_line(await collect(session, survey))} ({survey.status})")
         figures = await KPIS["satisfaction"](session, cohort)
-    demo.print(f"  satisfaction KPI: {figures}")
+    avg, nps, rate = figures["satisfaction_avg"], figures["nps"], figures["survey_response_rate"]
+    demo.print(
+        f"  satisfaction for reports: average {'n/a' if avg is None else f'{avg}/5'}, "
+        f"NPS {'n/a' if nps is None else f'{nps:+d}'}, "
+        f"response rate {'n/a' if rate is None else f'{rate:.0%}'} over {figures['surveys']} surveys"
+    )
     # The end-of-course survey in full: anonymous, so its comments carry no names.
     final = [s for s in surveys if s.template == "end-of-course"] or surveys
     if final:
