@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.context import EventContext
@@ -57,14 +58,7 @@ class ConversationBook:
         if self._known.get(key) == reference:
             return
         async with self.store.transaction() as session:
-            row = (
-                await session.exec(
-                    select(TeamsConversation).where(
-                        TeamsConversation.tenant_id == tenant_id,
-                        TeamsConversation.conversation_id == conversation_id,
-                    )
-                )
-            ).first()
+            row = await _find(session, tenant_id, conversation_id)
             if row is None:
                 row = TeamsConversation(tenant_id=tenant_id, conversation_id=conversation_id, service_url="")
             row.conversation_type = conversation.get("conversationType") or ""
@@ -80,14 +74,7 @@ class ConversationBook:
         if cached is not None:
             return cached
         async with self.store.transaction() as session:
-            row = (
-                await session.exec(
-                    select(TeamsConversation).where(
-                        TeamsConversation.tenant_id == tenant_id,
-                        TeamsConversation.conversation_id == conversation_id,
-                    )
-                )
-            ).first()
+            row = await _find(session, tenant_id, conversation_id)
         if row is None:
             return None
         self._known[(tenant_id, conversation_id)] = row.reference
@@ -148,3 +135,10 @@ class ConversationBook:
 def _is_personal(reference: dict[str, Any] | None) -> bool:
     conversation = (reference or {}).get("conversation") or {}
     return bool(conversation.get("id")) and conversation.get("conversationType", "personal") == "personal"
+
+
+async def _find(session: AsyncSession, tenant_id: str, conversation_id: str) -> TeamsConversation | None:
+    query = select(TeamsConversation).where(
+        TeamsConversation.tenant_id == tenant_id, TeamsConversation.conversation_id == conversation_id
+    )
+    return (await session.exec(query)).first()
