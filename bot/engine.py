@@ -8,7 +8,6 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
@@ -21,7 +20,7 @@ from bot.models import ProcessedInbound
 from bot.people import upsert_profile
 from bot.registry import ACTIONS, VERBS, load_capabilities
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import Store, insert_for
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +89,7 @@ class Engine:
 @lru_cache(maxsize=4)
 def _remember_event(dialect: str) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING into processed_inbound, built once: it runs on every click."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(dialect)
     table = ProcessedInbound.__table__  # type: ignore[attr-defined]
     return insert(table).on_conflict_do_nothing(index_elements=["key"])
 

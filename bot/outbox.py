@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.messages import Message
 from bot.models import Cohort, Identity, OutboxMessage
+from bot.store import insert_for
 
 
 class Address(NamedTuple):
@@ -56,7 +56,7 @@ class Recipient:
 def insert_ignoring_duplicates(session: AsyncSession, table: Any, key: str = "key") -> Any:
     """INSERT ... ON CONFLICT (key) DO NOTHING for this database's dialect."""
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(dialect)
     return insert(table).on_conflict_do_nothing(index_elements=[key])
 
 

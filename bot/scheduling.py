@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,7 +20,7 @@ from bot.context import EventContext
 from bot.models import Cohort, FiredEvent
 from bot.registry import EVENT_HANDLERS, PLANNERS, load_capabilities
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import Store, insert_for
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +105,7 @@ class EventRunner:
         now = self.clock.now()
         outcome = "late" if now - event.due_at > event.grace else "fired"
         async with self.store.transaction() as session:
-            insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+            insert = insert_for(session.get_bind().dialect.name)
             stmt = (
                 insert(FiredEvent)
                 .values(

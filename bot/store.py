@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
@@ -83,6 +84,12 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def insert_for(dialect: str) -> Any:
+    """The INSERT construct with ON CONFLICT support for a dialect name ("sqlite" or "postgresql"):
+    what idempotent writes (outbox keys, event ids, fired events, summaries) are built from."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

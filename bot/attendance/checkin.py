@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from bot.attendance import codes
@@ -28,6 +27,7 @@ from bot.grammar import Slug, Word
 from bot.messages import Reply, say
 from bot.models import Cohort, Enrolment, LiveSession
 from bot.registry import action, verb
+from bot.store import insert_for
 from bot.texts import local_time, t
 
 # The platform's event time decides Present/Late (network delay must not make anyone late),
@@ -210,7 +210,7 @@ async def _check_code(
         return say(t("attendance.code_locked", title=live.title))
     if codes.code_is_valid(secret, code, ctx.now, timedelta(seconds=state.code_step_s)):
         return None
-    insert = postgresql.insert if ctx.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(ctx.session.get_bind().dialect.name)
     stmt = insert(CodeFailure).values(**key, failures=1)
     stmt = stmt.on_conflict_do_update(
         index_elements=["session_id", "person_id"], set_={"failures": CodeFailure.failures + 1}

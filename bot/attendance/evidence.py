@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.attendance.models import AttendanceRecord, AttendanceSessionState
+from bot.store import insert_for
 
 GENESIS = "0" * 64
 HASHED_FIELDS = (
@@ -86,7 +86,7 @@ async def session_state(
     state = await session.get(AttendanceSessionState, session_id, with_for_update=lock)
     if state is not None:
         return state
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session.get_bind().dialect.name)
     stmt = insert(AttendanceSessionState).values(
         session_id=session_id, code_step_s=180, head_seq=0, head_hash=""
     )

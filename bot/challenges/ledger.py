@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,6 +29,7 @@ from bot.challenges.tables import PointsEntry, PointsTotal
 from bot.context import EventContext
 from bot.models import Activity, Cohort, Enrolment
 from bot.registry import on_activity
+from bot.store import insert_for
 
 SCORING_KINDS = (
     "attendance.recorded",
@@ -224,7 +224,7 @@ async def record(
 @functools.cache
 def _totals_upsert(dialect: str) -> Any:
     """Add a row's points to its running total, creating it at need (built once per dialect)."""
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = insert_for(dialect)
     stmt = upsert(TOTAL)
     return stmt.on_conflict_do_update(
         index_elements=["cohort_id", "scope", "name"], set_={"points": TOTAL.c.points + stmt.excluded.points}

@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,7 +30,7 @@ from bot.completion.statements import Statement, StatementError, parse_statement
 from bot.context import EventContext
 from bot.models import Enrolment, Identity, Module, Person
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import Store, insert_for
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
@@ -81,7 +80,7 @@ async def _store_once(
     session: AsyncSession, statement: Statement, now: datetime, outcome: dict[str, Any]
 ) -> None:
     """Insert the statement as evidence; a concurrent copy of it already stored wins."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session.get_bind().dialect.name)
     values = {
         "statement_id": statement.statement_id,
         "received_at": now,

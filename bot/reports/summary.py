@@ -14,13 +14,13 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import EventContext
 from bot.models import Activity, Completion, utc_field
 from bot.registry import on_activity
+from bot.store import insert_for
 
 ATTENDANCE = "attendance.recorded"
 ATTENDED = ("present", "late")
@@ -82,7 +82,7 @@ def _upsert(dialect: str, model: type[SQLModel]) -> Any:
     """The upsert statement of a summary table, built once per dialect: it runs on every
     activity, check-in clicks included, so it skips the ORM and statement building."""
     table = model.__table__  # type: ignore[attr-defined]
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    stmt = insert_for(dialect)(table)
     if model is ReportAttendance:
         return stmt.on_conflict_do_update(
             index_elements=["session_id", "person_id"], set_={"status": stmt.excluded.status}
