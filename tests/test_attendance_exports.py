@@ -138,6 +138,17 @@ async def test_export_command_writes_the_files(
         "spoc-session-1.csv",
         "spoc-session-1.pdf",
     ]
+    everything = await asyncio.to_thread(
+        CliRunner().invoke,
+        cli,
+        ["export", "attendance", "spoc", "--out", str(tmp_path / "all")],
+        env={"DATABASE_URL": db_url},
+    )
+    assert everything.exit_code == 0, everything.output
+    # Named apart from the training report's `spoc-learners.csv`, which may share the folder.
+    assert {"spoc-attendance-by-learner.csv", "spoc-attendance-by-learner.pdf"} <= {
+        p.name for p in (tmp_path / "all").iterdir()
+    }
     missing = await asyncio.to_thread(
         CliRunner().invoke, cli, ["export", "attendance", "nope"], env={"DATABASE_URL": db_url}
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
@@ -60,7 +61,7 @@ async def attendance_sheets(demo: Demo) -> None:
         await demo.say(
             TRAINER, f"correct {COHORT} {absent} present #{first.id} signed the paper sheet instead"
         )
-    out = demo.db_path.parent / "exports"
+    out = Path(demo.app.settings.export_dir)  # the demo's exports folder, beside its database
     async with demo.app.store.transaction() as session:
         sheets = await cohort_sheets(session, cohort)
         # One session's sheet and the per-learner summary; `cohortbot export attendance` writes them all.

@@ -189,7 +189,7 @@ def write_half_day(sheet: HalfDaySheet, out: Path, now: datetime) -> list[Path]:
 
 
 def write_summary(cohort: Cohort, summaries: list[LearnerSummary], out: Path, now: datetime) -> list[Path]:
-    stem = out / f"{cohort.slug}-learners"
+    stem = out / f"{cohort.slug}-attendance-by-learner"
     title = f"Attendance by learner: {cohort.slug}"
     table = summary_table(summaries)
     held = summaries[0].held if summaries else 0
