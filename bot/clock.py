@@ -36,11 +36,4 @@ class SimulatedClock:
         self._now = when.astimezone(UTC)
 
 
-def utc(dt: datetime) -> datetime:
-    """Return `dt` as aware UTC; naive values read from SQLite are taken as UTC."""
-    if dt.tzinfo is None:
-        return dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
-
-
-__all__ = ["UTC", "Clock", "SimulatedClock", "SystemClock", "timedelta", "utc"]
+__all__ = ["UTC", "Clock", "SimulatedClock", "SystemClock", "timedelta"]

@@ -6,7 +6,7 @@ A new capability composes these blocks; it should never need an adapter change.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 ButtonStyle = Literal["default", "primary", "danger"]
@@ -170,18 +170,3 @@ def progress_bar(ratio: float, width: int = 10) -> str:
     """Unicode bar used by text renderers: ▓▓▓▓░░░░░░."""
     filled = round(max(0.0, min(1.0, ratio)) * width)
     return "▓" * filled + "░" * (width - filled)
-
-
-@dataclass
-class MessageBuilder:
-    """Small helper to compose a message block by block."""
-
-    summary: str
-    blocks: list[Block] = field(default_factory=list)
-
-    def add(self, *blocks: Block) -> MessageBuilder:
-        self.blocks.extend(blocks)
-        return self
-
-    def build(self) -> Message:
-        return Message(self.summary, tuple(self.blocks))

@@ -212,10 +212,3 @@ async def _enqueue_update_batch(session: AsyncSession, updates: list[Update], no
         return 0
     result = await session.exec(_insert_ignoring_duplicates(session).values(rows))  # type: ignore[call-overload]
     return int(result.rowcount or 0)
-
-
-async def pending_count(session: AsyncSession) -> int:
-    rows = await session.exec(
-        select(OutboxMessage.id).where(col(OutboxMessage.status).in_(["pending", "sending"]))
-    )
-    return len(rows.all())
