@@ -90,8 +90,7 @@ async def create(ctx: Ctx, cohort: str, tz: str | None, start: date | None, prog
     staff_only=True,
 )
 async def enroll(ctx: Ctx, cohort: str, people: list[str], team: str | None) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "enroll people")
+    row = await ctx.staff_cohort(cohort, "enroll people")
     persons = await _distinct_people(ctx, people)
     for person in persons:
         if await ctx.enrolment(row, person.id or 0) is not None:
@@ -137,8 +136,7 @@ async def _distinct_people(ctx: Ctx, tokens: list[str]) -> list[Person]:
     staff_only=True,
 )
 async def manager(ctx: Ctx, cohort: str, manager: str, learners: list[str]) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "set managers")
+    row = await ctx.staff_cohort(cohort, "set managers")
     boss = await ctx.person(manager)
     people = await _distinct_people(ctx, learners)
     for person in people:
@@ -208,8 +206,7 @@ async def role(ctx: Ctx, cohort: str, role: str, people: list[str]) -> Reply:
 async def add_session(
     ctx: Ctx, cohort: str, title: str, starts: datetime, duration: timedelta, link: str | None
 ) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "add sessions")
+    row = await ctx.staff_cohort(cohort, "add sessions")
     starts_utc = to_utc(starts, row.tz)
     minutes = int(duration.total_seconds() // 60)
     ctx.session.add(
@@ -243,8 +240,7 @@ async def add_session(
 async def add_module(
     ctx: Ctx, cohort: str, title: str, due: str, due_date: date, release: date | None
 ) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "add modules")
+    row = await ctx.staff_cohort(cohort, "add modules")
     if release is not None and release > due_date:
         raise UserError(f"The module is released ({release}) after it is due ({due_date}).")
     due_at = end_of_day_utc(due_date, row.tz)

@@ -124,6 +124,12 @@ class Ctx(EventContext):
                 f"Ask one of them, or see `status {cohort.slug}`."
             )
 
+    async def staff_cohort(self, slug: str, doing: str) -> Cohort:
+        """The cohort named `slug`, if the caller may `doing` in it (admins and trainers)."""
+        cohort = await self.cohort(slug)
+        await self.require_staff(cohort, doing)
+        return cohort
+
     async def require_admin(self, cohort: Cohort, doing: str) -> None:
         if not (self.is_global_admin or await self.role_in(cohort) == "admin"):
             raise PermissionDenied(f"Only admins of '{cohort.slug}' can {doing}.")

@@ -118,8 +118,7 @@ async def my_reminders(ctx: Ctx, cohort: Cohort, person_id: int) -> list[Any]:
     "pause", Slug("cohort"), summary="pause a cohort: no scheduled reminders until `resume`", staff_only=True
 )
 async def pause(ctx: Ctx, cohort: str) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "pause it")
+    row = await ctx.staff_cohort(cohort, "pause it")
     if row.status != "active":
         raise UserError(f"'{row.slug}' is already {row.status}.")
     row.status = "paused"
@@ -135,8 +134,7 @@ async def pause(ctx: Ctx, cohort: str) -> Reply:
     staff_only=True,
 )
 async def resume(ctx: Ctx, cohort: str) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "resume it")
+    row = await ctx.staff_cohort(cohort, "resume it")
     if row.status != "paused":
         raise UserError(f"'{row.slug}' is not paused (it is {row.status}).")
     row.status = "active"
@@ -185,8 +183,7 @@ async def _skip_missed(ctx: Ctx, cohort: Cohort) -> int:
     staff_only=True,
 )
 async def remind(ctx: Ctx, cohort: str, session_or_module: str) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "send reminders")
+    row = await ctx.staff_cohort(cohort, "send reminders")
     item, found = await _find_item(ctx, row, session_or_module)
     learners = (await ctx.session.exec(learner_query(row, Enrolment.enrolled_at, zone_of(row)))).all()
     by_zone: dict[str, list[tuple[int, datetime]]] = {}

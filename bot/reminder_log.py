@@ -85,8 +85,7 @@ async def log_summary(session: AsyncSession, cohort: Cohort) -> Counter[str]:
     staff_only=True,
 )
 async def reminders_log(ctx: Ctx, cohort: str, person: str | None) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "read the reminder log")
+    row = await ctx.staff_cohort(cohort, "read the reminder log")
     who = await ctx.person(person) if person else None
     summary = await log_summary(ctx.session, row)
     entries = await log_entries(ctx.session, row, who.id if who else None, limit=15)

@@ -211,8 +211,7 @@ async def approve(ctx: Ctx, cohort: Cohort, request: AbsenceRequest) -> str:
     staff_only=True,
 )
 async def list_absences(ctx: Ctx, cohort: str) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "see absence requests")
+    row = await ctx.staff_cohort(cohort, "see absence requests")
     pending = (
         await ctx.session.exec(
             select(AbsenceRequest, Person, LiveSession)

@@ -49,8 +49,7 @@ async def window(
     after: int | None,
     late: int | None,
 ) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "change check-in windows")
+    row = await ctx.staff_cohort(cohort, "change check-in windows")
     live = await pick_session(ctx, row, session)
     state = await session_state(ctx.session, live.id or 0)
     name = describe(live, row.tz)
@@ -99,8 +98,7 @@ async def window(
     staff_only=True,
 )
 async def code(ctx: Ctx, cohort: str, action: str, session: int | None, every: int | None) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "manage check-in codes")
+    row = await ctx.staff_cohort(cohort, "manage check-in codes")
     live = await pick_session(ctx, row, session)
     state = await session_state(ctx.session, live.id or 0)
     name = describe(live, row.tz)
@@ -145,8 +143,7 @@ async def code(ctx: Ctx, cohort: str, action: str, session: int | None, every: i
 async def correct(
     ctx: Ctx, cohort: str, learner: str, status: str, session_and_reason: tuple[int | None, str]
 ) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "correct attendance")
+    row = await ctx.staff_cohort(cohort, "correct attendance")
     ref, reason = session_and_reason
     if not reason:
         raise UserError("Say why: the reason is kept with the record.")
@@ -204,8 +201,7 @@ async def correct(
     staff_only=True,
 )
 async def missing(ctx: Ctx, cohort: str, session: int | None) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "see who is missing")
+    row = await ctx.staff_cohort(cohort, "see who is missing")
     live = await pick_session(ctx, row, session)
     records = await latest_records(ctx.session, live.id or 0)
     roster = await learners(ctx.session, row.id or 0)
@@ -234,8 +230,7 @@ async def missing(ctx: Ctx, cohort: str, session: int | None) -> Reply:
     staff_only=True,
 )
 async def sheet(ctx: Ctx, cohort: str, session: int | None) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "see attendance sheets")
+    row = await ctx.staff_cohort(cohort, "see attendance sheets")
     live = await pick_session(ctx, row, session)
     data = await session_sheet(ctx.session, row, live)
     out = Path(ctx.settings.export_dir)

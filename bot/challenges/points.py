@@ -28,8 +28,7 @@ from bot.registry import learner_status, staff_status, verb
     staff_only=True,
 )
 async def award(ctx: Ctx, cohort: str, learner_or_team_name: str, points: int, reason: str) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "award points")
+    row = await ctx.staff_cohort(cohort, "award points")
     if points == 0:
         raise UserError("Award a number of points other than 0.")
     if not reason.strip():

@@ -68,8 +68,7 @@ async def challenge_verb(
     scoring: str | None,
     confirm: str | None,
 ) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "run challenges")
+    row = await ctx.staff_cohort(cohort, "run challenges")
     if what == "close":
         return await close_verb(ctx, row, details)
     if what == "confirm":

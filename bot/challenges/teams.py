@@ -90,8 +90,7 @@ async def assign_team(ctx: Ctx, cohort: Cohort, enrolment: Enrolment, team: str)
     staff_only=True,
 )
 async def teams_verb(ctx: Ctx, cohort: str, balance: str | None, n: int | None) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "manage teams")
+    row = await ctx.staff_cohort(cohort, "manage teams")
     learners = await ctx.learners(row)
     if balance == "balance":
         if n is None:
@@ -137,8 +136,7 @@ async def teams_message(ctx: Ctx, cohort: Cohort, summary: str) -> Message:
     staff_only=True,
 )
 async def move_verb(ctx: Ctx, cohort: str, learner: str, team: str) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "move learners between teams")
+    row = await ctx.staff_cohort(cohort, "move learners between teams")
     name = team.lower()
     if not TEAM_RE.match(name):
         raise UserError(f"'{team}' is not a valid team name: use letters, digits, - and _ (up to 31).")

@@ -50,8 +50,7 @@ async def module_for_activity(session: AsyncSession, activity_id: str) -> Module
     staff_only=True,
 )
 async def link_activity(ctx: Ctx, cohort: str, module: str, activity_id: str) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "link LMS activities")
+    row = await ctx.staff_cohort(cohort, "link LMS activities")
     target = await find_module(ctx.session, row, module)
     link = await ctx.session.get(XapiActivity, activity_id)
     if link is not None and link.module_id == target.id:

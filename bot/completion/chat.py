@@ -158,8 +158,7 @@ async def _mark_done(ctx: Ctx, cohort: Cohort, module: Module) -> str:
 async def record(
     ctx: Ctx, cohort: str, module: str, people: list[str], score: float | None, status: str | None
 ) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "record completions")
+    row = await ctx.staff_cohort(cohort, "record completions")
     target = await find_module(ctx.session, row, module)
     persons: dict[int, Person] = {}
     for token in people:

@@ -18,8 +18,7 @@ from bot.reports.service import build_report, write_report_chart
     staff_only=True,
 )
 async def report(ctx: Ctx, cohort: str) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "see the training report")
+    row = await ctx.staff_cohort(cohort, "see the training report")
     computed = await build_report(ctx.session, row, ctx.now)
     chart = await write_report_chart(computed, ctx.settings.export_dir)
     return Reply(report_message(computed, str(chart)))

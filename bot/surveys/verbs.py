@@ -55,8 +55,7 @@ async def survey_command(
     days: int | None,
     anonymous: str | None,
 ) -> Reply:
-    row = await ctx.cohort(cohort)
-    await ctx.require_staff(row, "manage surveys")
+    row = await ctx.staff_cohort(cohort, "manage surveys")
     if what in (None, "new"):
         rule = _definition(what, details, template, anonymous, days)
         return await _schedule(ctx, row, rule, after=after, on=on, day=day)
