@@ -14,12 +14,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.challenges.ledger import recomputed_totals, running_totals
-from bot.context import EventContext
-from bot.models import Cohort, Enrolment, Person
-from bot.registry import ACTIVITY_LISTENERS, load_capabilities
-from bot.settings import Settings
-from bot.store import Store
+from bot.capabilities.challenges.ledger import recomputed_totals, running_totals
+from bot.core.context import EventContext
+from bot.core.models import Cohort, Enrolment, Person
+from bot.core.registry import ACTIVITY_LISTENERS, load_capabilities
+from bot.core.settings import Settings
+from bot.core.store import Store
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 LEARNERS = 200
@@ -95,12 +95,12 @@ async def main(n: int) -> None:
 
 async def challenge_at_scale(learners: int) -> None:
     """Post a quiz to `learners` learners, let half answer, close it: the times of each step."""
-    from bot.bootstrap import build
-    from bot.clock import SimulatedClock
-    from bot.delivery import SendResult, Target
-    from bot.inbound import Action, Inbound, Profile
-    from bot.messages import Message
-    from bot.models import Identity
+    from bot.app.bootstrap import build
+    from bot.core.clock import SimulatedClock
+    from bot.core.delivery import SendResult, Target
+    from bot.core.inbound import Action, Inbound, Profile
+    from bot.core.messages import Message
+    from bot.core.models import Identity
 
     class NoSender:
         async def send(self, target: Target, message: Message) -> SendResult:

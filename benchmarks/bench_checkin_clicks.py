@@ -20,12 +20,12 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.bootstrap import build
-from bot.clock import SimulatedClock
-from bot.delivery import SendResult, Target
-from bot.inbound import Action, Inbound, Profile
-from bot.messages import Message
-from bot.settings import Settings
+from bot.app.bootstrap import build
+from bot.core.clock import SimulatedClock
+from bot.core.delivery import SendResult, Target
+from bot.core.inbound import Action, Inbound, Profile
+from bot.core.messages import Message
+from bot.core.settings import Settings
 
 STARTS = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 

@@ -18,14 +18,14 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.bootstrap import App, build
-from bot.clock import SimulatedClock
-from bot.completion.completion_import import import_completions
-from bot.completion.learner_import import import_learners
-from bot.inbound import Inbound, Profile
-from bot.models import ProcessedInbound
-from bot.serve import attach_adapters, web_application
-from bot.settings import Settings
+from bot.app.bootstrap import App, build
+from bot.app.serve import attach_adapters, web_application
+from bot.capabilities.completion.completion_import import import_completions
+from bot.capabilities.completion.learner_import import import_learners
+from bot.core.clock import SimulatedClock
+from bot.core.inbound import Inbound, Profile
+from bot.core.models import ProcessedInbound
+from bot.core.settings import Settings
 
 START = datetime(2027, 3, 1, 7, 0, tzinfo=UTC)
 TOKEN = "bench-token"

@@ -27,13 +27,13 @@ from sqlalchemy import insert, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.bootstrap import App, build
-from bot.clock import SimulatedClock
-from bot.delivery import SendResult, Target
-from bot.inbound import Inbound, Profile
-from bot.messages import Message
-from bot.models import Enrolment, Identity, OutboxMessage, Person
-from bot.settings import Settings
+from bot.app.bootstrap import App, build
+from bot.core.clock import SimulatedClock
+from bot.core.delivery import SendResult, Target
+from bot.core.inbound import Inbound, Profile
+from bot.core.messages import Message
+from bot.core.models import Enrolment, Identity, OutboxMessage, Person
+from bot.core.settings import Settings
 
 START = datetime(2027, 3, 1, 7, 0, tzinfo=UTC)
 ZONES = ("Europe/Paris", "America/New_York", "Asia/Kolkata")

@@ -32,8 +32,15 @@ from sqlmodel import func, select
 # Import this checkout's `bot`, not an installed copy.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.context import EventContext
-from bot.models import (
+from bot.capabilities.reports.config import DigestConfig
+from bot.capabilities.reports.digests import MANAGER_DIGEST, STAFF_DIGEST, manager_digests, manager_zones
+from bot.capabilities.reports.kpis import compute_report
+from bot.capabilities.reports.load import load_rows, manager_links
+from bot.capabilities.reports.render import report_message
+from bot.capabilities.reports.service import write_report_chart
+from bot.capabilities.reports.summary import rebuild
+from bot.core.context import EventContext
+from bot.core.models import (
     Activity,
     Cohort,
     Completion,
@@ -45,17 +52,10 @@ from bot.models import (
     OutboxMessage,
     Person,
 )
-from bot.registry import EVENT_HANDLERS
-from bot.reports.config import DigestConfig
-from bot.reports.digests import MANAGER_DIGEST, STAFF_DIGEST, manager_digests, manager_zones
-from bot.reports.kpis import compute_report
-from bot.reports.load import load_rows, manager_links
-from bot.reports.render import report_message
-from bot.reports.service import write_report_chart
-from bot.reports.summary import rebuild
-from bot.scheduling import PlannedEvent
-from bot.settings import Settings
-from bot.store import Store
+from bot.core.registry import EVENT_HANDLERS
+from bot.core.settings import Settings
+from bot.core.store import Store
+from schedules.events import PlannedEvent
 
 START = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
 NOW = START + timedelta(weeks=10, days=2)  # 10 of 12 sessions held, 18 of 20 modules due

@@ -27,12 +27,12 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.bootstrap import build
-from bot.context import Ctx
-from bot.inbound import Action, Inbound, Profile
-from bot.messages import Reply, say
-from bot.registry import action
-from bot.settings import Settings
+from bot.app.bootstrap import build
+from bot.core.context import Ctx
+from bot.core.inbound import Action, Inbound, Profile
+from bot.core.messages import Reply, say
+from bot.core.registry import action
+from bot.core.settings import Settings
 from tests.standins.slack_api import SlackApiStandIn
 from tests.standins.slack_harness import SECRET, SlackHarness
 from tests.standins.slack_requests import Signed, SlackRequests
@@ -133,7 +133,7 @@ async def bench_cohortbot(n: int, concurrency: int) -> tuple[float, list[float],
         async with slack.app.store.transaction() as session:
             from sqlmodel import func, select
 
-            from bot.models import Activity
+            from bot.core.models import Activity
 
             stored = (
                 await session.exec(

@@ -20,15 +20,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert
 from sqlmodel import col, select
 
-from bot.bootstrap import App, build
-from bot.clock import SimulatedClock
-from bot.inbound import Action, Inbound, Profile
-from bot.models import Cohort, Enrolment, Person
-from bot.registry import KPIS
-from bot.settings import Settings
-from bot.surveys.models import Survey, SurveyBallot, SurveyParticipation, new_ballot_id
-from bot.surveys.questions import TEMPLATES
-from bot.surveys.results import survey_figures
+from bot.app.bootstrap import App, build
+from bot.capabilities.surveys.models import Survey, SurveyBallot, SurveyParticipation, new_ballot_id
+from bot.capabilities.surveys.questions import TEMPLATES
+from bot.capabilities.surveys.results import survey_figures
+from bot.core.clock import SimulatedClock
+from bot.core.inbound import Action, Inbound, Profile
+from bot.core.models import Cohort, Enrolment, Person
+from bot.core.registry import KPIS
+from bot.core.settings import Settings
 
 NOW = datetime(2027, 3, 1, 7, 0, tzinfo=UTC)
 

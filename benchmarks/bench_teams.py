@@ -33,13 +33,13 @@ from botbuilder.schema import ConversationReference  # noqa: E402
 from adapters.teams.pacing import Pacer  # noqa: E402
 from adapters.teams.runtime import CONNECTOR_THREADS, build_runtime  # noqa: E402
 from adapters.teams.sender import message_activity  # noqa: E402
-from bot.bootstrap import build  # noqa: E402
-from bot.clock import SystemClock  # noqa: E402
-from bot.delivery import Target  # noqa: E402
-from bot.messages import Button, Buttons, Header, Message, Text  # noqa: E402
-from bot.models import Identity, Person  # noqa: E402
-from bot.outbox import Recipient, enqueue_dms  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.app.bootstrap import build  # noqa: E402
+from bot.core.clock import SystemClock  # noqa: E402
+from bot.core.delivery import Target  # noqa: E402
+from bot.core.messages import Button, Buttons, Header, Message, Text  # noqa: E402
+from bot.core.models import Identity, Person  # noqa: E402
+from bot.core.outbox import Recipient, enqueue_dms  # noqa: E402
+from bot.core.settings import Settings  # noqa: E402
 
 TENANT = "bench-tenant"
 BOT = {"id": "28:bench-bot", "name": "cohortbot"}

@@ -1,1 +1,0 @@
-"""cohortbot engine: platform-neutral core that adapters feed and read from."""

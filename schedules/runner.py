@@ -8,8 +8,8 @@ is planned again and fired through `EventRunner.fire`, which records it once and
 event's own grace window: events missed while the process was down are caught up if still useful,
 and recorded as late otherwise (a "starts in 15 minutes" never goes out after the start).
 
-Only one process may run this (PlatformFacts: a job store cannot be shared): on PostgreSQL the
-runner holds an advisory lock, on SQLite there is a single instance anyway.
+Only one process may run this (PlatformFacts: a job store cannot be shared): it runs inside the
+event source's election (a PostgreSQL advisory lock; on SQLite there is a single instance anyway).
 """
 
 from __future__ import annotations
@@ -23,15 +23,13 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import text
 
-from bot.scheduling import EventRunner, PlannedEvent
+from schedules.events import EventSource, PlannedEvent
 
 log = logging.getLogger(__name__)
 
 RESYNC_SECONDS = 60.0
 RESYNC_JOB = "scheduler:resync"
-ADVISORY_LOCK_ID = 0x636F686F  # "coho": one scheduler per database
 JOB_DEFAULTS = {
     # Our own grace windows (per event, in EventRunner.fire) decide whether a late event is still
     # worth sending, so APScheduler must always hand it over rather than drop it after 1 s.
@@ -42,7 +40,7 @@ JOB_DEFAULTS = {
 
 
 class SchedulerRunner:
-    def __init__(self, events: EventRunner, *, resync_seconds: float = RESYNC_SECONDS) -> None:
+    def __init__(self, events: EventSource, *, resync_seconds: float = RESYNC_SECONDS) -> None:
         self.events = events
         self.resync_seconds = resync_seconds
         self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
@@ -105,34 +103,19 @@ class SchedulerRunner:
 
 
 async def run(
-    events: EventRunner,
+    events: EventSource,
     *,
     resync_seconds: float = RESYNC_SECONDS,
     on_elected: Callable[[SchedulerRunner], None] | None = None,
 ) -> None:
-    """Run the scheduler for as long as the task lives, once elected (PostgreSQL advisory lock:
-    the lock lives as long as this task's connection, so a dead instance hands over)."""
-    store = events.store
-    if store.is_sqlite:
+    """Run the scheduler for as long as the task lives, once elected (one per database: the
+    engine's election holds a PostgreSQL advisory lock, so a dead instance hands over)."""
+    async with events.election(resync_seconds):
         await _run_elected(events, resync_seconds, on_elected)
-        return
-    async with store.engine.connect() as conn:
-        while not (
-            await conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": ADVISORY_LOCK_ID})
-        ).scalar():
-            await conn.commit()
-            await asyncio.sleep(resync_seconds)  # another instance schedules; take over if it dies
-        await conn.commit()
-        try:
-            await _run_elected(events, resync_seconds, on_elected)
-        finally:
-            # The pool would keep this connection, and the lock with it: drop the connection so
-            # another instance takes over at once.
-            await conn.invalidate()
 
 
 async def _run_elected(
-    events: EventRunner, resync_seconds: float, on_elected: Callable[[SchedulerRunner], None] | None
+    events: EventSource, resync_seconds: float, on_elected: Callable[[SchedulerRunner], None] | None
 ) -> None:
     runner = SchedulerRunner(events, resync_seconds=resync_seconds)
     await runner.start()

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.bootstrap import App, build
-from bot.clock import SimulatedClock
-from bot.delivery import SendResult, Target
-from bot.inbound import Action, Inbound, Profile
-from bot.messages import Message, Reply
-from bot.render_text import render_text
-from bot.settings import Settings
+from bot.app.bootstrap import App, build
+from bot.core.clock import SimulatedClock
+from bot.core.delivery import SendResult, Target
+from bot.core.inbound import Action, Inbound, Profile
+from bot.core.messages import Message, Reply
+from bot.core.render_text import render_text
+from bot.core.settings import Settings
 
 pytest_plugins = ["tests.postgres"]
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from bot.bootstrap import App
+from bot.app.bootstrap import App
 
 IGNORED = {"processed_inbound"}  # a refused command's event id is still remembered, on purpose
 

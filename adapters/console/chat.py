@@ -12,11 +12,11 @@ from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from bot.delivery import SendResult, Target
-from bot.engine import Engine
-from bot.inbound import Action, Inbound, Profile
-from bot.messages import Message, Reply
-from bot.render_text import render_text
+from bot.core.delivery import SendResult, Target
+from bot.core.engine import Engine
+from bot.core.inbound import Action, Inbound, Profile
+from bot.core.messages import Message, Reply
+from bot.core.render_text import render_text
 
 LINE_RE = re.compile(r"^\s*as\s+([A-Za-z][\w.-]*)\s*:\s*(.*)$", re.IGNORECASE)
 PRESS_RE = re.compile(r"^press\s+(\d+(?:\s+\d+)*)\s*(.*)$", re.IGNORECASE)

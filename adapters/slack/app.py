@@ -25,11 +25,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import blockkit
-from adapters.slack.home import home_message
 from adapters.slack.profiles import ProfileCache
-from bot.bootstrap import App
-from bot.inbound import Inbound
-from bot.messages import Reply
+from bot.core.inbound import Inbound
+from bot.core.messages import Reply
+from bot.core.runtime import App
 
 log = logging.getLogger(__name__)
 
@@ -314,5 +313,5 @@ class SlackBot:
 
     async def publish_home(self, team: str, user_id: str, auth: str) -> None:
         profile = await self.profiles.get(team, user_id)
-        message = await home_message(self.app, profile, auth)
+        message = await self.app.engine.home(profile, auth)
         await self.client.views_publish(user_id=user_id, view=blockkit.home(message))

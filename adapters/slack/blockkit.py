@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.inbound import Action
-from bot.messages import (
+from bot.core.inbound import Action
+from bot.core.messages import (
     Block,
     Buttons,
     Divider,

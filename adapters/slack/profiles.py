@@ -15,7 +15,7 @@ from collections.abc import Callable
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.inbound import Profile
+from bot.core.inbound import Profile
 
 log = logging.getLogger(__name__)
 

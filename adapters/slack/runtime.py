@@ -14,8 +14,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.app import SlackBot
 from adapters.slack.pacing import Pacer
 from adapters.slack.sender import SlackSender
-from bot.bootstrap import App
-from bot.errors import ConfigurationError
+from bot.core.errors import ConfigurationError
+from bot.core.runtime import App
 
 log = logging.getLogger(__name__)
 

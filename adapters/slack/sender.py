@@ -17,8 +17,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blockkit
 from adapters.slack.pacing import Pacer
-from bot.delivery import PermanentFailure, RetryLater, SendResult, Target
-from bot.messages import Message
+from bot.core.delivery import PermanentFailure, RetryLater, SendResult, Target
+from bot.core.messages import Message
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from botframework.connector.auth import (
 )
 from botframework.connector.auth.jwt_token_extractor import _OpenIdMetadata
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

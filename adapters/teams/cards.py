@@ -1,4 +1,4 @@
-"""The Adaptive Card renderer: every neutral block of `bot.messages` as an Adaptive Card 1.4.
+"""The Adaptive Card renderer: every neutral block of `bot.core.messages` as an Adaptive Card 1.4.
 
 Buttons are `Action.Execute` (Universal Actions: the card is updated in place from the invoke
 response) with an `Action.Submit` fallback for clients without them. Every action carries the
@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bot.messages import (
+from bot.core.messages import (
     Block,
     Button,
     Buttons,

@@ -16,13 +16,13 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.clock import Clock
-from bot.context import EventContext
-from bot.inbound import Profile
-from bot.models import Identity, json_field, utc_field
-from bot.people import upsert_profile
-from bot.settings import Settings
-from bot.store import Store
+from bot.core.clock import Clock
+from bot.core.context import EventContext
+from bot.core.inbound import Profile
+from bot.core.models import Identity, json_field, utc_field
+from bot.core.people import upsert_profile
+from bot.core.settings import Settings
+from bot.core.store import Store
 
 
 class TeamsConversation(SQLModel, table=True):

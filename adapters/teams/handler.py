@@ -21,9 +21,9 @@ from adapters.teams.translate import (
     tenant_of,
     to_inbound,
 )
-from bot import texts
-from bot.engine import Engine
-from bot.messages import say
+from bot.core import texts
+from bot.core.engine import Engine
+from bot.core.messages import say
 
 log = logging.getLogger(__name__)
 

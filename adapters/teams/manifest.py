@@ -13,8 +13,8 @@ from typing import Any
 
 from PIL import Image
 
-from bot.grammar import Verb
-from bot.registry import VERBS, load_capabilities
+from bot.core.grammar import Verb
+from bot.core.registry import VERBS, load_capabilities
 
 MANIFEST_DIR = Path(__file__).resolve().parents[2] / "manifest" / "teams"
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

@@ -22,8 +22,8 @@ from adapters.teams.conversations import ConversationBook
 from adapters.teams.handler import CohortTeamsBot
 from adapters.teams.pacing import Pacer
 from adapters.teams.sender import TeamsSender
-from bot.bootstrap import App
-from bot.errors import ConfigurationError
+from bot.core.errors import ConfigurationError
+from bot.core.runtime import App
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 from adapters.teams.cards import card_attachment
 from adapters.teams.conversations import ConversationBook
 from adapters.teams.pacing import Pacer
-from bot.delivery import PermanentFailure, RetryLater, SendResult, Target
-from bot.messages import Message
+from bot.core.delivery import PermanentFailure, RetryLater, SendResult, Target
+from bot.core.messages import Message
 
 log = logging.getLogger(__name__)
 

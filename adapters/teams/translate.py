@@ -13,7 +13,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ChannelAccount
 
 from adapters.teams.cards import read_action
-from bot.inbound import Action, Inbound, Profile
+from bot.core.inbound import Action, Inbound, Profile
 
 PLATFORM = "teams"
 _TAG = re.compile(r"<[^>]+>")

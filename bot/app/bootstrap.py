@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from bot.clock import Clock, SystemClock
-from bot.delivery import DeliveryWorker, Sender
-from bot.engine import Engine
-from bot.scheduling import EventRunner
-from bot.settings import Settings
-from bot.store import Store
-
-
-@dataclass
-class App:
-    settings: Settings
-    clock: Clock
-    store: Store
-    engine: Engine
-    runner: EventRunner
-    worker: DeliveryWorker
-
-    async def close(self) -> None:
-        await self.store.close()
+from bot.app.plugins import load_all
+from bot.core.clock import Clock, SystemClock
+from bot.core.delivery import DeliveryWorker, Sender
+from bot.core.engine import Engine
+from bot.core.runtime import App
+from bot.core.scheduling import EventRunner
+from bot.core.settings import Settings
+from bot.core.store import Store
 
 
 async def build(
@@ -33,6 +21,7 @@ async def build(
     *,
     schema: str = "migrate",
 ) -> App:
+    load_all()
     clock = clock or SystemClock()
     store = await Store.open(settings.database_url, schema=schema)
     return App(
@@ -43,3 +32,6 @@ async def build(
         runner=EventRunner(store, clock, settings),
         worker=DeliveryWorker(store, senders, clock),
     )
+
+
+__all__ = ["App", "build"]

@@ -12,8 +12,8 @@ from typing import Any
 
 import typer
 
-from bot.errors import ConfigurationError
-from bot.settings import Settings
+from bot.core.errors import ConfigurationError
+from bot.core.settings import Settings
 
 app = typer.Typer(
     help="cohortbot: keeps training cohorts engaged in Slack, Teams and the console.",
@@ -42,7 +42,7 @@ def demo(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show every message in full."),
 ) -> None:
     """Run a six-week cohort with 30 simulated learners on a simulated clock, in seconds."""
-    from bot.demo import Demo
+    from bot.app.demo import Demo
 
     started = time.perf_counter()
     asyncio.run(Demo(db, seed=seed, verbose=verbose).run())
@@ -61,7 +61,7 @@ def run(
     # Both log a line per migration / per scheduled job at INFO: noise at any real scale.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    from bot.serve import serve
+    from bot.app.serve import serve
 
     try:
         with contextlib.suppress(KeyboardInterrupt):
@@ -119,7 +119,7 @@ def programme_validate(
     files: list[Path] = typer.Argument(..., help="Programme files (YAML) to check."),
 ) -> None:
     """Check programme files; print every problem as FILE:LINE: where: what, exit 1 if any."""
-    from bot.registry import PROGRAMME_SECTIONS, load_capabilities
+    from bot.core.registry import PROGRAMME_SECTIONS, load_capabilities
     from schedules.programme import validate
 
     load_capabilities()
@@ -159,7 +159,7 @@ def programme_list() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database schema at DATABASE_URL."""
-    from bot.store import Store
+    from bot.core.store import Store
 
     async def go() -> None:
         store = await Store.open(Settings().database_url, schema="migrate")
@@ -176,9 +176,9 @@ def export_surveys(
     out: Path | None = typer.Option(None, help="Directory for the CSV files (default: EXPORT_DIR)."),
 ) -> None:
     """Write a cohort's survey answers as CSV, one file per survey (anonymous ones without names)."""
-    from bot.errors import UserError
-    from bot.store import Store
-    from bot.surveys.results import export_cohort
+    from bot.capabilities.surveys.results import export_cohort
+    from bot.core.errors import UserError
+    from bot.core.store import Store
 
     settings = Settings()
 
@@ -201,7 +201,7 @@ def export_surveys(
 
 
 def _import_csv(kind: str, file: Path, cohort: str, skip_bad: bool) -> None:
-    from bot.completion.csv_import import import_file
+    from bot.capabilities.completion.csv_import import import_file
 
     report = import_file(kind, file, cohort, Settings(), skip_bad=skip_bad)
     typer.echo(report.render())
@@ -248,9 +248,9 @@ def _with_cohort(slug: str, at: str | None, work: Any) -> list[Path]:
     """Open the database without migrating it, find the cohort, run `work(session, cohort, as_of)`."""
     from sqlmodel import select
 
-    from bot.clock import SystemClock
-    from bot.models import Cohort
-    from bot.store import Store
+    from bot.core.clock import SystemClock
+    from bot.core.models import Cohort
+    from bot.core.store import Store
 
     as_of = _as_of(at)
 
@@ -280,7 +280,7 @@ def export_report(
     """Export the training report: learners, modules, sessions, segments and at-risk tables."""
     if format not in ("csv", "xlsx"):
         raise typer.BadParameter(f"'{format}' is not a format: use csv or xlsx", param_hint="--format")
-    from bot.reports.service import export_report as write
+    from bot.capabilities.reports.service import export_report as write
 
     files = _with_cohort(cohort, at, lambda session, row, now: write(session, row, now, format, out))
     for path in files:
@@ -294,7 +294,7 @@ def export_certificates(
     at: str | None = typer.Option(None, help="Issue as of this UTC time (YYYY-MM-DD[THH:MM]); default now."),
 ) -> None:
     """Write a certificate of completion (PDF) for each learner who completed every module."""
-    from bot.reports.service import export_certificates as write
+    from bot.capabilities.reports.service import export_certificates as write
 
     files = _with_cohort(cohort, at, lambda session, row, now: write(session, row, now, out))
     for path in files:
@@ -305,8 +305,8 @@ def export_certificates(
 @evidence_app.command("verify")
 def evidence_verify() -> None:
     """Walk every session's attendance hash chain; name the first edited, inserted or deleted record."""
-    from bot.attendance.evidence import verify
-    from bot.store import Store
+    from bot.capabilities.attendance.evidence import verify
+    from bot.core.store import Store
 
     async def go() -> bool:
         store = await Store.open(Settings().database_url, schema="none")
@@ -335,10 +335,10 @@ def export_attendance(
     """Attendance sheets as CSV and PDF: per session, per half-day, and per learner."""
     from sqlmodel import select
 
-    from bot.attendance.exports import export_cohort
-    from bot.clock import SystemClock
-    from bot.models import Cohort
-    from bot.store import Store
+    from bot.capabilities.attendance.exports import export_cohort
+    from bot.core.clock import SystemClock
+    from bot.core.models import Cohort
+    from bot.core.store import Store
 
     settings = Settings()
     target = out or Path(settings.export_dir) / cohort.lower()

@@ -12,28 +12,25 @@ import random
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
 from sqlmodel import col, func, select
 
-from bot.bootstrap import App, build
-from bot.clock import SimulatedClock
-from bot.delivery import SendResult, Target
-from bot.inbound import Action, Inbound, Profile
-from bot.messages import Buttons, Message, Question, TextInput
-from bot.models import OutboxMessage
-from bot.people import upsert_profile
-from bot.registry import DEMO_SECTIONS, DEMO_SETUP
-from bot.render_text import render_text
-from bot.settings import Settings
-from bot.texts import local_time
+from bot.app.bootstrap import App, build
+from bot.core.clock import SimulatedClock
+from bot.core.delivery import SendResult, Target
+from bot.core.demo_script import COHORT, START, TRAINER, WEEKS
+from bot.core.inbound import Action, Inbound, Profile
+from bot.core.messages import Buttons, Message, Question, TextInput
+from bot.core.models import OutboxMessage
+from bot.core.people import upsert_profile
+from bot.core.registry import DEMO_SECTIONS, DEMO_SETUP
+from bot.core.render_text import render_text
+from bot.core.settings import Settings
+from bot.core.texts import local_time
 
-COHORT = "demo-spoc"
-START = datetime(2027, 3, 1, 7, 0, tzinfo=UTC)  # a Monday; Europe changes clocks on 28 March
-WEEKS = 6
-TRAINER = "tina"
 MANAGERS = ("maya", "marc", "mei")
 TEAMS = ("north", "south", "east")
 SPOTLIGHT = "alice"  # the learner whose messages the transcript shows in full

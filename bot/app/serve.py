@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from bot.bootstrap import App, build
-from bot.settings import Settings
+from bot.app.bootstrap import App, build
+from bot.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ async def attach_adapters(app: App, webapp: web.Application) -> list[Cleanup]:
 
         cleanups.append(await attach_teams(app, webapp))
     if settings.xapi_token is not None:
-        from bot.completion.xapi import attach as attach_xapi
+        from bot.capabilities.completion.xapi import attach as attach_xapi
 
         cleanups.append(await attach_xapi(app, webapp))
     return cleanups

@@ -10,14 +10,14 @@ from sqlalchemy import insert
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import outbox
-from bot.errors import PermissionDenied, UserError
-from bot.inbound import Inbound
-from bot.messages import Message
-from bot.models import Activity, Cohort, Enrolment, Identity, Person
-from bot.people import matches_admin, resolve_person
-from bot.registry import ACTIVITY_LISTENERS
-from bot.settings import Settings
+from bot.core import outbox
+from bot.core.errors import PermissionDenied, UserError
+from bot.core.inbound import Inbound
+from bot.core.messages import Message
+from bot.core.models import Activity, Cohort, Enrolment, Identity, Person
+from bot.core.people import matches_admin, resolve_person
+from bot.core.registry import ACTIVITY_LISTENERS
+from bot.core.settings import Settings
 
 STAFF_ROLES = ("admin", "trainer")
 

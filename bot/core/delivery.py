@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from sqlalchemy import bindparam
 from sqlmodel import select, update
 
-from bot.clock import Clock
-from bot.messages import Message
-from bot.models import Identity, OutboxMessage
-from bot.store import Store
+from bot.core.clock import Clock
+from bot.core.messages import Message
+from bot.core.models import Identity, OutboxMessage
+from bot.core.store import Store
 
 log = logging.getLogger(__name__)
 

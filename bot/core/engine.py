@@ -10,17 +10,17 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.clock import Clock
-from bot.context import Ctx
-from bot.errors import PermissionDenied, UserError
-from bot.grammar import ParseError, parse
-from bot.inbound import Inbound
-from bot.messages import Message, Reply, say
-from bot.models import ProcessedInbound
-from bot.people import upsert_profile
-from bot.registry import ACTIONS, VERBS, load_capabilities
-from bot.settings import Settings
-from bot.store import Store, insert_for
+from bot.core.clock import Clock
+from bot.core.context import Ctx
+from bot.core.errors import PermissionDenied, UserError
+from bot.core.grammar import ParseError, parse
+from bot.core.inbound import Inbound, Profile
+from bot.core.messages import Message, Reply, say
+from bot.core.models import ProcessedInbound
+from bot.core.people import upsert_profile
+from bot.core.registry import ACTIONS, HOME_VIEWS, VERBS, load_capabilities
+from bot.core.settings import Settings
+from bot.core.store import Store, insert_for
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,21 @@ class Engine:
                 async with self.store.transaction() as session:
                     await self._first_time(session, inbound.dedupe_key, now)
             return say(e.render())
+
+    async def home(self, profile: Profile, auth: str) -> Message:
+        """A person's home screen (Slack's App Home, a Teams personal card), read in one transaction."""
+        now = self.clock.now()
+        async with self.store.transaction() as session:
+            person, identity = await upsert_profile(session, profile, now)
+            ctx = Ctx(
+                session=session,
+                now=now,
+                settings=self.settings,
+                inbound=Inbound(sender=profile, auth=auth),
+                actor=person,
+                identity=identity,
+            )
+            return await HOME_VIEWS[-1](ctx)
 
     async def _first_time(self, session: AsyncSession, key: str, now: datetime) -> bool:
         """Remember a platform event id; False when it was seen before (a retried delivery)."""

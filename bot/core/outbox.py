@@ -12,9 +12,9 @@ from typing import Any, NamedTuple
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.messages import Message
-from bot.models import Cohort, Identity, OutboxMessage
-from bot.store import insert_for
+from bot.core.messages import Message
+from bot.core.models import Cohort, Identity, OutboxMessage
+from bot.core.store import insert_for
 
 
 class Address(NamedTuple):

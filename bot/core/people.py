@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.errors import UserError
-from bot.inbound import Profile
-from bot.models import Identity, Person
+from bot.core.errors import UserError
+from bot.core.inbound import Profile
+from bot.core.models import Identity, Person
 
 SLACK_MENTION_RE = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")

@@ -1,7 +1,7 @@
 """Where capabilities plug in: command verbs, button actions, scheduled events, demo sections.
 
 Each capability module registers its pieces with the decorators below; `load_capabilities()`
-imports the modules listed in CAPABILITIES once, so nothing else needs to know them.
+imports the capabilities package (and adapters' plug-ins) once, so nothing else needs to know them.
 """
 
 from __future__ import annotations
@@ -10,22 +10,13 @@ import importlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.grammar import Arg, Verb
+from bot.core.grammar import Arg, Verb
 
-# Order matters only for help output and demo sections.
-CAPABILITIES: tuple[str, ...] = (
-    "bot.help",
-    "bot.cohorts",
-    "adapters.teams.conversations",
-    "bot.surveys",
-    "bot.challenges",
-    "bot.completion",
-    "bot.reports",
-    "bot.reminders",
-    "bot.reminder_controls",
-    "bot.reminder_log",
-    "bot.attendance",
-)
+# Where the capabilities are (a package whose import registers each of them), and the modules
+# the composition root adds for adapters that plug something in (bot/app/plugins.py). Named as
+# strings so the core imports no capability and no adapter.
+CAPABILITIES_PACKAGE = "bot.capabilities"
+PLUGINS: list[str] = []
 
 VERBS: dict[str, Verb] = {}
 ACTIONS: dict[str, Callable[..., Awaitable[Any]]] = {}
@@ -36,6 +27,8 @@ DEMO_SECTIONS: list[tuple[int, Callable[..., Awaitable[Any]]]] = []
 # and async fn(ctx, cohort) -> list[Block] (staff view of the whole cohort).
 LEARNER_STATUS: list[Callable[..., Awaitable[Any]]] = []
 STAFF_STATUS: list[Callable[..., Awaitable[Any]]] = []
+# The home screen (Slack's App Home, a Teams personal card): async fn(ctx) -> Message.
+HOME_VIEWS: list[Callable[..., Awaitable[Any]]] = []
 DEMO_SETUP: list[tuple[int, Callable[..., Awaitable[Any]]]] = []
 # Activity listeners: (kind prefix, async fn(ctx, activity)) run inside the logging transaction.
 ACTIVITY_LISTENERS: list[tuple[str, Callable[..., Awaitable[Any]]]] = []
@@ -47,11 +40,20 @@ KPIS: dict[str, Callable[..., Awaitable[Any]]] = {}
 _loaded = False
 
 
+def add_plugin(module: str) -> None:
+    """Have `load_capabilities` also import `module` (an adapter's plug-ins)."""
+    global _loaded
+    if module not in PLUGINS:
+        PLUGINS.append(module)
+        _loaded = False
+
+
 def load_capabilities() -> None:
+    """Import every capability and every added plug-in once, so their registrations are made."""
     global _loaded
     if _loaded:
         return
-    for name in CAPABILITIES:
+    for name in (CAPABILITIES_PACKAGE, *PLUGINS):
         importlib.import_module(name)
     _loaded = True
 
@@ -120,6 +122,12 @@ def learner_status(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable
 def staff_status(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     """Add blocks to the cohort `status` trainers see: `async fn(ctx, cohort) -> list[Block]`."""
     STAFF_STATUS.append(fn)
+    return fn
+
+
+def home_view(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Provide a person's home screen: `async fn(ctx) -> Message` (the last one registered wins)."""
+    HOME_VIEWS.append(fn)
     return fn
 
 

@@ -7,42 +7,58 @@ so an event can never fire twice, even across restarts or several instances.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
 
+from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.clock import Clock
-from bot.context import EventContext
-from bot.models import Cohort, FiredEvent
-from bot.registry import EVENT_HANDLERS, PLANNERS, load_capabilities
-from bot.settings import Settings
-from bot.store import Store, insert_for
+from bot.core.clock import Clock
+from bot.core.context import EventContext
+from bot.core.models import Cohort, FiredEvent
+from bot.core.registry import EVENT_HANDLERS, PLANNERS, load_capabilities
+from bot.core.settings import Settings
+from bot.core.store import Store, insert_for
+from schedules.events import PlannedEvent
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class PlannedEvent:
-    """One thing to do at one moment, e.g. "remind cohort 3 of session 12, 1 day before"."""
-
-    key: str  # stable and unique: the same event always gets the same key
-    kind: str  # selects the handler registered with @on_event(kind)
-    due_at: datetime
-    cohort_id: int | None = None
-    payload: dict[str, Any] = field(default_factory=dict)
-    grace: timedelta = timedelta(hours=1)  # how late it may still fire after a downtime
+ADVISORY_LOCK_ID = 0x636F686F  # "coho": one scheduler per database
 
 
 class EventRunner:
+    """The engine's side of scheduling: plans events from the database and fires each once."""
+
     def __init__(self, store: Store, clock: Clock, settings: Settings) -> None:
         load_capabilities()
         self.store = store
         self.clock = clock
         self.settings = settings
+
+    @asynccontextmanager
+    async def election(self, retry_seconds: float) -> AsyncIterator[None]:
+        """Wait until this instance may run the scheduler. On PostgreSQL an advisory lock lives as
+        long as its connection, so a dead instance hands over; SQLite has one instance anyway."""
+        if self.store.is_sqlite:
+            yield
+            return
+        async with self.store.engine.connect() as conn:
+            while not (
+                await conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": ADVISORY_LOCK_ID})
+            ).scalar():
+                await conn.commit()
+                await asyncio.sleep(retry_seconds)  # another instance schedules; take over if it dies
+            await conn.commit()
+            try:
+                yield
+            finally:
+                # The pool would keep this connection, and the lock with it: drop the connection
+                # so another instance takes over at once.
+                await conn.invalidate()
 
     async def plan(self) -> list[PlannedEvent]:
         """Every event of every active cohort, fired or not, sorted by time."""

@@ -166,4 +166,4 @@ class InlineSQLiteDialect(SQLiteDialect_aiosqlite):
         return pool.AsyncAdaptedQueuePool
 
 
-registry.register("sqlite.inline", "bot.sqlite_inline", "InlineSQLiteDialect")
+registry.register("sqlite.inline", "bot.core.sqlite_inline", "InlineSQLiteDialect")

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import bot.sqlite_inline  # noqa: F401  registers the sqlite+inline dialect
+import bot.core.sqlite_inline  # noqa: F401  registers the sqlite+inline dialect
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).parents[1] / "migrations"
 
 
 def async_url(url: str) -> str:
@@ -112,7 +112,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 def import_all_models() -> None:
     """Import every module that declares tables, so SQLModel.metadata is complete."""
-    from bot import registry
+    from bot.core import registry
 
     registry.load_capabilities()
 

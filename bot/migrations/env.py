@@ -10,10 +10,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
-from bot.models import UTCDateTime
-from bot.store import async_url, import_all_models
+from bot.app.plugins import load_all
+from bot.core.models import UTCDateTime
+from bot.core.store import async_url
 
-import_all_models()
+load_all()  # every capability's and adapter's tables
 target_metadata = SQLModel.metadata
 
 
@@ -47,6 +48,6 @@ connection = context.config.attributes.get("connection")
 if connection is not None:
     _configure_and_run(connection)
 else:
-    from bot.settings import Settings
+    from bot.core.settings import Settings
 
     asyncio.run(_run_with_url(context.config.get_main_option("sqlalchemy.url") or Settings().database_url))

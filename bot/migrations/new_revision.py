@@ -15,7 +15,7 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy.engine import Connection
 
-from bot.store import Store, alembic_config
+from bot.core.store import Store, alembic_config
 
 
 def main() -> None:

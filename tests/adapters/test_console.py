@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_console(tmp_path: Path, script: str) -> str:
@@ -21,7 +21,7 @@ def run_console(tmp_path: Path, script: str) -> str:
     ):
         env.pop(key, None)
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "run"],
+        [sys.executable, "-m", "bot.app.cli", "run"],
         input=script,
         capture_output=True,
         text=True,

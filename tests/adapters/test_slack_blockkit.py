@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from adapters.slack import blockkit
-from bot.inbound import Action
-from bot.messages import (
+from bot.core.inbound import Action
+from bot.core.messages import (
     Button,
     Buttons,
     Divider,

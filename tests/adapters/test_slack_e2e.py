@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.clock import SimulatedClock
-from bot.context import Ctx
-from bot.messages import Button, Buttons, Message, Reply, Text, TextInput
-from bot.models import Activity, Cohort, Identity, Person
-from bot.registry import action
+from bot.core.clock import SimulatedClock
+from bot.core.context import Ctx
+from bot.core.messages import Button, Buttons, Message, Reply, Text, TextInput
+from bot.core.models import Activity, Cohort, Identity, Person
+from bot.core.registry import action
 from tests.conftest import START
 from tests.standins.slack_harness import SlackHarness
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from adapters.slack import app as slack_app
 from adapters.slack import manifest
-from bot.cli import app as cli
+from bot.app.cli import app as cli
 from tests.standins.slack_harness import SlackHarness
 
 ADAPTER = Path(slack_app.__file__).parent

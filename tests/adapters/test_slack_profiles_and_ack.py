@@ -12,10 +12,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
 from adapters.slack.profiles import ProfileCache
-from bot.context import Ctx
-from bot.messages import Reply, say
-from bot.models import Activity
-from bot.registry import action
+from bot.core.context import Ctx
+from bot.core.messages import Reply, say
+from bot.core.models import Activity
+from bot.core.registry import action
 from tests.standins.slack_api import SlackApiStandIn
 from tests.standins.slack_harness import SlackHarness
 

@@ -16,7 +16,7 @@ from tests.standins.slack_api import SlackApiStandIn
 from tests.standins.slack_harness import SECRET
 from tests.standins.slack_requests import SlackRequests
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:
@@ -55,7 +55,7 @@ async def test_cohortbot_run_serves_slack_over_http(tmp_path: Path) -> None:
     }
     env.pop("SLACK_APP_TOKEN", None)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)}
+        sys.executable, "-m", "bot.app.cli", "run", cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)}
     )
     http = SlackRequests(f"http://127.0.0.1:{port}/slack/events", SECRET, api.base_url)
     try:

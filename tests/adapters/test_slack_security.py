@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.models import Cohort, ProcessedInbound
+from bot.core.models import Cohort, ProcessedInbound
 from tests.standins.slack_harness import SlackHarness
 
 

@@ -14,10 +14,10 @@ import pytest
 from sqlmodel import select
 
 from adapters.slack.pacing import Pacer
-from bot.clock import SimulatedClock
-from bot.context import EventContext
-from bot.messages import Image, Message, Text
-from bot.models import Cohort, Identity, OutboxMessage
+from bot.core.clock import SimulatedClock
+from bot.core.context import EventContext
+from bot.core.messages import Image, Message, Text
+from bot.core.models import Cohort, Identity, OutboxMessage
 from tests.conftest import START
 from tests.standins.slack_harness import SlackHarness
 

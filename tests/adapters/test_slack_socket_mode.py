@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.context import Ctx
-from bot.messages import Reply, say
-from bot.models import Activity
-from bot.registry import action
+from bot.core.context import Ctx
+from bot.core.messages import Reply, say
+from bot.core.models import Activity
+from bot.core.registry import action
 from tests.standins.slack_harness import SlackHarness
 
 
@@ -36,7 +36,9 @@ async def test_socket_mode_serves_commands_and_clicks(tmp_path: Path) -> None:
                 "accepts_response_payload": True,
             }
         )
-        await api.wait_for(lambda: api.responses)
+        # The reply (through response_url) and the envelope's ack travel on different connections,
+        # so either may arrive first: wait for both rather than assume an order.
+        await api.wait_for(lambda: api.responses and api.socket_acks)
         assert "Created cohort *spoc*" in api.responses[0]["text"]
         assert {"envelope_id": "env1"} in api.socket_acks
 

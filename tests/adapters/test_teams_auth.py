@@ -13,13 +13,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from adapters.teams.auth import AsyncOpenIdMetadata
 from adapters.teams.conversations import TeamsConversation
 from adapters.teams.runtime import TeamsNotConfigured, build_runtime
-from bot.bootstrap import build
-from bot.clock import SimulatedClock
-from bot.context import Ctx, EventContext
-from bot.messages import Message, Reply, Text, say
-from bot.models import Activity, Person, ProcessedInbound
-from bot.registry import action
-from bot.settings import Settings
+from bot.app.bootstrap import build
+from bot.core.clock import SimulatedClock
+from bot.core.context import Ctx, EventContext
+from bot.core.messages import Message, Reply, Text, say
+from bot.core.models import Activity, Person, ProcessedInbound
+from bot.core.registry import action
+from bot.core.settings import Settings
 from tests.standins import teams_activities as teams
 from tests.standins.bf_connector import BotConnectorStandIn
 from tests.standins.teams_harness import APP_ID, TeamsHarness, running_teams

@@ -9,7 +9,7 @@ from pathlib import Path
 from PIL import Image as PILImage
 
 from adapters.teams.cards import read_action, render_card, to_markdown
-from bot.messages import (
+from bot.core.messages import (
     Button,
     Buttons,
     Divider,

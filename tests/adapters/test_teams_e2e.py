@@ -8,11 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import SimulatedClock
-from bot.context import Ctx, EventContext
-from bot.messages import Button, Buttons, Message, Question, Reply, Text
-from bot.models import Cohort, Enrolment, Person
-from bot.registry import action
+from bot.core.clock import SimulatedClock
+from bot.core.context import Ctx, EventContext
+from bot.core.messages import Button, Buttons, Message, Question, Reply, Text
+from bot.core.models import Cohort, Enrolment, Person
+from bot.core.registry import action
 from tests.conftest import RecordingSender
 from tests.standins import teams_activities as teams
 from tests.standins.bf_connector import BotConnectorStandIn
@@ -233,7 +233,7 @@ async def test_one_cohort_with_slack_and_teams_learners(
         await install(h, ALICE)
         await say(h, TINA, "create mixed")
         # A Slack learner, known to the engine from their own Slack activity.
-        from bot.inbound import Inbound, Profile
+        from bot.core.inbound import Inbound, Profile
 
         await h.app.engine.handle(
             Inbound(sender=Profile("slack", "T1", "U0SLACKBOB", "sam"), text="list", auth="slack-signature")

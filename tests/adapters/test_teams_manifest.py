@@ -21,8 +21,8 @@ from adapters.teams.manifest import (
     load_template,
     manifest_problems,
 )
-from bot.cli import app as cli
-from bot.registry import VERBS, load_capabilities
+from bot.app.cli import app as cli
+from bot.core.registry import VERBS, load_capabilities
 
 APP_ID = "6f1c1d2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f"
 
@@ -81,7 +81,7 @@ def test_icon_rules() -> None:
 
 
 def test_menu_stays_within_limits_when_the_grammar_grows() -> None:
-    from bot.grammar import Verb
+    from bot.core.grammar import Verb
 
     many = {f"verb{i}": Verb(f"verb{i}", (), f"does thing {i}", staff_only=i % 2 == 0) for i in range(25)}
     many["help"] = Verb("help", (), "list commands")

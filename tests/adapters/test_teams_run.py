@@ -18,7 +18,7 @@ import requests
 from tests.standins import teams_activities as teams
 from tests.standins.bf_connector import BotConnectorStandIn
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -43,7 +43,7 @@ def test_cohortbot_run_serves_teams_in_local_mode(tmp_path: Path, connector: Bot
         "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"],
+        [sys.executable, "-m", "bot.app.cli", "run"],
         cwd=tmp_path,
         env={**env, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,

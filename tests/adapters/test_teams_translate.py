@@ -5,7 +5,7 @@ from __future__ import annotations
 from botbuilder.schema import Activity
 
 from adapters.teams.translate import click_key, to_inbound
-from bot.inbound import Inbound
+from bot.core.inbound import Inbound
 from tests.standins import teams_activities as teams
 
 URL = "https://smba.trafficmanager.net/emea/"

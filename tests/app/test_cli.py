@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CREDENTIALS = (
     "SLACK_BOT_TOKEN",
     "SLACK_APP_TOKEN",
@@ -34,7 +34,7 @@ def test_half_configured_platforms_stop_with_a_reason(
     env = {k: v for k, v in os.environ.items() if k not in CREDENTIALS}
     env.update(settings, DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}", PYTHONPATH=str(ROOT), PORT="0")
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "run"],
+        [sys.executable, "-m", "bot.app.cli", "run"],
         capture_output=True,
         text=True,
         cwd=tmp_path,

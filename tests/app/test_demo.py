@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from bot.demo import LEARNERS, Demo
+from bot.app.demo import LEARNERS, Demo
 
 
 async def test_the_demo_runs_six_weeks_and_prints_the_final_state(tmp_path: Path) -> None:

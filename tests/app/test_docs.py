@@ -6,11 +6,11 @@ from pathlib import Path
 
 import typer.main
 
-from bot.cli import app
-from bot.registry import VERBS, load_capabilities
-from bot.settings import Settings
+from bot.app.cli import app
+from bot.core.registry import VERBS, load_capabilities
+from bot.core.settings import Settings
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
 def test_every_verb_is_in_the_command_reference() -> None:

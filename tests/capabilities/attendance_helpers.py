@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
-from bot.attendance.models import AttendanceRecord
-from bot.bootstrap import App
-from bot.clock import SimulatedClock
-from bot.inbound import Action, Inbound, Profile
-from bot.messages import Reply
-from bot.render_text import render_text
+from bot.app.bootstrap import App
+from bot.capabilities.attendance.models import AttendanceRecord
+from bot.core.clock import SimulatedClock
+from bot.core.inbound import Action, Inbound, Profile
+from bot.core.messages import Reply
+from bot.core.render_text import render_text
 from tests.conftest import Chat
 
 # The cohort is in Paris (UTC+1 in March); "Kick-off" starts 09:00 Paris = 08:00 UTC on Monday 1 March.

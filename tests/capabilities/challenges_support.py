@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.bootstrap import App
-from bot.challenges.ledger import Totals, recomputed_totals, running_totals
-from bot.context import EventContext
-from bot.models import Cohort, Person
+from bot.app.bootstrap import App
+from bot.capabilities.challenges.ledger import Totals, recomputed_totals, running_totals
+from bot.core.context import EventContext
+from bot.core.models import Cohort, Person
 from tests.conftest import Chat
 
 

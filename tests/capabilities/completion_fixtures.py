@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.bootstrap import App
-from bot.models import Activity, Completion, Module, Person
+from bot.app.bootstrap import App
+from bot.core.models import Activity, Completion, Module, Person
 from tests.conftest import Chat
 
 COHORT = "spoc"

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.bootstrap import App
-from bot.context import EventContext
-from bot.models import Cohort, Completion, LiveSession, Module, Person
+from bot.app.bootstrap import App
+from bot.core.context import EventContext
+from bot.core.models import Cohort, Completion, LiveSession, Module, Person
 from tests.conftest import Chat
 
 REPORT_AT = datetime(2027, 3, 15, 9, 0, tzinfo=UTC)  # a Monday: M1, M2 due; S1, S2 held; S3 ahead

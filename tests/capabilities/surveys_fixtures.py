@@ -3,8 +3,8 @@ to read what each learner was sent."""
 
 from __future__ import annotations
 
-from bot.messages import Message
-from bot.surveys.cards import ANSWER_ACTION
+from bot.capabilities.surveys.cards import ANSWER_ACTION
+from bot.core.messages import Message
 from tests.conftest import Chat, RecordingSender
 
 LEARNERS = ("alice", "bob", "carol")

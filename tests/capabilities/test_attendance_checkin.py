@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.attendance.rules import validate_section
-from bot.attendance.status import attendance_kpi
-from bot.bootstrap import App
-from bot.clock import SimulatedClock
-from bot.models import Activity, Cohort
-from tests.attendance_helpers import at, click, cohort_with_session, records, run_until, statuses, text
+from bot.app.bootstrap import App
+from bot.capabilities.attendance.rules import validate_section
+from bot.capabilities.attendance.status import attendance_kpi
+from bot.core.clock import SimulatedClock
+from bot.core.models import Activity, Cohort
+from tests.capabilities.attendance_helpers import (
+    at,
+    click,
+    cohort_with_session,
+    records,
+    run_until,
+    statuses,
+    text,
+)
 from tests.conftest import Chat, RecordingSender
 
 

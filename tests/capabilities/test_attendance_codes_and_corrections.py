@@ -8,14 +8,22 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.attendance import codes
-from bot.attendance.models import AttendanceSessionState
-from bot.bootstrap import App
-from bot.clock import SimulatedClock
-from bot.inbound import Action, Inbound, Profile
-from bot.messages import TextInput
-from bot.models import Activity
-from tests.attendance_helpers import at, click, cohort_with_session, records, run_until, statuses, text
+from bot.app.bootstrap import App
+from bot.capabilities.attendance import codes
+from bot.capabilities.attendance.models import AttendanceSessionState
+from bot.core.clock import SimulatedClock
+from bot.core.inbound import Action, Inbound, Profile
+from bot.core.messages import TextInput
+from bot.core.models import Activity
+from tests.capabilities.attendance_helpers import (
+    at,
+    click,
+    cohort_with_session,
+    records,
+    run_until,
+    statuses,
+    text,
+)
 from tests.conftest import Chat, RecordingSender
 
 CODE_RE = re.compile(r"\*(\d{3}) (\d{3})\*")

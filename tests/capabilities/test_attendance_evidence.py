@@ -8,12 +8,12 @@ import sqlite3
 import pytest
 from typer.testing import CliRunner
 
-from bot.attendance.evidence import GENESIS, record_hash, verify
-from bot.attendance.models import AttendanceRecord
-from bot.bootstrap import App
-from bot.cli import app as cli
-from bot.clock import SimulatedClock
-from tests.attendance_helpers import at, click, cohort_with_session, records, run_until
+from bot.app.bootstrap import App
+from bot.app.cli import app as cli
+from bot.capabilities.attendance.evidence import GENESIS, record_hash, verify
+from bot.capabilities.attendance.models import AttendanceRecord
+from bot.core.clock import SimulatedClock
+from tests.capabilities.attendance_helpers import at, click, cohort_with_session, records, run_until
 from tests.conftest import Chat
 
 

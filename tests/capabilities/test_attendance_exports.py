@@ -11,15 +11,15 @@ from pypdf import PdfReader
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from bot.attendance import exports
-from bot.attendance.sheets import cohort_sheets, half_days, learner_summaries, session_sheet
-from bot.bootstrap import App
-from bot.cli import app as cli
-from bot.clock import SimulatedClock
-from bot.inbound import Profile
-from bot.models import Cohort, LiveSession
-from bot.people import upsert_profile
-from tests.attendance_helpers import at, click, cohort_with_session, run_until
+from bot.app.bootstrap import App
+from bot.app.cli import app as cli
+from bot.capabilities.attendance import exports
+from bot.capabilities.attendance.sheets import cohort_sheets, half_days, learner_summaries, session_sheet
+from bot.core.clock import SimulatedClock
+from bot.core.inbound import Profile
+from bot.core.models import Cohort, LiveSession
+from bot.core.people import upsert_profile
+from tests.capabilities.attendance_helpers import at, click, cohort_with_session, run_until
 from tests.conftest import Chat
 
 

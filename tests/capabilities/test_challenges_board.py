@@ -7,13 +7,20 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.challenges.judging import Attempt, judge
-from bot.challenges.leaderboard import ranked
-from bot.challenges.teams import Member, balance_teams
-from bot.clock import SimulatedClock
-from bot.messages import Progress
-from bot.registry import KPIS, PROGRAMME_SECTIONS
-from tests.challenges_support import both_totals, cohort_row, log, person_id, setup_cohort, team_points
+from bot.capabilities.challenges.judging import Attempt, judge
+from bot.capabilities.challenges.leaderboard import ranked
+from bot.capabilities.challenges.teams import Member, balance_teams
+from bot.core.clock import SimulatedClock
+from bot.core.messages import Progress
+from bot.core.registry import KPIS, PROGRAMME_SECTIONS
+from tests.capabilities.challenges_support import (
+    both_totals,
+    cohort_row,
+    log,
+    person_id,
+    setup_cohort,
+    team_points,
+)
 from tests.conftest import Chat, RecordingSender
 
 

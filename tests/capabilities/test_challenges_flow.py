@@ -7,14 +7,20 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot import outbox
-from bot.clock import SimulatedClock
-from bot.inbound import Action, Inbound, Profile
-from bot.messages import Buttons, Message, Question, Text
-from bot.models import Activity, Enrolment, Person
-from bot.outbox import Update
-from bot.render_text import render_text
-from tests.challenges_support import both_totals, person_id, person_points, setup_cohort, team_points
+from bot.core import outbox
+from bot.core.clock import SimulatedClock
+from bot.core.inbound import Action, Inbound, Profile
+from bot.core.messages import Buttons, Message, Question, Text
+from bot.core.models import Activity, Enrolment, Person
+from bot.core.outbox import Update
+from bot.core.render_text import render_text
+from tests.capabilities.challenges_support import (
+    both_totals,
+    person_id,
+    person_points,
+    setup_cohort,
+    team_points,
+)
 from tests.conftest import Chat, RecordingSender
 
 DEADLINE = datetime(2027, 3, 2, 17, 0, tzinfo=UTC)  # 18:00 in Paris
@@ -199,9 +205,9 @@ async def test_card_updates_are_queued_once_and_only_for_cards_that_were_sent(ch
 
 async def test_a_double_click_racing_on_two_instances_records_one_answer(chat: Chat) -> None:
     """Two instances may both pass the "already answered?" check; the database keeps the first."""
-    from bot.challenges.answers import _enter
-    from bot.challenges.tables import Challenge
-    from bot.context import Ctx
+    from bot.capabilities.challenges.answers import _enter
+    from bot.capabilities.challenges.tables import Challenge
+    from bot.core.context import Ctx
 
     await setup_cohort(chat, {"red": ["alice"]})
     await chat.say("tina", QUIZ)

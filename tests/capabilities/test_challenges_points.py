@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from sqlmodel import func, select
 
-from bot.clock import SimulatedClock
-from bot.models import Activity
-from tests.challenges_support import both_totals, log, person_points, setup_cohort, team_points
+from bot.core.clock import SimulatedClock
+from bot.core.models import Activity
+from tests.capabilities.challenges_support import both_totals, log, person_points, setup_cohort, team_points
 from tests.conftest import Chat, RecordingSender
 
 TEAMS = {"red": ["alice", "bob"], "blue": ["carl", "dora", "emil"]}
@@ -200,9 +200,9 @@ async def test_listeners_never_need_the_activity_row_id(chat: Chat, clock: Simul
     its id: awards logged elsewhere (no award_id) must still be told apart, live and in the replay."""
     from sqlalchemy import insert
 
-    from bot.context import EventContext
-    from bot.registry import ACTIVITY_LISTENERS
-    from tests.challenges_support import cohort_row, person_id
+    from bot.core.context import EventContext
+    from bot.core.registry import ACTIVITY_LISTENERS
+    from tests.capabilities.challenges_support import cohort_row, person_id
 
     await setup_cohort(chat, TEAMS)
     cohort, alice = await cohort_row(chat.app), await person_id(chat.app, "alice")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.bootstrap import App
-from bot.clock import SimulatedClock
-from bot.inbound import Action, Inbound, Profile
-from tests.completion_fixtures import COHORT, completed_log, completions, make_cohort, module_id
+from bot.app.bootstrap import App
+from bot.core.clock import SimulatedClock
+from bot.core.inbound import Action, Inbound, Profile
+from tests.capabilities.completion_fixtures import COHORT, completed_log, completions, make_cohort, module_id
 from tests.conftest import Chat
 
 

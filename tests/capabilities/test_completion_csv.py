@@ -8,14 +8,14 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from bot.bootstrap import App, build
-from bot.cli import app as cli
-from bot.clock import SimulatedClock
-from bot.completion.completion_import import import_completions
-from bot.completion.learner_import import import_learners
-from bot.models import Activity, Enrolment, ManagerLink, Person
-from bot.settings import Settings
-from tests.completion_fixtures import COHORT, completed_log, completions, make_cohort, module_id
+from bot.app.bootstrap import App, build
+from bot.app.cli import app as cli
+from bot.capabilities.completion.completion_import import import_completions
+from bot.capabilities.completion.learner_import import import_learners
+from bot.core.clock import SimulatedClock
+from bot.core.models import Activity, Enrolment, ManagerLink, Person
+from bot.core.settings import Settings
+from tests.capabilities.completion_fixtures import COHORT, completed_log, completions, make_cohort, module_id
 from tests.conftest import Chat, RecordingSender
 
 LEARNERS = """email,name,manager_email,team,site,department,seniority,tz

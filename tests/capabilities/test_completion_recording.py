@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.bootstrap import App
-from bot.completion.recording import record_completion
-from bot.context import EventContext
-from bot.models import Module
-from tests.completion_fixtures import completed_log, completions, make_cohort, module_id, person_id
+from bot.app.bootstrap import App
+from bot.capabilities.completion.recording import record_completion
+from bot.core.context import EventContext
+from bot.core.models import Module
+from tests.capabilities.completion_fixtures import (
+    completed_log,
+    completions,
+    make_cohort,
+    module_id,
+    person_id,
+)
 from tests.conftest import Chat
 
 

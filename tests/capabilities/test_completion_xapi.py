@@ -13,12 +13,12 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
-from bot.bootstrap import App, build
-from bot.clock import SimulatedClock
-from bot.completion.models import XapiStatement
-from bot.serve import attach_adapters, web_application
-from bot.settings import Settings
-from tests.completion_fixtures import COHORT, completed_log, completions, make_cohort
+from bot.app.bootstrap import App, build
+from bot.app.serve import attach_adapters, web_application
+from bot.capabilities.completion.models import XapiStatement
+from bot.core.clock import SimulatedClock
+from bot.core.settings import Settings
+from tests.capabilities.completion_fixtures import COHORT, completed_log, completions, make_cohort
 from tests.conftest import Chat, RecordingSender
 
 TOKEN = "s3cret-token"
@@ -194,7 +194,7 @@ async def test_statements_about_strangers_are_kept_as_evidence_but_record_nothin
 
 
 async def _modules(app: App) -> list[tuple[int, str]]:
-    from bot.models import Module
+    from bot.core.models import Module
 
     async with app.store.transaction() as session:
         return [(m.id or 0, m.title) for m in (await session.exec(select(Module))).all()]
@@ -239,7 +239,7 @@ async def test_cohortbot_run_serves_xapi_with_only_a_token_set(db_url: str, unus
 
     import aiohttp
 
-    from bot.serve import serve
+    from bot.app.serve import serve
 
     settings = Settings(database_url=db_url, xapi_token=TOKEN, port=unused_tcp_port)
     server = asyncio.create_task(serve(settings))

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.clock import SimulatedClock
-from bot.messages import Button
-from bot.models import Completion, Module, Person
-from bot.reminders import ReminderLog
+from bot.capabilities.reminders.fanout import ReminderLog
+from bot.core.clock import SimulatedClock
+from bot.core.messages import Button
+from bot.core.models import Completion, Module, Person
 from tests.conftest import Chat
-from tests.scheduler_helpers import TimedSender, person_in, received, run_until
+from tests.schedules.scheduler_helpers import TimedSender, person_in, received, run_until
 
 
 @pytest.fixture

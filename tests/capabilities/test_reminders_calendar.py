@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import SimulatedClock
+from bot.core.clock import SimulatedClock
 from tests.conftest import Chat
-from tests.scheduler_helpers import TimedSender, person_in, received, run_until
+from tests.schedules.scheduler_helpers import TimedSender, person_in, received, run_until
 
 PROGRAMME = """\
 name: dst-6w

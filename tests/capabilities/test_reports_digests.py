@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.clock import SimulatedClock
-from bot.messages import Buttons, Image
-from bot.render_text import render_text
-from bot.reports.digests import manager_digests
-from bot.reports.load import manager_links
-from bot.reports.service import build_report
+from bot.capabilities.reports.digests import manager_digests
+from bot.capabilities.reports.load import manager_links
+from bot.capabilities.reports.service import build_report
+from bot.core.clock import SimulatedClock
+from bot.core.messages import Buttons, Image
+from bot.core.render_text import render_text
+from tests.capabilities.reports_fixture import REPORT_AT, build_fixture, is_png
 from tests.conftest import Chat, RecordingSender
-from tests.reports_fixture import REPORT_AT, build_fixture, is_png
 
 PARIS_8AM = datetime(2027, 3, 15, 7, 0, tzinfo=UTC)  # Monday 08:00 in Paris (CET)
 NEW_YORK_8AM = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)  # Monday 08:00 in New York (EDT since 14 March)

@@ -13,10 +13,10 @@ from pypdf import PdfReader
 from sqlmodel import select
 from typer.testing import CliRunner, Result
 
-from bot.cli import app as cli
-from bot.models import Completion
+from bot.app.cli import app as cli
+from bot.core.models import Completion
+from tests.capabilities.reports_fixture import build_fixture
 from tests.conftest import Chat
-from tests.reports_fixture import build_fixture
 
 
 async def run_cli(db_url: str, *args: str) -> Result:

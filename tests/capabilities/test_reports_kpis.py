@@ -12,14 +12,14 @@ from datetime import timedelta
 
 import pytest
 
-from bot.context import EventContext
-from bot.models import Completion
-from bot.reports.config import DigestConfig, validate_digests
-from bot.reports.kpis import compute_report
-from bot.reports.load import load_rows
-from bot.reports.service import build_report
+from bot.capabilities.reports.config import DigestConfig, validate_digests
+from bot.capabilities.reports.kpis import compute_report
+from bot.capabilities.reports.load import load_rows
+from bot.capabilities.reports.service import build_report
+from bot.core.context import EventContext
+from bot.core.models import Completion
+from tests.capabilities.reports_fixture import REPORT_AT, build_fixture
 from tests.conftest import Chat
-from tests.reports_fixture import REPORT_AT, build_fixture
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.clock import SimulatedClock
-from bot.inbound import Action, Inbound, Profile
-from bot.messages import Buttons, Image, Reply
-from bot.models import Person
-from bot.registry import KPIS
-from bot.render_text import render_text
+from bot.core.clock import SimulatedClock
+from bot.core.inbound import Action, Inbound, Profile
+from bot.core.messages import Buttons, Image, Reply
+from bot.core.models import Person
+from bot.core.registry import KPIS
+from bot.core.render_text import render_text
+from tests.capabilities.reports_fixture import REPORT_AT, Fixture, build_fixture, is_png
 from tests.conftest import Chat, RecordingSender
-from tests.reports_fixture import REPORT_AT, Fixture, build_fixture, is_png
 
 
 async def press_nudge(chat: Chat, who: str, fixture: Fixture, learner: str) -> Reply | None:

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.reports.render import day_in
-from bot.reports.summary import ReportAttendance, ReportLastSeen, rebuild
-from bot.texts import local_date
+from bot.capabilities.reports.render import day_in
+from bot.capabilities.reports.summary import ReportAttendance, ReportLastSeen, rebuild
+from bot.core.texts import local_date
+from tests.capabilities.reports_fixture import build_fixture
 from tests.conftest import Chat
-from tests.reports_fixture import build_fixture
 
 
 async def snapshot(chat: Chat) -> tuple[set[tuple[int, int, str]], set[tuple[int, datetime]]]:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.messages import Message
+from bot.core.messages import Message
+from tests.capabilities.surveys_fixtures import cohort_with_learners, send_now
 from tests.conftest import Chat, RecordingSender
-from tests.surveys_fixtures import cohort_with_learners, send_now
 
 ALICE_COMMENT = "alice-wrote-this-comment"
 BOB_COMMENT = "bob-wrote-this-comment"

@@ -9,15 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from bot.clock import SimulatedClock
-from bot.errors import UserError
-from bot.messages import Question, TextInput
-from bot.models import Activity, Cohort
-from bot.registry import KPIS
-from bot.surveys.models import SurveyBallot, SurveyParticipation
-from bot.surveys.questions import QuestionSpec, normalise_answer
+from bot.capabilities.surveys.models import SurveyBallot, SurveyParticipation
+from bot.capabilities.surveys.questions import QuestionSpec, normalise_answer
+from bot.core.clock import SimulatedClock
+from bot.core.errors import UserError
+from bot.core.messages import Question, TextInput
+from bot.core.models import Activity, Cohort
+from bot.core.registry import KPIS
+from tests.capabilities.surveys_fixtures import cohort_with_learners, send_now, survey_cards
 from tests.conftest import Chat, RecordingSender
-from tests.surveys_fixtures import cohort_with_learners, send_now, survey_cards
 
 PULSE = 'new "Pulse" "rating:How is it going?" "single:Best part?|Labs|Talks|Q&A" "text:Anything else?"'
 

@@ -9,10 +9,10 @@ import re
 from sqlmodel import select
 
 from adapters.console.chat import ConsoleChat, handle_line
-from bot.render_text import render_text
-from bot.surveys.models import SurveyBallot
+from bot.capabilities.surveys.models import SurveyBallot
+from bot.core.render_text import render_text
+from tests.capabilities.surveys_fixtures import cohort_with_learners, send_now, survey_cards
 from tests.conftest import Chat, RecordingSender
-from tests.surveys_fixtures import cohort_with_learners, send_now, survey_cards
 
 
 def number_of(rendered: str, label: str) -> int:

@@ -12,13 +12,13 @@ from typing import Any
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from bot import cli
-from bot.clock import SimulatedClock
-from bot.models import Cohort
-from bot.registry import KPIS, PROGRAMME_SECTIONS
-from bot.surveys.models import Survey
+from bot.app import cli
+from bot.capabilities.surveys.models import Survey
+from bot.core.clock import SimulatedClock
+from bot.core.models import Cohort
+from bot.core.registry import KPIS, PROGRAMME_SECTIONS
+from tests.capabilities.surveys_fixtures import cohort_with_learners, send_now, survey_cards
 from tests.conftest import Chat, RecordingSender
-from tests.surveys_fixtures import cohort_with_learners, send_now, survey_cards
 
 
 async def set_programme(chat: Chat, programme: dict[str, Any]) -> None:

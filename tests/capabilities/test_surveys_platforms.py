@@ -11,10 +11,10 @@ from sqlmodel import select
 from adapters.slack.blockkit import OpenModal, decode_click, decode_submission, modal
 from adapters.slack.blockkit import render as render_blocks
 from adapters.teams.cards import read_action, render_card
-from bot.inbound import Action
-from bot.surveys.models import SurveyBallot
+from bot.capabilities.surveys.models import SurveyBallot
+from bot.core.inbound import Action
+from tests.capabilities.surveys_fixtures import cohort_with_learners, send_now, survey_cards
 from tests.conftest import Chat, RecordingSender
-from tests.surveys_fixtures import cohort_with_learners, send_now, survey_cards
 
 DEFINITION = '"Week 1" "rating:How was it?" "multi:Useful parts?|Labs|Talks|Quiz" "text:Comments?"'
 

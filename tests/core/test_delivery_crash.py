@@ -10,15 +10,15 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
-from bot.bootstrap import App
-from bot.clock import SimulatedClock
-from bot.delivery import LEASE, DeliveryWorker, PermanentFailure, RetryLater, SendResult, Target
-from bot.messages import Message, Text
-from bot.models import Identity, OutboxMessage
-from bot.outbox import Recipient, enqueue_dms
-from bot.people import identities_of
-from bot.store import Store
-from tests.scheduler_helpers import person_in
+from bot.app.bootstrap import App
+from bot.core.clock import SimulatedClock
+from bot.core.delivery import LEASE, DeliveryWorker, PermanentFailure, RetryLater, SendResult, Target
+from bot.core.messages import Message, Text
+from bot.core.models import Identity, OutboxMessage
+from bot.core.outbox import Recipient, enqueue_dms
+from bot.core.people import identities_of
+from bot.core.store import Store
+from tests.schedules.scheduler_helpers import person_in
 
 LEARNERS = [f"l{i:02d}" for i in range(20)]
 PER_LEARNER = 3

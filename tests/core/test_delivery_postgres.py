@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.bootstrap import build
-from bot.clock import SimulatedClock
-from bot.delivery import SendResult, Target, claim_query
-from bot.messages import Message
-from bot.settings import Settings
+from bot.app.bootstrap import build
+from bot.core.clock import SimulatedClock
+from bot.core.delivery import SendResult, Target, claim_query
+from bot.core.messages import Message
+from bot.core.settings import Settings
 from tests.conftest import START
-from tests.test_delivery_crash import LEARNERS, queue_messages
+from tests.core.test_delivery_crash import LEARNERS, queue_messages
 
 
 def _binary(name: str) -> str | None:

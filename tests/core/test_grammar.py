@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.grammar import Parsed, ParseError, parse
-from bot.registry import VERBS, load_capabilities
+from bot.core.grammar import Parsed, ParseError, parse
+from bot.core.registry import VERBS, load_capabilities
 
 load_capabilities()
 

@@ -9,12 +9,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-from bot.store import Store, import_all_models
+from bot.app.plugins import load_all
+from bot.core.store import Store
 
 
 async def test_fresh_database_upgrades_to_the_models(tmp_path: Path) -> None:
     store = await Store.open(f"sqlite:///{tmp_path / 'fresh.db'}", schema="migrate")
-    import_all_models()
+    load_all()
 
     def diff(connection):  # type: ignore[no-untyped-def]
         context = MigrationContext.configure(connection, opts={"compare_type": False})

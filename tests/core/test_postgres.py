@@ -6,16 +6,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from bot.bootstrap import build
-from bot.clock import SimulatedClock
-from bot.settings import Settings
-from bot.store import Store, import_all_models
+from bot.app.bootstrap import build
+from bot.app.plugins import load_all
+from bot.core.clock import SimulatedClock
+from bot.core.settings import Settings
+from bot.core.store import Store
 from tests.conftest import Chat, RecordingSender
 
 
 async def test_migrations_build_the_models_on_postgresql(postgres_url: str) -> None:
     store = await Store.open(postgres_url, schema="migrate")
-    import_all_models()
+    load_all()
 
     def diff(connection):  # type: ignore[no-untyped-def]
         return compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.bootstrap import App, build
-from bot.clock import SimulatedClock
-from bot.inbound import Inbound, Profile
-from bot.render_text import render_text
-from bot.settings import Settings
+from bot.app.bootstrap import App, build
+from bot.core.clock import SimulatedClock
+from bot.core.inbound import Inbound, Profile
+from bot.core.render_text import render_text
+from bot.core.settings import Settings
 from tests.conftest import Chat, RecordingSender
 from tests.dbsnapshot import snapshot
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlmodel import select
 
-from bot.bootstrap import App
-from bot.models import Person
-from bot.store import async_url
+from bot.app.bootstrap import App
+from bot.core.models import Person
+from bot.core.store import async_url
 
 
 def test_plain_database_urls_get_their_async_driver() -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.bootstrap import App
-from bot.clock import SimulatedClock
-from bot.inbound import Profile
-from bot.people import upsert_profile
+from bot.app.bootstrap import App
+from bot.core.clock import SimulatedClock
+from bot.core.inbound import Profile
+from bot.core.people import upsert_profile
 from tests.conftest import RecordingSender
 
 

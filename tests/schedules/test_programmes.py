@@ -12,13 +12,13 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from bot.cli import app as cli
-from bot.clock import SimulatedClock
-from bot.models import Cohort, LiveSession, Module
-from bot.registry import PROGRAMME_SECTIONS, load_capabilities
+from bot.app.cli import app as cli
+from bot.core.clock import SimulatedClock
+from bot.core.models import Cohort, LiveSession, Module
+from bot.core.registry import PROGRAMME_SECTIONS, load_capabilities
 from schedules.programme import EXAMPLES_DIR, validate
 from tests.conftest import Chat
-from tests.scheduler_helpers import TimedSender, person_in, received, run_until
+from tests.schedules.scheduler_helpers import TimedSender, person_in, received, run_until
 
 BROKEN = """\
 name: broken

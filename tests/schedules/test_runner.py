@@ -10,13 +10,13 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.bootstrap import build
-from bot.clock import SystemClock
-from bot.models import Cohort, Enrolment, LiveSession, OutboxMessage
-from bot.settings import Settings
+from bot.app.bootstrap import build
+from bot.core.clock import SystemClock
+from bot.core.models import Cohort, Enrolment, LiveSession, OutboxMessage
+from bot.core.settings import Settings
 from schedules.runner import JOB_DEFAULTS, SchedulerRunner
 from tests.conftest import Chat, RecordingSender
-from tests.scheduler_helpers import person_in
+from tests.schedules.scheduler_helpers import person_in
 
 NEVER_QUIET = {"quiet_hours": {"from": "00:00", "to": "00:00"}}
 

@@ -10,10 +10,10 @@ from aiohttp import web
 
 from adapters.slack.app import SlackBot
 from adapters.slack.runtime import SLACK_BOT, attach
-from bot.bootstrap import App, build
-from bot.clock import Clock
-from bot.serve import READY, Cleanup, web_application
-from bot.settings import Settings
+from bot.app.bootstrap import App, build
+from bot.app.serve import READY, Cleanup, web_application
+from bot.core.clock import Clock
+from bot.core.settings import Settings
 from tests.standins.slack_api import SlackApiStandIn
 from tests.standins.slack_requests import SlackRequests
 

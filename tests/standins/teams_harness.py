@@ -15,12 +15,12 @@ from sqlmodel import select
 
 from adapters.teams.pacing import Pacer
 from adapters.teams.runtime import attach
-from bot.bootstrap import App, build
-from bot.clock import SimulatedClock
-from bot.delivery import Sender
-from bot.models import Activity, Identity, OutboxMessage
-from bot.serve import READY, web_application
-from bot.settings import Settings
+from bot.app.bootstrap import App, build
+from bot.app.serve import READY, web_application
+from bot.core.clock import SimulatedClock
+from bot.core.delivery import Sender
+from bot.core.models import Activity, Identity, OutboxMessage
+from bot.core.settings import Settings
 from tests.standins.bf_connector import BotConnectorStandIn, StandinCredentialsFactory
 from tests.standins.teams_activities import BOT_ID
 

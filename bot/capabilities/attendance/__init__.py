@@ -3,7 +3,7 @@
 Importing the package registers its verbs, actions, scheduled events, status blocks and demo parts.
 """
 
-from bot.attendance import (  # noqa: F401  (imported for their registrations)
+from bot.capabilities.attendance import (  # noqa: F401  (imported for their registrations)
     absences,
     checkin,
     demo_part,

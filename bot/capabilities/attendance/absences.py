@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from bot.attendance.cards import ABSENT, absence_prompt, done_card, label
-from bot.attendance.evidence import Fact, append, session_state
-from bot.attendance.models import AbsenceRequest
-from bot.attendance.roster import latest_record
-from bot.attendance.sessions import SessionAndReason, describe, pick_session
-from bot.context import Ctx
-from bot.errors import UserError
-from bot.grammar import Number, Slug
-from bot.messages import Button, Buttons, Header, Message, Reply, Text, say
-from bot.models import Cohort, Enrolment, LiveSession, Person
-from bot.outbox import Recipient
-from bot.people import identities_of
-from bot.registry import action, verb
-from bot.texts import t
+from bot.capabilities.attendance.cards import ABSENT, absence_prompt, done_card, label
+from bot.capabilities.attendance.evidence import Fact, append, session_state
+from bot.capabilities.attendance.models import AbsenceRequest
+from bot.capabilities.attendance.roster import latest_record
+from bot.capabilities.attendance.sessions import SessionAndReason, describe, pick_session
+from bot.core.context import Ctx
+from bot.core.errors import UserError
+from bot.core.grammar import Number, Slug
+from bot.core.messages import Button, Buttons, Header, Message, Reply, Text, say
+from bot.core.models import Cohort, Enrolment, LiveSession, Person
+from bot.core.outbox import Recipient
+from bot.core.people import identities_of
+from bot.core.registry import action, verb
+from bot.core.texts import t
 
 EXCUSE = "attendance.excuse"
 MAX_REASON = 300

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.attendance.rules import Window
-from bot.attendance.texts import STATUS_LABELS
-from bot.messages import Block, Button, Buttons, Header, Message, Text, TextInput
-from bot.models import LiveSession
-from bot.texts import t
+from bot.capabilities.attendance.rules import Window
+from bot.capabilities.attendance.texts import STATUS_LABELS
+from bot.core.messages import Block, Button, Buttons, Header, Message, Text, TextInput
+from bot.core.models import LiveSession
+from bot.core.texts import t
 
 CHECKIN = "attendance.checkin"
 ABSENT = "attendance.absent"

@@ -14,21 +14,21 @@ from typing import Any
 from sqlalchemy import Integer, and_, bindparam
 from sqlmodel import col, select
 
-from bot.attendance import codes
-from bot.attendance.cards import CHECKIN, done_card, hhmm, label
-from bot.attendance.evidence import Fact, append, session_state
-from bot.attendance.models import AttendanceRecord, AttendanceSessionState, CodeFailure
-from bot.attendance.roster import latest_record
-from bot.attendance.rules import WindowRules, rules_for, window_of
-from bot.attendance.sessions import session_windows
-from bot.context import Ctx
-from bot.errors import UserError
-from bot.grammar import Slug, Word
-from bot.messages import Reply, say
-from bot.models import Cohort, Enrolment, LiveSession
-from bot.registry import action, verb
-from bot.store import insert_for
-from bot.texts import local_time, t
+from bot.capabilities.attendance import codes
+from bot.capabilities.attendance.cards import CHECKIN, done_card, hhmm, label
+from bot.capabilities.attendance.evidence import Fact, append, session_state
+from bot.capabilities.attendance.models import AttendanceRecord, AttendanceSessionState, CodeFailure
+from bot.capabilities.attendance.roster import latest_record
+from bot.capabilities.attendance.rules import WindowRules, rules_for, window_of
+from bot.capabilities.attendance.sessions import session_windows
+from bot.core.context import Ctx
+from bot.core.errors import UserError
+from bot.core.grammar import Slug, Word
+from bot.core.messages import Reply, say
+from bot.core.models import Cohort, Enrolment, LiveSession
+from bot.core.registry import action, verb
+from bot.core.store import insert_for
+from bot.core.texts import local_time, t
 
 # The platform's event time decides Present/Late (network delay must not make anyone late),
 # but only when it is close to the server's time: a forged or stale timestamp is ignored.

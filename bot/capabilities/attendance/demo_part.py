@@ -7,20 +7,20 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
-from bot.attendance import exports
-from bot.attendance.evidence import verify
-from bot.attendance.sheets import cohort_sheets, learner_summaries
-from bot.models import Cohort, LiveSession
-from bot.registry import demo_section, demo_setup
+from bot.capabilities.attendance import exports
+from bot.capabilities.attendance.evidence import verify
+from bot.capabilities.attendance.sheets import cohort_sheets, learner_summaries
+from bot.core.models import Cohort, LiveSession
+from bot.core.registry import demo_section, demo_setup
 
 if TYPE_CHECKING:
-    from bot.demo import Demo
+    from bot.core.demo_script import DemoRun as Demo
 
 ABSENT_LEARNER = "bruno"
 
 
 async def _cohort_and_sessions(demo: Demo) -> tuple[Cohort, list[LiveSession]]:
-    from bot.demo import COHORT
+    from bot.core.demo_script import COHORT
 
     async with demo.app.store.transaction() as session:
         cohort = (await session.exec(select(Cohort).where(Cohort.slug == COHORT))).one()
@@ -37,7 +37,7 @@ async def _cohort_and_sessions(demo: Demo) -> tuple[Cohort, list[LiveSession]]:
 @demo_setup(50)
 async def declare_an_absence(demo: Demo) -> None:
     """Bruno can't make the third session; the trainer approves it before it happens."""
-    from bot.demo import COHORT, TRAINER
+    from bot.core.demo_script import COHORT, TRAINER
 
     _, lives = await _cohort_and_sessions(demo)
     third = lives[2]
@@ -49,7 +49,7 @@ async def declare_an_absence(demo: Demo) -> None:
 
 @demo_section(90)  # late: the demo ends with the attendance sheet
 async def attendance_sheets(demo: Demo) -> None:
-    from bot.demo import COHORT, TRAINER
+    from bot.core.demo_script import COHORT, TRAINER
 
     cohort, lives = await _cohort_and_sessions(demo)
     demo.print("-- attendance --")

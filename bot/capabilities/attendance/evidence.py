@@ -21,8 +21,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.attendance.models import AttendanceRecord, AttendanceSessionState
-from bot.store import insert_for
+from bot.capabilities.attendance.models import AttendanceRecord, AttendanceSessionState
+from bot.core.store import insert_for
 
 GENESIS = "0" * 64
 HASHED_FIELDS = (

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.attendance.sheets import (
+from bot.capabilities.attendance.sheets import (
     STATUS_ORDER,
     HalfDaySheet,
     LearnerSummary,
@@ -20,8 +20,8 @@ from bot.attendance.sheets import (
     half_days,
     learner_summaries,
 )
-from bot.attendance.texts import STATUS_LABELS
-from bot.models import Cohort
+from bot.capabilities.attendance.texts import STATUS_LABELS
+from bot.core.models import Cohort
 
 SESSION_HEADER = ("Learner", "Platform id", "Status", "Time ({tz})", "Time (UTC)", "Recorded by", "Note")
 

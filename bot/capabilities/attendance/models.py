@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bot.models import utc_field
+from bot.core.models import utc_field
 
 STATUSES = ("present", "late", "absent", "excused")
 

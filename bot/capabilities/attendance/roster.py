@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.attendance.models import AbsenceRequest, AttendanceRecord
-from bot.models import Enrolment, Identity, Person
-from bot.people import identities_of
+from bot.capabilities.attendance.models import AbsenceRequest, AttendanceRecord
+from bot.core.models import Enrolment, Identity, Person
+from bot.core.people import identities_of
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from bot.attendance.models import AttendanceSessionState
-from bot.models import Cohort, LiveSession
-from bot.registry import programme_section
+from bot.capabilities.attendance.models import AttendanceSessionState
+from bot.core.models import Cohort, LiveSession
+from bot.core.registry import programme_section
 
 Phase = Literal["before", "open", "closed"]
 

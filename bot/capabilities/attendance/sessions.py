@@ -11,13 +11,13 @@ from sqlalchemy import and_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.attendance.models import AttendanceSessionState
-from bot.attendance.rules import Window, WindowRules, rules_for, window_of
-from bot.context import Ctx
-from bot.errors import UserError
-from bot.grammar import Arg, ArgError, Rest
-from bot.models import Cohort, LiveSession
-from bot.texts import local_time
+from bot.capabilities.attendance.models import AttendanceSessionState
+from bot.capabilities.attendance.rules import Window, WindowRules, rules_for, window_of
+from bot.core.context import Ctx
+from bot.core.errors import UserError
+from bot.core.grammar import Arg, ArgError, Rest
+from bot.core.models import Cohort, LiveSession
+from bot.core.texts import local_time
 
 SESSION_REF = re.compile(r"^#?(\d{1,9})$")
 

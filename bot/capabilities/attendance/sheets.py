@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.attendance.checkin import decisive_time
-from bot.attendance.models import AttendanceRecord, AttendanceSessionState
-from bot.attendance.roster import latest_records, learners
-from bot.attendance.texts import STATUS_LABELS
-from bot.models import Cohort, LiveSession, Person
+from bot.capabilities.attendance.checkin import decisive_time
+from bot.capabilities.attendance.models import AttendanceRecord, AttendanceSessionState
+from bot.capabilities.attendance.roster import latest_records, learners
+from bot.capabilities.attendance.texts import STATUS_LABELS
+from bot.core.models import Cohort, LiveSession, Person
 
 STATUS_ORDER = ("present", "late", "absent", "excused")
 NOON = 13  # a session starting before 13:00 (cohort time) belongs to the morning

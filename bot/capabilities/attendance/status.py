@@ -9,12 +9,12 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.attendance.models import AttendanceRecord
-from bot.attendance.texts import STATUS_LABELS
-from bot.context import Ctx
-from bot.messages import Block, Text
-from bot.models import Cohort
-from bot.registry import kpi, learner_status, staff_status
+from bot.capabilities.attendance.models import AttendanceRecord
+from bot.capabilities.attendance.texts import STATUS_LABELS
+from bot.core.context import Ctx
+from bot.core.messages import Block, Text
+from bot.core.models import Cohort
+from bot.core.registry import kpi, learner_status, staff_status
 
 
 async def current_statuses(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.texts import register
+from bot.core.texts import register
 
 STATUS_LABELS = {"present": "Present", "late": "Late", "absent": "Absent", "excused": "Excused"}
 

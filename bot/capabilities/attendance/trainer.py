@@ -7,23 +7,23 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from bot.attendance import codes, exports
-from bot.attendance.cards import done_card, hhmm, label
-from bot.attendance.checkin import session_secret
-from bot.attendance.evidence import Fact, append, session_state
-from bot.attendance.models import STATUSES
-from bot.attendance.roster import latest_record, latest_records, learners
-from bot.attendance.rules import rules_for, window_of
-from bot.attendance.sessions import SessionAndReason, SessionRef, describe, pick_session
-from bot.attendance.sheets import session_sheet
-from bot.attendance.windows import close_window, open_window
-from bot.context import Ctx
-from bot.errors import UserError
-from bot.grammar import Choice, Number, Slug, Word
-from bot.messages import Header, Message, Reply, Text, say
-from bot.people import identities_of
-from bot.registry import verb
-from bot.texts import local_time
+from bot.capabilities.attendance import codes, exports
+from bot.capabilities.attendance.cards import done_card, hhmm, label
+from bot.capabilities.attendance.checkin import session_secret
+from bot.capabilities.attendance.evidence import Fact, append, session_state
+from bot.capabilities.attendance.models import STATUSES
+from bot.capabilities.attendance.roster import latest_record, latest_records, learners
+from bot.capabilities.attendance.rules import rules_for, window_of
+from bot.capabilities.attendance.sessions import SessionAndReason, SessionRef, describe, pick_session
+from bot.capabilities.attendance.sheets import session_sheet
+from bot.capabilities.attendance.windows import close_window, open_window
+from bot.core.context import Ctx
+from bot.core.errors import UserError
+from bot.core.grammar import Choice, Number, Slug, Word
+from bot.core.messages import Header, Message, Reply, Text, say
+from bot.core.people import identities_of
+from bot.core.registry import verb
+from bot.core.texts import local_time
 
 
 @verb(

@@ -13,20 +13,20 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.attendance.cards import checkin_card, closed_card, hhmm, label
-from bot.attendance.checkin import session_secret
-from bot.attendance.evidence import Fact, append, session_state
-from bot.attendance.models import AttendanceRecord
-from bot.attendance.roster import approved_absences, declared_absences, latest_records, learners
-from bot.attendance.rules import rules_for, window_of
-from bot.attendance.sessions import session_windows
-from bot.context import EventContext
-from bot.messages import Message, Text
-from bot.models import Cohort, LiveSession, OutboxMessage
-from bot.outbox import Recipient
-from bot.registry import on_event, planner
-from bot.scheduling import PlannedEvent
-from bot.texts import t
+from bot.capabilities.attendance.cards import checkin_card, closed_card, hhmm, label
+from bot.capabilities.attendance.checkin import session_secret
+from bot.capabilities.attendance.evidence import Fact, append, session_state
+from bot.capabilities.attendance.models import AttendanceRecord
+from bot.capabilities.attendance.roster import approved_absences, declared_absences, latest_records, learners
+from bot.capabilities.attendance.rules import rules_for, window_of
+from bot.capabilities.attendance.sessions import session_windows
+from bot.core.context import EventContext
+from bot.core.messages import Message, Text
+from bot.core.models import Cohort, LiveSession, OutboxMessage
+from bot.core.outbox import Recipient
+from bot.core.registry import on_event, planner
+from bot.core.texts import t
+from schedules.events import PlannedEvent
 
 CLOSE_GRACE = timedelta(days=30)
 MIN_GRACE = timedelta(minutes=1)

@@ -1,7 +1,7 @@
 """Team challenges and points: teams, quizzes, tasks and weekly streaks, a points ledger fed by the
 activity log, and a leaderboard fair to teams of different sizes."""
 
-from bot.challenges import (  # noqa: F401  (importing registers verbs, actions, events, listeners)
+from bot.capabilities.challenges import (  # noqa: F401  (importing registers verbs, actions, events, listeners)
     answers,
     cards,
     closing,

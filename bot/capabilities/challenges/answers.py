@@ -12,13 +12,13 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from bot import texts
-from bot.challenges.cards import GRACE, answer_note, label
-from bot.challenges.tables import Challenge, ChallengeEntry
-from bot.context import Ctx, EventContext
-from bot.messages import Header, Message, Reply, Text, say
-from bot.models import Cohort, Enrolment
-from bot.registry import action
+from bot.capabilities.challenges.cards import GRACE, answer_note, label
+from bot.capabilities.challenges.tables import Challenge, ChallengeEntry
+from bot.core import texts
+from bot.core.context import Ctx, EventContext
+from bot.core.messages import Header, Message, Reply, Text, say
+from bot.core.models import Cohort, Enrolment
+from bot.core.registry import action
 
 
 async def _playable(ctx: Ctx, value: str) -> tuple[Challenge, Cohort, Enrolment] | Reply:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import texts
-from bot.challenges.judging import Judgement
-from bot.challenges.tables import Challenge
-from bot.messages import Block, Button, Buttons, Fields, Header, Message, Question, Text
+from bot.capabilities.challenges.judging import Judgement
+from bot.capabilities.challenges.tables import Challenge
+from bot.core import texts
+from bot.core.messages import Block, Button, Buttons, Fields, Header, Message, Question, Text
 
 GRACE = timedelta(minutes=2)  # clicks made just before the deadline may still be on their way
 LONGEST = timedelta(days=90)  # the longest a challenge may run

@@ -9,19 +9,26 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import outbox
-from bot.challenges.answers import entry_of
-from bot.challenges.cards import GRACE, LONGEST, answer_note, label, outcome_message, result_message
-from bot.challenges.judging import Attempt, Judgement, judge
-from bot.challenges.names import display_names
-from bot.challenges.tables import Challenge, ChallengeEntry
-from bot.context import Ctx, EventContext
-from bot.errors import UserError
-from bot.messages import Header, Message, Reply, Text, say
-from bot.models import Cohort
-from bot.outbox import Recipient, Update
-from bot.registry import on_event, planner
-from bot.scheduling import PlannedEvent
+from bot.capabilities.challenges.answers import entry_of
+from bot.capabilities.challenges.cards import (
+    GRACE,
+    LONGEST,
+    answer_note,
+    label,
+    outcome_message,
+    result_message,
+)
+from bot.capabilities.challenges.judging import Attempt, Judgement, judge
+from bot.capabilities.challenges.names import display_names
+from bot.capabilities.challenges.tables import Challenge, ChallengeEntry
+from bot.core import outbox
+from bot.core.context import Ctx, EventContext
+from bot.core.errors import UserError
+from bot.core.messages import Header, Message, Reply, Text, say
+from bot.core.models import Cohort
+from bot.core.outbox import Recipient, Update
+from bot.core.registry import on_event, planner
+from schedules.events import PlannedEvent
 
 CHALLENGE_ID_RE = re.compile(r"^#?(\d{1,9})$")
 

@@ -8,19 +8,19 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot.challenges.cards import label
-from bot.challenges.leaderboard import leaderboard_message
-from bot.challenges.ledger import recomputed_totals, running_totals
-from bot.challenges.names import display_names
-from bot.challenges.tables import Challenge
-from bot.models import Cohort
-from bot.registry import demo_section, demo_setup
-from bot.render_text import render_text
+from bot.capabilities.challenges.cards import label
+from bot.capabilities.challenges.leaderboard import leaderboard_message
+from bot.capabilities.challenges.ledger import recomputed_totals, running_totals
+from bot.capabilities.challenges.names import display_names
+from bot.capabilities.challenges.tables import Challenge
+from bot.core.models import Cohort
+from bot.core.registry import demo_section, demo_setup
+from bot.core.render_text import render_text
 
 
 @demo_setup(50)
 async def post_demo_challenges(demo: Any) -> None:
-    from bot.demo import COHORT, START, TRAINER
+    from bot.core.demo_script import COHORT, START, TRAINER
 
     quiz_until = START + timedelta(days=2, hours=10)
     task_until = START + timedelta(days=11)
@@ -38,7 +38,7 @@ async def post_demo_challenges(demo: Any) -> None:
 
 @demo_section(50)
 async def print_leaderboard(demo: Any) -> None:
-    from bot.demo import COHORT
+    from bot.core.demo_script import COHORT
 
     async with demo.app.store.transaction() as session:
         cohort = (await session.exec(select(Cohort).where(Cohort.slug == COHORT))).one()

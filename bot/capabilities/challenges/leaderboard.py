@@ -13,17 +13,17 @@ from zoneinfo import ZoneInfo
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.challenges.ledger import running_totals
-from bot.challenges.names import display_names
-from bot.challenges.rules import challenge_settings
-from bot.cohorts import to_utc
-from bot.context import Ctx, EventContext
-from bot.errors import UserError
-from bot.grammar import Choice, Slug
-from bot.messages import Block, Fields, Header, Message, Progress, Reply, Text
-from bot.models import Cohort, Enrolment, LiveSession, Module
-from bot.registry import kpi, on_event, planner, verb
-from bot.scheduling import PlannedEvent
+from bot.capabilities.challenges.ledger import running_totals
+from bot.capabilities.challenges.names import display_names
+from bot.capabilities.challenges.rules import challenge_settings
+from bot.capabilities.cohorts.commands import to_utc
+from bot.core.context import Ctx, EventContext
+from bot.core.errors import UserError
+from bot.core.grammar import Choice, Slug
+from bot.core.messages import Block, Fields, Header, Message, Progress, Reply, Text
+from bot.core.models import Cohort, Enrolment, LiveSession, Module
+from bot.core.registry import kpi, on_event, planner, verb
+from schedules.events import PlannedEvent
 
 INDIVIDUAL_TOP = 5
 WEEKLY_AT = time(9, 0)  # Monday, cohort time

@@ -24,12 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.challenges.rules import DEFAULT_POINTS, points_rules, rules_from_programme
-from bot.challenges.tables import PointsEntry, PointsTotal
-from bot.context import EventContext
-from bot.models import Activity, Cohort, Enrolment
-from bot.registry import on_activity
-from bot.store import insert_for
+from bot.capabilities.challenges.rules import DEFAULT_POINTS, points_rules, rules_from_programme
+from bot.capabilities.challenges.tables import PointsEntry, PointsTotal
+from bot.core.context import EventContext
+from bot.core.models import Activity, Cohort, Enrolment
+from bot.core.registry import on_activity
+from bot.core.store import insert_for
 
 SCORING_KINDS = (
     "attendance.recorded",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.models import Person
+from bot.core.models import Person
 
 
 async def display_names(session: AsyncSession, person_ids: list[int]) -> dict[int, str]:

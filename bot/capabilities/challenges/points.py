@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import uuid
 
-from bot import texts
-from bot.challenges.leaderboard import team_standings
-from bot.challenges.ledger import rebuild, running_totals
-from bot.challenges.rules import DEFAULT_POINTS, MAX_POINTS, points_rules
-from bot.context import Ctx
-from bot.errors import UserError
-from bot.grammar import Choice, Number, Rest, Slug, Word
-from bot.messages import Block, Fields, Header, Message, Reply, Text, say
-from bot.models import Cohort
-from bot.registry import learner_status, staff_status, verb
+from bot.capabilities.challenges.leaderboard import team_standings
+from bot.capabilities.challenges.ledger import rebuild, running_totals
+from bot.capabilities.challenges.rules import DEFAULT_POINTS, MAX_POINTS, points_rules
+from bot.core import texts
+from bot.core.context import Ctx
+from bot.core.errors import UserError
+from bot.core.grammar import Choice, Number, Rest, Slug, Word
+from bot.core.messages import Block, Fields, Header, Message, Reply, Text, say
+from bot.core.models import Cohort
+from bot.core.registry import learner_status, staff_status, verb
 
 
 @verb(

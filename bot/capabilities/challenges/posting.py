@@ -8,19 +8,19 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from bot import texts
-from bot.challenges.cards import LONGEST, challenge_card, label
-from bot.challenges.closing import close_verb, confirm_verb
-from bot.challenges.rules import points_rules
-from bot.challenges.tables import Challenge
-from bot.cohorts import end_of_day_utc, to_utc
-from bot.context import Ctx, EventContext
-from bot.errors import UserError
-from bot.grammar import Arg, ArgError, Choice, Many, Number, Slug
-from bot.messages import Header, Message, Reply, Text, say
-from bot.models import Cohort, Person
-from bot.outbox import Recipient
-from bot.registry import verb
+from bot.capabilities.challenges.cards import LONGEST, challenge_card, label
+from bot.capabilities.challenges.closing import close_verb, confirm_verb
+from bot.capabilities.challenges.rules import points_rules
+from bot.capabilities.challenges.tables import Challenge
+from bot.capabilities.cohorts.commands import end_of_day_utc, to_utc
+from bot.core import texts
+from bot.core.context import Ctx, EventContext
+from bot.core.errors import UserError
+from bot.core.grammar import Arg, ArgError, Choice, Many, Number, Slug
+from bot.core.messages import Header, Message, Reply, Text, say
+from bot.core.models import Cohort, Person
+from bot.core.outbox import Recipient
+from bot.core.registry import verb
 
 QUIZ_DEFAULT = timedelta(hours=24)
 TASK_DEFAULT_DAYS = 7

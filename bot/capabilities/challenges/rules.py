@@ -7,8 +7,8 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from bot.models import Cohort
-from bot.registry import programme_section
+from bot.core.models import Cohort
+from bot.core.registry import programme_section
 
 DEFAULT_POINTS: dict[str, int] = {
     "attendance_present": 5,  # checked in to a live session

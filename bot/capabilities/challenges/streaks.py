@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.challenges.closing import close_challenge
-from bot.challenges.rules import challenge_settings, points_rules
-from bot.challenges.tables import Challenge, ChallengeEntry
-from bot.cohorts import to_utc
-from bot.context import EventContext
-from bot.models import Activity, Cohort, Module
-from bot.registry import on_event, planner
-from bot.scheduling import PlannedEvent
+from bot.capabilities.challenges.closing import close_challenge
+from bot.capabilities.challenges.rules import challenge_settings, points_rules
+from bot.capabilities.challenges.tables import Challenge, ChallengeEntry
+from bot.capabilities.cohorts.commands import to_utc
+from bot.core.context import EventContext
+from bot.core.models import Activity, Cohort, Module
+from bot.core.registry import on_event, planner
+from schedules.events import PlannedEvent
 
 JUDGED_AT = time(8, 30)  # Monday, cohort time: before the weekly leaderboard at 09:00
 

@@ -7,16 +7,16 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from bot import texts
-from bot.challenges.ledger import running_totals
-from bot.challenges.names import display_names
-from bot.context import Ctx
-from bot.errors import UserError
-from bot.grammar import Choice, Number, Slug, Word
-from bot.messages import Fields, Header, Message, Reply, Text, say
-from bot.models import Cohort, Enrolment
-from bot.outbox import Recipient
-from bot.registry import verb
+from bot.capabilities.challenges.ledger import running_totals
+from bot.capabilities.challenges.names import display_names
+from bot.core import texts
+from bot.core.context import Ctx
+from bot.core.errors import UserError
+from bot.core.grammar import Choice, Number, Slug, Word
+from bot.core.messages import Fields, Header, Message, Reply, Text, say
+from bot.core.models import Cohort, Enrolment
+from bot.core.outbox import Recipient
+from bot.core.registry import verb
 
 TEAM_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,30}$")
 MAX_TEAMS = 50

@@ -7,15 +7,26 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from bot import texts
-from bot.context import Ctx
-from bot.errors import PermissionDenied, UserError
-from bot.grammar import Choice, DateArg, DateTimeArg, DurationArg, Literal, Many, Slug, Title, Word, ZoneArg
-from bot.messages import Divider, Fields, Header, Message, Reply, Text, say
-from bot.models import Cohort, Enrolment, LiveSession, ManagerLink, Module, Person
-from bot.outbox import Recipient
-from bot.registry import LEARNER_STATUS, STAFF_STATUS, verb
-from schedules.apply import apply_programme, load_named
+from bot.capabilities.cohorts.programmes import apply_programme, load_named
+from bot.core import texts
+from bot.core.context import Ctx
+from bot.core.errors import PermissionDenied, UserError
+from bot.core.grammar import (
+    Choice,
+    DateArg,
+    DateTimeArg,
+    DurationArg,
+    Literal,
+    Many,
+    Slug,
+    Title,
+    Word,
+    ZoneArg,
+)
+from bot.core.messages import Divider, Fields, Header, Message, Reply, Text, say
+from bot.core.models import Cohort, Enrolment, LiveSession, ManagerLink, Module, Person
+from bot.core.outbox import Recipient
+from bot.core.registry import LEARNER_STATUS, STAFF_STATUS, home_view, verb
 
 
 def to_utc(local: datetime, tz: str) -> datetime:
@@ -356,6 +367,7 @@ async def list_cohorts(ctx: Ctx) -> Reply:
     return Reply(Message("Your cohorts", (Header("Your cohorts"), Text("\n".join(lines)))))
 
 
+@home_view
 async def overview(ctx: Ctx) -> Message:
     """A person's home screen (e.g. Slack's App Home): each of their cohorts as `status` shows it."""
     mine = await _my_cohorts(ctx)

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.errors import UserError
-from bot.models import Cohort, LiveSession, Module
-from bot.registry import PROGRAMME_SECTIONS
+from bot.core.errors import UserError
+from bot.core.models import Cohort, LiveSession, Module
+from bot.core.registry import PROGRAMME_SECTIONS
 from schedules.programme import ProgrammeError, expand_modules, expand_sessions, find, load_file
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")

@@ -12,13 +12,13 @@ from urllib.parse import unquote
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.completion.lookup import cohort_modules, find_module, normalise
-from bot.completion.models import XapiActivity
-from bot.context import Ctx
-from bot.grammar import Slug, Title, Word
-from bot.messages import Reply, say
-from bot.models import Cohort, Module
-from bot.registry import verb
+from bot.capabilities.completion.lookup import cohort_modules, find_module, normalise
+from bot.capabilities.completion.models import XapiActivity
+from bot.core.context import Ctx
+from bot.core.grammar import Slug, Title, Word
+from bot.core.messages import Reply, say
+from bot.core.models import Cohort, Module
+from bot.core.registry import verb
 
 ACTIVITY_RE = re.compile(r"/cohorts/([a-z0-9][a-z0-9_-]{0,62})/modules/([^/?#]+)/?$", re.IGNORECASE)
 

@@ -7,15 +7,15 @@ from typing import Any
 from sqlalchemy import and_, case
 from sqlmodel import col, func, select
 
-from bot import texts
-from bot.completion.lookup import cohort_modules, find_module
-from bot.completion.recording import DONE_STATUSES, STATUSES, is_done, record_completion
-from bot.context import Ctx
-from bot.errors import UserError
-from bot.grammar import Arg, ArgError, Choice, Many, Slug, Title
-from bot.messages import Block, Message, Progress, Reply, Text, say
-from bot.models import Cohort, Completion, Enrolment, Module, Person
-from bot.registry import action, learner_status, staff_status, verb
+from bot.capabilities.completion.lookup import cohort_modules, find_module
+from bot.capabilities.completion.recording import DONE_STATUSES, STATUSES, is_done, record_completion
+from bot.core import texts
+from bot.core.context import Ctx
+from bot.core.errors import UserError
+from bot.core.grammar import Arg, ArgError, Choice, Many, Slug, Title
+from bot.core.messages import Block, Message, Progress, Reply, Text, say
+from bot.core.models import Cohort, Completion, Enrolment, Module, Person
+from bot.core.registry import action, learner_status, staff_status, verb
 
 texts.register(
     {

@@ -13,15 +13,22 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.completion.csv_rows import ImportReport, RowError, Validator, email_value, read_rows, run_import
-from bot.completion.lookup import cohort_modules, match_module
-from bot.completion.models import XapiActivity
-from bot.completion.recording import STATUSES, record_completion
-from bot.context import EventContext
-from bot.errors import UserError
-from bot.models import Cohort, Completion, Enrolment, Module, Person
-from bot.settings import Settings
-from bot.store import Store
+from bot.capabilities.completion.csv_rows import (
+    ImportReport,
+    RowError,
+    Validator,
+    email_value,
+    read_rows,
+    run_import,
+)
+from bot.capabilities.completion.lookup import cohort_modules, match_module
+from bot.capabilities.completion.models import XapiActivity
+from bot.capabilities.completion.recording import STATUSES, record_completion
+from bot.core.context import EventContext
+from bot.core.errors import UserError
+from bot.core.models import Cohort, Completion, Enrolment, Module, Person
+from bot.core.settings import Settings
+from bot.core.store import Store
 
 COMPLETION_COLUMNS = ("email", "module", "status", "score", "completed_at")
 

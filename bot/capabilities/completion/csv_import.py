@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.clock import SystemClock
-from bot.completion.completion_import import import_completions
-from bot.completion.csv_rows import ImportReport
-from bot.completion.learner_import import import_learners
-from bot.settings import Settings
-from bot.store import Store
+from bot.capabilities.completion.completion_import import import_completions
+from bot.capabilities.completion.csv_rows import ImportReport
+from bot.capabilities.completion.learner_import import import_learners
+from bot.core.clock import SystemClock
+from bot.core.settings import Settings
+from bot.core.store import Store
 
 
 def import_file(

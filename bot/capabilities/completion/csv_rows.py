@@ -17,12 +17,12 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.context import EventContext
-from bot.errors import UserError
-from bot.models import Cohort
-from bot.people import EMAIL_RE
-from bot.settings import Settings
-from bot.store import Store
+from bot.core.context import EventContext
+from bot.core.errors import UserError
+from bot.core.models import Cohort
+from bot.core.people import EMAIL_RE
+from bot.core.settings import Settings
+from bot.core.store import Store
 
 MAX_ERRORS_SHOWN = 50
 EXTRA = "__extra__"  # where the csv module puts values beyond the header

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.completion.statements import ADL_VERBS
-from bot.completion.xapi import receive_statements
-from bot.registry import demo_section
+from bot.capabilities.completion.statements import ADL_VERBS
+from bot.capabilities.completion.xapi import receive_statements
+from bot.core.registry import demo_section
 
 if TYPE_CHECKING:
-    from bot.demo import Demo
+    from bot.core.demo_script import DemoRun as Demo
 
 STATEMENT_ID = "6f1c2b9e-8d53-4c1e-9a77-0c4b5e2f1d10"
 
 
 @demo_section(30)
 async def completion_sources(demo: Demo) -> None:
-    from bot.demo import COHORT, TRAINER
+    from bot.core.demo_script import COHORT, TRAINER
 
     demo.print("-- completion comes in three ways --")
     await demo.say("alice", 'done "module 6"')

@@ -12,16 +12,23 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import texts
-from bot.completion.csv_rows import ImportReport, RowError, Validator, email_value, read_rows, run_import
-from bot.context import EventContext
-from bot.errors import UserError
-from bot.grammar import ArgError, ZoneArg
-from bot.messages import Message, Text
-from bot.models import Cohort, Enrolment, ManagerLink, Person
-from bot.outbox import Recipient
-from bot.settings import Settings
-from bot.store import Store
+from bot.capabilities.completion.csv_rows import (
+    ImportReport,
+    RowError,
+    Validator,
+    email_value,
+    read_rows,
+    run_import,
+)
+from bot.core import texts
+from bot.core.context import EventContext
+from bot.core.errors import UserError
+from bot.core.grammar import ArgError, ZoneArg
+from bot.core.messages import Message, Text
+from bot.core.models import Cohort, Enrolment, ManagerLink, Person
+from bot.core.outbox import Recipient
+from bot.core.settings import Settings
+from bot.core.store import Store
 
 LEARNER_COLUMNS = ("email", "name", "manager_email", "team", "site", "department", "seniority", "tz")
 PROFILE_FIELDS = ("site", "department", "seniority", "tz")

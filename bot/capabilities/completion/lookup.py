@@ -7,8 +7,8 @@ import difflib
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.errors import UserError
-from bot.models import Cohort, Module
+from bot.core.errors import UserError
+from bot.core.models import Cohort, Module
 
 
 async def cohort_modules(session: AsyncSession, cohort_id: int) -> list[Module]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Field, SQLModel
 
-from bot.models import json_field, utc_field
+from bot.core.models import json_field, utc_field
 
 
 class XapiStatement(SQLModel, table=True):

@@ -12,8 +12,8 @@ from typing import Literal
 
 from sqlmodel import select
 
-from bot.context import EventContext
-from bot.models import Completion, Module
+from bot.core.context import EventContext
+from bot.core.models import Completion, Module
 
 STATUSES = ("completed", "passed", "failed")
 DONE_STATUSES = ("completed", "passed")

@@ -23,17 +23,17 @@ from aiohttp import web
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.completion.activities import module_for_activity
-from bot.completion.models import XapiStatement
-from bot.completion.recording import record_completion
-from bot.completion.statements import Statement, StatementError, parse_statements
-from bot.context import EventContext
-from bot.models import Enrolment, Identity, Module, Person
-from bot.settings import Settings
-from bot.store import Store, insert_for
+from bot.capabilities.completion.activities import module_for_activity
+from bot.capabilities.completion.models import XapiStatement
+from bot.capabilities.completion.recording import record_completion
+from bot.capabilities.completion.statements import Statement, StatementError, parse_statements
+from bot.core.context import EventContext
+from bot.core.models import Enrolment, Identity, Module, Person
+from bot.core.settings import Settings
+from bot.core.store import Store, insert_for
 
 if TYPE_CHECKING:
-    from bot.bootstrap import App
+    from bot.core.runtime import App
 
 log = logging.getLogger(__name__)
 

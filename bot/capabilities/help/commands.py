@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import difflib
 
-from bot.context import Ctx
-from bot.grammar import Word
-from bot.messages import Block, Fields, Header, Message, Reply, Text
-from bot.registry import VERBS, verb
+from bot.core.context import Ctx
+from bot.core.grammar import Word
+from bot.core.messages import Block, Fields, Header, Message, Reply, Text
+from bot.core.registry import VERBS, verb
 
 
 @verb("help", Word("verb", optional=True), summary="list commands, or explain one", example="help enroll")

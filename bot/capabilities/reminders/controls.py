@@ -10,15 +10,22 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot import texts
-from bot.context import Ctx
-from bot.errors import UserError
-from bot.grammar import Arg, ArgError, Slug, Title
-from bot.messages import Fields, Reply, say
-from bot.models import Cohort, Enrolment, FiredEvent, LiveSession, Module
-from bot.registry import PLANNERS, demo_setup, learner_status, verb
-from bot.reminders import ReminderPreference, aware, fan_out, learner_query, quietened, zone_of
-from bot.scheduling import PlannedEvent
+from bot.capabilities.reminders.fanout import (
+    ReminderPreference,
+    aware,
+    fan_out,
+    learner_query,
+    quietened,
+    zone_of,
+)
+from bot.core import texts
+from bot.core.context import Ctx
+from bot.core.errors import UserError
+from bot.core.grammar import Arg, ArgError, Slug, Title
+from bot.core.messages import Fields, Reply, say
+from bot.core.models import Cohort, Enrolment, FiredEvent, LiveSession, Module
+from bot.core.registry import PLANNERS, demo_setup, learner_status, verb
+from schedules.events import PlannedEvent
 from schedules.programme import parse_duration
 
 MAX_SNOOZE = timedelta(days=30)

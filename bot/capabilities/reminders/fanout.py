@@ -3,7 +3,7 @@
 The planner (schedules/planner.py) turns the stored calendar into one event per (item, rule,
 zone); firing one fans out to the learners of that zone in one transaction: an outbox row for
 each learner who should hear it, and a reminder-log row for every learner, sent or not and why.
-Controls are in `bot.reminder_controls`, the log's views in `bot.reminder_log`.
+Controls are in `bot.capabilities.reminders.controls`, the log's views in `bot.capabilities.reminders.log`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import texts
-from bot.context import EventContext
-from bot.messages import Button, Buttons, Message, Text
-from bot.models import (
+from bot.core import texts
+from bot.core.context import EventContext
+from bot.core.messages import Button, Buttons, Message, Text
+from bot.core.models import (
     Cohort,
     Completion,
     Enrolment,
@@ -29,14 +29,14 @@ from bot.models import (
     Person,
     utc_field,
 )
-from bot.outbox import Recipient, addresses_of, enqueue_dms, insert_many
-from bot.registry import (
+from bot.core.outbox import Recipient, addresses_of, enqueue_dms, insert_many
+from bot.core.registry import (
     on_event,
     planner,
     programme_section,
 )
-from bot.scheduling import PlannedEvent
 from schedules import planner as plans
+from schedules.events import PlannedEvent
 from schedules.programme import SCHEDULER_VALIDATORS
 
 for _name, _validator in SCHEDULER_VALIDATORS.items():

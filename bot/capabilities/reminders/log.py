@@ -9,13 +9,13 @@ from typing import Any
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import texts
-from bot.context import Ctx
-from bot.grammar import Slug, Word
-from bot.messages import Fields, Header, Message, Reply, Text
-from bot.models import Cohort, FiredEvent, OutboxMessage, Person
-from bot.registry import demo_section, staff_status, verb
-from bot.reminders import ReminderLog, aware
+from bot.capabilities.reminders.fanout import ReminderLog, aware
+from bot.core import texts
+from bot.core.context import Ctx
+from bot.core.grammar import Slug, Word
+from bot.core.messages import Fields, Header, Message, Reply, Text
+from bot.core.models import Cohort, FiredEvent, OutboxMessage, Person
+from bot.core.registry import demo_section, staff_status, verb
 
 # -- the reminder log ----------------------------------------------------------------------------
 

@@ -5,6 +5,6 @@ handlers (weekly digests), programme section (`digests`), activity listener and 
 (`report_attendance`, `report_last_seen`: summaries of the activity log) and demo sections.
 """
 
-from bot.reports import commands, config, demo, digests, nudge, summary
+from bot.capabilities.reports import commands, config, demo, digests, nudge, summary
 
 __all__ = ["commands", "config", "demo", "digests", "nudge", "summary"]

@@ -19,11 +19,11 @@ from fpdf import FPDF
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.models import Activity, Cohort, Completion, Module
-from bot.reports.config import DigestConfig
-from bot.reports.kpis import compute_report
-from bot.reports.load import DONE, load_rows
-from bot.texts import local_date
+from bot.capabilities.reports.config import DigestConfig
+from bot.capabilities.reports.kpis import compute_report
+from bot.capabilities.reports.load import DONE, load_rows
+from bot.core.models import Activity, Cohort, Completion, Module
+from bot.core.texts import local_date
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot.reports.kpis import CohortReport
+from bot.capabilities.reports.kpis import CohortReport
 
 
 def write_chart(report: CohortReport, path: Path) -> Path:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.context import Ctx
-from bot.grammar import Slug
-from bot.messages import Reply
-from bot.registry import verb
-from bot.reports.render import report_message
-from bot.reports.service import build_report, write_report_chart
+from bot.capabilities.reports.render import report_message
+from bot.capabilities.reports.service import build_report, write_report_chart
+from bot.core.context import Ctx
+from bot.core.grammar import Slug
+from bot.core.messages import Reply
+from bot.core.registry import verb
 
 
 @verb(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.models import Cohort
-from bot.registry import programme_section
+from bot.core.models import Cohort
+from bot.core.registry import programme_section
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _INT_KEYS = {

@@ -7,13 +7,13 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.inbound import Action, Inbound, Profile
-from bot.models import Cohort, Person
-from bot.registry import demo_section, demo_setup
-from bot.render_text import render_text
-from bot.reports.load import manager_links
-from bot.reports.render import NUDGE_ACTION, digest_message
-from bot.reports.service import build_report, export_certificates, export_report
+from bot.capabilities.reports.load import manager_links
+from bot.capabilities.reports.render import NUDGE_ACTION, digest_message
+from bot.capabilities.reports.service import build_report, export_certificates, export_report
+from bot.core.inbound import Action, Inbound, Profile
+from bot.core.models import Cohort, Person
+from bot.core.registry import demo_section, demo_setup
+from bot.core.render_text import render_text
 
 MANAGER = "maya"
 
@@ -25,7 +25,7 @@ async def keep_files_next_to_the_demo_database(demo: Any) -> None:
 
 @demo_section(90)
 async def show_digest_and_report(demo: Any) -> None:
-    from bot.demo import COHORT, TRAINER
+    from bot.core.demo_script import COHORT, TRAINER
 
     now = demo.clock.now()
     out = Path(demo.app.settings.export_dir)

@@ -13,16 +13,16 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.context import STAFF_ROLES, EventContext
-from bot.models import Cohort, Enrolment, LiveSession, ManagerLink, Module, Person
-from bot.outbox import Recipient
-from bot.registry import on_event, planner
-from bot.reports.config import DigestConfig
-from bot.reports.kpis import CohortReport
-from bot.reports.load import manager_links
-from bot.reports.render import digest_message, report_message
-from bot.reports.service import build_report, week_label, write_report_chart
-from bot.scheduling import PlannedEvent
+from bot.capabilities.reports.config import DigestConfig
+from bot.capabilities.reports.kpis import CohortReport
+from bot.capabilities.reports.load import manager_links
+from bot.capabilities.reports.render import digest_message, report_message
+from bot.capabilities.reports.service import build_report, week_label, write_report_chart
+from bot.core.context import STAFF_ROLES, EventContext
+from bot.core.models import Cohort, Enrolment, LiveSession, ManagerLink, Module, Person
+from bot.core.outbox import Recipient
+from bot.core.registry import on_event, planner
+from schedules.events import PlannedEvent
 
 MANAGER_DIGEST = "reports.digest"
 STAFF_DIGEST = "reports.staff_digest"

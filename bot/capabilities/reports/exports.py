@@ -8,8 +8,8 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from bot.reports.kpis import CohortReport
-from bot.reports.render import kpi_pairs
+from bot.capabilities.reports.kpis import CohortReport
+from bot.capabilities.reports.render import kpi_pairs
 
 Table = tuple[list[str], list[list[Any]]]
 

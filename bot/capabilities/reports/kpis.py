@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.reports.config import DigestConfig
-from bot.reports.load import CohortRows, Learner
+from bot.capabilities.reports.config import DigestConfig
+from bot.capabilities.reports.load import CohortRows, Learner
 
 SEGMENT_DIMENSIONS = ("site", "department", "seniority")
 UNKNOWN = "(unknown)"

@@ -2,7 +2,7 @@
 
 No query runs per learner: completions and attendance are aggregated by SQL GROUP BY, so a
 cohort of 10,000 learners comes back as a few thousand small rows, not hundreds of thousands.
-Attendance and last activity come from the summaries kept by `bot.reports.summary`.
+Attendance and last activity come from the summaries kept by `bot.capabilities.reports.summary`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.models import Cohort, Completion, Enrolment, LiveSession, ManagerLink, Module, Person
-from bot.registry import KPIS
-from bot.reports.summary import ATTENDED, ReportAttendance, ReportLastSeen
+from bot.capabilities.reports.summary import ATTENDED, ReportAttendance, ReportLastSeen
+from bot.core.models import Cohort, Completion, Enrolment, LiveSession, ManagerLink, Module, Person
+from bot.core.registry import KPIS
 
 DONE = ("completed", "passed")
 

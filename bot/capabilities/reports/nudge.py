@@ -7,14 +7,14 @@ from collections.abc import Collection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import texts
-from bot.context import Ctx
-from bot.errors import PermissionDenied, UserError
-from bot.messages import Message, Reply, Text, say
-from bot.models import Cohort, ManagerLink, OutboxMessage, Person
-from bot.registry import action
-from bot.reports.render import NUDGE_ACTION, digest_message
-from bot.reports.service import build_report, week_label
+from bot.capabilities.reports.render import NUDGE_ACTION, digest_message
+from bot.capabilities.reports.service import build_report, week_label
+from bot.core import texts
+from bot.core.context import Ctx
+from bot.core.errors import PermissionDenied, UserError
+from bot.core.messages import Message, Reply, Text, say
+from bot.core.models import Cohort, ManagerLink, OutboxMessage, Person
+from bot.core.registry import action
 
 texts.register(
     {

@@ -6,9 +6,9 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from functools import lru_cache
 
-from bot.messages import Block, Button, Buttons, Fields, Header, Image, Message, Text
-from bot.reports.kpis import CohortReport, LearnerStats
-from bot.texts import local_date
+from bot.capabilities.reports.kpis import CohortReport, LearnerStats
+from bot.core.messages import Block, Button, Buttons, Fields, Header, Image, Message, Text
+from bot.core.texts import local_date
 
 MAX_LISTED = 25  # people listed in a message; the exports hold everyone
 NUDGE_ACTION = "reports.nudge"

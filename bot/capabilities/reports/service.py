@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.models import Cohort
-from bot.reports.config import DigestConfig
-from bot.reports.kpis import CohortReport, compute_report
-from bot.reports.load import load_rows
+from bot.capabilities.reports.config import DigestConfig
+from bot.capabilities.reports.kpis import CohortReport, compute_report
+from bot.capabilities.reports.load import load_rows
+from bot.core.models import Cohort
 
 
 async def build_report(
@@ -41,7 +41,9 @@ def chart_path(report: CohortReport, export_dir: str) -> Path:
 
 async def write_report_chart(report: CohortReport, export_dir: str) -> Path:
     """Draw the chart in a worker thread: matplotlib is CPU-bound and must not stall the event loop."""
-    from bot.reports.chart import write_chart  # matplotlib takes a second to import: only when drawing
+    from bot.capabilities.reports.chart import (
+        write_chart,  # matplotlib takes a second to import: only when drawing
+    )
 
     return await asyncio.to_thread(write_chart, report, chart_path(report, export_dir))
 
@@ -50,7 +52,7 @@ async def export_report(
     session: AsyncSession, cohort: Cohort, now: datetime, fmt: str, out: Path
 ) -> list[Path]:
     """Write the report's tables as CSV files or one XLSX workbook in `out`."""
-    from bot.reports.exports import write_csv, write_xlsx
+    from bot.capabilities.reports.exports import write_csv, write_xlsx
 
     report = await build_report(session, cohort, now)
     writer = {"csv": write_csv, "xlsx": write_xlsx}[fmt]
@@ -59,7 +61,7 @@ async def export_report(
 
 async def export_certificates(session: AsyncSession, cohort: Cohort, now: datetime, out: Path) -> list[Path]:
     """One PDF per learner who completed every module."""
-    from bot.reports.certificates import certificates, write_certificate
+    from bot.capabilities.reports.certificates import certificates, write_certificate
 
     found = await certificates(session, cohort, now)
     return await asyncio.to_thread(lambda: [write_certificate(c, out, now) for c in found])

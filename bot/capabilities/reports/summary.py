@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.context import EventContext
-from bot.models import Activity, Completion, utc_field
-from bot.registry import on_activity
-from bot.store import insert_for
+from bot.core.context import EventContext
+from bot.core.models import Activity, Completion, utc_field
+from bot.core.registry import on_activity
+from bot.core.store import insert_for
 
 ATTENDANCE = "attendance.recorded"
 ATTENDED = ("present", "late")

@@ -23,11 +23,11 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
-from bot.context import Ctx
-from bot.errors import UserError
-from bot.settings import Settings
-from bot.surveys.models import Survey, SurveyBallot, SurveyParticipation
-from bot.surveys.questions import QuestionSpec
+from bot.capabilities.surveys.models import Survey, SurveyBallot, SurveyParticipation
+from bot.capabilities.surveys.questions import QuestionSpec
+from bot.core.context import Ctx
+from bot.core.errors import UserError
+from bot.core.settings import Settings
 
 _LABEL = b"cohortbot survey ballots v1"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import texts
-from bot.messages import Block, Header, Message, Question, Text, TextInput
-from bot.surveys.models import Survey
-from bot.surveys.questions import QuestionSpec, show_answer
+from bot.capabilities.surveys.models import Survey
+from bot.capabilities.surveys.questions import QuestionSpec, show_answer
+from bot.core import texts
+from bot.core.messages import Block, Header, Message, Question, Text, TextInput
 
 ANSWER_ACTION = "surveys.answer"
 

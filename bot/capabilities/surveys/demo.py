@@ -7,15 +7,15 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot.models import Cohort
-from bot.registry import KPIS, demo_section, demo_setup
-from bot.surveys.models import Survey
-from bot.surveys.results import collect, summary_line
+from bot.capabilities.surveys.models import Survey
+from bot.capabilities.surveys.results import collect, summary_line
+from bot.core.models import Cohort
+from bot.core.registry import KPIS, demo_section, demo_setup
 
 
 @demo_setup(60)
 async def add_demo_surveys(demo: Any) -> None:
-    from bot.demo import COHORT, TRAINER, WEEKS
+    from bot.core.demo_script import COHORT, TRAINER, WEEKS
 
     await demo.say(TRAINER, f"survey {COHORT} template=session-feedback after=session")
     last_friday = 7 * (WEEKS - 1) + 4
@@ -24,7 +24,7 @@ async def add_demo_surveys(demo: Any) -> None:
 
 @demo_section(60)
 async def show_survey_results(demo: Any) -> None:
-    from bot.demo import COHORT, TRAINER
+    from bot.core.demo_script import COHORT, TRAINER
 
     demo.print("-- surveys --")
     async with demo.app.store.transaction() as session:

@@ -8,15 +8,15 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot.cohorts import to_utc
-from bot.context import EventContext
-from bot.errors import UserError
-from bot.models import Cohort, Enrolment, OutboxMessage
-from bot.outbox import Recipient
-from bot.surveys.cards import closed_card, survey_card
-from bot.surveys.models import Survey, SurveyParticipation
-from bot.surveys.questions import TEMPLATES, check_questions, questions_from_rule
-from bot.surveys.results import collect, results_message, survey_figures
+from bot.capabilities.cohorts.commands import to_utc
+from bot.capabilities.surveys.cards import closed_card, survey_card
+from bot.capabilities.surveys.models import Survey, SurveyParticipation
+from bot.capabilities.surveys.questions import TEMPLATES, check_questions, questions_from_rule
+from bot.capabilities.surveys.results import collect, results_message, survey_figures
+from bot.core.context import EventContext
+from bot.core.errors import UserError
+from bot.core.models import Cohort, Enrolment, OutboxMessage
+from bot.core.outbox import Recipient
 
 DEFAULT_DAYS_OPEN = 3
 OPENS_AT_LOCAL = time(9, 0)  # surveys "on a date" or "on day N" open at 09:00 cohort time

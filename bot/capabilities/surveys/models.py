@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bot.models import json_field, utc_field
+from bot.core.models import json_field, utc_field
 
 
 class Survey(SQLModel, table=True):

@@ -15,12 +15,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.context import EventContext
-from bot.errors import UserError
-from bot.models import Cohort, LiveSession, Module
-from bot.registry import on_event, planner, programme_section
-from bot.scheduling import PlannedEvent
-from bot.surveys.lifecycle import (
+from bot.capabilities.surveys.lifecycle import (
     close_survey,
     local_morning,
     new_survey,
@@ -28,8 +23,13 @@ from bot.surveys.lifecycle import (
     programme_day,
     remind_survey,
 )
-from bot.surveys.models import Survey
-from bot.surveys.questions import KINDS, TEMPLATES, check_questions, questions_from_rule
+from bot.capabilities.surveys.models import Survey
+from bot.capabilities.surveys.questions import KINDS, TEMPLATES, check_questions, questions_from_rule
+from bot.core.context import EventContext
+from bot.core.errors import UserError
+from bot.core.models import Cohort, LiveSession, Module
+from bot.core.registry import on_event, planner, programme_section
+from schedules.events import PlannedEvent
 
 RULE_KEYS = {"template", "title", "questions", "after", "on_day", "on_date", "anonymous", "deadline_days"}
 TRIGGERS = ("after", "on_day", "on_date")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bot.errors import UserError
+from bot.core.errors import UserError
 
 KINDS = ("rating", "nps", "single", "multi", "yesno", "text")
 MAX_QUESTIONS = 5

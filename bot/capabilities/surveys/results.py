@@ -15,15 +15,15 @@ import sqlalchemy as sa
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import texts
-from bot.errors import UserError
-from bot.messages import Block, Fields, Header, Message, Progress, Text
-from bot.models import Cohort, Person
-from bot.registry import kpi
-from bot.store import Store
-from bot.surveys.cards import questions_of
-from bot.surveys.models import Survey, SurveyBallot, SurveyParticipation
-from bot.surveys.questions import QuestionSpec
+from bot.capabilities.surveys.cards import questions_of
+from bot.capabilities.surveys.models import Survey, SurveyBallot, SurveyParticipation
+from bot.capabilities.surveys.questions import QuestionSpec
+from bot.core import texts
+from bot.core.errors import UserError
+from bot.core.messages import Block, Fields, Header, Message, Progress, Text
+from bot.core.models import Cohort, Person
+from bot.core.registry import kpi
+from bot.core.store import Store
 
 # Below this many answers an anonymous survey shows no results (nor CSV, nor KPI figures):
 # with one or two answers, who answered (known, for reminders) would give away what they said.

@@ -8,20 +8,26 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot import texts
-from bot.context import Ctx
-from bot.errors import UserError
-from bot.grammar import Choice, Many, Number, Slug, Word
-from bot.messages import Block, Header, Message, Progress, Reply, Text, say
-from bot.models import Cohort
-from bot.registry import action, learner_status, staff_status, verb
-from bot.surveys.ballots import ballot_secret, record
-from bot.surveys.cards import ANSWER_ACTION, questions_of, survey_card
-from bot.surveys.lifecycle import close_survey, local_morning, new_survey, open_survey, programme_day
-from bot.surveys.models import Survey, SurveyParticipation
-from bot.surveys.planning import rule_key, validate_section
-from bot.surveys.questions import TEMPLATES, normalise_answer, parse_specs
-from bot.surveys.results import collect, export_csv, results_message, summary_line
+from bot.capabilities.surveys.ballots import ballot_secret, record
+from bot.capabilities.surveys.cards import ANSWER_ACTION, questions_of, survey_card
+from bot.capabilities.surveys.lifecycle import (
+    close_survey,
+    local_morning,
+    new_survey,
+    open_survey,
+    programme_day,
+)
+from bot.capabilities.surveys.models import Survey, SurveyParticipation
+from bot.capabilities.surveys.planning import rule_key, validate_section
+from bot.capabilities.surveys.questions import TEMPLATES, normalise_answer, parse_specs
+from bot.capabilities.surveys.results import collect, export_csv, results_message, summary_line
+from bot.core import texts
+from bot.core.context import Ctx
+from bot.core.errors import UserError
+from bot.core.grammar import Choice, Many, Number, Slug, Word
+from bot.core.messages import Block, Header, Message, Progress, Reply, Text, say
+from bot.core.models import Cohort
+from bot.core.registry import action, learner_status, staff_status, verb
 
 WHAT = ("new", "list", "send", "results", "close", "export")
 

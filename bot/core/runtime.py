@@ -1,0 +1,28 @@
+"""The running parts one process shares: settings, clock, store, engine, scheduler events and delivery.
+
+Built by the composition root (bot/app/bootstrap.py); adapters and capabilities receive it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.clock import Clock
+from bot.core.delivery import DeliveryWorker
+from bot.core.engine import Engine
+from bot.core.scheduling import EventRunner
+from bot.core.settings import Settings
+from bot.core.store import Store
+
+
+@dataclass
+class App:
+    settings: Settings
+    clock: Clock
+    store: Store
+    engine: Engine
+    runner: EventRunner
+    worker: DeliveryWorker
+
+    async def close(self) -> None:
+        await self.store.close()
