@@ -12,6 +12,7 @@ from typing import Any
 
 import typer
 
+from bot.app.evidence_cli import audit_app, evidence_app
 from bot.core.errors import ConfigurationError
 from bot.core.settings import Settings
 
@@ -25,12 +26,12 @@ app.add_typer(db_app, name="db")
 # Command groups capabilities add their commands to.
 manifest_app = typer.Typer(help="Print or build the Slack and Teams app manifests.", no_args_is_help=True)
 programme_app = typer.Typer(help="Cohort programme files.", no_args_is_help=True)
-evidence_app = typer.Typer(help="Audit evidence: verify the attendance hash chain.", no_args_is_help=True)
 import_app = typer.Typer(help="Import learners and completions from an LMS.", no_args_is_help=True)
 export_app = typer.Typer(help="Export attendance, surveys, completion and KPIs.", no_args_is_help=True)
 app.add_typer(manifest_app, name="manifest")
 app.add_typer(programme_app, name="programme")
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(audit_app, name="audit")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 
@@ -300,30 +301,6 @@ def export_certificates(
     for path in files:
         typer.echo(str(path))
     typer.echo(f"{len(files)} certificates written to {out}")
-
-
-@evidence_app.command("verify")
-def evidence_verify() -> None:
-    """Walk every session's attendance hash chain; name the first edited, inserted or deleted record."""
-    from bot.capabilities.attendance.evidence import verify
-    from bot.core.store import Store
-
-    async def go() -> bool:
-        store = await Store.open(Settings().database_url, schema="none")
-        try:
-            async with store.transaction() as session:
-                result = await verify(session)
-        finally:
-            await store.close()
-        for problem in result.problems:
-            typer.echo(f"FAIL {problem}")
-        verdict = "OK" if result.ok else f"{len(result.problems)} broken chain(s)"
-        typer.echo(f"{verdict}: {result.records} attendance records in {result.chains} session chains")
-        typer.echo(f"chain digest (write it down to compare later): {result.digest}")
-        return result.ok
-
-    if not asyncio.run(go()):
-        raise typer.Exit(1)
 
 
 @export_app.command("attendance")

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 from sqlmodel import col, select
 
 from bot.capabilities.attendance import exports
-from bot.capabilities.attendance.evidence import verify
+from bot.capabilities.attendance.keys import chain_secret
 from bot.capabilities.attendance.sheets import cohort_sheets, learner_summaries
+from bot.capabilities.attendance.verification import verify
 from bot.core.models import Cohort, LiveSession
 from bot.core.registry import demo_section, demo_setup
 
@@ -67,7 +68,7 @@ async def attendance_sheets(demo: Demo) -> None:
         # One session's sheet and the per-learner summary; `cohortbot export attendance` writes them all.
         paths = exports.write_session(sheets[0], out, demo.clock.now())
         paths += exports.write_summary(cohort, learner_summaries(sheets), out, demo.clock.now())
-        checked = await verify(session)
+        checked = await verify(session, chain_secret(demo.app.settings))
     demo.print(exports.render_session_text(sheets[0]))
     demo.print("")
     for sheet in sheets:

@@ -10,7 +10,8 @@ from pathlib import Path
 from bot.capabilities.attendance import codes, exports
 from bot.capabilities.attendance.cards import done_card, hhmm, label
 from bot.capabilities.attendance.checkin import session_secret
-from bot.capabilities.attendance.evidence import Fact, append, session_state
+from bot.capabilities.attendance.evidence import Fact, append, chain_for, session_state
+from bot.capabilities.attendance.keys import chain_secret
 from bot.capabilities.attendance.models import STATUSES
 from bot.capabilities.attendance.roster import latest_record, latest_records, learners
 from bot.capabilities.attendance.rules import rules_for, window_of
@@ -174,7 +175,8 @@ async def correct(
         correction=previous is not None,
         reason=reason,
     )
-    [record] = await append(ctx.session, state, row.id or 0, [fact], ctx.now)
+    chain = chain_for(chain_secret(ctx.settings), row, live)
+    [record] = await append(ctx.session, state, chain, [fact], ctx.now)
     await ctx.log(
         "attendance.recorded",
         cohort_id=row.id,
