@@ -31,7 +31,7 @@ register(
     {
         "evidence.checkpoint": (
             "Evidence checkpoint {at} ({reason}): {chains} attendance chains, {records} records, "
-            "signed by key {key}. SHA-256 of the checkpoint file: `{digest}`. "
+            "signed by key {fingerprint}. SHA-256 of the checkpoint file: `{digest}`. "
             "Keep this message: with the file, it proves later that no record was removed or rewritten."
         ),
     }
@@ -40,10 +40,14 @@ register(
 
 @planner
 async def plan_daily_checkpoint(session: AsyncSession, cohort: Cohort, now: datetime) -> list[PlannedEvent]:
-    """Today's checkpoint; every active cohort plans the same key, so it fires once a day."""
-    due = datetime.combine(now.astimezone(UTC).date(), DAILY_AT, tzinfo=UTC)
-    key = f"evidence:checkpoint:{due.date().isoformat()}"
-    return [PlannedEvent(key, "evidence.checkpoint", due, None, {}, timedelta(hours=23))]
+    """Today's and tomorrow's checkpoints; every active cohort plans the same keys, so each fires once."""
+    today = now.astimezone(UTC).date()
+    events = []
+    for day in (today, today + timedelta(days=1)):
+        due = datetime.combine(day, DAILY_AT, tzinfo=UTC)
+        key = f"evidence:checkpoint:{day.isoformat()}"
+        events.append(PlannedEvent(key, "evidence.checkpoint", due, None, {}, timedelta(hours=23)))
+    return events
 
 
 @on_event("evidence.checkpoint")
@@ -78,7 +82,7 @@ async def take_and_announce(ctx: EventContext, reason: str, *, only_if_changed: 
         reason=reason,
         chains=body["chain_count"],
         records=body["records"],
-        key=body["key"][:16],
+        fingerprint=body["key"][:16],
         digest=digest,
     )
     await _tell_staff(ctx, moved, Message(text, (Text(text),)), f"evidence:checkpoint:{row.id}")
