@@ -14,6 +14,7 @@ import typer
 
 from bot.app.evidence_cli import audit_app, evidence_app
 from bot.core.errors import ConfigurationError
+from bot.core.exports import cohort_folder
 from bot.core.settings import Settings
 
 app = typer.Typer(
@@ -174,7 +175,9 @@ def db_upgrade() -> None:
 def export_surveys(
     cohort: str = typer.Argument(..., help="Cohort name."),
     survey: int | None = typer.Option(None, help="Only this survey number (see `survey <cohort> list`)."),
-    out: Path | None = typer.Option(None, help="Directory for the CSV files (default: EXPORT_DIR)."),
+    out: Path | None = typer.Option(
+        None, help="Directory for the CSV files (default: EXPORT_DIR/<cohort>/surveys)."
+    ),
 ) -> None:
     """Write a cohort's survey answers as CSV, one file per survey (anonymous ones without names)."""
     from bot.capabilities.surveys.results import export_cohort
@@ -186,7 +189,8 @@ def export_surveys(
     async def go() -> list[Path]:
         store = await Store.open(settings.database_url, schema="none")
         try:
-            return await export_cohort(store, cohort, survey, out or Path(settings.export_dir))
+            folder = out or cohort_folder(settings.export_dir, cohort, "surveys")
+            return await export_cohort(store, cohort, survey, folder)
         finally:
             await store.close()
 
@@ -273,7 +277,9 @@ def _with_cohort(slug: str, at: str | None, work: Any) -> list[Path]:
 def export_report(
     cohort: str = typer.Option(..., help="The cohort's name (slug)."),
     format: str = typer.Option("csv", help="csv (one file per table) or xlsx (one sheet per table)."),
-    out: Path = typer.Option(Path("exports"), help="Directory to write to (created if needed)."),
+    out: Path | None = typer.Option(
+        None, help="Directory to write to (default: EXPORT_DIR/<cohort>/report; created if needed)."
+    ),
     at: str | None = typer.Option(
         None, help="Compute as of this UTC time (YYYY-MM-DD[THH:MM]); default now."
     ),
@@ -283,7 +289,8 @@ def export_report(
         raise typer.BadParameter(f"'{format}' is not a format: use csv or xlsx", param_hint="--format")
     from bot.capabilities.reports.service import export_report as write
 
-    files = _with_cohort(cohort, at, lambda session, row, now: write(session, row, now, format, out))
+    folder = out or cohort_folder(Settings().export_dir, cohort, "report")
+    files = _with_cohort(cohort, at, lambda session, row, now: write(session, row, now, format, folder))
     for path in files:
         typer.echo(str(path))
 
@@ -291,23 +298,28 @@ def export_report(
 @export_app.command("certificates")
 def export_certificates(
     cohort: str = typer.Option(..., help="The cohort's name (slug)."),
-    out: Path = typer.Option(Path("exports/certificates"), help="Directory to write the PDFs to."),
+    out: Path | None = typer.Option(
+        None, help="Directory to write the PDFs to (default: EXPORT_DIR/<cohort>/certificates)."
+    ),
     at: str | None = typer.Option(None, help="Issue as of this UTC time (YYYY-MM-DD[THH:MM]); default now."),
 ) -> None:
     """Write a certificate of completion (PDF) for each learner who completed every module."""
     from bot.capabilities.reports.service import export_certificates as write
 
-    files = _with_cohort(cohort, at, lambda session, row, now: write(session, row, now, out))
+    folder = out or cohort_folder(Settings().export_dir, cohort, "certificates")
+    files = _with_cohort(cohort, at, lambda session, row, now: write(session, row, now, folder))
     for path in files:
         typer.echo(str(path))
-    typer.echo(f"{len(files)} certificates written to {out}")
+    typer.echo(f"{len(files)} certificates written to {folder}")
 
 
 @export_app.command("attendance")
 def export_attendance(
     cohort: str = typer.Argument(..., help="Cohort name."),
     session: int | None = typer.Option(None, help="Only this session id."),
-    out: Path | None = typer.Option(None, help="Directory for the files (default: EXPORT_DIR/<cohort>)."),
+    out: Path | None = typer.Option(
+        None, help="Directory for the files (default: EXPORT_DIR/<cohort>/attendance)."
+    ),
 ) -> None:
     """Attendance sheets as CSV and PDF: per session, per half-day, and per learner."""
     from sqlmodel import select
@@ -318,7 +330,7 @@ def export_attendance(
     from bot.core.store import Store
 
     settings = Settings()
-    target = out or Path(settings.export_dir) / cohort.lower()
+    target = out or cohort_folder(settings.export_dir, cohort, "attendance")
 
     async def go() -> list[Path] | None:
         store = await Store.open(settings.database_url, schema="none")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
@@ -11,6 +10,7 @@ from bot.capabilities.attendance import exports
 from bot.capabilities.attendance.keys import chain_secret
 from bot.capabilities.attendance.sheets import cohort_sheets, learner_summaries
 from bot.capabilities.attendance.verification import verify
+from bot.core.exports import cohort_folder
 from bot.core.models import Cohort, LiveSession
 from bot.core.registry import demo_section, demo_setup
 
@@ -62,7 +62,7 @@ async def attendance_sheets(demo: Demo) -> None:
         await demo.say(
             TRAINER, f"correct {COHORT} {absent} present #{first.id} signed the paper sheet instead"
         )
-    out = Path(demo.app.settings.export_dir)  # the demo's exports folder, beside its database
+    out = cohort_folder(demo.app.settings.export_dir, COHORT, "attendance")  # beside the demo database
     async with demo.app.store.transaction() as session:
         sheets = await cohort_sheets(session, cohort)
         # One session's sheet and the per-learner summary; `cohortbot export attendance` writes them all.

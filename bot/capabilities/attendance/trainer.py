@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from pathlib import Path
 
 from bot.capabilities.attendance import codes, exports
 from bot.capabilities.attendance.cards import done_card, hhmm, label
@@ -20,6 +19,7 @@ from bot.capabilities.attendance.sheets import session_sheet
 from bot.capabilities.attendance.windows import close_window, open_window
 from bot.core.context import Ctx
 from bot.core.errors import UserError
+from bot.core.exports import cohort_folder
 from bot.core.grammar import Choice, Number, Slug, Word
 from bot.core.messages import Header, Message, Reply, Text, say
 from bot.core.people import identities_of
@@ -235,7 +235,7 @@ async def sheet(ctx: Ctx, cohort: str, session: int | None) -> Reply:
     row = await ctx.staff_cohort(cohort, "see attendance sheets")
     live = await pick_session(ctx, row, session)
     data = await session_sheet(ctx.session, row, live)
-    out = Path(ctx.settings.export_dir)
+    out = cohort_folder(ctx.settings.export_dir, row.slug, "attendance")
     paths = await asyncio.to_thread(exports.write_session, data, out, ctx.now)
     text = exports.render_session_text(data)
     files = "Files: " + ", ".join(str(p) for p in paths)

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.capabilities.reports.config import DigestConfig
 from bot.capabilities.reports.kpis import CohortReport, compute_report
 from bot.capabilities.reports.load import load_rows
+from bot.core.exports import cohort_folder
 from bot.core.models import Cohort
 
 
@@ -36,7 +37,7 @@ def week_label(when: datetime, tz: str) -> str:
 
 def chart_path(report: CohortReport, export_dir: str) -> Path:
     stamp = report.now.strftime("%Y%m%d-%H%M")
-    return Path(export_dir) / f"{report.slug}-report-{stamp}.png"
+    return cohort_folder(export_dir, report.slug, "charts") / f"{report.slug}-report-{stamp}.png"
 
 
 async def write_report_chart(report: CohortReport, export_dir: str) -> Path:
