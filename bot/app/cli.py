@@ -304,10 +304,13 @@ def export_certificates(
     at: str | None = typer.Option(None, help="Issue as of this UTC time (YYYY-MM-DD[THH:MM]); default now."),
 ) -> None:
     """Write a certificate of completion (PDF) for each learner who completed every module."""
+    from bot.capabilities.reports.certificates import Issuer
     from bot.capabilities.reports.service import export_certificates as write
 
-    folder = out or cohort_folder(Settings().export_dir, cohort, "certificates")
-    files = _with_cohort(cohort, at, lambda session, row, now: write(session, row, now, folder))
+    settings = Settings()
+    issuer = Issuer(settings.provider_name, settings.provider_id)
+    folder = out or cohort_folder(settings.export_dir, cohort, "certificates")
+    files = _with_cohort(cohort, at, lambda session, row, now: write(session, row, now, folder, issuer))
     for path in files:
         typer.echo(str(path))
     typer.echo(f"{len(files)} certificates written to {folder}")

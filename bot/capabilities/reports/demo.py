@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot.capabilities.reports.certificates import Issuer
 from bot.capabilities.reports.load import manager_links
 from bot.capabilities.reports.render import NUDGE_ACTION, digest_message
 from bot.capabilities.reports.service import build_report, export_certificates, export_report
@@ -37,8 +38,9 @@ async def show_digest_and_report(demo: Any) -> None:
         digest = digest_message(report, report.learners, tz=manager.tz or cohort.tz)
         files = await export_report(session, cohort, now, "csv", out)
         files += await export_report(session, cohort, now, "xlsx", out)
+        issuer = Issuer(demo.app.settings.provider_name, demo.app.settings.provider_id)
         certificates = await export_certificates(
-            session, cohort, now, cohort_folder(demo.app.settings.export_dir, COHORT, "certificates")
+            session, cohort, now, cohort_folder(demo.app.settings.export_dir, COHORT, "certificates"), issuer
         )
     demo.print(f"-- {MANAGER}'s weekly digest --")
     demo.print(render_text(digest))

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -60,9 +61,16 @@ async def export_report(
     return await asyncio.to_thread(writer, report, out)
 
 
-async def export_certificates(session: AsyncSession, cohort: Cohort, now: datetime, out: Path) -> list[Path]:
-    """One PDF per learner who completed every module."""
+async def export_certificates(
+    session: AsyncSession,
+    cohort: Cohort,
+    now: datetime,
+    out: Path,
+    issuer: Any = None,
+    course: str | None = None,
+) -> list[Path]:
+    """One PDF per learner who completed every module (issuer: a `certificates.Issuer`)."""
     from bot.capabilities.reports.certificates import certificates, write_certificate
 
-    found = await certificates(session, cohort, now)
+    found = await certificates(session, cohort, now, issuer, course)
     return await asyncio.to_thread(lambda: [write_certificate(c, out, now) for c in found])
