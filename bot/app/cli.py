@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from bot.app.evidence_cli import audit_app, evidence_app
+from bot.app.evidence_cli import audit, evidence_app
 from bot.core.errors import ConfigurationError
 from bot.core.exports import cohort_folder
 from bot.core.settings import Settings
@@ -32,7 +32,7 @@ export_app = typer.Typer(help="Export attendance, surveys, completion and KPIs."
 app.add_typer(manifest_app, name="manifest")
 app.add_typer(programme_app, name="programme")
 app.add_typer(evidence_app, name="evidence")
-app.add_typer(audit_app, name="audit")
+app.command("audit")(audit)
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 

@@ -19,10 +19,6 @@ evidence_app = typer.Typer(
     help="Audit evidence: keys, signed checkpoints, and verifying the attendance chains.",
     no_args_is_help=True,
 )
-audit_app = typer.Typer(
-    help="Audit packs: `audit <cohort> --out pack.zip` builds one, `audit verify pack.zip` checks one.",
-    invoke_without_command=True,
-)
 
 
 def _in_transaction(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
@@ -144,4 +140,81 @@ def evidence_verify(
     else:
         typer.echo("without a checkpoint: records cut off a chain's end, or whole chains deleted, go unseen")
     if problems:
+        raise typer.Exit(1)
+
+
+def audit(
+    target: str = typer.Argument(..., help="A cohort's name to build its pack, or `verify` to check one."),
+    pack: Path | None = typer.Argument(None, help="With `verify`: the pack (.zip) to check."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Where to write the pack (default: EXPORT_DIR/<cohort>/audit/)."
+    ),
+    course: str | None = typer.Option(
+        None, "--course", help="The course title (default: the programme's title)."
+    ),
+    public_key: Path | None = typer.Option(
+        None, "--public-key", help="With `verify`: the organisation's public key (PEM)."
+    ),
+) -> None:
+    """`audit <cohort> --out pack.zip` builds a cohort's signed audit pack; `audit verify pack.zip`
+    checks one offline (a cohort cannot be named `verify`)."""
+    if target == "verify":
+        _audit_verify(pack, public_key)
+    else:
+        _audit_build(target, out, course)
+
+
+def _audit_build(slug: str, out: Path | None, course: str | None) -> None:
+    from sqlmodel import select
+
+    from bot.capabilities.audit.pack import Pack, build
+    from bot.core.clock import SystemClock
+    from bot.core.exports import cohort_folder
+    from bot.core.models import Cohort
+
+    async def work(session: AsyncSession, settings: Settings) -> Pack:
+        cohort = (await session.exec(select(Cohort).where(Cohort.slug == slug.lower()))).first()
+        if cohort is None:
+            raise UserError(f"there is no cohort '{slug}'")
+        now = SystemClock().now()
+        target = out or cohort_folder(settings.export_dir, cohort.slug, "audit") / (
+            f"{cohort.slug}-audit-{now:%Y%m%d-%H%M%S}.zip"
+        )
+        return await build(session, settings, cohort, now, target, course)
+
+    made = _in_transaction(work)
+    typer.echo(f"wrote {made.path}: {made.files} files, signed by key {made.key_fingerprint}")
+    typer.echo(f"evidence: {made.verification}")
+
+
+def _audit_verify(pack: Path | None, public_key: Path | None) -> None:
+    from bot.capabilities.attendance.keys import public_pem, signing_key
+    from bot.capabilities.audit.verify import verify_pack
+
+    if pack is None:
+        typer.echo("Usage: cohortbot audit verify PACK.zip [--public-key KEY.pem]", err=True)
+        raise typer.Exit(2)
+    if public_key is not None:
+        try:
+            key_pem: bytes | None = public_key.read_bytes()
+        except OSError as e:
+            typer.echo(f"cohortbot: cannot read {public_key}: {e.strerror}", err=True)
+            raise typer.Exit(2) from None
+    else:
+        try:  # the organisation's own key, when run where it is configured
+            key_pem = (
+                public_pem(signing_key(Settings()).public_key()) if Settings().evidence_signing_key else None
+            )
+        except ConfigurationError:
+            key_pem = None
+    result = verify_pack(pack, key_pem)
+    for problem in result.problems:
+        typer.echo(f"FAIL {problem}")
+    if result.ok:
+        typer.echo(f"OK: {result.files} files, exactly as signed")
+    if result.key_from_pack:
+        typer.echo(
+            "note: checked with the key inside the pack (integrity only): pass --public-key to prove origin"
+        )
+    if not result.ok:
         raise typer.Exit(1)
