@@ -152,6 +152,11 @@ def audit(
     course: str | None = typer.Option(
         None, "--course", help="The course title (default: the programme's title)."
     ),
+    at: str | None = typer.Option(
+        None,
+        "--at",
+        help="Build as of this UTC time (YYYY-MM-DD[THH:MM]); default now, or the last activity.",
+    ),
     public_key: Path | None = typer.Option(
         None, "--public-key", help="With `verify`: the organisation's public key (PEM)."
     ),
@@ -161,22 +166,25 @@ def audit(
     if target == "verify":
         _audit_verify(pack, public_key)
     else:
-        _audit_build(target, out, course)
+        _audit_build(target, out, course, at)
 
 
-def _audit_build(slug: str, out: Path | None, course: str | None) -> None:
+def _audit_build(slug: str, out: Path | None, course: str | None, at: str | None) -> None:
     from sqlmodel import select
 
-    from bot.capabilities.audit.pack import Pack, build
+    from bot.app.cli import _as_of
+    from bot.capabilities.audit.pack import Pack, as_of, build
     from bot.core.clock import SystemClock
     from bot.core.exports import cohort_folder
     from bot.core.models import Cohort
+
+    as_of_time = _as_of(at)
 
     async def work(session: AsyncSession, settings: Settings) -> Pack:
         cohort = (await session.exec(select(Cohort).where(Cohort.slug == slug.lower()))).first()
         if cohort is None:
             raise UserError(f"there is no cohort '{slug}'")
-        now = SystemClock().now()
+        now = as_of_time or await as_of(session, cohort, SystemClock().now())
         target = out or cohort_folder(settings.export_dir, cohort.slug, "audit") / (
             f"{cohort.slug}-audit-{now:%Y%m%d-%H%M%S}.zip"
         )

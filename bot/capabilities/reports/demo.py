@@ -39,9 +39,8 @@ async def show_digest_and_report(demo: Any) -> None:
         files = await export_report(session, cohort, now, "csv", out)
         files += await export_report(session, cohort, now, "xlsx", out)
         issuer = Issuer(demo.app.settings.provider_name, demo.app.settings.provider_id)
-        certificates = await export_certificates(
-            session, cohort, now, cohort_folder(demo.app.settings.export_dir, COHORT, "certificates"), issuer
-        )
+        certificate_dir = cohort_folder(demo.app.settings.export_dir, COHORT, "certificates")
+        certificates = await export_certificates(session, cohort, now, certificate_dir, issuer)
     demo.print(f"-- {MANAGER}'s weekly digest --")
     demo.print(render_text(digest))
     nudges = [b for b in digest.buttons() if b.action == NUDGE_ACTION]
@@ -61,5 +60,5 @@ async def show_digest_and_report(demo: Any) -> None:
     await demo.say(TRAINER, f"report {COHORT}")
     demo.print(f"\nexports ({len(files)} files) in {out}")
     demo.print(
-        f"certificates: {len(certificates)} learners completed every module, PDFs in {out / 'certificates'}"
+        f"certificates: {len(certificates)} learners completed every module, PDFs in {certificate_dir}"
     )
