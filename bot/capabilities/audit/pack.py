@@ -141,7 +141,7 @@ async def build(
     manifest["files"] = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
     manifest_bytes = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8")
     files[verifier.MANIFEST] = manifest_bytes
-    files[verifier.SIGNATURE] = key.sign(manifest_bytes).hex().encode("ascii") + b"\n"
+    files[verifier.SIGNATURE] = key.sign(manifest_bytes).hex().encode("ascii")
     await asyncio.to_thread(_write_zip, out, files)
     return Pack(out, len(files), str(manifest["key"]), report[0])
 

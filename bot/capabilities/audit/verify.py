@@ -6,7 +6,8 @@ language, from this description of the pack:
 
 - The pack is a ZIP file. `MANIFEST.json` lists every other file with its SHA-256 (hex), under
   `"files"`: `{"attendance/x.csv": "<sha256>", ...}`.
-- `MANIFEST.sig` holds, in hex, the Ed25519 signature of the exact bytes of `MANIFEST.json`.
+- `MANIFEST.sig` holds the Ed25519 signature of the exact bytes of `MANIFEST.json`: 128 lower-case
+  hex digits, nothing else.
 - A pack is intact when the signature verifies with the organisation's public key (obtained from
   them, not from the pack: `evidence/public-key.pem` in the pack only helps compare fingerprints),
   every listed file is present with that SHA-256, and no other file is present.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,7 +64,9 @@ def verify_pack(path: Path, public_key_pem: bytes | None = None) -> PackCheck:
         key = load_pem_public_key(key_pem)
         if not isinstance(key, Ed25519PublicKey):
             raise ValueError("not an Ed25519 key")
-        key.verify(bytes.fromhex(signature.decode("ascii").strip()), manifest_bytes)
+        if not re.fullmatch(rb"[0-9a-f]{128}", signature):  # exactly 64 bytes in lower-case hex
+            raise ValueError("not a signature")
+        key.verify(bytes.fromhex(signature.decode("ascii")), manifest_bytes)
         files = json.loads(manifest_bytes)["files"]
     except (InvalidSignature, ValueError, UnicodeDecodeError, KeyError, TypeError):
         check.problems.append(
