@@ -32,7 +32,9 @@ async def erase_learner(
     Pass the running settings (`ctx.settings`); without them the environment's are read, with the
     database URL of `session` (which locates a SQLite database's chain secret).
     """
-    settings = settings or Settings(database_url=session.get_bind().url.render_as_string(hide_password=False))
+    if settings is None:
+        url = (await session.connection()).engine.url
+        settings = Settings(database_url=url.render_as_string(hide_password=False))
     secret = chain_secret(settings)
     rows = (
         await session.exec(

@@ -102,14 +102,14 @@ async def absent_and_late(session: AsyncSession, cohort: Cohort, sheets: list[Se
         if at is not None:
             reminders[person_id].append(at)
     nudges: dict[int, list[datetime]] = defaultdict(list)
-    for person_id, at in (
+    for nudged_id, nudged_at in (
         await session.exec(
             select(Activity.person_id, Activity.at).where(
                 Activity.cohort_id == cohort.id, Activity.kind == "reports.nudged"
             )
         )
     ).all():
-        nudges[person_id or 0].append(at)
+        nudges[nudged_id or 0].append(nudged_at)
     requests = {
         (r.session_id, r.person_id): r.status
         for r in (
