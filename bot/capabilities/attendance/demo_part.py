@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
-from bot.capabilities.attendance import exports
+from bot.capabilities.attendance import checkpoints, exports
 from bot.capabilities.attendance.keys import chain_secret
 from bot.capabilities.attendance.sheets import cohort_sheets, learner_summaries
-from bot.capabilities.attendance.verification import verify
+from bot.capabilities.attendance.verification import compare, verify
 from bot.core.exports import cohort_folder
 from bot.core.models import Cohort, LiveSession
 from bot.core.registry import demo_section, demo_setup
@@ -69,10 +70,17 @@ async def attendance_sheets(demo: Demo) -> None:
         paths = exports.write_session(sheets[0], out, demo.clock.now())
         paths += exports.write_summary(cohort, learner_summaries(sheets), out, demo.clock.now())
         checked = await verify(session, chain_secret(demo.app.settings))
+        latest = await checkpoints.latest(session)
+    lost = compare(checked, json.loads(latest.body)) if latest is not None else []
     demo.print(exports.render_session_text(sheets[0]))
     demo.print("")
     for sheet in sheets:
         demo.print(f"  #{sheet.live.id} {sheet.live.title:<16} {sheet.totals_line()}")
     demo.print(f"files: {', '.join(p.name for p in paths)} in {out}/")
-    verdict = "OK" if checked.ok else "; ".join(map(str, checked.problems))
+    verdict = "OK" if checked.ok and not lost else "; ".join(map(str, [*checked.problems, *lost]))
     demo.print(f"evidence verify: {verdict} ({checked.records} records in {checked.chains} chains)")
+    if latest is not None:
+        demo.print(
+            f"latest signed checkpoint: {checkpoints.iso(latest.at)} ({latest.reason}), "
+            f"{latest.records} records; `cohortbot audit {COHORT}` packs it with everything else"
+        )
