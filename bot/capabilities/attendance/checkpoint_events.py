@@ -66,7 +66,7 @@ async def take_and_announce(ctx: EventContext, reason: str, *, only_if_changed: 
         taken = await checkpoints.take(
             ctx.session, ctx.settings, ctx.now, reason, only_if_changed=only_if_changed
         )
-    except ConfigurationError as e:
+    except (ConfigurationError, OSError) as e:  # no key, or its file or the export folder unreadable
         log.warning("no evidence checkpoint (%s): %s", reason, e)
         return None
     if taken is None:

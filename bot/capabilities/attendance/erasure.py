@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.capabilities.attendance.evidence import ERASURE_AUTH, Fact, append, chain_for, session_state
-from bot.capabilities.attendance.keys import chain_secret
+from bot.capabilities.attendance.keys import chain_secret, settings_of
 from bot.capabilities.attendance.models import AbsenceRequest, AttendanceRecord
 from bot.core.models import Cohort, LiveSession
 from bot.core.settings import Settings
@@ -32,10 +32,7 @@ async def erase_learner(
     Pass the running settings (`ctx.settings`); without them the environment's are read, with the
     database URL of `session` (which locates a SQLite database's chain secret).
     """
-    if settings is None:
-        url = (await session.connection()).engine.url
-        settings = Settings(database_url=url.render_as_string(hide_password=False))
-    secret = chain_secret(settings)
+    secret = chain_secret(settings or await settings_of(session))
     rows = (
         await session.exec(
             select(AttendanceRecord)

@@ -22,6 +22,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy.engine import make_url
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.errors import ConfigurationError
 from bot.core.settings import Settings
@@ -35,6 +36,13 @@ def _sqlite_file(database_url: str) -> Path | None:
     if not url.drivername.startswith("sqlite") or not url.database or url.database == ":memory:":
         return None
     return Path(url.database)
+
+
+async def settings_of(session: AsyncSession) -> Settings:
+    """The environment's settings, for the database `session` is connected to (callers without a
+    Settings object: a SQLite database's generated secret and key sit beside its file)."""
+    url = (await session.connection()).engine.url
+    return Settings(database_url=url.render_as_string(hide_password=False))
 
 
 def chain_secret(settings: Settings) -> bytes:

@@ -23,6 +23,7 @@ from bot.capabilities.attendance.evidence import (
     record_hash,
     session_digest,
 )
+from bot.capabilities.attendance.keys import chain_secret, settings_of
 from bot.capabilities.attendance.models import AttendanceRecord, AttendanceSessionState
 from bot.core.models import Cohort, LiveSession
 
@@ -54,8 +55,10 @@ class Verification:
         return not self.problems
 
 
-async def verify(session: AsyncSession, secret: bytes) -> Verification:
-    """Walk every session's chain and report, per chain, the first record that breaks it."""
+async def verify(session: AsyncSession, secret: bytes | None = None) -> Verification:
+    """Walk every session's chain and report, per chain, the first record that breaks it
+    (`secret`: the chain secret, else found from the environment's settings)."""
+    secret = secret if secret is not None else chain_secret(await settings_of(session))
     result = Verification()
     heads = {s.session_id: s for s in (await session.exec(select(AttendanceSessionState))).all()}
     rows = (
