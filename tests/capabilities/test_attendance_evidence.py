@@ -409,3 +409,50 @@ async def test_blanking_a_name_without_an_erasure_record_is_caught(
     assert await check(app) == [
         f"ERASED: record {bob.id}: its personal fields were removed without an erasure record"
     ]
+
+
+# -- keys, and chains written before keyed hashes -------------------------------------------------
+
+
+def test_where_the_chain_secret_comes_from(tmp_path: Path) -> None:
+    from pydantic import SecretStr
+
+    from bot.core.errors import ConfigurationError
+    from bot.core.settings import Settings
+
+    server = "postgresql://cohortbot@db.example.org/cohortbot"
+    with pytest.raises(ConfigurationError, match="EVIDENCE_SECRET"):
+        chain_secret(Settings(database_url=server, evidence_secret=None, survey_secret=None))
+    derived = chain_secret(Settings(database_url=server, evidence_secret=None, survey_secret=SecretStr("s")))
+    assert derived != b"s" and len(derived) == 32  # derived with its own label: reveals nothing of it
+    own = Settings(database_url=server, evidence_secret=SecretStr("e"), survey_secret=SecretStr("s"))
+    assert chain_secret(own) == b"e"
+    sqlite = Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", evidence_secret=None, survey_secret=None)
+    generated = chain_secret(sqlite)
+    secret_file = tmp_path / "x.db.evidence-secret"
+    assert (
+        secret_file.read_text().encode() == generated and oct(secret_file.stat().st_mode & 0o777) == "0o600"
+    )
+
+
+async def test_records_from_before_keyed_chains_still_verify(
+    app: App, chat: Chat, clock: SimulatedClock, db_url: str
+) -> None:
+    rows = await three_records(app, chat, clock)
+    prev = GENESIS
+    for row in rows:  # as version 1 wrote them: plain SHA-256, personal fields included
+        row.chain_version, row.prev_hash = 1, prev
+        row.hash = record_hash(b"ignored", row)
+        prev = row.hash
+        sql(
+            db_url,
+            "UPDATE attendance_record SET chain_version = 1, session_digest = '', person_digest = '', "
+            "person_salt = '', prev_hash = ?, hash = ? WHERE id = ?",
+            row.prev_hash,
+            row.hash,
+            row.id,
+        )
+    sql(db_url, "UPDATE attendance_session SET head_hash = ? WHERE session_id = 1", prev)
+    assert await check(app) == []
+    sql(db_url, "UPDATE attendance_record SET status = 'present' WHERE id = ?", rows[1].id)
+    assert await check(app) == [f"EDITED: record {rows[1].id}: its content does not match its hash"]
