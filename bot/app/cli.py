@@ -12,7 +12,9 @@ from typing import Any
 
 import typer
 
+from bot.app.evidence_cli import audit, evidence_app
 from bot.core.errors import ConfigurationError
+from bot.core.exports import cohort_folder
 from bot.core.settings import Settings
 
 app = typer.Typer(
@@ -25,12 +27,12 @@ app.add_typer(db_app, name="db")
 # Command groups capabilities add their commands to.
 manifest_app = typer.Typer(help="Print or build the Slack and Teams app manifests.", no_args_is_help=True)
 programme_app = typer.Typer(help="Cohort programme files.", no_args_is_help=True)
-evidence_app = typer.Typer(help="Audit evidence: verify the attendance hash chain.", no_args_is_help=True)
 import_app = typer.Typer(help="Import learners and completions from an LMS.", no_args_is_help=True)
 export_app = typer.Typer(help="Export attendance, surveys, completion and KPIs.", no_args_is_help=True)
 app.add_typer(manifest_app, name="manifest")
 app.add_typer(programme_app, name="programme")
 app.add_typer(evidence_app, name="evidence")
+app.command("audit")(audit)
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 
@@ -173,7 +175,9 @@ def db_upgrade() -> None:
 def export_surveys(
     cohort: str = typer.Argument(..., help="Cohort name."),
     survey: int | None = typer.Option(None, help="Only this survey number (see `survey <cohort> list`)."),
-    out: Path | None = typer.Option(None, help="Directory for the CSV files (default: EXPORT_DIR)."),
+    out: Path | None = typer.Option(
+        None, help="Directory for the CSV files (default: EXPORT_DIR/<cohort>/surveys)."
+    ),
 ) -> None:
     """Write a cohort's survey answers as CSV, one file per survey (anonymous ones without names)."""
     from bot.capabilities.surveys.results import export_cohort
@@ -185,7 +189,8 @@ def export_surveys(
     async def go() -> list[Path]:
         store = await Store.open(settings.database_url, schema="none")
         try:
-            return await export_cohort(store, cohort, survey, out or Path(settings.export_dir))
+            folder = out or cohort_folder(settings.export_dir, cohort, "surveys")
+            return await export_cohort(store, cohort, survey, folder)
         finally:
             await store.close()
 
@@ -272,7 +277,9 @@ def _with_cohort(slug: str, at: str | None, work: Any) -> list[Path]:
 def export_report(
     cohort: str = typer.Option(..., help="The cohort's name (slug)."),
     format: str = typer.Option("csv", help="csv (one file per table) or xlsx (one sheet per table)."),
-    out: Path = typer.Option(Path("exports"), help="Directory to write to (created if needed)."),
+    out: Path | None = typer.Option(
+        None, help="Directory to write to (default: EXPORT_DIR/<cohort>/report; created if needed)."
+    ),
     at: str | None = typer.Option(
         None, help="Compute as of this UTC time (YYYY-MM-DD[THH:MM]); default now."
     ),
@@ -282,7 +289,8 @@ def export_report(
         raise typer.BadParameter(f"'{format}' is not a format: use csv or xlsx", param_hint="--format")
     from bot.capabilities.reports.service import export_report as write
 
-    files = _with_cohort(cohort, at, lambda session, row, now: write(session, row, now, format, out))
+    folder = out or cohort_folder(Settings().export_dir, cohort, "report")
+    files = _with_cohort(cohort, at, lambda session, row, now: write(session, row, now, format, folder))
     for path in files:
         typer.echo(str(path))
 
@@ -290,47 +298,31 @@ def export_report(
 @export_app.command("certificates")
 def export_certificates(
     cohort: str = typer.Option(..., help="The cohort's name (slug)."),
-    out: Path = typer.Option(Path("exports/certificates"), help="Directory to write the PDFs to."),
+    out: Path | None = typer.Option(
+        None, help="Directory to write the PDFs to (default: EXPORT_DIR/<cohort>/certificates)."
+    ),
     at: str | None = typer.Option(None, help="Issue as of this UTC time (YYYY-MM-DD[THH:MM]); default now."),
 ) -> None:
     """Write a certificate of completion (PDF) for each learner who completed every module."""
+    from bot.capabilities.reports.certificates import Issuer
     from bot.capabilities.reports.service import export_certificates as write
 
-    files = _with_cohort(cohort, at, lambda session, row, now: write(session, row, now, out))
+    settings = Settings()
+    issuer = Issuer(settings.provider_name, settings.provider_id)
+    folder = out or cohort_folder(settings.export_dir, cohort, "certificates")
+    files = _with_cohort(cohort, at, lambda session, row, now: write(session, row, now, folder, issuer))
     for path in files:
         typer.echo(str(path))
-    typer.echo(f"{len(files)} certificates written to {out}")
-
-
-@evidence_app.command("verify")
-def evidence_verify() -> None:
-    """Walk every session's attendance hash chain; name the first edited, inserted or deleted record."""
-    from bot.capabilities.attendance.evidence import verify
-    from bot.core.store import Store
-
-    async def go() -> bool:
-        store = await Store.open(Settings().database_url, schema="none")
-        try:
-            async with store.transaction() as session:
-                result = await verify(session)
-        finally:
-            await store.close()
-        for problem in result.problems:
-            typer.echo(f"FAIL {problem}")
-        verdict = "OK" if result.ok else f"{len(result.problems)} broken chain(s)"
-        typer.echo(f"{verdict}: {result.records} attendance records in {result.chains} session chains")
-        typer.echo(f"chain digest (write it down to compare later): {result.digest}")
-        return result.ok
-
-    if not asyncio.run(go()):
-        raise typer.Exit(1)
+    typer.echo(f"{len(files)} certificates written to {folder}")
 
 
 @export_app.command("attendance")
 def export_attendance(
     cohort: str = typer.Argument(..., help="Cohort name."),
     session: int | None = typer.Option(None, help="Only this session id."),
-    out: Path | None = typer.Option(None, help="Directory for the files (default: EXPORT_DIR/<cohort>)."),
+    out: Path | None = typer.Option(
+        None, help="Directory for the files (default: EXPORT_DIR/<cohort>/attendance)."
+    ),
 ) -> None:
     """Attendance sheets as CSV and PDF: per session, per half-day, and per learner."""
     from sqlmodel import select
@@ -341,7 +333,7 @@ def export_attendance(
     from bot.core.store import Store
 
     settings = Settings()
-    target = out or Path(settings.export_dir) / cohort.lower()
+    target = out or cohort_folder(settings.export_dir, cohort, "attendance")
 
     async def go() -> list[Path] | None:
         store = await Store.open(settings.database_url, schema="none")

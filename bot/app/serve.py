@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from bot.app.bootstrap import App, build
+from bot.capabilities.attendance.keys import chain_secret
 from bot.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,9 @@ async def attach_adapters(app: App, webapp: web.Application) -> list[Cleanup]:
 
 
 async def serve(settings: Settings, *, force_console: bool = False) -> None:
+    # Refuse to start, rather than fail on the first check-in, without the evidence secret
+    # (a server database with neither EVIDENCE_SECRET nor SURVEY_SECRET).
+    chain_secret(settings)
     if force_console or not (
         settings.slack_enabled or settings.teams_enabled or settings.xapi_token is not None
     ):

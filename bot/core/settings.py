@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     xapi_token: SecretStr | None = None
     # Keys anonymous survey ballots; never stored in the database (see README, "Surveys").
     survey_secret: SecretStr | None = None
+    # Keys the attendance hash chains (see README, "Audit evidence"); else derived from SURVEY_SECRET.
+    evidence_secret: SecretStr | None = None
+    # Ed25519 private key (PEM) that signs evidence checkpoints and audit packs; outside the database.
+    evidence_signing_key: str | None = None
+    # The training organisation, as certificates and audit packs name it (e.g. a Qualiopi NDA number).
+    provider_name: str = ""
+    provider_id: str = ""
     export_dir: str = "exports"
     log_level: str = Field(default="INFO")
 

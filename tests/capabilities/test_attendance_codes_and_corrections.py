@@ -119,7 +119,7 @@ async def test_a_correction_is_a_new_record_and_the_original_stays(
     app.settings.export_dir = str(tmp_path)
     sheet = await chat.say("tina", "sheet spoc #1")
     assert re.search(r"alice\s+Absent", sheet)
-    assert (tmp_path / "spoc-session-1.pdf").exists()
+    assert (tmp_path / "spoc" / "attendance" / "spoc-session-1-kick-off-2027-03-01.pdf").exists()
     # The trainer can also set a status before anyone clicked: that is not a correction.
     await chat.say("tina", "correct spoc bob present #1 signed the paper sheet")
     assert (await records(app))[-1].correction is False

@@ -45,7 +45,8 @@ async def test_session_sheet_as_csv_and_pdf(
 
     with csv_path.open(encoding="utf-8") as f:
         rows = list(csv.reader(f))
-    assert rows[1] == [
+    assert csv_path.name == "spoc-session-1-kick-off-2027-03-01.csv"  # the title is in the name
+    assert rows[0] == [
         "Learner",
         "Platform id",
         "Status",
@@ -54,7 +55,7 @@ async def test_session_sheet_as_csv_and_pdf(
         "Recorded by",
         "Note",
     ]
-    assert rows[2][:6] == [
+    assert rows[1][:6] == [
         "alice",
         "console:alice",
         "Present",
@@ -62,11 +63,11 @@ async def test_session_sheet_as_csv_and_pdf(
         "2027-03-01 07:55:00",
         "learner",
     ]
-    assert rows[3][:3] == ["bob", "console:bob", "Late"]
-    assert rows[4][:3] == ["carol", "console:carol", "Absent"] and rows[4][5] == "automatic"
-    assert rows[5][2] == "Excused" and rows[5][5] == "tina"
-    assert rows[5][6] == "corrected from Absent: doctor's note"
-    assert rows[-1] == ["Totals", "4 learners: 1 present, 1 late, 1 absent, 1 excused"]
+    assert rows[2][:3] == ["bob", "console:bob", "Late"]
+    assert rows[3][:3] == ["carol", "console:carol", "Absent"] and rows[3][5] == "automatic"
+    assert rows[4][2] == "Excused" and rows[4][5] == "tina"
+    assert rows[4][6] == "corrected from Absent: doctor's note"
+    assert len(rows) == 5 and all(len(r) == 7 for r in rows)  # plain CSV: header and one row each
 
     pdf = "\n".join(page.extract_text() for page in PdfReader(pdf_path).pages)
     assert "Attendance sheet: Kick-off (#1), Mon 01 Mar 2027 09:00 Europe/Paris" in pdf
@@ -105,11 +106,8 @@ async def test_a_two_day_course_has_four_half_day_sheets_and_a_learner_summary(
         ["bob", "console:bob", "Late", "14:10"],
     ]
     summary = {s.name: s for s in learner_summaries(sheets)}
-    assert (summary["alice"].counts["present"], summary["alice"].held, f"{summary['alice'].rate:.0%}") == (
-        2,
-        2,
-        "100%",
-    )
+    alice = summary["alice"]
+    assert (alice.counts["present"], alice.held, f"{alice.rate or 0:.0%}", alice.hours) == (2, 2, "100%", 6.0)
     assert (summary["bob"].counts["late"], summary["bob"].counts["absent"]) == (1, 1)
     assert exports.summary_table(list(summary.values()))[2] == [
         "bob",
@@ -119,7 +117,9 @@ async def test_a_two_day_course_has_four_half_day_sheets_and_a_learner_summary(
         "1",
         "0",
         "0",
+        "2",
         "50%",
+        "2.83",  # late at 14:10 to a 14:00-17:00 session
     ]
 
 
@@ -135,8 +135,8 @@ async def test_export_command_writes_the_files(
     )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "spoc-session-1.csv",
-        "spoc-session-1.pdf",
+        "spoc-session-1-kick-off-2027-03-01.csv",
+        "spoc-session-1-kick-off-2027-03-01.pdf",
     ]
     everything = await asyncio.to_thread(
         CliRunner().invoke,
@@ -153,3 +153,51 @@ async def test_export_command_writes_the_files(
         CliRunner().invoke, cli, ["export", "attendance", "nope"], env={"DATABASE_URL": db_url}
     )
     assert missing.exit_code == 2 and "There is no cohort 'nope'" in missing.output
+
+
+async def test_learners_imported_by_email_never_seen_in_chat_are_one_row_each(
+    app: App, chat: Chat, clock: SimulatedClock, tmp_path: Path
+) -> None:
+    """Five namesakes from an LMS export, none ever wrote to the bot: five rows, totals that add up."""
+    from bot.capabilities.completion.learner_import import import_learners
+
+    await chat.say("tina", "create spoc tz=Europe/Paris")
+    await chat.say("tina", "enroll spoc alice")
+    await chat.say("tina", 'session spoc "Morning" 2027-03-01 09:00 3h')
+    await chat.say("tina", 'session spoc "Late morning" 2027-03-01 11:00 1h')
+    rows = "".join(f"fatima{i}@example.com,Fatima Zahra\n" for i in range(1, 6))
+    report = await import_learners(app.store, app.settings, clock.now(), "spoc", "email,name\n" + rows)
+    assert report.counts["enrolled"] == 5, report.render()
+    await click(app, clock, "alice", at(7, 55), session_id=1)
+    await run_until(app, clock, at(12, 30))
+    assert "Excused" in await chat.say(
+        "tina", "correct spoc fatima1@example.com excused #2 training elsewhere"
+    )
+    async with app.store.transaction() as session:
+        cohort = (await session.exec(select(Cohort))).one()
+        sheets = await cohort_sheets(session, cohort)
+    [half] = half_days(sheets)
+    table = exports.half_day_table(half)
+    fatimas = [r for r in table[1:] if r[0] == "Fatima Zahra"]
+    assert sorted(r[1] for r in fatimas) == [f"email:fatima{i}@example.com" for i in range(1, 6)]
+    assert len(table) - 1 == 6 and half.totals_line() == "6 learners over 2 session(s)"
+    for sheet in sheets:
+        assert len(sheet.rows) == 6 and sum(sheet.totals.values()) == 6
+        assert sheet.totals_line().startswith("6 learners: ")
+
+    summaries = learner_summaries(sheets)
+    assert len(summaries) == 6 and len({s.person_id for s in summaries}) == 6
+    fatima1 = next(s for s in summaries if s.platform_id == "email:fatima1@example.com")
+    # One absent, one excused: the excused session is not expected, so 0 of 1, not 0 of 2.
+    assert (fatima1.counts["absent"], fatima1.counts["excused"], fatima1.expected) == (1, 1, 1)
+    assert exports.summary_table([fatima1])[1][-2:] == ["0%", "0.00"]
+
+    paths = exports.export_cohort_sheets(sheets, cohort, tmp_path, clock.now())
+    by_learner = next(p for p in paths if p.name == "spoc-attendance-by-learner.csv")
+    with by_learner.open(encoding="utf-8") as f:
+        lines = list(csv.reader(f))
+    assert len(lines) == 1 + 6 and lines[0][0] == "Learner"
+    assert {p.name for p in paths} >= {
+        "spoc-half-day-2027-03-01-morning.csv",
+        "spoc-session-2-late-morning-2027-03-01.pdf",
+    }

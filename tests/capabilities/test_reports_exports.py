@@ -19,9 +19,9 @@ from tests.capabilities.reports_fixture import build_fixture
 from tests.conftest import Chat
 
 
-async def run_cli(db_url: str, *args: str) -> Result:
+async def run_cli(db_url: str, *args: str, **env: str) -> Result:
     # The CLI runs its own event loop: give it a thread, as a terminal would give it a process.
-    return await asyncio.to_thread(CliRunner().invoke, cli, list(args), env={"DATABASE_URL": db_url})
+    return await asyncio.to_thread(CliRunner().invoke, cli, list(args), env={"DATABASE_URL": db_url, **env})
 
 
 def said(result: Result) -> str:
@@ -115,7 +115,17 @@ async def test_certificates_only_for_learners_who_completed_every_module(
         )
         assert len((await session.exec(select(Completion))).all()) == 6
     result = await run_cli(
-        db_url, "export", "certificates", "--cohort", "spoc", "--out", str(tmp_path), "--at", "2027-03-29"
+        db_url,
+        "export",
+        "certificates",
+        "--cohort",
+        "spoc",
+        "--out",
+        str(tmp_path),
+        "--at",
+        "2027-03-29",
+        PROVIDER_NAME="Académie Lumière",
+        PROVIDER_ID="11 75 12345 75",
     )
     assert result.exit_code == 0, result.output
     assert "1 certificates written" in result.output
@@ -131,5 +141,10 @@ async def test_certificates_only_for_learners_who_completed_every_module(
         "M2: completed on Wed 10 Mar 2027, source chat",
         "M3: passed on Sat 20 Mar 2027, source xapi, score 92.5",
         "Attendance: 2 of 2 sessions attended (2 attendance records)",
+        "Académie Lumière",
+        "Registration number: 11 75 12345 75",
+        "Course: spoc",
+        "Hours attended: ",
+        "Issued by Académie Lumière (registration 11 75 12345 75) on 2027-03-29",
     ):
         assert expected in text, expected

@@ -98,7 +98,7 @@ async def test_report_verb_is_for_staff_and_attaches_the_chart(
         assert re.sub(r" +: ", " : ", expected) in re.sub(r" +: ", " : ", text), expected
     (image,) = [b for b in reply.message.blocks if isinstance(b, Image)]
     png = Path(image.url)
-    assert png.parent == tmp_path and is_png(png)
+    assert png.parent == tmp_path / "spoc" / "charts" and is_png(png)
     assert f"(image: Completion per module and attendance per session: {png})" in text
 
 

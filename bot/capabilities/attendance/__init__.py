@@ -6,6 +6,7 @@ Importing the package registers its verbs, actions, scheduled events, status blo
 from bot.capabilities.attendance import (  # noqa: F401  (imported for their registrations)
     absences,
     checkin,
+    checkpoint_events,
     demo_part,
     models,
     rules,

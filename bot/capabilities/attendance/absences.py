@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from bot.capabilities.attendance.cards import ABSENT, absence_prompt, done_card, label
-from bot.capabilities.attendance.evidence import Fact, append, session_state
+from bot.capabilities.attendance.evidence import Fact, append, chain_for, session_state
+from bot.capabilities.attendance.keys import chain_secret
 from bot.capabilities.attendance.models import AbsenceRequest
 from bot.capabilities.attendance.roster import latest_record
 from bot.capabilities.attendance.sessions import SessionAndReason, describe, pick_session
@@ -182,7 +183,8 @@ async def approve(ctx: Ctx, cohort: Cohort, request: AbsenceRequest) -> str:
             correction=True,
             reason=f"absence approved: {request.reason}",
         )
-        await append(ctx.session, state, cohort.id or 0, [fact], ctx.now)
+        chain = chain_for(chain_secret(ctx.settings), cohort, live)
+        await append(ctx.session, state, chain, [fact], ctx.now)
         await ctx.log(
             "attendance.recorded",
             cohort_id=cohort.id,

@@ -16,7 +16,8 @@ from sqlmodel import col, select
 
 from bot.capabilities.attendance import codes
 from bot.capabilities.attendance.cards import CHECKIN, done_card, hhmm, label
-from bot.capabilities.attendance.evidence import Fact, append, session_state
+from bot.capabilities.attendance.evidence import Fact, append, chain_for, session_state
+from bot.capabilities.attendance.keys import chain_secret
 from bot.capabilities.attendance.models import AttendanceRecord, AttendanceSessionState, CodeFailure
 from bot.capabilities.attendance.roster import latest_record
 from bot.capabilities.attendance.rules import WindowRules, rules_for, window_of
@@ -122,7 +123,7 @@ async def check_in(ctx: Ctx, session_id: int, code: str | None) -> Reply:
         platform_event_id=ctx.inbound.dedupe_key,
         actor_id=person_id,
     )
-    await append(ctx.session, state, cohort.id or 0, [fact], ctx.now)
+    await append(ctx.session, state, chain_for(chain_secret(ctx.settings), cohort, live), [fact], ctx.now)
     await ctx.log(
         "attendance.recorded",
         cohort_id=cohort.id,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
-from bot.capabilities.attendance import exports
-from bot.capabilities.attendance.evidence import verify
+from bot.capabilities.attendance import checkpoints, exports
+from bot.capabilities.attendance.keys import chain_secret
 from bot.capabilities.attendance.sheets import cohort_sheets, learner_summaries
+from bot.capabilities.attendance.verification import compare, verify
+from bot.core.exports import cohort_folder
 from bot.core.models import Cohort, LiveSession
 from bot.core.registry import demo_section, demo_setup
 
@@ -61,17 +63,24 @@ async def attendance_sheets(demo: Demo) -> None:
         await demo.say(
             TRAINER, f"correct {COHORT} {absent} present #{first.id} signed the paper sheet instead"
         )
-    out = Path(demo.app.settings.export_dir)  # the demo's exports folder, beside its database
+    out = cohort_folder(demo.app.settings.export_dir, COHORT, "attendance")  # beside the demo database
     async with demo.app.store.transaction() as session:
         sheets = await cohort_sheets(session, cohort)
         # One session's sheet and the per-learner summary; `cohortbot export attendance` writes them all.
         paths = exports.write_session(sheets[0], out, demo.clock.now())
         paths += exports.write_summary(cohort, learner_summaries(sheets), out, demo.clock.now())
-        checked = await verify(session)
+        checked = await verify(session, chain_secret(demo.app.settings))
+        latest = await checkpoints.latest(session)
+    lost = compare(checked, json.loads(latest.body)) if latest is not None else []
     demo.print(exports.render_session_text(sheets[0]))
     demo.print("")
     for sheet in sheets:
         demo.print(f"  #{sheet.live.id} {sheet.live.title:<16} {sheet.totals_line()}")
     demo.print(f"files: {', '.join(p.name for p in paths)} in {out}/")
-    verdict = "OK" if checked.ok else "; ".join(map(str, checked.problems))
+    verdict = "OK" if checked.ok and not lost else "; ".join(map(str, [*checked.problems, *lost]))
     demo.print(f"evidence verify: {verdict} ({checked.records} records in {checked.chains} chains)")
+    if latest is not None:
+        demo.print(
+            f"latest signed checkpoint: {checkpoints.iso(latest.at)} ({latest.reason}), "
+            f"{latest.records} records; `cohortbot audit {COHORT}` packs it with everything else"
+        )

@@ -1,31 +1,63 @@
-"""Tamper evidence: append attendance records to their session's hash chain, and verify every chain.
+"""Tamper evidence: append attendance records to their session's keyed hash chain, and verify every chain.
 
-Each session has its own chain (seq 1, 2, 3 ...). A record's hash is SHA-256 over the canonical
-JSON of its content, which includes the previous record's hash. The chain head (last seq and
-hash) lives in the session's `attendance_session` row, so appending costs one primary-key read
-and one update, and only clicks on the same session wait for each other.
+Each session has its own chain (seq 1, 2, 3 ...). A record's hash is HMAC-SHA256, under the chain
+secret kept outside the database (`keys.chain_secret`), of the canonical JSON of its content, which
+includes the previous record's hash and two keyed digests:
+- `session_digest`: the session's cohort, title, start, end and place, so moving or retitling a
+  session breaks its chain;
+- `person_digest`: the learner's personal fields (name, platform ids, free-text reason) with a
+  random salt, so those fields can be erased (`erasure.erase_learner`) without breaking the chain.
+
+The chain head (last seq and hash) lives in the session's `attendance_session` row, so appending
+costs one primary-key read and one update, and only clicks on the same session wait for each other.
+Records written before keyed chains (`chain_version` 1) keep their plain SHA-256 and still verify.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import json
+import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.capabilities.attendance.models import AttendanceRecord, AttendanceSessionState
+from bot.core.models import Cohort, LiveSession
 from bot.core.store import insert_for
 
 GENESIS = "0" * 64
+CHAIN_VERSION = 2
+ERASURE_AUTH = "system:erasure"
+# What a record's keyed hash covers; the personal fields are covered through `person_digest`.
 HASHED_FIELDS = (
+    "chain_version",
+    "session_id",
+    "seq",
+    "cohort_id",
+    "session_digest",
+    "person_id",
+    "person_digest",
+    "status",
+    "event_time",
+    "received_at",
+    "auth",
+    "idempotency_key",
+    "platform_event_id",
+    "actor_id",
+    "correction",
+    "prev_hash",
+)
+PERSONAL_FIELDS = ("person_name", "platform", "workspace", "platform_user_id", "reason", "person_salt")
+# Version 1 (before keyed chains): plain SHA-256 over these, personal fields included.
+LEGACY_FIELDS = (
     "session_id",
     "seq",
     "cohort_id",
@@ -66,17 +98,69 @@ class Fact:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Chain:
+    """Where facts are appended: the secret, the session's cohort and the digest of its details."""
+
+    secret: bytes
+    cohort_id: int
+    session_digest: str
+
+
+def canonical(content: dict[str, Any]) -> bytes:
+    """Sorted keys, no spaces, UTF-8, UTC times to the microsecond: the bytes that get hashed."""
+    plain = {k: _canonical_value(v) for k, v in content.items()}
+    return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
 def _canonical_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat(timespec="microseconds")
     return value
 
 
-def record_hash(record: AttendanceRecord) -> str:
-    """SHA-256 of the record's canonical JSON (sorted keys, no spaces, UTC times to the microsecond)."""
-    content = {name: _canonical_value(getattr(record, name)) for name in HASHED_FIELDS}
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+def _mac(secret: bytes, content: dict[str, Any]) -> str:
+    return hmac.new(secret, canonical(content), hashlib.sha256).hexdigest()
+
+
+def session_details(cohort: Cohort, live: LiveSession) -> dict[str, Any]:
+    """What a session's chain vouches for: its cohort, title, start, end and place."""
+    return {
+        "cohort": cohort.slug,
+        "cohort_id": cohort.id,
+        "session_id": live.id,
+        "title": live.title,
+        "starts_at": live.starts_at,
+        "ends_at": live.starts_at + timedelta(minutes=live.duration_min),
+        "place": live.location or "",
+    }
+
+
+def session_digest(secret: bytes, cohort: Cohort, live: LiveSession) -> str:
+    return _mac(secret, session_details(cohort, live))
+
+
+def chain_for(secret: bytes, cohort: Cohort, live: LiveSession) -> Chain:
+    return Chain(secret, cohort.id or 0, session_digest(secret, cohort, live))
+
+
+def person_digest(secret: bytes, record: AttendanceRecord) -> str:
+    return _mac(secret, {name: getattr(record, name) for name in PERSONAL_FIELDS})
+
+
+def record_hash(secret: bytes, record: AttendanceRecord) -> str:
+    """The record's keyed hash (legacy version-1 records: their plain SHA-256)."""
+    if record.chain_version == 1:
+        content = {name: getattr(record, name) for name in LEGACY_FIELDS}
+        return hashlib.sha256(canonical(content)).hexdigest()
+    return _mac(secret, {name: getattr(record, name) for name in HASHED_FIELDS})
+
+
+def seal(secret: bytes, record: AttendanceRecord) -> None:
+    """Give a record its salt, personal digest and hash (its prev_hash and seq are set)."""
+    record.person_salt = record.person_salt or secrets.token_hex(16)
+    record.person_digest = person_digest(secret, record)
+    record.hash = record_hash(secret, record)
 
 
 async def session_state(
@@ -113,7 +197,7 @@ def _append_statements() -> tuple[Any, Any]:
 async def append(
     session: AsyncSession,
     state: AttendanceSessionState,
-    cohort_id: int,
+    chain: Chain,
     facts: Sequence[Fact],
     now: datetime,
 ) -> list[AttendanceRecord]:
@@ -128,13 +212,15 @@ async def append(
         record = AttendanceRecord(
             session_id=state.session_id,
             seq=seq + 1,
-            cohort_id=cohort_id,
+            cohort_id=chain.cohort_id,
             received_at=now,
             prev_hash=head,
             hash="",
+            chain_version=CHAIN_VERSION,
+            session_digest=chain.session_digest,
             **fact.__dict__,
         )
-        record.hash = record_hash(record)
+        seal(chain.secret, record)
         seq, head = record.seq, record.hash
         rows.append(record)
     if not rows:
@@ -148,101 +234,3 @@ async def append(
     set_committed_value(state, "head_seq", seq)
     set_committed_value(state, "head_hash", head)
     return rows
-
-
-# -- verification ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    kind: str  # edited | inserted | deleted
-    session_id: int
-    record_id: int | None
-    detail: str
-
-    def __str__(self) -> str:
-        where = f"record {self.record_id}" if self.record_id is not None else f"session {self.session_id}"
-        return f"{self.kind.upper()}: {where}: {self.detail}"
-
-
-@dataclass
-class Verification:
-    records: int = 0
-    chains: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    heads: dict[int, str] = field(default_factory=dict)  # session id -> head hash
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def digest(self) -> str:
-        """One hash over every chain head: write it down to prove later that nothing was rebuilt."""
-        text = ",".join(f"{sid}:{h}" for sid, h in sorted(self.heads.items()))
-        return hashlib.sha256(text.encode()).hexdigest()
-
-
-async def verify(session: AsyncSession) -> Verification:
-    """Walk every session's chain and report, per chain, the first record that breaks it."""
-    result = Verification()
-    heads = {s.session_id: s for s in (await session.exec(select(AttendanceSessionState))).all()}
-    rows = (
-        await session.exec(
-            select(AttendanceRecord).order_by(
-                col(AttendanceRecord.session_id), col(AttendanceRecord.seq), col(AttendanceRecord.id)
-            )
-        )
-    ).all()
-    by_session: dict[int, list[AttendanceRecord]] = {}
-    for row in rows:
-        by_session.setdefault(row.session_id, []).append(row)
-    result.records = len(rows)
-    for session_id in sorted(set(by_session) | {s for s, h in heads.items() if h.head_seq}):
-        result.chains += 1
-        head = heads.get(session_id)
-        if head is not None:
-            result.heads[session_id] = head.head_hash
-        problem = _check_chain(session_id, by_session.get(session_id, []), head)
-        if problem is not None:
-            result.problems.append(problem)
-    return result
-
-
-def _check_chain(
-    session_id: int, rows: list[AttendanceRecord], head: AttendanceSessionState | None
-) -> Problem | None:
-    head_seq = head.head_seq if head is not None else 0
-    prev_hash, prev_id, expected = GENESIS, None, 1
-    for i, row in enumerate(rows):
-        later_id = rows[i + 1].id if i + 1 < len(rows) else None
-        if row.seq < expected:
-            return Problem("inserted", session_id, row.id, f"it repeats position #{row.seq} of the chain")
-        if row.seq > head_seq:
-            return Problem(
-                "inserted", session_id, row.id, f"position #{row.seq} is past the chain head (#{head_seq})"
-            )
-        if row.seq > expected:
-            gap = f"#{expected}" if row.seq == expected + 1 else f"#{expected}-#{row.seq - 1}"
-            return Problem("deleted", session_id, row.id, f"record(s) {gap} before it are missing")
-        if record_hash(row) != row.hash:
-            # Rows are appended in id order, so a row with a later id than its successor came afterwards.
-            kind = "inserted" if later_id is not None and (row.id or 0) > later_id else "edited"
-            return Problem(kind, session_id, row.id, "its content does not match its hash")
-        if row.prev_hash != prev_hash:
-            return Problem(
-                "edited",
-                session_id,
-                prev_id if prev_id is not None else row.id,
-                f"the next record ({row.id}) was chained to a different hash: it was rewritten",
-            )
-        prev_hash, prev_id, expected = row.hash, row.id, expected + 1
-    last = expected - 1
-    if head is None:
-        return Problem("deleted", session_id, None, "the chain head is missing") if rows else None
-    if head_seq > last:
-        gap = f"#{last + 1}" if head_seq == last + 1 else f"#{last + 1}-#{head_seq}"
-        return Problem("deleted", session_id, prev_id, f"record(s) {gap} after it are missing")
-    if last and head.head_hash != prev_hash:
-        return Problem("edited", session_id, prev_id, "it no longer matches the chain head's hash")
-    return None

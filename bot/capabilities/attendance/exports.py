@@ -1,8 +1,13 @@
-"""Attendance sheets as files and text: CSV and PDF (fpdf2, DejaVu Sans from matplotlib), plain text."""
+"""Attendance sheets as files and text: CSV and PDF (fpdf2, DejaVu Sans from matplotlib), plain text.
+
+A CSV is plain: one header row, then one row per learner (no title line, no totals: the title is
+in the file name, the totals in the PDF). Files are named `<cohort>-<what>-<title words>.<ext>`.
+"""
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,30 +51,41 @@ def session_table(sheet: SessionSheet) -> list[list[str]]:
 
 
 def half_day_table(sheet: HalfDaySheet) -> list[list[str]]:
+    """One row per person (never per platform identity), one status and time column per session."""
     header = ["Learner", "Platform id"]
     for s in sheet.sessions:
         header += [f"#{s.live.id} status", f"#{s.live.id} time ({s.tz})"]
-    cells: dict[str, list[str]] = {}
-    names: dict[str, str] = {}
+    cells: dict[int, list[str]] = {}
+    who: dict[int, tuple[str, str]] = {}
     for i, s in enumerate(sheet.sessions):
         for r in s.rows:
-            names.setdefault(r.platform_id, r.name)
-            row = cells.setdefault(r.platform_id, ["", ""] * len(sheet.sessions))
+            who.setdefault(r.person_id, (r.name, r.platform_id))
+            row = cells.setdefault(r.person_id, ["", ""] * len(sheet.sessions))
             row[2 * i] = _label(r.status)
             row[2 * i + 1] = _times(r.at, s.tz)[0][11:16]
-    body = [[names[pid], pid, *cells[pid]] for pid in sorted(cells, key=lambda p: names[p].lower())]
-    return [header, *body]
+    order = sorted(cells, key=lambda p: (who[p][0].lower(), p))
+    return [header, *([*who[p], *cells[p]] for p in order)]
 
 
 def summary_table(summaries: list[LearnerSummary]) -> list[list[str]]:
-    header = ["Learner", "Platform id", *(STATUS_LABELS[s] for s in STATUS_ORDER), "Not recorded", "Rate"]
+    header = [
+        "Learner",
+        "Platform id",
+        *(STATUS_LABELS[s] for s in STATUS_ORDER),
+        "Not recorded",
+        "Expected",
+        "Rate",
+        "Hours attended",
+    ]
     rows = [
         [
             s.name,
             s.platform_id,
             *(str(s.counts[st]) for st in STATUS_ORDER),
             str(s.counts["unrecorded"]),
-            f"{s.rate:.0%}",
+            str(s.expected),
+            "n/a" if s.rate is None else f"{s.rate:.0%}",
+            f"{s.hours:.2f}",
         ]
         for s in summaries
     ]
@@ -80,16 +96,22 @@ def totals_rows(sheets: Iterable[SessionSheet]) -> list[list[str]]:
     return [[f"Totals #{s.live.id}", s.totals_line()] for s in sheets]
 
 
-def write_csv(path: Path, title: str, table: list[list[str]], totals: list[list[str]]) -> Path:
+def write_csv(path: Path, table: list[list[str]]) -> Path:
+    """Plain CSV: the header, then the rows."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow([title])
-        writer.writerows(table)
-        if totals:
-            writer.writerow([])
-            writer.writerows(totals)
+        csv.writer(f).writerows(table)
     return path
+
+
+def file_words(text: str) -> str:
+    """A title as file-name words: lower case ASCII letters and digits joined by dashes."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "untitled"
+
+
+def session_stem(sheet: SessionSheet) -> str:
+    day = f"{sheet.live.starts_at.astimezone(ZoneInfo(sheet.tz)):%Y-%m-%d}"
+    return f"{sheet.cohort.slug}-session-{sheet.live.id}-{file_words(sheet.live.title)}-{day}"
 
 
 def font_path() -> Path:
@@ -162,7 +184,7 @@ def _generated(now: datetime) -> str:
 
 
 def write_session(sheet: SessionSheet, out: Path, now: datetime) -> list[Path]:
-    stem = out / f"{sheet.cohort.slug}-session-{sheet.live.id}"
+    stem = out / session_stem(sheet)
     title = f"Attendance sheet: {sheet.title()}"
     table = session_table(sheet)
     lines = [
@@ -171,20 +193,22 @@ def write_session(sheet: SessionSheet, out: Path, now: datetime) -> list[Path]:
         "check it with `cohortbot evidence verify`.",
     ]
     return [
-        write_csv(stem.with_suffix(".csv"), title, table, [["Totals", sheet.totals_line()]]),
-        write_pdf(stem.with_suffix(".pdf"), title, lines, table, [f"Totals: {sheet.totals_line()}"]),
+        write_csv(stem.with_name(stem.name + ".csv"), table),
+        write_pdf(
+            stem.with_name(stem.name + ".pdf"), title, lines, table, [f"Totals: {sheet.totals_line()}"]
+        ),
     ]
 
 
 def write_half_day(sheet: HalfDaySheet, out: Path, now: datetime) -> list[Path]:
-    stem = out / f"{sheet.cohort.slug}-{sheet.slug}"
+    stem = out / f"{sheet.cohort.slug}-half-day-{sheet.day.isoformat()}-{sheet.part}"
     title = f"Attendance sheet: {sheet.title()}"
     table = half_day_table(sheet)
     lines = [f"#{s.live.id}: {s.title()}" for s in sheet.sessions] + [_generated(now)]
-    totals = totals_rows(sheet.sessions)
+    totals = [f"{a}: {b}" for a, b in totals_rows(sheet.sessions)] + [f"Half-day: {sheet.totals_line()}"]
     return [
-        write_csv(stem.with_suffix(".csv"), title, table, totals),
-        write_pdf(stem.with_suffix(".pdf"), title, lines, table, [f"{a}: {b}" for a, b in totals]),
+        write_csv(stem.with_name(stem.name + ".csv"), table),
+        write_pdf(stem.with_name(stem.name + ".pdf"), title, lines, table, totals),
     ]
 
 
@@ -193,10 +217,15 @@ def write_summary(cohort: Cohort, summaries: list[LearnerSummary], out: Path, no
     title = f"Attendance by learner: {cohort.slug}"
     table = summary_table(summaries)
     held = summaries[0].held if summaries else 0
-    lines = [f"{held} sessions held. Rate = (present + late) / sessions held. {_generated(now)}"]
+    lines = [
+        f"{held} sessions held. Expected = sessions held - excused; rate = (present + late) / expected. "
+        "Hours: the whole session when present, from the check-in to the end when late.",
+        _generated(now),
+    ]
+    totals = [f"{len(summaries)} learners"]
     return [
-        write_csv(stem.with_suffix(".csv"), title, table, []),
-        write_pdf(stem.with_suffix(".pdf"), title, lines, table, []),
+        write_csv(stem.with_name(stem.name + ".csv"), table),
+        write_pdf(stem.with_name(stem.name + ".pdf"), title, lines, table, totals),
     ]
 
 

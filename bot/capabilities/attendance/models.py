@@ -13,7 +13,8 @@ STATUSES = ("present", "late", "absent", "excused")
 
 
 class AttendanceRecord(SQLModel, table=True):
-    """One attendance fact, never updated nor deleted: a correction is a new row.
+    """One attendance fact, never updated nor deleted: a correction is a new row, and an erasure
+    blanks only the personal fields (which the hash covers through their keyed digest).
 
     Rows of one live session form a hash chain (`seq` 1, 2, 3 ...; each row holds the previous
     row's hash), so an edited, inserted or deleted row breaks the chain where it happened.
@@ -45,6 +46,14 @@ class AttendanceRecord(SQLModel, table=True):
     reason: str | None = None
     prev_hash: str
     hash: str
+    # 1: plain SHA-256 (before keyed chains); 2: HMAC under the chain secret (see evidence.py).
+    chain_version: int = Field(default=2, sa_column_kwargs={"server_default": "1"})
+    # Keyed digests the hash covers: the session's details, and the personal fields with their salt.
+    session_digest: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    person_digest: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    person_salt: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    # Personal fields blanked by an erasure (a later erasure record in the chain says so).
+    erased: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class AttendanceSessionState(SQLModel, table=True):
@@ -90,3 +99,20 @@ class CodeFailure(SQLModel, table=True):
     session_id: int = Field(primary_key=True, foreign_key="live_session.id")
     person_id: int = Field(primary_key=True, foreign_key="person.id")
     failures: int = 0
+
+
+class EvidenceCheckpoint(SQLModel, table=True):
+    """A signed statement of every chain's head at one time (a copy: the proof is the file kept elsewhere).
+
+    `body` is the canonical JSON that `signature` (Ed25519, hex) signs; see checkpoints.py.
+    """
+
+    __tablename__ = "evidence_checkpoint"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = utc_field(index=True)
+    reason: str  # daily | session <id> closed | on demand
+    chains: int
+    records: int
+    body: str
+    signature: str
+    key_fingerprint: str

@@ -1,18 +1,23 @@
-"""Attendance sheets as data: per session, per half-day (morning/afternoon, cohort time), per learner."""
+"""Attendance sheets as data: per session, per half-day (morning/afternoon, cohort time), per learner.
+
+Rows are keyed by person, never by platform identity: learners imported by email who never wrote
+to the bot have no identity yet, and each is still their own row.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.capabilities.attendance.checkin import decisive_time
+from bot.capabilities.attendance.evidence import ERASURE_AUTH
 from bot.capabilities.attendance.models import AttendanceRecord, AttendanceSessionState
-from bot.capabilities.attendance.roster import latest_records, learners
+from bot.capabilities.attendance.roster import Learner, latest_records, learners
 from bot.capabilities.attendance.texts import STATUS_LABELS
 from bot.core.models import Cohort, LiveSession, Person
 
@@ -22,8 +27,9 @@ NOON = 13  # a session starting before 13:00 (cohort time) belongs to the mornin
 
 @dataclass(frozen=True)
 class SheetRow:
+    person_id: int
     name: str
-    platform_id: str
+    platform_id: str  # platform:user id, else email:<address> for someone not reached on a platform yet
     status: str  # a status, or "" when nothing is recorded yet
     at: datetime | None  # when it happened (the check-in time, or when it was recorded)
     recorded_by: str  # learner | trainer name | automatic
@@ -51,6 +57,14 @@ class SessionSheet:
         local = self.live.starts_at.astimezone(ZoneInfo(self.tz))
         return f"{self.live.title} (#{self.live.id}), {local:%a %d %b %Y %H:%M} {self.tz}"
 
+    @property
+    def ends_at(self) -> datetime:
+        return self.live.starts_at + timedelta(minutes=self.live.duration_min)
+
+    @property
+    def hours(self) -> float:
+        return self.live.duration_min / 60
+
     def totals_line(self) -> str:
         parts = [f"{self.totals[s]} {STATUS_LABELS[s].lower()}" for s in STATUS_ORDER]
         if self.totals[""]:
@@ -68,6 +82,10 @@ class HalfDaySheet:
     def title(self) -> str:
         return f"{self.cohort.slug}: {self.day:%a %d %b %Y} {self.part}"
 
+    def totals_line(self) -> str:
+        people = {r.person_id for s in self.sessions for r in s.rows}
+        return f"{len(people)} learners over {len(self.sessions)} session(s)"
+
     @property
     def slug(self) -> str:
         return f"{self.day.isoformat()}-{'am' if self.part == 'morning' else 'pm'}"
@@ -75,14 +93,23 @@ class HalfDaySheet:
 
 @dataclass(frozen=True)
 class LearnerSummary:
+    person_id: int
     name: str
     platform_id: str
     counts: Counter[str]
     held: int  # sessions with at least one record
+    hours: float = 0.0  # hours of the sessions attended (present or late)
 
     @property
-    def rate(self) -> float:
-        return 0.0 if not self.held else (self.counts["present"] + self.counts["late"]) / self.held
+    def expected(self) -> int:
+        """Sessions the learner was expected at: an excused absence is not one (README, KPIs)."""
+        return self.held - self.counts["excused"]
+
+    @property
+    def rate(self) -> float | None:
+        if self.expected <= 0:
+            return None
+        return (self.counts["present"] + self.counts["late"]) / self.expected
 
 
 async def session_sheet(session: AsyncSession, cohort: Cohort, live: LiveSession) -> SessionSheet:
@@ -93,21 +120,30 @@ async def session_sheet(session: AsyncSession, cohort: Cohort, live: LiveSession
     rows = []
     for learner in roster:
         history = records.pop(learner.id, [])
-        platform, _, user_id = learner.platform_ids
-        rows.append(_row(learner.person.display_name, f"{platform}:{user_id}", history, names))
-    for history in records.values():  # recorded, but no longer an active learner
+        rows.append(_row(learner.id, learner.person.display_name, _reached_as(learner), history, names))
+    for person_id, history in records.items():  # recorded, but no longer an active learner
         last = history[-1]
-        rows.append(_row(last.person_name, f"{last.platform}:{last.platform_user_id}", history, names))
-    rows.sort(key=lambda r: r.name.lower())
+        where = f"{last.platform}:{last.platform_user_id}" if last.platform else ""
+        rows.append(_row(person_id, last.person_name, where, history, names))
+    rows.sort(key=lambda r: (r.name.lower(), r.person_id))
     state = await session.get(AttendanceSessionState, live.id)
     sheet = SessionSheet(cohort, live, rows, chain_head=state.head_hash if state else "")
     sheet.totals = Counter(r.status for r in rows)
     return sheet
 
 
-def _row(name: str, platform_id: str, history: list[AttendanceRecord], names: dict[int, str]) -> SheetRow:
+def _reached_as(learner: Learner) -> str:
+    if learner.identity is not None:
+        return f"{learner.identity.platform}:{learner.identity.user_id}"
+    return f"email:{learner.person.email}" if learner.person.email else ""
+
+
+def _row(
+    person_id: int, name: str, platform_id: str, history: list[AttendanceRecord], names: dict[int, str]
+) -> SheetRow:
+    history = [r for r in history if r.auth != ERASURE_AUTH]  # an erasure is not an attendance fact
     if not history:
-        return SheetRow(name, platform_id, "", None, "")
+        return SheetRow(person_id, name, platform_id, "", None, "")
     last = history[-1]
     by_self = last.actor_id == last.person_id
     at = decisive_time(last.event_time, last.received_at) if by_self else last.received_at
@@ -116,7 +152,7 @@ def _row(name: str, platform_id: str, history: list[AttendanceRecord], names: di
     if len(history) > 1:
         was = STATUS_LABELS.get(history[-2].status, history[-2].status)
         note = f"corrected from {was}: {note}"
-    return SheetRow(last.person_name or name, platform_id, last.status, at, recorded_by, note)
+    return SheetRow(person_id, last.person_name or name, platform_id, last.status, at, recorded_by, note)
 
 
 async def _names(session: AsyncSession, ids: list[int | None]) -> dict[int, str]:
@@ -147,14 +183,29 @@ def half_days(sheets: list[SessionSheet]) -> list[HalfDaySheet]:
     ]
 
 
+def hours_attended(sheet: SessionSheet, row: SheetRow) -> float:
+    """Present: the whole session. Late: from the check-in to the end. Otherwise none."""
+    if row.status == "present":
+        return sheet.hours
+    if row.status == "late" and row.at is not None:
+        stayed = (sheet.ends_at - max(row.at, sheet.live.starts_at)).total_seconds() / 3600
+        return max(0.0, min(sheet.hours, stayed))
+    return 0.0
+
+
 def learner_summaries(sheets: list[SessionSheet]) -> list[LearnerSummary]:
+    """One summary per person over the sessions held (those with at least one record)."""
     held = [s for s in sheets if any(r.status for r in s.rows)]
-    people: dict[str, tuple[str, Counter[str]]] = {}
+    people: dict[int, tuple[SheetRow, Counter[str], list[float]]] = {}
     for sheet in held:
         for row in sheet.rows:
-            _, counts = people.setdefault(row.platform_id, (row.name, Counter()))
+            _, counts, hours = people.setdefault(row.person_id, (row, Counter(), [0.0]))
             counts[row.status or "unrecorded"] += 1
+            hours[0] += hours_attended(sheet, row)
     return sorted(
-        (LearnerSummary(name, pid, counts, len(held)) for pid, (name, counts) in people.items()),
-        key=lambda s: s.name.lower(),
+        (
+            LearnerSummary(pid, row.name, row.platform_id, counts, len(held), round(hours[0], 2))
+            for pid, (row, counts, hours) in people.items()
+        ),
+        key=lambda s: (s.name.lower(), s.person_id),
     )

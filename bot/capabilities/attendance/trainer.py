@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from pathlib import Path
 
 from bot.capabilities.attendance import codes, exports
 from bot.capabilities.attendance.cards import done_card, hhmm, label
 from bot.capabilities.attendance.checkin import session_secret
-from bot.capabilities.attendance.evidence import Fact, append, session_state
+from bot.capabilities.attendance.evidence import Fact, append, chain_for, session_state
+from bot.capabilities.attendance.keys import chain_secret
 from bot.capabilities.attendance.models import STATUSES
 from bot.capabilities.attendance.roster import latest_record, latest_records, learners
 from bot.capabilities.attendance.rules import rules_for, window_of
@@ -19,6 +19,7 @@ from bot.capabilities.attendance.sheets import session_sheet
 from bot.capabilities.attendance.windows import close_window, open_window
 from bot.core.context import Ctx
 from bot.core.errors import UserError
+from bot.core.exports import cohort_folder
 from bot.core.grammar import Choice, Number, Slug, Word
 from bot.core.messages import Header, Message, Reply, Text, say
 from bot.core.people import identities_of
@@ -174,7 +175,8 @@ async def correct(
         correction=previous is not None,
         reason=reason,
     )
-    [record] = await append(ctx.session, state, row.id or 0, [fact], ctx.now)
+    chain = chain_for(chain_secret(ctx.settings), row, live)
+    [record] = await append(ctx.session, state, chain, [fact], ctx.now)
     await ctx.log(
         "attendance.recorded",
         cohort_id=row.id,
@@ -233,7 +235,7 @@ async def sheet(ctx: Ctx, cohort: str, session: int | None) -> Reply:
     row = await ctx.staff_cohort(cohort, "see attendance sheets")
     live = await pick_session(ctx, row, session)
     data = await session_sheet(ctx.session, row, live)
-    out = Path(ctx.settings.export_dir)
+    out = cohort_folder(ctx.settings.export_dir, row.slug, "attendance")
     paths = await asyncio.to_thread(exports.write_session, data, out, ctx.now)
     text = exports.render_session_text(data)
     files = "Files: " + ", ".join(str(p) for p in paths)

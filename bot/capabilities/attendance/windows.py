@@ -15,7 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.capabilities.attendance.cards import checkin_card, closed_card, hhmm, label
 from bot.capabilities.attendance.checkin import session_secret
-from bot.capabilities.attendance.evidence import Fact, append, session_state
+from bot.capabilities.attendance.checkpoint_events import take_and_announce
+from bot.capabilities.attendance.evidence import Fact, append, chain_for, session_state
+from bot.capabilities.attendance.keys import chain_secret
 from bot.capabilities.attendance.models import AttendanceRecord
 from bot.capabilities.attendance.roster import approved_absences, declared_absences, latest_records, learners
 from bot.capabilities.attendance.rules import rules_for, window_of
@@ -181,7 +183,8 @@ async def close_window(
                 else "no check-in before the window closed",
             )
         )
-    for row in await append(ctx.session, state, cohort.id or 0, facts, ctx.now):
+    chain = chain_for(chain_secret(ctx.settings), cohort, live)
+    for row in await append(ctx.session, state, chain, facts, ctx.now):
         records[row.person_id] = [row]
         await ctx.log(
             "attendance.recorded",
@@ -204,6 +207,7 @@ async def close_window(
         _plain(t("attendance.channel.closed", title=live.title, totals=summary)),
         key=f"attendance:closed:{live.id}",
     )
+    await take_and_announce(ctx, f"session {live.id} closed")
     return totals
 
 

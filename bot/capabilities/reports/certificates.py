@@ -1,8 +1,11 @@
 """Certificates of completion (PDF, fpdf2): one per learner who completed every module, with evidence.
 
-The evidence is what the certificate rests on: each module's completion (date, status, source,
-score), the learner's attendance records, and the cohort's dates. The font is matplotlib's bundled
-DejaVu Sans, so names in any script print and nothing is downloaded.
+A certificate names what an auditor checks: the training organisation and its registration number
+(`PROVIDER_NAME`, `PROVIDER_ID`), the course title (the programme's title, else the cohort's name),
+the dates, and the hours attended, computed from the attendance records (the whole session when
+present, from the check-in to the end when late). The evidence is what it rests on: each module's
+completion (date, status, source, score), the learner's attendance records, and the cohort's dates.
+The font is matplotlib's bundled DejaVu Sans, so names in any script print and nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from fpdf import FPDF
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.capabilities.attendance.sheets import cohort_sheets, learner_summaries
 from bot.capabilities.reports.config import DigestConfig
 from bot.capabilities.reports.kpis import compute_report
 from bot.capabilities.reports.load import DONE, load_rows
@@ -38,6 +42,18 @@ class ModuleEvidence:
 
 
 @dataclass(frozen=True)
+class Issuer:
+    """The training organisation that issues the certificate."""
+
+    name: str = ""
+    registration: str = ""
+
+
+def course_title(cohort: Cohort) -> str:
+    return str((cohort.programme or {}).get("title") or cohort.slug)
+
+
+@dataclass(frozen=True)
 class Certificate:
     cohort: str
     tz: str
@@ -48,9 +64,18 @@ class Certificate:
     sessions_counted: int
     attendance_records: int
     dates: str  # the cohort's first and last days
+    course: str = ""
+    hours: float = 0.0  # hours of live sessions attended, from the attendance records
+    issuer: Issuer = Issuer()
 
 
-async def certificates(session: AsyncSession, cohort: Cohort, now: datetime) -> list[Certificate]:
+async def certificates(
+    session: AsyncSession,
+    cohort: Cohort,
+    now: datetime,
+    issuer: Issuer | None = None,
+    course: str | None = None,
+) -> list[Certificate]:
     """A certificate for each active learner with every module of the cohort completed or passed."""
     cid = cohort.id or 0
     module_count = await session.exec(select(sa.func.count()).where(Module.cohort_id == cid))
@@ -88,6 +113,7 @@ async def certificates(session: AsyncSession, cohort: Cohort, now: datetime) -> 
         t.astimezone(zone).date()
         for t in [*(m.due_at for m in rows.modules), *(x.starts_at for x in rows.sessions)]
     )
+    hours = {s.person_id: s.hours for s in learner_summaries(await cohort_sheets(session, cohort))}
     first = cohort.start_date or (days[0].isoformat() if days else "")
     last = days[-1].isoformat() if days else ""
     return [
@@ -101,6 +127,9 @@ async def certificates(session: AsyncSession, cohort: Cohort, now: datetime) -> 
             sessions_counted=s.sessions_counted,
             attendance_records=int(records.get(s.person_id, 0)),
             dates=f"{first} to {last}" if first else last,
+            course=course or course_title(cohort),
+            hours=hours.get(s.person_id, 0.0),
+            issuer=issuer or Issuer(),
         )
         for s in report.learners
     ]
@@ -112,17 +141,28 @@ def write_certificate(certificate: Certificate, out: Path, issued: datetime) -> 
     pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     pdf.add_page()
+    issuer = certificate.issuer
     pdf.set_font("DejaVu", "B", 22)
     pdf.cell(0, 16, "Certificate of completion", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 11)
+    for line in (
+        issuer.name or "(training organisation: set PROVIDER_NAME)",
+        f"Registration number: {issuer.registration or '(set PROVIDER_ID)'}",
+    ):
+        pdf.multi_cell(0, 6, line, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
     pdf.set_font("DejaVu", "", 13)
     pdf.cell(0, 10, "This certifies that", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "B", 18)
     pdf.cell(0, 12, certificate.name, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 13)
+    course = certificate.course or certificate.cohort
+    pdf.multi_cell(0, 10, f"completed every module of {course}", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(
-        0, 10, f"completed every module of {certificate.cohort}", align="C", new_x="LMARGIN", new_y="NEXT"
+        0, 8, f"Course: {course} (cohort {certificate.cohort})", align="C", new_x="LMARGIN", new_y="NEXT"
     )
     pdf.cell(0, 8, f"Cohort dates: {certificate.dates}", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, f"Hours attended: {certificate.hours:.2f} h", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.set_font("DejaVu", "B", 12)
     pdf.cell(0, 8, "Evidence", new_x="LMARGIN", new_y="NEXT")
@@ -143,7 +183,19 @@ def write_certificate(certificate: Certificate, out: Path, issued: datetime) -> 
     )
     pdf.ln(4)
     pdf.set_font("DejaVu", "", 9)
-    pdf.cell(0, 6, f"Issued by cohortbot on {issued:%Y-%m-%d} (UTC).", new_x="LMARGIN", new_y="NEXT")
+    by = issuer.name or "the training organisation"
+    registration = f" (registration {issuer.registration})" if issuer.registration else ""
+    pdf.multi_cell(
+        0, 6, f"Issued by {by}{registration} on {issued:%Y-%m-%d} (UTC).", new_x="LMARGIN", new_y="NEXT"
+    )
+    pdf.multi_cell(
+        0,
+        6,
+        "Hours attended: live sessions from the attendance records (the whole session when present, "
+        "from the check-in to the end when late).",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     out.mkdir(parents=True, exist_ok=True)
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", certificate.name).strip("-") or "learner"
     path = out / f"{certificate.cohort}-certificate-{certificate.person_id}-{slug}.pdf"

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import select
 
+from bot.capabilities.reports.certificates import Issuer
 from bot.capabilities.reports.load import manager_links
 from bot.capabilities.reports.render import NUDGE_ACTION, digest_message
 from bot.capabilities.reports.service import build_report, export_certificates, export_report
+from bot.core.exports import cohort_folder
 from bot.core.inbound import Action, Inbound, Profile
 from bot.core.models import Cohort, Person
 from bot.core.registry import demo_section, demo_setup
@@ -28,7 +29,7 @@ async def show_digest_and_report(demo: Any) -> None:
     from bot.core.demo_script import COHORT, TRAINER
 
     now = demo.clock.now()
-    out = Path(demo.app.settings.export_dir)
+    out = cohort_folder(demo.app.settings.export_dir, COHORT, "report")
     async with demo.app.store.transaction() as session:
         cohort = (await session.exec(select(Cohort).where(Cohort.slug == COHORT))).one()
         manager = (await session.exec(select(Person).where(Person.display_name == MANAGER))).one()
@@ -37,7 +38,9 @@ async def show_digest_and_report(demo: Any) -> None:
         digest = digest_message(report, report.learners, tz=manager.tz or cohort.tz)
         files = await export_report(session, cohort, now, "csv", out)
         files += await export_report(session, cohort, now, "xlsx", out)
-        certificates = await export_certificates(session, cohort, now, out / "certificates")
+        issuer = Issuer(demo.app.settings.provider_name, demo.app.settings.provider_id)
+        certificate_dir = cohort_folder(demo.app.settings.export_dir, COHORT, "certificates")
+        certificates = await export_certificates(session, cohort, now, certificate_dir, issuer)
     demo.print(f"-- {MANAGER}'s weekly digest --")
     demo.print(render_text(digest))
     nudges = [b for b in digest.buttons() if b.action == NUDGE_ACTION]
@@ -57,5 +60,5 @@ async def show_digest_and_report(demo: Any) -> None:
     await demo.say(TRAINER, f"report {COHORT}")
     demo.print(f"\nexports ({len(files)} files) in {out}")
     demo.print(
-        f"certificates: {len(certificates)} learners completed every module, PDFs in {out / 'certificates'}"
+        f"certificates: {len(certificates)} learners completed every module, PDFs in {certificate_dir}"
     )

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.capabilities.reports.config import DigestConfig
 from bot.capabilities.reports.kpis import CohortReport, compute_report
 from bot.capabilities.reports.load import load_rows
+from bot.core.exports import cohort_folder
 from bot.core.models import Cohort
 
 
@@ -36,7 +38,7 @@ def week_label(when: datetime, tz: str) -> str:
 
 def chart_path(report: CohortReport, export_dir: str) -> Path:
     stamp = report.now.strftime("%Y%m%d-%H%M")
-    return Path(export_dir) / f"{report.slug}-report-{stamp}.png"
+    return cohort_folder(export_dir, report.slug, "charts") / f"{report.slug}-report-{stamp}.png"
 
 
 async def write_report_chart(report: CohortReport, export_dir: str) -> Path:
@@ -59,9 +61,16 @@ async def export_report(
     return await asyncio.to_thread(writer, report, out)
 
 
-async def export_certificates(session: AsyncSession, cohort: Cohort, now: datetime, out: Path) -> list[Path]:
-    """One PDF per learner who completed every module."""
+async def export_certificates(
+    session: AsyncSession,
+    cohort: Cohort,
+    now: datetime,
+    out: Path,
+    issuer: Any = None,
+    course: str | None = None,
+) -> list[Path]:
+    """One PDF per learner who completed every module (issuer: a `certificates.Issuer`)."""
     from bot.capabilities.reports.certificates import certificates, write_certificate
 
-    found = await certificates(session, cohort, now)
+    found = await certificates(session, cohort, now, issuer, course)
     return await asyncio.to_thread(lambda: [write_certificate(c, out, now) for c in found])

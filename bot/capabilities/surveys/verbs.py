@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import col, select
@@ -24,6 +23,7 @@ from bot.capabilities.surveys.results import collect, export_csv, results_messag
 from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.errors import UserError
+from bot.core.exports import cohort_folder
 from bot.core.grammar import Choice, Many, Number, Slug, Word
 from bot.core.messages import Block, Header, Message, Progress, Reply, Text, say
 from bot.core.models import Cohort
@@ -84,7 +84,9 @@ async def survey_command(
         await close_survey(ctx, survey, row)
         return Reply(results_message(await collect(ctx.session, survey), row.tz))
     if what == "export":
-        path = await export_csv(ctx.session, survey, row, Path(ctx.settings.export_dir))
+        path = await export_csv(
+            ctx.session, survey, row, cohort_folder(ctx.settings.export_dir, row.slug, "surveys")
+        )
         return say(f"Exported survey #{survey.id} to `{path}`.")
     return Reply(results_message(await collect(ctx.session, survey), row.tz))
 
