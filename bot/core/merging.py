@@ -79,9 +79,7 @@ async def merge_people(
         name = f"{table.name}.{column.name}"
         for others in _unique_sets(table, column):
             twin = table.alias("twin")
-            clash = sa.exists().where(
-                twin.c[column.name] == keep, *(twin.c[o.name] == o for o in others)
-            )
+            clash = sa.exists().where(twin.c[column.name] == keep, *(twin.c[o.name] == o for o in others))
             dropped = await connection.execute(sa.delete(table).where(column == merge, clash))
             if dropped.rowcount:
                 report.dropped[name] = report.dropped.get(name, 0) + int(dropped.rowcount)
@@ -95,11 +93,24 @@ async def merge_people(
         person_id=keep,
         actor_id=actor_id,
         kind="person.merged",
-        data={"merged": merge, "into": keep, "reason": reason, "moved": report.moved, "dropped": report.dropped},
+        data={
+            "merged": merge,
+            "into": keep,
+            "reason": reason,
+            "moved": report.moved,
+            "dropped": report.dropped,
+        },
     )
     session.add(activity)
     await session.flush()
-    log.info("merged person %s into %s (%s): moved %s, dropped %s", merge, keep, reason, report.moved, report.dropped)
+    log.info(
+        "merged person %s into %s (%s): moved %s, dropped %s",
+        merge,
+        keep,
+        reason,
+        report.moved,
+        report.dropped,
+    )
     return report
 
 

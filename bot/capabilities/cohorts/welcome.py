@@ -54,4 +54,6 @@ async def welcome_on_link(ctx: EventContext, activity: Activity) -> None:
         if cohort.id in welcomed:
             continue
         key = welcome_key(cohort.id or 0, person_id)
-        await ctx.dms([Recipient(person_id, key, welcome_message(cohort.slug, enrolment.team))], cohort_id=cohort.id)
+        await ctx.dms(
+            [Recipient(person_id, key, welcome_message(cohort.slug, enrolment.team))], cohort_id=cohort.id
+        )

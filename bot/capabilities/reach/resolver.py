@@ -70,7 +70,10 @@ class IdentityResolver:
                 if report.asked:
                     log.info(
                         "identity lookups: asked %s, found %d, not found %d, pending %d",
-                        report.asked, report.found, report.missing, report.pending,
+                        report.asked,
+                        report.found,
+                        report.missing,
+                        report.pending,
                     )
             except Exception:
                 log.exception("identity lookups failed; trying again in %.0f s", every)
@@ -97,7 +100,9 @@ class IdentityResolver:
         for start in range(0, len(items), BATCH):
             async with self.store.transaction() as session:
                 for person_id, (state, reason, wait) in items[start : start + BATCH]:
-                    await _note(session, person_id, platform, state, reason, lookup.error, self.clock.now(), wait)
+                    await _note(
+                        session, person_id, platform, state, reason, lookup.error, self.clock.now(), wait
+                    )
 
     async def _link(self, platform: str, due: dict[str, int], found: list[Found]) -> None:
         async with self.store.transaction() as session:

@@ -50,7 +50,9 @@ async def cohort_reach(session: AsyncSession, cohort: Cohort) -> Reach:
         await session.exec(
             select(Person)
             .join(Enrolment, col(Enrolment.person_id) == Person.id)
-            .where(Enrolment.cohort_id == cohort.id, Enrolment.role == "learner", Enrolment.status == "active")
+            .where(
+                Enrolment.cohort_id == cohort.id, Enrolment.role == "learner", Enrolment.status == "active"
+            )
             .order_by(col(Person.display_name))
         )
     ).all()
@@ -88,7 +90,9 @@ async def cohort_reach(session: AsyncSession, cohort: Cohort) -> Reach:
     return reach
 
 
-def _why(person: Person, accounts: list[Identity], lookups: list[IdentityLookup], removed: bool) -> Unreachable:
+def _why(
+    person: Person, accounts: list[Identity], lookups: list[IdentityLookup], removed: bool
+) -> Unreachable:
     pid, name, email = person.id or 0, person.display_name, person.email
     if accounts:
         platform = accounts[-1].platform
@@ -99,6 +103,8 @@ def _why(person: Person, accounts: list[Identity], lookups: list[IdentityLookup]
     for state, reason in (("missing", None), ("pending", LOOKUP_FAILING)):
         for lookup in lookups:
             if lookup.state == state and (reason is None or lookup.reason == reason):
-                return Unreachable(pid, name, email, lookup.reason or LOOKUP_PENDING, lookup.platform, lookup.detail)
+                return Unreachable(
+                    pid, name, email, lookup.reason or LOOKUP_PENDING, lookup.platform, lookup.detail
+                )
     platform = lookups[0].platform if lookups else None
     return Unreachable(pid, name, email, LOOKUP_PENDING, platform)

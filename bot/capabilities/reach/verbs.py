@@ -67,7 +67,12 @@ async def reach(ctx: Ctx, cohort: str) -> Reply:
     row = await ctx.staff_cohort(cohort, "see who can be reached")
     found = await cohort_reach(ctx.session, row)
     title = texts.t("reach.title", cohort=row.slug)
-    pairs = [(texts.t("reach.reachable"), texts.t("reach.count", reachable=found.reachable, learners=found.learners))]
+    pairs = [
+        (
+            texts.t("reach.reachable"),
+            texts.t("reach.count", reachable=found.reachable, learners=found.learners),
+        )
+    ]
     pairs += [(PLATFORM_NAMES.get(p, p), str(n)) for p, n in sorted(found.by_platform.items())]
     blocks: list = [Header(title), Fields(tuple(pairs))]
     if not found.unreachable:
