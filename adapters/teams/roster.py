@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from botbuilder.core import BotAdapter, TurnContext
-from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ChannelAccount, ConversationParameters, ConversationReference
 from msrest.exceptions import ClientRequestError, HttpOperationError
@@ -135,10 +134,17 @@ class TeamsRoster:
         """Every member of the team or group chat of `reference`, page by page."""
         collected: list[Any] = []
 
+        conversation = reference["conversation"]["id"]
+
         async def page_through(turn: TurnContext) -> None:
+            # The connector's own call: TeamsInfo's wrapper needs an activity's channelData,
+            # which a proactive turn does not have.
+            client = turn.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
             token: str | None = None
             while True:
-                page = await TeamsInfo.get_paged_members(turn, token, PAGE_SIZE)
+                page = await client.conversations.get_teams_conversation_paged_members(
+                    conversation, PAGE_SIZE, token
+                )
                 collected.extend(page.members or [])
                 token = page.continuation_token
                 if not token:
