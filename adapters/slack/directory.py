@@ -17,6 +17,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack.profiles import retry_after
 from bot.core.directory import DEACTIVATED, NOT_IN_WORKSPACE, Found, Lookup
@@ -105,7 +106,9 @@ class SlackDirectory:
         team = await self.team_id()
         result = Lookup()
         for n, email in enumerate(emails):
-            outcome = await self._call(self.lookups, "users.lookupByEmail", {"email": email})
+            outcome = await self._call(
+                self.lookups, "users.lookupByEmail", lambda e=email: self.client.users_lookupByEmail(email=e)
+            )
             if isinstance(outcome, str):
                 if outcome == "users_not_found":
                     result.missing[email] = NOT_IN_WORKSPACE
@@ -123,10 +126,12 @@ class SlackDirectory:
         by_email: dict[str, dict[str, Any]] = {}
         cursor, seen = "", 0
         while True:
-            args: dict[str, Any] = {"limit": self.page_size}
-            if cursor:
-                args["cursor"] = cursor
-            outcome = await self._call(self.listing, "users.list", args)
+            page_cursor = cursor or None
+            outcome = await self._call(
+                self.listing,
+                "users.list",
+                lambda c=page_cursor: self.client.users_list(limit=self.page_size, cursor=c),
+            )
             if isinstance(outcome, str):
                 return Lookup(pending=list(emails), error=outcome)
             members = outcome.get("members") or []
@@ -171,15 +176,15 @@ class SlackDirectory:
             )
         )
 
-    async def _call(self, pacer: TierPacer, method: str, args: dict[str, Any]) -> dict[str, Any] | str:
+    async def _call(
+        self, pacer: TierPacer, method: str, call: Callable[[], Awaitable[AsyncSlackResponse]]
+    ) -> dict[str, Any] | str:
         """The answer's data, or the Slack error (a string) that stopped it."""
         error = "unanswered"
         for _ in range(MAX_RETRIES):
             await pacer.acquire()
             try:
-                response = await asyncio.wait_for(
-                    self.client.api_call(method, http_verb="GET", params=args), CALL_TIMEOUT
-                )
+                response = await asyncio.wait_for(call(), CALL_TIMEOUT)
                 return dict(response.data) if isinstance(response.data, dict) else {}
             except SlackApiError as e:
                 status = e.response.status_code

@@ -6,7 +6,8 @@ tables are covered without being named here. Where a unique constraint would end
 rows for the kept person (both enrolled in one cohort, both completed one module), the kept
 person's row stays and the other is dropped; the activity log says how many rows moved and how
 many were dropped. A table can opt out with `info={"person_merge": "keep"}`: append-only evidence
-whose rows are hashed with the person id they were written with (a rewrite would break its chain).
+whose rows are hashed with the person id they were written with (a rewrite would break its chain);
+the merged record then stays as an empty shell those rows still point at.
 """
 
 from __future__ import annotations
@@ -35,6 +36,17 @@ class MergeReport:
     merged: int
     moved: dict[str, int] = field(default_factory=dict)  # "table.column" -> rows moved
     dropped: dict[str, int] = field(default_factory=dict)  # "table.column" -> duplicate rows dropped
+
+
+def _kept_columns() -> list[sa.Column[Any]]:
+    """Person columns of tables that opted out: their rows keep pointing at the merged record."""
+    return [
+        fk.parent
+        for table in SQLModel.metadata.sorted_tables
+        if table.info.get("person_merge") == KEEP_ROWS
+        for fk in table.foreign_keys
+        if fk.column.table.name == PERSON_TABLE
+    ]
 
 
 def person_columns() -> list[tuple[sa.Table, sa.Column[Any]]]:
@@ -135,6 +147,15 @@ async def _absorb_profile(session: AsyncSession, keep: int, merge: int) -> None:
     placeholder = kept.display_name in {"", (kept.email or "").split("@")[0]}
     if placeholder and gone.display_name and "@" not in gone.display_name:
         kept.display_name = gone.display_name
+    connection = await session.connection()
+    for column in _kept_columns():
+        if (await connection.execute(sa.select(column).where(column == merge).limit(1))).first():
+            # Evidence still names this record: keep it as an empty shell (no email, no account,
+            # no enrolment), so the evidence stays intact and nothing resolves to it again.
+            gone.email = None
+            session.add_all([gone, kept])
+            await session.flush()
+            return
     session.add(kept)
     await session.delete(gone)
     await session.flush()
