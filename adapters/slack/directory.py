@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -107,7 +108,7 @@ class SlackDirectory:
         result = Lookup()
         for n, email in enumerate(emails):
             outcome = await self._call(
-                self.lookups, "users.lookupByEmail", lambda e=email: self.client.users_lookupByEmail(email=e)
+                self.lookups, "users.lookupByEmail", partial(self.client.users_lookupByEmail, email=email)
             )
             if isinstance(outcome, str):
                 if outcome == "users_not_found":
@@ -126,12 +127,8 @@ class SlackDirectory:
         by_email: dict[str, dict[str, Any]] = {}
         cursor, seen = "", 0
         while True:
-            page_cursor = cursor or None
-            outcome = await self._call(
-                self.listing,
-                "users.list",
-                lambda c=page_cursor: self.client.users_list(limit=self.page_size, cursor=c),
-            )
+            page = partial(self.client.users_list, limit=self.page_size, cursor=cursor or None)
+            outcome = await self._call(self.listing, "users.list", page)
             if isinstance(outcome, str):
                 return Lookup(pending=list(emails), error=outcome)
             members = outcome.get("members") or []

@@ -92,16 +92,16 @@ class IdentityResolver:
                 outcomes[due[email]] = ("missing", reason, RETRY_MISSING)
         for email in lookup.pending:
             if email in due:
-                reason = LOOKUP_FAILING if lookup.error else LOOKUP_PENDING
-                outcomes[due[email]] = ("pending", reason, RETRY_PENDING)
+                waiting = LOOKUP_FAILING if lookup.error else LOOKUP_PENDING
+                outcomes[due[email]] = ("pending", waiting, RETRY_PENDING)
         report.missing += sum(1 for o in outcomes.values() if o[0] == "missing")
         report.pending += sum(1 for o in outcomes.values() if o[0] == "pending")
         items = list(outcomes.items())
         for start in range(0, len(items), BATCH):
             async with self.store.transaction() as session:
-                for person_id, (state, reason, wait) in items[start : start + BATCH]:
+                for person_id, (state, why, wait) in items[start : start + BATCH]:
                     await _note(
-                        session, person_id, platform, state, reason, lookup.error, self.clock.now(), wait
+                        session, person_id, platform, state, why, lookup.error, self.clock.now(), wait
                     )
 
     async def _link(self, platform: str, due: dict[str, int], found: list[Found]) -> None:

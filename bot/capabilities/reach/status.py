@@ -95,16 +95,15 @@ def _why(
 ) -> Unreachable:
     pid, name, email = person.id or 0, person.display_name, person.email
     if accounts:
-        platform = accounts[-1].platform
-        return Unreachable(pid, name, email, UNINSTALLED if removed else APP_BLOCKED, platform)
+        return Unreachable(pid, name, email, UNINSTALLED if removed else APP_BLOCKED, accounts[-1].platform)
     if not email:
         return Unreachable(pid, name, email, NO_EMAIL)
     # The most useful answer first: a definite "not there", then a refused lookup, then waiting.
-    for state, reason in (("missing", None), ("pending", LOOKUP_FAILING)):
+    wanted: tuple[tuple[str, str | None], ...] = (("missing", None), ("pending", LOOKUP_FAILING))
+    for state, reason in wanted:
         for lookup in lookups:
             if lookup.state == state and (reason is None or lookup.reason == reason):
                 return Unreachable(
                     pid, name, email, lookup.reason or LOOKUP_PENDING, lookup.platform, lookup.detail
                 )
-    platform = lookups[0].platform if lookups else None
-    return Unreachable(pid, name, email, LOOKUP_PENDING, platform)
+    return Unreachable(pid, name, email, LOOKUP_PENDING, lookups[0].platform if lookups else None)
