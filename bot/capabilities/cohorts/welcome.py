@@ -11,7 +11,7 @@ from bot.core.linking import LINKED
 from bot.core.messages import Message, Text
 from bot.core.models import Activity, Cohort, Enrolment, OutboxMessage
 from bot.core.outbox import Recipient
-from bot.core.registry import on_activity
+from bot.core.registry import on_activities
 
 
 def welcome_message(cohort_slug: str, team: str | None) -> Message:
@@ -25,16 +25,22 @@ def welcome_key(cohort_id: int, person_id: int) -> str:
     return f"welcome:{cohort_id}:{person_id}"
 
 
-@on_activity(LINKED)
-async def welcome_on_link(ctx: EventContext, activity: Activity) -> None:
-    person_id = activity.person_id
-    if person_id is None:
-        return
+@on_activities(LINKED)
+async def welcome_on_link(ctx: EventContext, activities: list[Activity]) -> None:
+    person_ids = sorted({a.person_id for a in activities if a.person_id is not None})
+    for start in range(0, len(person_ids), CHUNK):
+        await _welcome(ctx, person_ids[start : start + CHUNK])
+
+
+CHUNK = 500  # people per query: well under every database's bound-parameter limit
+
+
+async def _welcome(ctx: EventContext, person_ids: list[int]) -> None:
     rows = await ctx.session.exec(
-        select(Enrolment, Cohort)
+        select(Enrolment.person_id, Enrolment.team, Cohort.id, Cohort.slug)
         .join(Cohort, col(Cohort.id) == Enrolment.cohort_id)
         .where(
-            Enrolment.person_id == person_id,
+            col(Enrolment.person_id).in_(person_ids),
             Enrolment.role == "learner",
             Enrolment.status == "active",
             Cohort.status != "archived",
@@ -44,16 +50,21 @@ async def welcome_on_link(ctx: EventContext, activity: Activity) -> None:
     welcomed = set(
         (
             await ctx.session.exec(
-                select(OutboxMessage.cohort_id).where(
-                    OutboxMessage.person_id == person_id, col(OutboxMessage.key).startswith("welcome:")
+                select(OutboxMessage.person_id, OutboxMessage.cohort_id).where(
+                    col(OutboxMessage.person_id).in_(person_ids),
+                    col(OutboxMessage.key).startswith("welcome:"),
                 )
             )
         ).all()
     )
-    for enrolment, cohort in rows.all():
-        if cohort.id in welcomed:
+    per_cohort: dict[int, list[Recipient]] = {}
+    messages: dict[tuple[str, str | None], Message] = {}  # one message object per cohort and team
+    for person_id, team, cohort_id, slug in rows.all():
+        if (person_id, cohort_id) in welcomed:
             continue
-        key = welcome_key(cohort.id or 0, person_id)
-        await ctx.dms(
-            [Recipient(person_id, key, welcome_message(cohort.slug, enrolment.team))], cohort_id=cohort.id
+        message = messages.setdefault((slug, team), welcome_message(slug, team))
+        per_cohort.setdefault(cohort_id, []).append(
+            Recipient(person_id, welcome_key(cohort_id, person_id), message)
         )
+    for cohort_id, recipients in per_cohort.items():
+        await ctx.dms(recipients, cohort_id=cohort_id)

@@ -19,7 +19,7 @@ from bot.capabilities.reach.models import IdentityLookup
 from bot.core.clock import Clock
 from bot.core.context import EventContext
 from bot.core.directory import LOOKUP_FAILING, LOOKUP_PENDING, Directory, Found, Lookup
-from bot.core.linking import link_found
+from bot.core.linking import link_many
 from bot.core.models import Cohort, Enrolment, Identity, Person
 from bot.core.settings import Settings
 from bot.core.store import Store
@@ -105,12 +105,10 @@ class IdentityResolver:
                     )
 
     async def _link(self, platform: str, due: dict[str, int], found: list[Found]) -> None:
+        # No lookup row is kept for the found: their account is what `reach` reads from now on.
         async with self.store.transaction() as session:
-            now = self.clock.now()
-            ctx = EventContext(session=session, now=now, settings=self.settings)
-            for account in found:
-                person, _ = await link_found(ctx, account, source="directory")
-                await _note(session, person.id or 0, platform, "found", None, None, now, RETRY_MISSING)
+            ctx = EventContext(session=session, now=self.clock.now(), settings=self.settings)
+            await link_many(ctx, found, source=f"{platform} directory")
 
 
 async def unresolved(session: AsyncSession, platform: str, now: datetime) -> dict[str, int]:
