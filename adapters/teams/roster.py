@@ -176,8 +176,15 @@ class TeamsRoster:
         try:
             ref = ConversationReference().deserialize(reference)
             await self.adapter.continue_conversation(ref, create, bot_app_id=self.app_id)
-        except (HttpOperationError, ClientRequestError) as e:
+        except HttpOperationError as e:
+            response = getattr(e, "response", None)
+            if getattr(response, "status_code", 0) == 429:  # the tenant's budget: everyone waits
+                retry_after = (getattr(response, "headers", None) or {}).get("Retry-After")
+                self.pacer.pause(tenant, None, float(retry_after) if _number(retry_after) else 1.0)
             log.info("Teams refused a 1:1 chat with %s for now: %s", member.id, e)
+            return None
+        except ClientRequestError as e:
+            log.info("Teams unreachable while opening a 1:1 chat with %s: %s", member.id, e)
             return None
         return {
             "bot": bot,
@@ -194,6 +201,14 @@ def email_of(member: Any) -> str:
         if value and "@" in value:
             return str(value).lower()
     return ""
+
+
+def _number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _profile(member: Any, tenant: str, email: str) -> Profile:

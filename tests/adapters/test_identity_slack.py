@@ -192,3 +192,23 @@ def test_directory_prefers_the_roster_once_it_knows_its_size() -> None:
     assert directory._lookups_are_quicker(20) and not directory._lookups_are_quicker(21)
     directory.roster_size = 10_000  # 50 pages at 3 s = 150 s; 100 lookups at 1.2 s = 120 s
     assert directory._lookups_are_quicker(100) and not directory._lookups_are_quicker(150)
+
+
+async def test_a_short_retry_after_on_the_first_message_is_waited_and_the_learner_linked_at_once(
+    slack: SlackHarness,
+) -> None:
+    await slack.command("UTINA", "create spoc")
+    await slack.command("UTINA", "enroll spoc learner8@acme.test")
+    slack.api.fail("users.info", status=429, retry_after=1)
+    event = {"type": "message", "channel_type": "im", "user": "U00008", "text": "list", "channel": "D00008"}
+    status, _ = await slack.http.send(slack.http.event({**event, "ts": "1700000000.2"}, event_id="EvShort"))
+    assert status == 200
+    await slack.bot.settle()
+    asked = [c for c in slack.api.called("users.info") if c.args["user"] == "U00008"]
+    assert len(asked) == 2  # asked again after the Retry-After
+    (identity,) = await rows(slack, select(Identity).where(Identity.user_id == "U00008"))
+    (person,) = await rows(slack, select(Person).where(Person.id == identity.person_id))
+    assert person.email == "learner8@acme.test"
+    assert await rows(slack, select(Activity).where(Activity.kind == "person.merged")) == []
+    (linked,) = await rows(slack, select(Activity).where(Activity.kind == "identity.linked"))
+    assert linked.data["source"] == "first message"
