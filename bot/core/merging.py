@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.models import Activity, OutboxMessage, Person
+from bot.core.models import Activity, Identity, OutboxMessage, Person
 
 log = logging.getLogger(__name__)
 
@@ -144,10 +144,19 @@ async def _absorb_profile(session: AsyncSession, keep: int, merge: int) -> None:
     for name in ("email", "tz", "site", "department", "seniority"):
         if getattr(kept, name) is None and getattr(gone, name) is not None:
             setattr(kept, name, getattr(gone, name))
-    placeholder = kept.display_name in {"", (kept.email or "").split("@")[0]}
-    if placeholder and gone.display_name and "@" not in gone.display_name:
-        kept.display_name = gone.display_name
     connection = await session.connection()
+    # A record made from a failed profile lookup is named after its user id: not a name to take.
+    account_ids = set(
+        (await connection.execute(sa.select(Identity.user_id).where(Identity.person_id == keep))).scalars()
+    )
+    placeholder = kept.display_name in {"", (kept.email or "").split("@")[0]}
+    if (
+        placeholder
+        and gone.display_name
+        and "@" not in gone.display_name
+        and gone.display_name not in account_ids
+    ):
+        kept.display_name = gone.display_name
     for column in _kept_columns():
         if (await connection.execute(sa.select(column).where(column == merge).limit(1))).first():
             # Evidence still names this record: keep it as an empty shell (no email, no account,

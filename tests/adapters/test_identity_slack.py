@@ -178,7 +178,7 @@ async def test_a_learner_split_by_a_rate_limited_profile_lookup_is_merged_into_t
     assert outcome.found == 1
     (identity,) = await rows(slack, select(Identity).where(Identity.user_id == "U00007"))
     (person,) = await rows(slack, select(Person).where(Person.id == identity.person_id))
-    assert person.email == "learner7@acme.test"
+    assert (person.email, person.display_name) == ("learner7@acme.test", "learner7")  # not "U00007"
     assert await rows(slack, select(Person).where(Person.id == empty.id)) == []
     assert len(await rows(slack, select(Enrolment).where(Enrolment.person_id == person.id))) == 1
     (merged,) = await rows(slack, select(Activity).where(Activity.kind == "person.merged"))
