@@ -15,8 +15,8 @@ from bot.capabilities.reach.resolver import IdentityResolver
 from bot.core.clock import SimulatedClock
 from bot.core.context import EventContext
 from bot.core.directory import NOT_IN_WORKSPACE, Found, Lookup
-from bot.core.inbound import Profile
-from bot.core.models import Identity, Person
+from bot.core.inbound import Inbound, Profile
+from bot.core.models import Identity, OutboxMessage, Person
 from tests.conftest import Chat
 
 
@@ -93,3 +93,23 @@ async def test_not_in_the_workspace_is_explained_and_a_learner_cannot_ask(
     assert "Only admins and trainers" in await chat.say("alice", "reach spoc")
     async with app.store.transaction() as session:
         assert len((await session.exec(select(Person))).all()) == 3
+
+
+async def test_an_account_slack_says_is_gone_is_told_apart_from_a_blocked_app(app: App, chat: Chat) -> None:
+    await chat.say("tina", "create spoc")
+    await app.engine.handle(
+        Inbound(sender=Profile("slack", "T1", "UIVAN", "ivan", "ivan@acme.test"), text="list")
+    )
+    await chat.say("tina", "enroll spoc ivan@acme.test")
+    await app.worker.drain()  # no Slack sender here: nothing leaves
+    async with app.store.transaction() as session:
+        identity = (await session.exec(select(Identity).where(Identity.user_id == "UIVAN"))).one()
+        identity.blocked_at = app.clock.now()
+        session.add(identity)
+        welcome = (
+            await session.exec(select(OutboxMessage).where(OutboxMessage.person_id == identity.person_id))
+        ).one()
+        welcome.status, welcome.last_error = "failed", "account_inactive"  # as chat.postMessage answered
+        session.add(welcome)
+    answer = await chat.say("tina", "reach spoc")
+    assert "ivan (ivan@acme.test): their Slack account is deactivated. Ask your workspace admin." in answer

@@ -15,13 +15,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.capabilities.reach.models import IdentityLookup
 from bot.core.directory import (
     APP_BLOCKED,
+    DEACTIVATED,
     LOOKUP_FAILING,
     LOOKUP_PENDING,
     UNINSTALLED,
 )
-from bot.core.models import Activity, Cohort, Enrolment, Identity, Person
+from bot.core.models import Activity, Cohort, Enrolment, Identity, OutboxMessage, Person
 
 NO_EMAIL = "no_email"  # enrolled by name, never wrote, nothing to look up
+# Slack's answers for an account that is gone (chat.postMessage errors), as the outbox recorded them.
+GONE_ACCOUNT_ERRORS = ("account_inactive", "user_disabled", "user_not_found")
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,16 @@ async def cohort_reach(session: AsyncSession, cohort: Cohort) -> Reach:
             )
         ).all()
     )
+    last_failure: dict[int, str] = {}
+    for person_id, error in (
+        await session.exec(
+            select(OutboxMessage.person_id, OutboxMessage.last_error)
+            .where(OutboxMessage.status == "failed", col(OutboxMessage.person_id).in_(in_cohort))
+            .order_by(col(OutboxMessage.id))
+        )
+    ).all():
+        if person_id is not None and error:
+            last_failure[person_id] = error
     reach = Reach(learners=len(learners))
     for person in learners:
         pid = person.id or 0
@@ -86,16 +99,22 @@ async def cohort_reach(session: AsyncSession, cohort: Cohort) -> Reach:
         if open_accounts:
             reach.by_platform[open_accounts[-1].platform] += 1
             continue
-        reach.unreachable.append(_why(person, accounts, lookups.get(pid, []), pid in removed))
+        why = _why(person, accounts, lookups.get(pid, []), pid in removed, last_failure.get(pid, ""))
+        reach.unreachable.append(why)
     return reach
 
 
 def _why(
-    person: Person, accounts: list[Identity], lookups: list[IdentityLookup], removed: bool
+    person: Person, accounts: list[Identity], lookups: list[IdentityLookup], removed: bool, failure: str
 ) -> Unreachable:
     pid, name, email = person.id or 0, person.display_name, person.email
     if accounts:
-        return Unreachable(pid, name, email, UNINSTALLED if removed else APP_BLOCKED, accounts[-1].platform)
+        # Every account refuses messages: the platform's last answer says why.
+        if any(code in failure for code in GONE_ACCOUNT_ERRORS):
+            reason = DEACTIVATED
+        else:
+            reason = UNINSTALLED if removed else APP_BLOCKED
+        return Unreachable(pid, name, email, reason, accounts[-1].platform, failure or None)
     if not email:
         return Unreachable(pid, name, email, NO_EMAIL)
     # The most useful answer first: a definite "not there", then a refused lookup, then waiting.
