@@ -212,3 +212,23 @@ async def test_a_short_retry_after_on_the_first_message_is_waited_and_the_learne
     assert await rows(slack, select(Activity).where(Activity.kind == "person.merged")) == []
     (linked,) = await rows(slack, select(Activity).where(Activity.kind == "identity.linked"))
     assert linked.data["source"] == "first message"
+
+
+async def test_a_429_in_the_middle_of_the_roster_waits_and_resumes_from_the_same_page(
+    slack: SlackHarness,
+) -> None:
+    await slack.command("UTINA", "create spoc")
+    await slack.command(
+        "UTINA", "enroll spoc " + " ".join(f"learner{n}@acme.test" for n in range(0, 250, 10))
+    )
+    directory = slack.app.directories["slack"]
+    assert isinstance(directory, SlackDirectory)
+    directory.listing.interval = 0.0  # the tier pacing itself is covered above; keep this test short
+    slack.api.tier_limits["users.list"] = 1  # the second page is answered 429 + Retry-After
+    slack.api.tier_window = 1.0
+    outcome = await resolver(slack).run_once()
+    assert (outcome.found, outcome.missing, outcome.pending) == (25, 0, 0)
+    pages = slack.api.called("users.list")
+    assert slack.api.rate_limited["users.list"] >= 1
+    assert len(pages) == 2 + slack.api.rate_limited["users.list"]
+    assert pages[-1].args["cursor"] == pages[1].args["cursor"]  # the refused page, asked again

@@ -114,12 +114,17 @@ async def test_the_resolver_finds_members_of_a_team_the_app_was_already_in(h: Te
     await install_personally(h, TINA)
     for user in (TINA, *ENROLLED):
         h.connector.add_to_team(teams.CHANNEL_ID, user.account, email(user))
+    for n in range(450):  # a big team: its roster comes in pages of 200
+        other = teams.TeamsUser(f"colleague{n}")
+        h.connector.add_to_team(teams.CHANNEL_ID, other.account, email(other))
     await say(h, TINA, "list", kind="channel")  # the app is in the team: its reference is known
     await say(h, TINA, "create later")
     await say(h, TINA, f"enroll later {email(ENROLLED[0])}")  # enrolled after the install
 
     outcome = await IdentityResolver(h.app.store, h.app.clock, h.app.settings, h.app.directories).run_once()
     assert outcome.found == 1
+    assert h.connector.roster_pages == 3  # 454 members
+    assert len(h.connector.created) == 1  # a 1:1 chat with the enrolled member only
     await h.deliver()
     (welcome,) = h.connector.messages(f"a:personal-{ENROLLED[0].id}")
     assert "Welcome to **later**" in welcome.card_text()
