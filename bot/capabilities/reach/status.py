@@ -110,11 +110,9 @@ def _why(
     pid, name, email = person.id or 0, person.display_name, person.email
     if accounts:
         # Every account refuses messages: the platform's last answer says why.
-        if any(code in failure for code in GONE_ACCOUNT_ERRORS):
-            reason = DEACTIVATED
-        else:
-            reason = UNINSTALLED if removed else APP_BLOCKED
-        return Unreachable(pid, name, email, reason, accounts[-1].platform, failure or None)
+        gone = any(code in failure for code in GONE_ACCOUNT_ERRORS)
+        refused = DEACTIVATED if gone else UNINSTALLED if removed else APP_BLOCKED
+        return Unreachable(pid, name, email, refused, accounts[-1].platform, failure or None)
     if not email:
         return Unreachable(pid, name, email, NO_EMAIL)
     # The most useful answer first: a definite "not there", then a refused lookup, then waiting.
