@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel, select
 
-from bot.app.bootstrap import App
+from bot.app.bootstrap import App, build
 from bot.capabilities.attendance.evidence import verify
 from bot.capabilities.attendance.models import AttendanceRecord
 from bot.capabilities.reminders.fanout import ReminderPreference
@@ -14,6 +14,7 @@ from bot.core.clock import SimulatedClock
 from bot.core.inbound import Inbound, Profile
 from bot.core.merging import merge_people, person_columns
 from bot.core.models import Activity, Completion, Enrolment, Identity, OutboxMessage, Person
+from bot.core.settings import Settings
 from tests.capabilities.attendance_helpers import at, click, cohort_with_session
 from tests.conftest import Chat
 
@@ -101,3 +102,22 @@ async def test_an_account_first_seen_without_email_is_merged_when_the_platform_g
     (person,) = await rows(app, Person, Person.id == enrolled.id)
     assert (person.display_name, person.tz) == ("dan", "Europe/Paris")
     assert len(await rows(app, Activity, Activity.kind == "identity.linked")) == 1
+
+
+async def test_merge_and_reach_on_postgresql(postgres_url: str, clock: SimulatedClock) -> None:
+    app = await build(Settings(database_url=postgres_url), {}, clock)
+    try:
+        chat = Chat(app)
+        await chat.say("tina", "create spoc")
+        await chat.say("tina", "enroll spoc alice alice@acme.test")
+        (console,) = await rows(app, Identity, Identity.user_id == "alice")
+        (imported,) = await rows(app, Person, Person.email == "alice@acme.test")
+        async with app.store.transaction() as session:
+            report = await merge_people(
+                session, keep=imported.id or 0, merge=console.person_id, now=clock.now(), reason="test"
+            )
+        assert report.dropped == {"enrolment.person_id": 1}
+        assert len(await rows(app, Enrolment, Enrolment.person_id == imported.id)) == 1
+        assert "Can be reached : 1 of 1 learners" in await chat.say("tina", "reach spoc")
+    finally:
+        await app.close()
