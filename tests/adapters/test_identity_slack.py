@@ -232,3 +232,23 @@ async def test_a_429_in_the_middle_of_the_roster_waits_and_resumes_from_the_same
     assert slack.api.rate_limited["users.list"] >= 1
     assert len(pages) == 2 + slack.api.rate_limited["users.list"]
     assert pages[-1].args["cursor"] == pages[1].args["cursor"]  # the refused page, asked again
+
+
+async def test_the_running_resolver_looks_up_someone_enrolled_by_email_right_away(
+    slack: SlackHarness,
+) -> None:
+    running = asyncio.create_task(resolver(slack).run_forever(every=3600))  # as `cohortbot run` starts it
+    try:
+        await slack.command("UTINA", "create spoc")
+        await slack.command("UTINA", "enroll spoc learner3@acme.test")
+        await slack.api.wait_for(lambda: slack.api.called("users.lookupByEmail"), within=5)
+        for _ in range(50):  # the lookup's answer is linked in the resolver's next transaction
+            if await rows(slack, select(Identity).where(Identity.user_id == "U00003")):
+                break
+            await asyncio.sleep(0.1)
+        await slack.app.worker.drain()
+        (welcome,) = posts_to(slack, "U00003")
+        assert "Welcome to *spoc*" in welcome["text"]
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)

@@ -7,7 +7,9 @@ someone not in the workspace yet: people join late).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,7 +22,8 @@ from bot.core.clock import Clock
 from bot.core.context import EventContext
 from bot.core.directory import LOOKUP_FAILING, LOOKUP_PENDING, Directory, Found, Lookup
 from bot.core.linking import link_many
-from bot.core.models import Cohort, Enrolment, Identity, Person
+from bot.core.models import Activity, Cohort, Enrolment, Identity, Person
+from bot.core.registry import on_activities
 from bot.core.settings import Settings
 from bot.core.store import Store
 
@@ -48,6 +51,11 @@ class IdentityResolver:
         self.clock = clock
         self.settings = settings
         self.directories = directories
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Someone was just enrolled: look them up now rather than at the next periodic pass."""
+        self._wake.set()
 
     async def run_once(self) -> ResolveReport:
         """Ask every directory about the people due for a lookup on it; record the answers."""
@@ -63,7 +71,15 @@ class IdentityResolver:
         return report
 
     async def run_forever(self, every: float = 60.0) -> None:
-        """Resolve now, then every `every` seconds (the safety net behind first messages)."""
+        """Resolve now, then every `every` seconds (the safety net behind first messages), and
+        soon after an enrolment in this process."""
+        RUNNING.add(self)
+        try:
+            await self._loop(every)
+        finally:
+            RUNNING.discard(self)
+
+    async def _loop(self, every: float) -> None:
         while True:
             try:
                 report = await self.run_once()
@@ -77,7 +93,10 @@ class IdentityResolver:
                     )
             except Exception:
                 log.exception("identity lookups failed; trying again in %.0f s", every)
-            await asyncio.sleep(every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), every)
+                await asyncio.sleep(SETTLE)  # let the enrolling transaction (or import) commit
+            self._wake.clear()
 
     async def _record(
         self, platform: str, due: dict[str, int], lookup: Lookup, report: ResolveReport
@@ -157,3 +176,15 @@ async def _note(
     row.attempts += 1
     row.checked_at, row.next_check_at = now, now + wait
     session.add(row)
+
+
+# Resolvers running in this process, woken by enrolments (an import run by the CLI in another
+# process is picked up by the periodic pass instead).
+RUNNING: weakref.WeakSet[IdentityResolver] = weakref.WeakSet()
+SETTLE = 1.0  # seconds between an enrolment and the lookup it wakes
+
+
+@on_activities("enrolment.created")
+async def _someone_enrolled(ctx: EventContext, activities: list[Activity]) -> None:
+    for resolver in list(RUNNING):
+        resolver.wake()
