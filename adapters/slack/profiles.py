@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Callable
 
-from slack_sdk.errors import SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.inbound import Profile
@@ -20,6 +20,7 @@ from bot.core.inbound import Profile
 log = logging.getLogger(__name__)
 
 MENTION_RE = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+RETRY_WITHIN = 1.0  # seconds: the longest Retry-After worth waiting for inside a request
 
 
 class ProfileCache:
@@ -52,11 +53,25 @@ class ProfileCache:
                 future.set_result(Profile("slack", team_id, user_id))
 
     async def _lookup(self, team_id: str, user_id: str) -> Profile:
-        try:
-            response = await self.client.users_info(user=user_id)
-        except (SlackClientError, OSError, TimeoutError) as e:
-            log.warning("users.info failed for %s: %s", user_id, e)
-            return Profile("slack", team_id, user_id)  # not cached: the next request tries again
+        # A 429 with a short Retry-After is waited once (a click must still be acked within 3 s).
+        # Failing that the profile carries the ids only and is not cached: the next request asks
+        # again, and the account is linked (or merged) with its enrolment once its email is known.
+        for attempt in range(2):
+            try:
+                response = await self.client.users_info(user=user_id)
+                break
+            except SlackApiError as e:
+                wait = retry_after(e.response.headers) if e.response.status_code == 429 else None
+                if attempt == 0 and wait is not None and wait <= RETRY_WITHIN:
+                    await asyncio.sleep(wait)
+                    continue
+                log.warning("users.info failed for %s: %s", user_id, e.response.get("error"))
+                return Profile("slack", team_id, user_id)
+            except (SlackClientError, OSError, TimeoutError) as e:
+                log.warning("users.info failed for %s: %s", user_id, e)
+                return Profile("slack", team_id, user_id)
+        else:
+            return Profile("slack", team_id, user_id)
         user = response.get("user") or {}
         info = user.get("profile") or {}
         profile = Profile(
@@ -78,3 +93,15 @@ class ProfileCache:
         tokens = {m.group(0): m.group(1) for m in MENTION_RE.finditer(text)}
         profiles = await asyncio.gather(*(self.get(team_id, uid) for uid in tokens.values()))
         return dict(zip(tokens, profiles, strict=True))
+
+
+def retry_after(headers: object) -> float:
+    """Seconds a 429's `Retry-After` asks for (1 s when absent or unreadable)."""
+    value = None
+    for key, found in dict(headers or {}).items():  # type: ignore[call-overload]
+        if str(key).lower() == "retry-after":
+            value = found[0] if isinstance(found, list) else found
+    try:
+        return max(0.0, float(value)) if value is not None else 1.0
+    except (TypeError, ValueError):
+        return 1.0

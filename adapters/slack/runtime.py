@@ -12,6 +12,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import SlackBot
+from adapters.slack.directory import SlackDirectory
 from adapters.slack.pacing import Pacer
 from adapters.slack.sender import SlackSender
 from bot.core.errors import ConfigurationError
@@ -56,6 +57,7 @@ async def attach(app: App, webapp: web.Application) -> Cleanup:
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     bot = SlackBot(app, client, session, signing_secret=secret, socket_mode=socket_mode)
     app.worker.senders = {**app.worker.senders, "slack": SlackSender(client, pacer(app))}
+    app.directories["slack"] = SlackDirectory(client)
     webapp[SLACK_BOT] = bot
 
     socket_handler = None

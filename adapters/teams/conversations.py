@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.clock import Clock
 from bot.core.context import EventContext
 from bot.core.inbound import Profile
+from bot.core.linking import announce, is_personal_chat
 from bot.core.models import Identity, json_field, utc_field
 from bot.core.people import upsert_profile
 from bot.core.settings import Settings
@@ -95,20 +96,33 @@ class ConversationBook:
             ).first()
         return row.reference if row else None
 
+    async def team_references(self) -> list[tuple[str, dict[str, Any]]]:
+        """(tenant, reference) of every team channel the app is in: where rosters are read."""
+        async with self.store.transaction() as session:
+            rows = (
+                await session.exec(
+                    select(TeamsConversation).where(TeamsConversation.conversation_type == "channel")
+                )
+            ).all()
+        return [(row.tenant_id, row.reference) for row in rows]
+
     async def installed(self, profile: Profile, reference: dict[str, Any], scope: str) -> None:
         """Someone installed the app or joined a conversation where it is: keep their reference
-        so reminders reach them, and unblock them if they had uninstalled it before."""
+        so reminders reach them, and unblock them if they had uninstalled it before. Their
+        profile's email links them to an enrolment made by email."""
         async with self.store.transaction() as session:
-            person, identity = await upsert_profile(session, profile, self.clock.now())
+            links: list[int] = []
+            person, identity = await upsert_profile(session, profile, self.clock.now(), links=links)
+            ctx = EventContext(session=session, now=self.clock.now(), settings=self.settings)
+            await announce(ctx, links, platform=profile.platform, source=f"{scope} install")
             was_blocked = identity.blocked_at is not None
-            if _is_personal(identity.conversation_ref) and not _is_personal(reference):
+            if is_personal_chat(identity.conversation_ref) and not is_personal_chat(reference):
                 reference = identity.conversation_ref  # a personal chat beats a channel for DMs
             if identity.conversation_ref == reference and not was_blocked:
                 return  # the installationUpdate and conversationUpdate of one install
             identity.conversation_ref = reference
             identity.blocked_at = None
             session.add(identity)
-            ctx = EventContext(session=session, now=self.clock.now(), settings=self.settings)
             await ctx.log("teams.installed", person_id=person.id, scope=scope, reinstalled=was_blocked)
 
     async def uninstalled(self, profile: Profile, scope: str) -> None:
@@ -130,11 +144,6 @@ class ConversationBook:
             session.add(identity)
             ctx = EventContext(session=session, now=self.clock.now(), settings=self.settings)
             await ctx.log("teams.uninstalled", person_id=identity.person_id, scope=scope)
-
-
-def _is_personal(reference: dict[str, Any] | None) -> bool:
-    conversation = (reference or {}).get("conversation") or {}
-    return bool(conversation.get("id")) and conversation.get("conversationType", "personal") == "personal"
 
 
 async def _find(session: AsyncSession, tenant_id: str, conversation_id: str) -> TeamsConversation | None:

@@ -3,6 +3,7 @@ renders its replies, and keeps everyone's conversation reference for proactive m
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -13,6 +14,7 @@ from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
 from adapters.teams.cards import CARD_CONTENT_TYPE, render_card
 from adapters.teams.conversations import ConversationBook
+from adapters.teams.roster import TeamsRoster
 from adapters.teams.sender import message_activity
 from adapters.teams.translate import (
     conversation_type,
@@ -44,10 +46,20 @@ texts.register(
 class CohortTeamsBot(TeamsActivityHandler):
     """Translates each turn for the engine and renders its reply; decides nothing itself."""
 
-    def __init__(self, engine: Engine, book: ConversationBook, *, auth_kind: str) -> None:
+    def __init__(
+        self, engine: Engine, book: ConversationBook, *, auth_kind: str, roster: TeamsRoster | None = None
+    ) -> None:
         self.engine = engine
         self.book = book
         self.auth_kind = auth_kind  # "bf-jwt" or "teams-local", kept with every record as evidence
+        self.roster = roster
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self._syncing: set[str] = set()  # team conversations whose roster sync is running
+
+    async def settle(self, within: float = 30.0) -> None:
+        """Wait for background roster syncs (started by team installs) to finish."""
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=within)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -105,9 +117,12 @@ class CohortTeamsBot(TeamsActivityHandler):
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         scope = conversation_type(activity)
-        await self.book.installed(
-            profile_of(activity.from_property, tenant_of(activity)), reference_of(activity), scope
-        )
+        # An install carries no email: look the member up, so their email or UPN links them to
+        # someone enrolled by email instead of making a second person.
+        account = await _looked_up(turn_context, activity.from_property)
+        await self.book.installed(profile_of(account, tenant_of(activity)), reference_of(activity), scope)
+        if scope != "personal":
+            self._sync_roster(activity)
         if scope == "personal":
             name = activity.from_property.name or "there"
             await turn_context.send_activity(message_activity(say(texts.t("teams.hello", name=name)).message))
@@ -128,11 +143,7 @@ class CohortTeamsBot(TeamsActivityHandler):
             if _is_bot(turn_context, member):
                 members.append(member)
                 continue
-            try:
-                members.append(await TeamsInfo.get_member(turn_context, member.id))
-            except Exception as e:
-                log.info("Teams member lookup failed (%s); using the activity's account", type(e).__name__)
-                members.append(member)
+            members.append(await _looked_up(turn_context, member))
         await self.on_teams_members_added(members, team_info, turn_context)
 
     async def on_teams_members_added(  # type: ignore[override]
@@ -144,13 +155,49 @@ class CohortTeamsBot(TeamsActivityHandler):
         for member in teams_members_added:
             if _is_bot(turn_context, member):
                 # The app itself was added: whoever added it can now be reached.
-                account = activity.from_property
+                account = await _looked_up(turn_context, activity.from_property)
                 await self.book.installed(profile_of(account, tenant), reference_of(activity), scope)
+                if scope != "personal":
+                    self._sync_roster(activity)
             else:
                 user = ChannelAccount(id=member.id, name=member.name, aad_object_id=member.aad_object_id)
                 await self.book.installed(
                     profile_of(member, tenant), reference_of(activity, user=user), scope
                 )
+
+    def _sync_roster(self, activity: Any) -> None:
+        """The app is now in a team: reach its enrolled members (in the background: a big team
+        takes a while at Teams' rate limits, and the install must be answered at once)."""
+        if self.roster is None:
+            return
+        reference = reference_of(activity)
+        key = reference["conversation"]["id"]
+        if key in self._syncing:
+            return  # one install sends an installationUpdate and a conversationUpdate
+        self._syncing.add(key)
+        task = asyncio.create_task(self._run_sync(tenant_of(activity), reference, key))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _run_sync(self, tenant: str, reference: dict[str, Any], key: str) -> None:
+        assert self.roster is not None
+        try:
+            linked = await self.roster.sync_team(tenant, reference)
+            log.info("Teams roster of %s: %d enrolled member(s) linked", key, linked)
+        except Exception:
+            log.exception("Teams roster sync of %s failed; the identity resolver will try again", key)
+        finally:
+            self._syncing.discard(key)
+
+
+async def _looked_up(turn_context: TurnContext, account: Any) -> Any:
+    """The member's full account (with email / UPN), or the activity's account if the lookup fails:
+    botbuilder would fail the whole turn, and the lookup only adds the email."""
+    try:
+        return await TeamsInfo.get_member(turn_context, account.id)
+    except Exception as e:
+        log.info("Teams member lookup failed (%s); using the activity's account", type(e).__name__)
+        return account
 
 
 def _is_bot(turn_context: TurnContext, member: Any) -> bool:

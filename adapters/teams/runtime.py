@@ -21,6 +21,7 @@ from adapters.teams.auth import CachingBotFrameworkAuthentication, Unauthorized,
 from adapters.teams.conversations import ConversationBook
 from adapters.teams.handler import CohortTeamsBot
 from adapters.teams.pacing import Pacer
+from adapters.teams.roster import TeamsRoster
 from adapters.teams.sender import TeamsSender
 from bot.core.errors import ConfigurationError
 from bot.core.runtime import App
@@ -51,6 +52,7 @@ class TeamsRuntime:
     bot: CohortTeamsBot
     sender: TeamsSender
     book: ConversationBook
+    roster: TeamsRoster
 
     async def handle(self, request: web.Request) -> web.Response:
         """`POST /api/messages`: authenticate, run the turn, answer 201 or the invoke response."""
@@ -101,9 +103,13 @@ def build_runtime(
     auth = CachingBotFrameworkAuthentication(settings, credentials_factory=credentials_factory)
     adapter = CloudAdapter(auth)
     book = ConversationBook(app.store, app.clock, settings)
-    bot = CohortTeamsBot(app.engine, book, auth_kind="bf-jwt" if has_credentials else "teams-local")
     sender = TeamsSender(adapter, settings.microsoft_app_id, book, pacer)
-    return TeamsRuntime(auth=auth, adapter=adapter, bot=bot, sender=sender, book=book)
+    roster = TeamsRoster(
+        adapter, settings.microsoft_app_id, book, sender.pacer, app.store, app.clock, settings
+    )
+    auth_kind = "bf-jwt" if has_credentials else "teams-local"
+    bot = CohortTeamsBot(app.engine, book, auth_kind=auth_kind, roster=roster)
+    return TeamsRuntime(auth=auth, adapter=adapter, bot=bot, sender=sender, book=book, roster=roster)
 
 
 async def attach(app: App, webapp: web.Application, **options: Any) -> Callable[[], Awaitable[None]]:
@@ -111,6 +117,7 @@ async def attach(app: App, webapp: web.Application, **options: Any) -> Callable[
     runtime = build_runtime(app, **options)
     webapp.router.add_post(ROUTE, runtime.handle)
     cast(MutableMapping[str, Any], app.worker.senders)["teams"] = runtime.sender
+    app.directories["teams"] = runtime.roster
     executor = ThreadPoolExecutor(max_workers=CONNECTOR_THREADS, thread_name_prefix="teams-connector")
     asyncio.get_running_loop().set_default_executor(executor)
     refresher = asyncio.create_task(runtime.auth.keep_tokens_fresh())
@@ -118,6 +125,7 @@ async def attach(app: App, webapp: web.Application, **options: Any) -> Callable[
 
     async def cleanup() -> None:
         refresher.cancel()
+        await runtime.bot.settle(within=5.0)
         executor.shutdown(wait=False, cancel_futures=True)
 
     return cleanup

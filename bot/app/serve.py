@@ -32,6 +32,14 @@ async def run_scheduler(app: App) -> None:
     await run(app.runner)
 
 
+def start_identity_lookups(app: App) -> asyncio.Task[None]:
+    """Resolve people enrolled by email on every attached platform, now and then periodically."""
+    from bot.capabilities.reach.resolver import IdentityResolver
+
+    resolver = IdentityResolver(app.store, app.clock, app.settings, app.directories)
+    return asyncio.create_task(resolver.run_forever(app.settings.identity_lookup_every))
+
+
 async def start_delivery(app: App) -> asyncio.Task[None]:
     """Deliver the outbox in the background; on SQLite (one instance) first resend what a crash
     left half-sent, without waiting for the lease."""
@@ -94,7 +102,7 @@ async def serve(settings: Settings, *, force_console: bool = False) -> None:
     await web.TCPSite(runner, "0.0.0.0", settings.port).start()
     webapp[READY] = True
     log.info("cohortbot listening on port %s", settings.port)
-    tasks = [asyncio.create_task(run_scheduler(app)), await start_delivery(app)]
+    tasks = [asyncio.create_task(run_scheduler(app)), await start_delivery(app), start_identity_lookups(app)]
     try:
         await asyncio.Event().wait()
     finally:

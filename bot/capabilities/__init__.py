@@ -16,6 +16,7 @@ CAPABILITIES: tuple[str, ...] = (
     "reports",
     "reminders",
     "attendance",
+    "reach",
 )
 
 for _name in CAPABILITIES:

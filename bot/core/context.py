@@ -16,7 +16,7 @@ from bot.core.inbound import Inbound
 from bot.core.messages import Message
 from bot.core.models import Activity, Cohort, Enrolment, Identity, Person
 from bot.core.people import matches_admin, resolve_person
-from bot.core.registry import ACTIVITY_LISTENERS
+from bot.core.registry import ACTIVITY_BATCH_LISTENERS, ACTIVITY_LISTENERS
 from bot.core.settings import Settings
 
 STAFF_ROLES = ("admin", "trainer")
@@ -49,6 +49,37 @@ class EventContext:
         for prefix, listener in ACTIVITY_LISTENERS:
             if kind.startswith(prefix):
                 await listener(self, activity)
+        for prefix, batch_listener in ACTIVITY_BATCH_LISTENERS:
+            if kind.startswith(prefix):
+                await batch_listener(self, [activity])
+
+    async def log_many(self, kind: str, entries: list[dict[str, Any]]) -> None:
+        """Log one `kind` activity per entry (cohort_id / person_id / actor_id and data) in one
+        statement; listeners see them as one batch."""
+        if not entries:
+            return
+        keys = ("cohort_id", "person_id", "actor_id")
+        activities = [
+            Activity(
+                at=self.now,
+                kind=kind,
+                data={k: v for k, v in e.items() if k not in keys},
+                **{k: e.get(k) for k in keys},
+            )
+            for e in entries
+        ]
+        connection = await self.session.connection()
+        await connection.execute(
+            insert(Activity.__table__),  # type: ignore[attr-defined]
+            [a.model_dump(exclude={"id"}) for a in activities],
+        )
+        for prefix, listener in ACTIVITY_LISTENERS:
+            if kind.startswith(prefix):
+                for activity in activities:
+                    await listener(self, activity)
+        for prefix, batch_listener in ACTIVITY_BATCH_LISTENERS:
+            if kind.startswith(prefix):
+                await batch_listener(self, activities)
 
     async def dm(self, person_id: int, message: Message, *, key: str, cohort_id: int | None = None) -> bool:
         return await outbox.enqueue_dm(

@@ -15,6 +15,7 @@ from bot.core.context import Ctx
 from bot.core.errors import PermissionDenied, UserError
 from bot.core.grammar import ParseError, parse
 from bot.core.inbound import Inbound, Profile
+from bot.core.linking import announce
 from bot.core.messages import Message, Reply, say
 from bot.core.models import ProcessedInbound
 from bot.core.people import upsert_profile
@@ -43,7 +44,8 @@ class Engine:
             async with self.store.transaction() as session:
                 if inbound.dedupe_key and not await self._first_time(session, inbound.dedupe_key, now):
                     return None
-                person, identity = await upsert_profile(session, inbound.sender, now)
+                links: list[int] = []
+                person, identity = await upsert_profile(session, inbound.sender, now, links=links)
                 if inbound.conversation_ref and identity.conversation_ref != inbound.conversation_ref:
                     identity.conversation_ref = inbound.conversation_ref
                     session.add(identity)
@@ -55,6 +57,8 @@ class Engine:
                     actor=person,
                     identity=identity,
                 )
+                # Someone enrolled by email wrote for the first time: let capabilities catch up.
+                await announce(ctx, links, platform=inbound.sender.platform, source="first message")
                 return _as_reply(await self._dispatch(ctx, inbound))
         except UserError as e:
             if inbound.dedupe_key:

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.errors import UserError
 from bot.core.inbound import Profile
+from bot.core.merging import merge_people
 from bot.core.models import Identity, Person
 
 SLACK_MENTION_RE = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
@@ -17,8 +18,15 @@ EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9._-]{0,40}$")
 
 
-async def upsert_profile(session: AsyncSession, profile: Profile, now: datetime) -> tuple[Person, Identity]:
-    """Find or create the person behind a platform profile, refreshing what the platform told us."""
+async def upsert_profile(
+    session: AsyncSession, profile: Profile, now: datetime, *, links: list[int] | None = None
+) -> tuple[Person, Identity]:
+    """Find or create the person behind a platform profile, refreshing what the platform told us.
+
+    The profile's email (vouched for by the platform) links the account to someone enrolled by
+    email: at once for a new account, or later for an account first seen without it (its profile
+    lookup failed), by merging the two person records. Each person linked so is added to `links`.
+    """
     found = (
         await session.exec(
             select(Identity, Person)
@@ -31,7 +39,9 @@ async def upsert_profile(session: AsyncSession, profile: Profile, now: datetime)
         )
     ).first()
     if found is None:
-        person = await _person_for_new_identity(session, profile, now)
+        person, enrolled_before = await _person_for_new_identity(session, profile, now)
+        if links is not None and enrolled_before:
+            links.append(person.id or 0)
         identity = Identity(
             person_id=person.id,
             platform=profile.platform,
@@ -42,6 +52,15 @@ async def upsert_profile(session: AsyncSession, profile: Profile, now: datetime)
         await session.flush()
         return person, identity
     identity, person = found
+    if profile.email and not person.email:
+        enrolled = await person_by_email(session, profile.email)
+        if enrolled is not None and enrolled.id != person.id:
+            await merge_people(
+                session, keep=enrolled.id or 0, merge=person.id or 0, now=now, reason="profile email"
+            )
+            if links is not None:
+                links.append(enrolled.id or 0)
+            person = enrolled
     changed = False
     if profile.name and person.display_name != profile.name and person.display_name == profile.user_id:
         person.display_name, changed = profile.name, True
@@ -54,12 +73,20 @@ async def upsert_profile(session: AsyncSession, profile: Profile, now: datetime)
     return person, identity
 
 
-async def _person_for_new_identity(session: AsyncSession, profile: Profile, now: datetime) -> Person:
-    # Someone enrolled by email before they ever wrote: link this identity to them.
+async def person_by_email(session: AsyncSession, email: str) -> Person | None:
+    """The person enrolled with this email (the oldest, should there be several)."""
+    query = select(Person).where(Person.email == email.lower()).order_by(col(Person.id))
+    return (await session.exec(query)).first()
+
+
+async def _person_for_new_identity(
+    session: AsyncSession, profile: Profile, now: datetime
+) -> tuple[Person, bool]:
+    """The person a new account belongs to, and whether they were known (by email) before it."""
     if profile.email:
-        existing = (await session.exec(select(Person).where(Person.email == profile.email.lower()))).first()
+        existing = await person_by_email(session, profile.email)
         if existing is not None:
-            return existing
+            return existing, True
     person = Person(
         display_name=profile.name or profile.user_id,
         email=profile.email.lower() if profile.email else None,
@@ -68,7 +95,7 @@ async def _person_for_new_identity(session: AsyncSession, profile: Profile, now:
     )
     session.add(person)
     await session.flush()
-    return person
+    return person, False
 
 
 async def resolve_person(

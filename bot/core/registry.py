@@ -32,6 +32,8 @@ HOME_VIEWS: list[Callable[..., Awaitable[Any]]] = []
 DEMO_SETUP: list[tuple[int, Callable[..., Awaitable[Any]]]] = []
 # Activity listeners: (kind prefix, async fn(ctx, activity)) run inside the logging transaction.
 ACTIVITY_LISTENERS: list[tuple[str, Callable[..., Awaitable[Any]]]] = []
+# The same for activities logged many at once: (kind prefix, async fn(ctx, activities)).
+ACTIVITY_BATCH_LISTENERS: list[tuple[str, Callable[..., Awaitable[Any]]]] = []
 # Programme file sections owned by capabilities: name -> fn(section_data) -> list[(path, error)].
 PROGRAMME_SECTIONS: dict[str, Callable[[Any], list[tuple[str, str]]]] = {}
 # Cohort KPIs contributed by capabilities: name -> async fn(session, cohort) -> dict[str, Any].
@@ -147,6 +149,19 @@ def on_activity(kind_prefix: str) -> Callable[[Callable[..., Awaitable[Any]]], C
 
     def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         ACTIVITY_LISTENERS.append((kind_prefix, fn))
+        return fn
+
+    return register
+
+
+def on_activities(
+    kind_prefix: str,
+) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+    """Register `async fn(ctx, activities)` called with every batch of activities of a kind (one
+    activity from `ctx.log`, many from `ctx.log_many`): one query for a thousand linked people."""
+
+    def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        ACTIVITY_BATCH_LISTENERS.append((kind_prefix, fn))
         return fn
 
     return register

@@ -5,10 +5,11 @@ Built by the composition root (bot/app/bootstrap.py); adapters and capabilities 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.core.clock import Clock
 from bot.core.delivery import DeliveryWorker
+from bot.core.directory import Directory
 from bot.core.engine import Engine
 from bot.core.scheduling import EventRunner
 from bot.core.settings import Settings
@@ -23,6 +24,8 @@ class App:
     engine: Engine
     runner: EventRunner
     worker: DeliveryWorker
+    # Each chat adapter's people directory (platform -> Directory), added when it is attached.
+    directories: dict[str, Directory] = field(default_factory=dict)
 
     async def close(self) -> None:
         await self.store.close()

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     slack_workspace_burst: int = 25
     slack_workspace_rate: float = 1.0
 
+    # Seconds between two passes of the identity resolver (people enrolled by email, not yet found).
+    identity_lookup_every: float = 60.0
+
     microsoft_app_id: str = ""
     microsoft_app_password: SecretStr | None = None
     microsoft_app_tenant_id: str = ""

@@ -22,6 +22,9 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "chat_postMessage": {"chat:write", "chat:write.public", "im:write"},  # DMs by user id, public channels
     "chat_update": {"chat:write"},
     "users_info": {"users:read", "users:read.email"},
+    # Identity by email: one lookup, or the roster with each profile's email.
+    "users_lookupByEmail": {"users:read.email"},
+    "users_list": {"users:read", "users:read.email"},
     "views_open": set(),
     "views_publish": set(),
     "files_upload_v2": {"files:write"},
@@ -39,6 +42,7 @@ def test_every_web_api_call_has_its_scopes_requested() -> None:
     requested = set(manifest.load()["oauth_config"]["scopes"]["bot"])
     methods = _called_methods()
     assert {"chat_postMessage", "chat_update", "users_info", "views_open", "views_publish"} <= methods
+    assert {"users_lookupByEmail", "users_list"} <= methods  # people enrolled by email are looked up
     unknown = methods - set(METHOD_SCOPES)
     assert not unknown, f"add the scopes of {unknown} to METHOD_SCOPES and the manifest"
     for method in methods:

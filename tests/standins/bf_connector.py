@@ -112,6 +112,8 @@ class BotConnectorStandIn:
         self.failures: list[Failure] = []  # answered, in order, to the next message POSTs
         self.blocked: set[str] = set()  # conversation ids answering 403 MessageWritesBlocked
         self.members: dict[str, dict[str, Any]] = {}  # member lookups: id -> TeamsChannelAccount
+        self.rosters: dict[str, list[dict[str, Any]]] = {}  # team / channel id -> its members
+        self.roster_pages = 0
         self.issuer = TokenIssuer()
         self.issued_tokens: list[str] = []
         self.key_fetches = 0
@@ -155,6 +157,7 @@ class BotConnectorStandIn:
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._send)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
+        app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._paged_members)
         app.router.add_get("/openid/.well-known/openid-configuration", self._openid)
         app.router.add_get("/openid/keys", self._keys)
         app.router.add_post("/aad/token", self._token)
@@ -246,6 +249,39 @@ class BotConnectorStandIn:
         if member is None:
             return web.json_response({"error": {"code": "MemberNotFoundInConversation"}}, status=404)
         return web.json_response(member)
+
+    # -- team rosters (issue 12: reach members who never installed the app) ---------------------
+
+    def add_to_team(self, team_id: str, account: dict[str, Any], email: str) -> None:
+        """A team member as `get_paged_members` / `get_member` return them: email, UPN, AAD id."""
+        member = {
+            **account,
+            "email": email,
+            "userPrincipalName": email,
+            "givenName": account.get("name", ""),
+            "tenantId": self.tenant_of_rosters,
+            "userRole": "user",
+        }
+        self.rosters.setdefault(team_id, []).append(member)
+        self.members[account["id"]] = member
+
+    tenant_of_rosters = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+
+    async def _paged_members(self, request: web.Request) -> web.Response:
+        """GET .../pagedmembers?pageSize=&continuationToken= (Teams caps a page at 500)."""
+        members = self.rosters.get(request.match_info["conversation"])
+        if members is None:
+            return web.json_response({"error": {"code": "ConversationNotFound"}}, status=404)
+        size = min(int(request.query.get("pageSize") or 200), 500)
+        token = request.query.get("continuationToken") or "0"
+        start = int(token) if token.isdigit() else 0
+        page = members[start : start + size]
+        with self._lock:
+            self.roster_pages += 1
+        body: dict[str, Any] = {"members": page}
+        if start + size < len(members):
+            body["continuationToken"] = str(start + size)
+        return web.json_response(body)
 
     async def _openid(self, _: web.Request) -> web.Response:
         self.key_fetches += 1

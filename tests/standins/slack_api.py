@@ -232,3 +232,92 @@ class SlackApiStandIn:
         if isinstance(files, str):
             files = json.loads(files)
         return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files or []]}
+
+    # -- people directory (issue 12: identity by email) ----------------------------------------------
+    # users.lookupByEmail and paged users.list as Slack answers them, the `users:read.email` scope,
+    # deactivated accounts, and per-method tier limits answered with 429 + Retry-After.
+
+    scopes: set[str] = field(default_factory=lambda: {"users:read", "users:read.email"})
+    deactivated: set[str] = field(default_factory=set)  # user ids whose account is deactivated
+    tier_limits: dict[str, int] = field(default_factory=dict)  # method -> calls allowed per window
+    tier_window: float = 60.0
+    rate_limited: dict[str, int] = field(default_factory=dict)  # method -> 429s answered
+    tier_calls: dict[str, list[float]] = field(default_factory=dict)  # method -> recent call times
+
+    def limit_tiers(self, *, lookup: int = 50, listing: int = 20, window: float = 60.0) -> None:
+        """Slack's published tiers: users.lookupByEmail is Tier 3 (50+/min), users.list Tier 2 (20+/min)."""
+        self.tier_limits.update({"users.lookupByEmail": lookup, "users.list": listing})
+        self.tier_window = window
+
+    def _within_tier(self, method: str) -> None:
+        """Answer 429 with Retry-After once a method used its calls of the current window."""
+        limit = self.tier_limits.get(method)
+        if limit is None:
+            return
+        now = asyncio.get_running_loop().time()
+        recent = [t for t in self.tier_calls.get(method, []) if t > now - self.tier_window]
+        if len(recent) >= limit:
+            self.rate_limited[method] = self.rate_limited.get(method, 0) + 1
+            wait = max(1, int(recent[0] + self.tier_window - now + 0.999))
+            raise web.HTTPTooManyRequests(
+                text=json.dumps({"ok": False, "error": "ratelimited"}),
+                content_type="application/json",
+                headers={"Retry-After": str(wait)},
+            )
+        recent.append(now)
+        self.tier_calls[method] = recent
+
+    def _member(self, user: SlackUser) -> dict[str, Any]:
+        profile: dict[str, Any] = {"display_name": user.name, "real_name": user.name.title()}
+        if user.email and "users:read.email" in self.scopes:
+            profile["email"] = user.email
+        return {
+            "id": user.id,
+            "team_id": self.team_id,
+            "name": user.name,
+            "real_name": user.name.title(),
+            "deleted": user.id in self.deactivated,
+            "is_bot": False,
+            "tz": user.tz,
+            "profile": profile,
+        }
+
+    def _missing_scope(self, needed: str) -> dict[str, Any] | None:
+        if needed in self.scopes:
+            return None
+        return {
+            "ok": False,
+            "error": "missing_scope",
+            "needed": needed,
+            "provided": ",".join(sorted(self.scopes)),
+        }
+
+    def _users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
+        self._within_tier("users.lookupByEmail")
+        refused = self._missing_scope("users:read.email")
+        if refused is not None:
+            return refused
+        email = str(args.get("email") or "").lower()
+        for user in self.users.values():
+            if user.email and user.email.lower() == email:
+                return {"ok": True, "user": self._member(user)}
+        return {"ok": False, "error": "users_not_found"}
+
+    def _users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        self._within_tier("users.list")
+        refused = self._missing_scope("users:read")
+        if refused is not None:
+            return refused
+        limit = min(int(args.get("limit") or 0) or 1000, 1000)  # Slack: 0 means "as many as it likes"
+        cursor = str(args.get("cursor") or "")
+        start = int(cursor.removeprefix("dXNlcjo")) if cursor.startswith("dXNlcjo") else 0
+        people = list(self.users.values())
+        page = people[start : start + limit]
+        after = start + len(page)
+        next_cursor = f"dXNlcjo{after}" if after < len(people) else ""
+        return {
+            "ok": True,
+            "members": [self._member(u) for u in page],
+            "cache_ts": 1700000000,
+            "response_metadata": {"next_cursor": next_cursor},
+        }

@@ -24,6 +24,8 @@ class AttendanceRecord(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("session_id", "seq"),
         sa.Index("ix_attendance_record_session_person", "session_id", "person_id", "seq"),
+        # Hashed with the person id it was written with: merging two people leaves it as it is.
+        {"info": {"person_merge": "keep"}},
     )
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="live_session.id")
