@@ -1,4 +1,4 @@
-"""Who a Slack user is: name, email and time zone from `users.info`, cached per user with a TTL.
+"""Who a Slack user is: name, email, time zone and locale from `users.info`, cached per user with a TTL.
 
 `users.info` is Tier 4 (100+/min): one call per user per TTL, shared by concurrent lookups.
 A failed lookup never blocks a command: the profile then carries the ids only.
@@ -53,7 +53,7 @@ class ProfileCache:
 
     async def _lookup(self, team_id: str, user_id: str) -> Profile:
         try:
-            response = await self.client.users_info(user=user_id)
+            response = await self.client.users_info(user=user_id, include_locale=True)
         except (SlackClientError, OSError, TimeoutError) as e:
             log.warning("users.info failed for %s: %s", user_id, e)
             return Profile("slack", team_id, user_id)  # not cached: the next request tries again
@@ -69,6 +69,7 @@ class ProfileCache:
             or user.get("name"),
             email=info.get("email"),
             tz=user.get("tz"),
+            locale=user.get("locale"),
         )
         self._cache[(team_id, user_id)] = (self.monotonic() + self.ttl, profile)
         return profile

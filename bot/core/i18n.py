@@ -1,4 +1,4 @@
-"""Languages: the gettext catalogue of the language being written in, and dates and numbers the way it writes them.
+"""Languages: the gettext catalogue of the language being written in; dates and numbers its way.
 
 English is the source language: every message id is its English text, so an English reader needs no
 catalogue and a missing translation falls back to English, never to a key. The language being
