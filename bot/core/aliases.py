@@ -50,6 +50,13 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
+def verb_name(verb: str) -> str:
+    """What a reader of the current language types for `verb` (its first alias, else its name)."""
+    from bot.core.i18n import current
+
+    return next(iter(ALIASES.get(current(), {}).get(verb, ())), verb)
+
+
 def aliases_of(verb: str) -> dict[str, tuple[str, ...]]:
     """The other names of `verb`, per language (only those that differ from the English name)."""
     found = {}

@@ -19,7 +19,9 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
+from bot.core.grammar import Literal
 from bot.core.i18n import DOMAIN, LANGUAGES, LOCALES_DIR, SOURCE_LANGUAGE
+from bot.core.registry import VERBS, load_capabilities
 
 ROOT = Path(__file__).resolve().parents[2]
 # The marker functions of bot.core.i18n: name -> which arguments are the message (and its plural).
@@ -40,7 +42,25 @@ def extract() -> Catalog:
         str(ROOT), method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True
     ):
         template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    for text, where in grammar_words():
+        if text not in template:
+            template.add(text, None, [(where, 0)])
+        else:
+            template[text].locations.append((where, 0))
     return template
+
+
+def grammar_words() -> list[tuple[str, str]]:
+    """What help and usage lines show of each registered verb: its summary and the names of its
+    arguments (registered as data, so no marker function can point extraction at them)."""
+    load_capabilities()
+    words = []
+    for verb in VERBS.values():
+        words.append((verb.summary, f"verb {verb.name}"))
+        for arg in (*verb.args, *verb.options.values()):
+            if not isinstance(arg, Literal):
+                words.append((arg.name, f"verb {verb.name}"))
+    return words
 
 
 def update(langs: Iterable[str] = LANGUAGES) -> list[str]:

@@ -15,8 +15,8 @@ from bot.core.errors import PermissionDenied, UserError
 from bot.core.i18n import _
 from bot.core.inbound import Inbound
 from bot.core.messages import Message
-from bot.core.outbox import Compose
 from bot.core.models import Activity, Cohort, Enrolment, Identity, Person
+from bot.core.outbox import Compose
 from bot.core.people import matches_admin, resolve_person
 from bot.core.registry import ACTIVITY_LISTENERS
 from bot.core.settings import Settings

@@ -14,13 +14,13 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def compile_po(po: Path) -> bytes:
 
 def _(msgid: str, /, **values: object) -> str:
     """`msgid` (English) in the current language, with `{placeholders}` filled from `values`."""
-    text = translations(_current.get()).gettext(msgid)
+    text = translations(_current.get()).gettext(msgid) if msgid else msgid  # "" is the .po header
     return text.format(**values) if values else text
 
 
@@ -119,6 +119,7 @@ def Np_(singular: str, plural: str, /) -> tuple[str, str]:
 SHORT_DATE = N_("EEE d MMM")
 SHORT_TIME = N_("EEE d MMM HH:mm")
 LONG_TIME = N_("EEE d MMM y, HH:mm")
+LONG_DATE = N_("EEE d MMM y")
 
 
 @cache
@@ -145,6 +146,16 @@ def short_time(when: datetime, tz: str | None) -> str:
 def long_time(when: datetime, tz: str | None) -> str:
     """'Mon 2 Mar 2026, 14:00' / 'lundi 2 mars 2026, 14 h 00'."""
     return _format(when, tz, LONG_TIME)
+
+
+def long_date(day: date) -> str:
+    """'Mon 2 Mar 2026' / 'lundi 2 mars 2026'."""
+    return format_date(day, _(LONG_DATE), locale=babel_locale(_current.get()))
+
+
+def language_name(lang: str) -> str:
+    """A language's own name in the current language: 'French' / 'français'."""
+    return str(babel_locale(lang).get_display_name(babel_locale(_current.get())))
 
 
 def number(value: float) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core import i18n
-from bot.core.i18n import N_, Np_
+from bot.core.i18n import N_
 
 CATALOGUE: dict[str, str | tuple[str, str]] = {
     "welcome": N_(
@@ -22,7 +22,6 @@ CATALOGUE: dict[str, str | tuple[str, str]] = {
     "status.next_session": N_("Next session"),
     "status.next_due": N_("Next due"),
     "status.nothing": N_("nothing scheduled"),
-    "people.count": Np_("{n} person", "{n} people"),
 }
 
 
