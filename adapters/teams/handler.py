@@ -21,8 +21,9 @@ from adapters.teams.translate import (
     tenant_of,
     to_inbound,
 )
-from bot.core import texts
+from bot.core import i18n, texts
 from bot.core.engine import Engine
+from bot.core.i18n import N_, _
 from bot.core.messages import say
 
 log = logging.getLogger(__name__)
@@ -31,12 +32,12 @@ MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 
 texts.register(
     {
-        "teams.hello": (
+        "teams.hello": N_(
             "Hi {name}! I'm cohortbot: I'll send your cohort's reminders, check-ins and surveys here. "
             "Type `help` to see what I can do."
         ),
-        "teams.duplicate_click": "Already recorded.",
-        "teams.inactive_button": "This button is no longer active.",
+        "teams.duplicate_click": N_("Already recorded."),
+        "teams.inactive_button": N_("This button is no longer active."),
     }
 )
 
@@ -55,7 +56,9 @@ class CohortTeamsBot(TeamsActivityHandler):
             # Channels and group chats have no Identity to keep their reference on, so we keep
             # it; and any reference gives the tenant's service URL for `create_conversation`.
             await self.book.remember(tenant_of(activity), reference_of(activity))
-        await super().on_turn(turn_context)
+        # Until the engine knows who this is, answer in the language of their Teams client.
+        with i18n.use(i18n.language_of(activity.locale)):
+            await super().on_turn(turn_context)
 
     # Commands and Action.Submit clicks -------------------------------------------------------
 
@@ -109,7 +112,7 @@ class CohortTeamsBot(TeamsActivityHandler):
             profile_of(activity.from_property, tenant_of(activity)), reference_of(activity), scope
         )
         if scope == "personal":
-            name = activity.from_property.name or "there"
+            name = activity.from_property.name or _("there")
             await turn_context.send_activity(message_activity(say(texts.t("teams.hello", name=name)).message))
 
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:

@@ -13,7 +13,10 @@ from bot.core.registry import VERBS, verb
 
 def _line(v: Verb) -> str:
     aliases = v.aliases.get(i18n.current(), ())
-    also = f" ({_('also')} {', '.join(f'`{a}`' for a in (*aliases[1:], v.name))})" if aliases else ""
+    if not aliases:
+        return f"`{v.usage}`: {_(v.summary)}"
+    others = ", ".join(f"`{a}`" for a in (*aliases[1:], v.name))
+    also = " (" + _("also {names}", names=others) + ")"
     return f"`{v.usage}`: {_(v.summary)}{also}"
 
 
@@ -27,7 +30,7 @@ async def show_help(ctx: Ctx, verb: str | None) -> Reply:
         blocks: list[Block] = [
             Header(title),
             Text("\n".join(_line(v) for v in everyone)),
-            Text(f"*{_('For trainers and admins')}*\n" + "\n".join(_line(v) for v in staff)),
+            Text("*" + _("For trainers and admins") + "*\n" + "\n".join(_line(v) for v in staff)),
             Text(_("Type `{help} <command>` for details.", help=VERBS["help"].name_in(lang))),
         ]
         return Reply(Message(title, tuple(blocks)))
