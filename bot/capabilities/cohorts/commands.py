@@ -152,8 +152,8 @@ async def enroll(ctx: Ctx, cohort: str, people: list[str], team: str | None) -> 
     if team:
         return say(
             _n(
-                "Enrolled {n} person in *{cohort}* in team {team}: {names}.",
-                "Enrolled {n} people in *{cohort}* in team {team}: {names}.",
+                "Enrolled {n} in *{cohort}* in team {team}: {names}.",
+                "Enrolled {n} in *{cohort}* in team {team}: {names}.",
                 len(persons),
                 cohort=row.slug,
                 team=team,
@@ -162,8 +162,8 @@ async def enroll(ctx: Ctx, cohort: str, people: list[str], team: str | None) -> 
         )
     return say(
         _n(
-            "Enrolled {n} person in *{cohort}*: {names}.",
-            "Enrolled {n} people in *{cohort}*: {names}.",
+            "Enrolled {n} in *{cohort}*: {names}.",
+            "Enrolled {n} in *{cohort}*: {names}.",
             len(persons),
             cohort=row.slug,
             names=names,
