@@ -1,4 +1,4 @@
-"""Attendance sheets as files and text: CSV and PDF (fpdf2, DejaVu Sans from matplotlib), plain text."""
+"""Attendance sheets as files and text: CSV and PDF (fpdf2, names in any script: bot.core.pdf), plain text."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from bot.capabilities.attendance.sheets import (
 )
 from bot.capabilities.attendance.texts import STATUS_LABELS
 from bot.core.models import Cohort
+from bot.core.pdf import DocumentPDF
 
 SESSION_HEADER = ("Learner", "Platform id", "Status", "Time ({tz})", "Time (UTC)", "Recorded by", "Note")
 
@@ -92,19 +93,9 @@ def write_csv(path: Path, title: str, table: list[list[str]], totals: list[list[
     return path
 
 
-def font_path() -> Path:
-    """DejaVu Sans as shipped by matplotlib: covers accents and most scripts, nothing to download."""
-    import matplotlib
-
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-
-
 def write_pdf(path: Path, title: str, lines: list[str], table: list[list[str]], totals: list[str]) -> Path:
     """One landscape A4 document: title, context lines, the table (header repeated per page), totals."""
-    from fpdf import FPDF
-
-    pdf = FPDF(orientation="landscape", format="A4")
-    pdf.add_font("DejaVu", "", str(font_path()))  # one face only: parsing a font is the slow part
+    pdf = DocumentPDF(orientation="landscape", format="A4")  # any script; one face: parsing is slow
     pdf.set_title(title)
     pdf.set_creator("cohortbot")
     pdf.set_auto_page_break(True, margin=12)
