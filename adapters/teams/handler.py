@@ -108,9 +108,8 @@ class CohortTeamsBot(TeamsActivityHandler):
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         scope = conversation_type(activity)
-        await self.book.installed(
-            profile_of(activity.from_property, tenant_of(activity)), reference_of(activity), scope
-        )
+        installer = profile_of(activity.from_property, tenant_of(activity), activity.locale)  # their client's
+        await self.book.installed(installer, reference_of(activity), scope)
         if scope == "personal":
             name = activity.from_property.name or _("there")
             await turn_context.send_activity(message_activity(say(texts.t("teams.hello", name=name)).message))
