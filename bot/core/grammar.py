@@ -316,16 +316,11 @@ def by_name(verbs: dict[str, Verb]) -> dict[str, Verb]:
     return names
 
 
-def names_in(verbs: dict[str, Verb], lang: str) -> dict[str, Verb]:
-    """The names a reader of `lang` knows: their language's aliases, and the English names."""
-    names = {alias: v for v in verbs.values() for alias in v.aliases.get(lang, ())}
-    return {**verbs, **names}
-
-
 def nearest_verb(word: str, verbs: dict[str, Verb], lang: str) -> str | None:
-    """The name closest to `word`, preferring the reader's language."""
+    """The name closest to `word`: in the reader's language first, then English, then any."""
     own = [alias for v in verbs.values() for alias in v.aliases.get(lang, ())]
-    for candidates in (own, list(verbs)):
+    every = [alias for v in verbs.values() for names in v.aliases.values() for alias in names]
+    for candidates in (own, list(verbs), every):
         near = difflib.get_close_matches(word, candidates, n=1, cutoff=0.5)
         if near:
             return near[0]
@@ -351,7 +346,7 @@ def parse(text: str, verbs: dict[str, Verb], lang: str | None = None) -> Parsed 
             suggestion = " ".join([near, *(_quote(t) for t in tokens[1:])])
             return ParseError(
                 _("Unknown command '{word}'.", word=tokens[0]),
-                usage=names_in(verbs, lang)[near].usage,
+                usage=by_name(verbs)[near].usage,
                 suggestion=suggestion,
             )
         known = ", ".join(sorted(v.name_in(lang) for v in verbs.values()))

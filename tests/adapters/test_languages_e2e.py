@@ -49,7 +49,9 @@ def _blocks(args: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def test_a_french_slack_user_reads_french_and_an_english_one_english(slack: SlackHarness) -> None:
-    created = await slack.command("UTINA", "créer spoc tz=Europe/Paris", channel="C0SPOC", channel_name="spoc")
+    created = await slack.command(
+        "UTINA", "créer spoc tz=Europe/Paris", channel="C0SPOC", channel_name="spoc"
+    )
     assert "Cohorte *spoc* créée (fuseau horaire Europe/Paris)" in created["text"]
     # The French alias and the plural: two people, written the French way.
     enrolled = await slack.command("UTINA", "inscrire spoc <@UALICE> <@UBOB>", channel="C0SPOC")
