@@ -3,7 +3,9 @@
 Runs, in one process run and on the same machine: (a) a bare Bolt AsyncApp that only acks, and
 (b) cohortbot's Slack app, where each click goes through the engine and is committed to SQLite
 before the ack. Both use `process_before_response=True` behind aiohttp, and a Web API stand-in.
-Prints figures and the ratio; never pass/fail.
+(c) is (b) for French users (Slack locale fr-FR) whose reply goes through the catalogue (a
+translated sentence with a date formatted by Babel), against (b)'s reply built with an f-string
+and strftime: the cost of rendering through the catalogue. Prints figures and ratios; never pass/fail.
 
     python benchmarks/bench_slack_clicks.py [--clicks 2000] [--concurrency 32]
 """
@@ -28,6 +30,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app.bootstrap import build
+from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.inbound import Action, Inbound, Profile
 from bot.core.messages import Reply, say
@@ -44,11 +47,14 @@ USERS = [f"UBENCH{i:03d}" for i in range(32)]
 async def bench_click(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     """What a check-in costs: one activity row, committed with the dedupe row, and a card update."""
     await ctx.log("bench.clicked", person_id=ctx.actor.id, session=value, auth=ctx.inbound.auth)
-    return say(f"✓ Checked in at {ctx.now:%H:%M}", "replace")
+    if value == "catalogue":  # a sentence and a date in the reader's language
+        until = texts.local_time(ctx.now, "Europe/Paris")
+        return say(texts.t("reminders.snoozed", cohort="bench", until=until), "replace")
+    return say(f"Optional reminders for *bench* are snoozed until {ctx.now:%a %d %b %H:%M}.", "replace")
 
 
-def clicks(http: SlackRequests, n: int) -> list[Signed]:
-    button = {"type": "button", "action_id": "b1:bench.click", "value": "s1"}
+def clicks(http: SlackRequests, n: int, value: str = "plain") -> list[Signed]:
+    button = {"type": "button", "action_id": "b1:bench.click", "value": value}
     return [
         http.interaction(
             http.block_actions_payload(
@@ -120,15 +126,17 @@ async def bench_bare(n: int, concurrency: int) -> tuple[float, list[float]]:
     return result
 
 
-async def bench_cohortbot(n: int, concurrency: int) -> tuple[float, list[float], int]:
+async def bench_cohortbot(
+    n: int, concurrency: int, *, reply: str = "plain", locale: str = "en-US"
+) -> tuple[float, list[float], int]:
     with tempfile.TemporaryDirectory() as tmp:
         slack = await SlackHarness.start(f"sqlite:///{Path(tmp) / 'bench.db'}")
         slack.api.record = False
         for user in USERS:
-            slack.api.add_user(user, user.lower())
+            slack.api.add_user(user, user.lower(), locale=locale)
         slack.http.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency))
         await fire(slack.http, warmup(slack.http), concurrency)
-        seconds, latencies = await fire(slack.http, clicks(slack.http, n), concurrency)
+        seconds, latencies = await fire(slack.http, clicks(slack.http, n, reply), concurrency)
         await slack.bot.settle()
         async with slack.app.store.transaction() as session:
             from sqlmodel import func, select
@@ -193,11 +201,14 @@ async def main() -> None:
     print(f"{args.clicks} signed block_actions over loopback HTTP, {args.concurrency} concurrent\n")
     bare_s, bare_lat = await bench_bare(args.clicks, args.concurrency)
     ours_s, ours_lat, stored = await bench_cohortbot(args.clicks, args.concurrency)
+    fr_s, fr_lat, _ = await bench_cohortbot(args.clicks, args.concurrency, reply="catalogue", locale="fr-FR")
     bare = report("bare Bolt app (ack only)", args.clicks, bare_s, bare_lat)
     ours = report("cohortbot (engine + commit, then ack)", args.clicks, ours_s, ours_lat)
+    french = report("  same, French reply via catalogue", args.clicks, fr_s, fr_lat)
     alone = await bench_engine_alone(args.clicks, args.concurrency)
     print(f"{'engine alone (no HTTP), same clicks':<34} {alone:8.0f} clicks/s")
     print(f"\nratio cohortbot / bare: {ours / bare:.2f}x (target >= 0.5x, p99 <= 100 ms)")
+    print(f"ratio French via catalogue / plain reply: {french / ours:.3f}x (target >= 0.95x)")
     print(f"clicks committed: {stored - len(USERS)} of {args.clicks}")
 
 
