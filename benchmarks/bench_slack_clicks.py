@@ -1,11 +1,13 @@
 """Signed button clicks per second over loopback HTTP, with p50 / p99 time to ack.
 
-Runs, in one process run and on the same machine: (a) a bare Bolt AsyncApp that only acks, and
+Runs, in one run and on the same machine: (a) a bare Bolt AsyncApp that only acks, and
 (b) cohortbot's Slack app, where each click goes through the engine and is committed to SQLite
-before the ack. Both use `process_before_response=True` behind aiohttp, and a Web API stand-in.
-(c) is (b) for French users (Slack locale fr-FR) whose reply goes through the catalogue (a
-translated sentence with a date formatted by Babel), against (b)'s reply built with an f-string
-and strftime: the cost of rendering through the catalogue. Prints figures and ratios; never pass/fail.
+before the ack. Both use `process_before_response=True` behind aiohttp. Each server under test runs
+in a process of its own; the Web API stand-in (which receives the `response_url` card updates) is
+another process, and the load generator is this one, so only the server's own work is charged to it.
+(c) is (b) for French users (Slack locale fr-FR) whose reply goes through the catalogue (a translated
+sentence with a date formatted by Babel), against (b)'s English reply built with an f-string and
+strftime: the cost of rendering through the catalogue. Prints figures and ratios; never pass/fail.
 
     python benchmarks/bench_slack_clicks.py [--clicks 2000] [--concurrency 32]
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,19 +31,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import func, select
 
+from adapters.slack.runtime import SLACK_BOT, attach
 from bot.app.bootstrap import build
+from bot.app.serve import READY, web_application
 from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.inbound import Action, Inbound, Profile
 from bot.core.messages import Reply, say
+from bot.core.models import Activity
 from bot.core.registry import action
 from bot.core.settings import Settings
 from tests.standins.slack_api import SlackApiStandIn
-from tests.standins.slack_harness import SECRET, SlackHarness
+from tests.standins.slack_harness import SECRET
 from tests.standins.slack_requests import Signed, SlackRequests
 
 USERS = [f"UBENCH{i:03d}" for i in range(32)]
+FRENCH_USERS = [f"UBENCHFR{i:03d}" for i in range(32)]  # their Slack locale is fr-FR
 
 
 @action("bench.click")
@@ -53,12 +61,12 @@ async def bench_click(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     return say(f"Optional reminders for *bench* are snoozed until {ctx.now:%a %d %b %H:%M}.", "replace")
 
 
-def clicks(http: SlackRequests, n: int, value: str = "plain") -> list[Signed]:
+def clicks(http: SlackRequests, n: int, value: str = "s1", users: list[str] = USERS) -> list[Signed]:
     button = {"type": "button", "action_id": "b1:bench.click", "value": value}
     return [
         http.interaction(
             http.block_actions_payload(
-                USERS[i % len(USERS)], button, action_ts=f"{1_700_000_000 + i}.{i:06d}"
+                users[i % len(users)], button, action_ts=f"{1_700_000_000 + i}.{i:06d}"
             )
         )
         for i in range(n)
@@ -83,25 +91,35 @@ async def fire(http: SlackRequests, requests: list[Signed], concurrency: int) ->
     return time.perf_counter() - started, latencies
 
 
-async def serve(dispatch: AsyncApp) -> tuple[web.AppRunner, str]:
-    async def events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await dispatch.async_dispatch(await to_bolt_request(request)))
-
-    webapp = web.Application()
-    webapp.router.add_post("/slack/events", events)
+async def serve_app(webapp: web.Application) -> tuple[web.AppRunner, str]:
     runner = web.AppRunner(webapp, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}/slack/events"
+    return runner, f"http://127.0.0.1:{port}"
 
 
-async def bench_bare(n: int, concurrency: int) -> tuple[float, list[float]]:
+async def until_stdin_closes() -> None:
+    """Child processes serve until the load generator closes their standard input."""
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+
+async def role_standin() -> None:
     api = await SlackApiStandIn(record=False).start()
+    for user in USERS:
+        api.add_user(user, user.lower())
+    for user in FRENCH_USERS:
+        api.add_user(user, user.lower(), locale="fr-FR")
+    print(api.base_url, flush=True)
+    await until_stdin_closes()
+    await api.stop()
+
+
+async def role_bare(api_base: str) -> None:
     session = aiohttp.ClientSession()
     bolt = AsyncApp(
-        client=AsyncWebClient(token="xoxb-bench", base_url=api.api_url, session=session),
+        client=AsyncWebClient(token="xoxb-bench", base_url=f"{api_base}/api/", session=session),
         signing_secret=SECRET,
         process_before_response=True,
     )
@@ -110,46 +128,88 @@ async def bench_bare(n: int, concurrency: int) -> tuple[float, list[float]]:
     async def only_ack(ack):  # type: ignore[no-untyped-def]
         await ack()
 
-    runner, url = await serve(bolt)
-    http = SlackRequests(
-        url,
-        SECRET,
-        api.base_url,
-        session=aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)),
-    )
-    await fire(http, clicks(http, len(USERS)), concurrency)  # warm up (auth.test, connections)
-    result = await fire(http, clicks(http, n), concurrency)
-    await http.close()
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    webapp = web.Application()
+    webapp.router.add_post("/slack/events", events)
+    runner, url = await serve_app(webapp)
+    print(url, flush=True)
+    await until_stdin_closes()
     await runner.cleanup()
     await session.close()
-    await api.stop()
-    return result
+    print(0, flush=True)
 
 
-async def bench_cohortbot(
-    n: int, concurrency: int, *, reply: str = "plain", locale: str = "en-US"
+async def role_cohortbot(api_base: str, db_url: str) -> None:
+    settings = Settings(
+        database_url=db_url,
+        slack_bot_token="xoxb-bench",
+        slack_signing_secret=SECRET,
+        slack_api_url=f"{api_base}/api/",
+        slack_channel_interval=0.0,
+        slack_workspace_rate=0.0,
+    )
+    app = await build(settings, {}, schema="create")
+    webapp = web_application(app)
+    cleanup = await attach(app, webapp)
+    webapp[READY] = True
+    runner, url = await serve_app(webapp)
+    print(url, flush=True)
+    await until_stdin_closes()
+    await webapp[SLACK_BOT].settle()
+    async with app.store.transaction() as session:
+        stored = (
+            await session.exec(
+                select(func.count()).select_from(Activity).where(Activity.kind == "bench.clicked")
+            )
+        ).one()
+    await cleanup()
+    await runner.cleanup()
+    await app.close()
+    print(int(stored), flush=True)
+
+
+class Child:
+    """A server in a process of its own, started with `--role`; it prints its URL when ready."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.bench_slack_clicks", *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+        assert self.process.stdout is not None
+        self.url = self.process.stdout.readline().strip()
+        if not self.url:
+            raise SystemExit(f"benchmark child {args} did not start")
+
+    def stop(self) -> int:
+        """Close its input; returns the number it prints on the way out (clicks stored)."""
+        out, _ = self.process.communicate(timeout=120)
+        return int(out.strip() or 0)
+
+
+async def bench_server(
+    role: str,
+    api_base: str,
+    n: int,
+    concurrency: int,
+    *extra: str,
+    value: str = "s1",
+    users: list[str] = USERS,
 ) -> tuple[float, list[float], int]:
-    with tempfile.TemporaryDirectory() as tmp:
-        slack = await SlackHarness.start(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        slack.api.record = False
-        for user in USERS:
-            slack.api.add_user(user, user.lower(), locale=locale)
-        slack.http.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency))
-        await fire(slack.http, warmup(slack.http), concurrency)
-        seconds, latencies = await fire(slack.http, clicks(slack.http, n, reply), concurrency)
-        await slack.bot.settle()
-        async with slack.app.store.transaction() as session:
-            from sqlmodel import func, select
-
-            from bot.core.models import Activity
-
-            stored = (
-                await session.exec(
-                    select(func.count()).select_from(Activity).where(Activity.kind == "bench.clicked")
-                )
-            ).one()
-        await slack.stop()
-    return seconds, latencies, int(stored)
+    child = Child("--role", role, "--api", api_base, *extra)
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency))
+    http = SlackRequests(f"{child.url}/slack/events", SECRET, api_base, session=session)
+    try:
+        await fire(http, warmup(http, users), concurrency)  # connections, auth.test, users.info cache
+        seconds, latencies = await fire(http, clicks(http, n, value, users), concurrency)
+    finally:
+        await http.close()
+    return seconds, latencies, child.stop()
 
 
 async def bench_engine_alone(n: int, concurrency: int) -> float:
@@ -177,12 +237,12 @@ async def bench_engine_alone(n: int, concurrency: int) -> float:
     return n / seconds
 
 
-def warmup(http: SlackRequests) -> list[Signed]:
+def warmup(http: SlackRequests, users: list[str] = USERS) -> list[Signed]:
     """One click per user with action_ts outside the measured range (fills the users.info cache)."""
     button = {"type": "button", "action_id": "b1:bench.click", "value": "warm"}
     return [
         http.interaction(http.block_actions_payload(u, button, action_ts=f"1600000000.{i:06d}"))
-        for i, u in enumerate(USERS)
+        for i, u in enumerate(users)
     ]
 
 
@@ -197,18 +257,46 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clicks", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--role", choices=["standin", "bare", "cohortbot"], help=argparse.SUPPRESS)
+    parser.add_argument("--api", help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.role == "standin":
+        return await role_standin()
+    if args.role == "bare":
+        return await role_bare(args.api)
+    if args.role == "cohortbot":
+        return await role_cohortbot(args.api, args.db)
     print(f"{args.clicks} signed block_actions over loopback HTTP, {args.concurrency} concurrent\n")
-    bare_s, bare_lat = await bench_bare(args.clicks, args.concurrency)
-    ours_s, ours_lat, stored = await bench_cohortbot(args.clicks, args.concurrency)
-    fr_s, fr_lat, _ = await bench_cohortbot(args.clicks, args.concurrency, reply="catalogue", locale="fr-FR")
+    standin = Child("--role", "standin")
+    try:
+        bare_s, bare_lat, _ = await bench_server("bare", standin.url, args.clicks, args.concurrency)
+        with tempfile.TemporaryDirectory() as tmp:
+            db = f"sqlite:///{Path(tmp) / 'bench.db'}"
+            ours_s, ours_lat, stored = await bench_server(
+                "cohortbot", standin.url, args.clicks, args.concurrency, "--db", db, value="plain"
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            db = f"sqlite:///{Path(tmp) / 'bench.db'}"
+            fr_s, fr_lat, _ = await bench_server(
+                "cohortbot",
+                standin.url,
+                args.clicks,
+                args.concurrency,
+                "--db",
+                db,
+                value="catalogue",
+                users=FRENCH_USERS,
+            )
+    finally:
+        standin.stop()
     bare = report("bare Bolt app (ack only)", args.clicks, bare_s, bare_lat)
     ours = report("cohortbot (engine + commit, then ack)", args.clicks, ours_s, ours_lat)
     french = report("  same, French reply via catalogue", args.clicks, fr_s, fr_lat)
     alone = await bench_engine_alone(args.clicks, args.concurrency)
     print(f"{'engine alone (no HTTP), same clicks':<34} {alone:8.0f} clicks/s")
     print(f"\nratio cohortbot / bare: {ours / bare:.2f}x (target >= 0.5x, p99 <= 100 ms)")
-    print(f"ratio French via catalogue / plain reply: {french / ours:.3f}x (target >= 0.95x)")
+    print(f"ratio French via catalogue / English plain reply: {french / ours:.3f}x (target >= 0.95x)")
     print(f"clicks committed: {stored - len(USERS)} of {args.clicks}")
 
 
