@@ -1,7 +1,8 @@
 """PDF documents (fpdf2) that print names in any script: DejaVu Sans (shipped with matplotlib) for
 Latin, Greek and Cyrillic, and Noto fonts as fallbacks for Arabic and CJK, loaded only when a
-document needs them. A missing fallback font is named in a warning and its characters print as
-'?', never as silent blanks.
+document needs them. Arabic is shaped (joined letters, right to left) by HarfBuzz through fpdf2's
+text shaping, switched on only in documents that hold some. A missing fallback font is named in a
+warning and its characters print as '?', never as silent blanks.
 
 The Noto fonts come from the system (Debian: `fonts-noto-core`, `fonts-noto-cjk`), found by file
 name under the usual font folders or those listed in COHORTBOT_FONT_DIRS (colon-separated).
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
+from fpdf.errors import FPDFException
 
 log = logging.getLogger(__name__)
 
@@ -23,25 +26,17 @@ FAMILY = "DejaVu"  # the documents' own face; fallbacks are registered under the
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
 
 
+@dataclass(frozen=True)
 class Fallback:
     """A font for the scripts the main face lacks: which file, which package brings it, and the
     code point ranges it is needed for."""
 
-    def __init__(
-        self,
-        family: str,
-        files: tuple[str, ...],
-        package: str,
-        ranges: tuple[tuple[int, int], ...],
-        number: int = 0,
-    ) -> None:
-        self.family, self.files, self.package, self.ranges, self.number = (
-            family,
-            files,
-            package,
-            ranges,
-            number,
-        )
+    family: str
+    files: tuple[str, ...]
+    package: str
+    ranges: tuple[tuple[int, int], ...]
+    number: int = 0  # the face in a .ttc collection
+    shaping: bool = False  # joined letters, right to left: needs HarfBuzz (uharfbuzz)
 
     def wanted_for(self, char: str) -> bool:
         code = ord(char)
@@ -54,6 +49,7 @@ FALLBACKS = (
         ("NotoSansArabic-Regular.ttf", "NotoNaskhArabic-Regular.ttf"),
         "fonts-noto-core",
         ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF)),
+        shaping=True,
     ),
     Fallback(
         "NotoCJK",
@@ -128,6 +124,8 @@ class DocumentPDF(FPDF):
     def _with_fallbacks(self, text: str) -> str:
         missing: list[str] = []
         for char in set(text):
+            if not self.text_shaping and any(f.shaping and f.wanted_for(char) for f in FALLBACKS):
+                self._shape()  # DejaVu has Arabic letters, but they must be joined and ordered
             if ord(char) in self._main or char.isspace():
                 continue
             fallback = next((f for f in FALLBACKS if f.wanted_for(char)), None)
@@ -149,3 +147,11 @@ class DocumentPDF(FPDF):
         self._loaded.append(fallback)
         self.set_fallback_fonts([f.family for f in self._loaded], exact_match=False)
         return True
+
+    def _shape(self) -> None:
+        """Shape text from here on (only documents with such names pay for it)."""
+        try:
+            self.set_text_shaping(True)
+        except (ImportError, FPDFException):
+            self.text_shaping = {}  # tried once: not again for every name
+            log.warning("uharfbuzz is not installed: Arabic names print with unjoined letters")
