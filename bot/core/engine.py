@@ -52,7 +52,7 @@ class Engine:
                 if inbound.dedupe_key and not await self._first_time(session, inbound.dedupe_key, now):
                     return None
                 person, identity = await upsert_profile(session, inbound.sender, now)
-                i18n.set_language(await reader_language(session, person))
+                i18n.set_language(await reader_language(session, person, self.settings.default_language))
                 if inbound.conversation_ref and identity.conversation_ref != inbound.conversation_ref:
                     identity.conversation_ref = inbound.conversation_ref
                     session.add(identity)
@@ -84,7 +84,7 @@ class Engine:
                 actor=person,
                 identity=identity,
             )
-            with i18n.use(await reader_language(session, person)):
+            with i18n.use(await reader_language(session, person, self.settings.default_language)):
                 return await HOME_VIEWS[-1](ctx)
 
     async def _first_time(self, session: AsyncSession, key: str, now: datetime) -> bool:

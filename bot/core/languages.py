@@ -10,7 +10,7 @@ from bot.core.i18n import SOURCE_LANGUAGE
 from bot.core.models import Cohort, Enrolment, Person
 
 
-async def reader_language(session: AsyncSession, person: Person) -> str:
+async def reader_language(session: AsyncSession, person: Person, default: str = SOURCE_LANGUAGE) -> str:
     """The language to answer `person` in (one query, only for people whose own is unknown)."""
     if person.lang:
         return person.lang
@@ -21,7 +21,7 @@ async def reader_language(session: AsyncSession, person: Person) -> str:
         .order_by(col(Enrolment.enrolled_at).desc())
         .limit(1)
     )
-    return latest.first() or SOURCE_LANGUAGE
+    return latest.first() or default
 
 
 async def languages_of(
