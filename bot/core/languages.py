@@ -1,5 +1,5 @@
 """Who reads which language: a person's own (chosen with `lang`, else their platform's locale),
-else the language of their cohort, else English."""
+else the language of their cohort, else the deployment's default (`DEFAULT_LANGUAGE`)."""
 
 from __future__ import annotations
 
@@ -22,20 +22,6 @@ async def reader_language(session: AsyncSession, person: Person, default: str = 
         .limit(1)
     )
     return latest.first() or default
-
-
-async def languages_of(
-    session: AsyncSession, person_ids: list[int], cohort_id: int | None = None
-) -> dict[int, str]:
-    """Each person's language for a message about `cohort_id` (whose language stands in for
-    people without their own), in one query."""
-    fallback = SOURCE_LANGUAGE
-    if cohort_id is not None:
-        fallback = (await session.exec(select(Cohort.lang).where(Cohort.id == cohort_id))).first() or fallback
-    if not person_ids:
-        return {}
-    rows = await session.exec(select(Person.id, Person.lang).where(col(Person.id).in_(person_ids)))
-    return {int(pid): lang or fallback for pid, lang in rows.all()}
 
 
 async def cohort_language(session: AsyncSession, cohort_id: int | None) -> str:
