@@ -119,3 +119,24 @@ async def test_a_french_excel_csv_with_semicolons_and_a_bom_is_imported(chat: Ch
     assert names["zoe@example.com"] == "Zoé Lefèvre" and names["li@example.com"] == "李雷"
     comma = 'email,name\r\nann@example.com,"Ann; the second"\r\n'  # a ; inside a quoted field
     assert (await import_learners(app.store, app.settings, app.clock.now(), "spoc", comma)).imported
+
+
+def test_the_console_speaks_as_people_named_in_any_script(tmp_path: Path) -> None:
+    from tests.adapters.test_console import run_console
+
+    out = run_console(
+        tmp_path,
+        "\n".join(
+            [
+                "as tina: create spoc tz=Europe/Paris lang=fr",
+                "as tina: enroll spoc émilie 李雷",
+                "as 李雷: statut spoc",
+                "as Émilie: aide",
+                "quit",
+            ]
+        ),
+    )
+    assert "2 personnes inscrites dans *spoc* : émilie, 李雷." in out
+    assert "spoc : votre progression" in out  # 李雷 spoke, in the cohort's language
+    assert "Commandes de cohortbot" in out  # Émilie is émilie
+    assert "I don't know who" not in out
