@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -128,9 +128,16 @@ def babel_locale(lang: str) -> Locale:
 
 
 def _format(when: datetime, tz: str | None, pattern: str) -> str:
-    local = when.astimezone(ZoneInfo(tz or "UTC"))
-    lang = _current.get()
-    return format_datetime(local, _(pattern), locale=babel_locale(lang))
+    # The patterns stop at minutes: times within one minute share a cache entry.
+    return _formatted(_current.get(), pattern, tz or "UTC", when.replace(second=0, microsecond=0))
+
+
+@lru_cache(maxsize=4096)
+def _formatted(lang: str, pattern: str, tz: str, when: datetime) -> str:
+    """Babel's formatting costs tens of microseconds; the same times recur (a session's start,
+    this minute's clicks), so they are remembered."""
+    with use(lang):
+        return format_datetime(when.astimezone(ZoneInfo(tz)), _(pattern), locale=babel_locale(lang))
 
 
 def short_date(when: datetime, tz: str | None) -> str:

@@ -22,7 +22,6 @@ from bot.capabilities.attendance.sheets import (
 )
 from bot.capabilities.attendance.texts import STATUS_LABELS
 from bot.core.models import Cohort
-from bot.core.pdf import DocumentPDF
 
 SESSION_HEADER = ("Learner", "Platform id", "Status", "Time ({tz})", "Time (UTC)", "Recorded by", "Note")
 
@@ -95,6 +94,8 @@ def write_csv(path: Path, title: str, table: list[list[str]], totals: list[list[
 
 def write_pdf(path: Path, title: str, lines: list[str], table: list[list[str]], totals: list[str]) -> Path:
     """One landscape A4 document: title, context lines, the table (header repeated per page), totals."""
+    from bot.core.pdf import DocumentPDF  # fpdf2 loads only when a PDF is written
+
     pdf = DocumentPDF(orientation="landscape", format="A4")  # any script; one face: parsing is slow
     pdf.set_title(title)
     pdf.set_creator("cohortbot")
