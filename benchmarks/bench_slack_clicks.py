@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -37,7 +38,7 @@ from sqlmodel import func, select
 from adapters.slack.runtime import SLACK_BOT, attach
 from bot.app.bootstrap import build
 from bot.app.serve import READY, web_application
-from bot.core import texts
+from bot.core import i18n, texts
 from bot.core.context import Ctx
 from bot.core.inbound import Action, Inbound, Profile
 from bot.core.messages import Reply, say
@@ -56,10 +57,31 @@ FRENCH_USERS = [f"UBENCHFR{i:03d}" for i in range(32)]  # their Slack locale is 
 async def bench_click(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     """What a check-in costs: one activity row, committed with the dedupe row, and a card update."""
     await ctx.log("bench.clicked", person_id=ctx.actor.id, session=value, auth=ctx.inbound.auth)
+    return reply_for(value, ctx.now)
+
+
+def reply_for(value: str, now: datetime) -> Reply:
     if value == "catalogue":  # a sentence and a date in the reader's language
-        until = texts.local_time(ctx.now, "Europe/Paris")
+        until = texts.local_time(now, "Europe/Paris")
         return say(texts.t("reminders.snoozed", cohort="bench", until=until), "replace")
-    return say(f"Optional reminders for *bench* are snoozed until {ctx.now:%a %d %b %H:%M}.", "replace")
+    return say(f"Optional reminders for *bench* are snoozed until {now:%a %d %b %H:%M}.", "replace")
+
+
+def rendering_cost(n: int = 20_000) -> tuple[float, float]:
+    """CPU microseconds to build one reply: an f-string, and through the French catalogue (times
+    one second apart, as clicks come)."""
+    start = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
+    times = [start + timedelta(seconds=i) for i in range(n)]
+    cpu = time.process_time()
+    for when in times:
+        reply_for("plain", when)
+    plain = time.process_time() - cpu
+    with i18n.use("fr"):
+        cpu = time.process_time()
+        for when in times:
+            reply_for("catalogue", when)
+        french = time.process_time() - cpu
+    return plain / n * 1e6, french / n * 1e6
 
 
 def clicks(http: SlackRequests, n: int, value: str = "s1", users: list[str] = USERS) -> list[Signed]:
@@ -318,11 +340,18 @@ async def main() -> None:
         ("engine alone, French via catalogue", french_alone, french_cpu),
     ):
         print(f"{name:<34} {rate:8.0f} clicks/s   {cpu:6.0f} us CPU/click (median of {args.rounds})")
+    plain_us, french_us = rendering_cost()
+    print(f"{'one reply, f-string':<34} {plain_us:8.1f} us CPU")
+    print(f"{'one reply, French via catalogue':<34} {french_us:8.1f} us CPU")
     print(f"\nratio cohortbot / bare: {ours / bare:.2f}x (target >= 0.5x, p99 <= 100 ms)")
     print(
         f"ratio French via catalogue / English plain reply: {french / ours:.3f}x over HTTP, "
         f"{french_alone / plain_alone:.3f}x engine alone, CPU per click {french_cpu / plain_cpu:.3f}x "
         "(target: rate >= 0.95x, CPU <= 1.05x)"
+    )
+    print(
+        f"catalogue cost per click: {french_us - plain_us:+.1f} us CPU, "
+        f"{(french_us - plain_us) / plain_cpu:+.2%} of the engine's CPU per click"
     )
     print(f"clicks committed: {stored - len(USERS)} of {args.clicks}")
 
