@@ -22,7 +22,7 @@ catalogues: setup
 # PDFs still print, with a warning naming the missing font.
 fonts:
 	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-noto-core fonts-noto-cjk; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-noto-core fonts-noto-cjk; \
 	else echo "install the fonts-noto-core and fonts-noto-cjk packages (as root) for Arabic and CJK names in PDFs"; fi
 
 demo: setup
