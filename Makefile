@@ -21,7 +21,8 @@ catalogues: setup
 # Noto fonts print Arabic and CJK names in PDFs (Debian/Ubuntu; run as root). Without them the
 # PDFs still print, with a warning naming the missing font.
 fonts:
-	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	@if dpkg -s fonts-noto-core fonts-noto-cjk >/dev/null 2>&1; then echo "Noto fonts installed"; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-noto-core fonts-noto-cjk; \
 	else echo "install the fonts-noto-core and fonts-noto-cjk packages (as root) for Arabic and CJK names in PDFs"; fi
 
