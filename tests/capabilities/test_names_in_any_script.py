@@ -53,9 +53,16 @@ async def test_console_names_in_any_script_are_people(chat: Chat, app: App) -> N
     assert "I don't know who '2cool' is" in refused
 
 
+def needs_noto_fonts() -> None:
+    missing = [f.files[0] for f in pdf.FALLBACKS if not any(map(pdf.find_font, f.files))]
+    if missing:
+        pytest.skip(f"fonts missing: {', '.join(missing)} (`make fonts` installs them)")
+
+
 async def test_a_sheet_and_a_certificate_print_names_in_five_scripts(
     app: App, chat: Chat, clock: SimulatedClock, tmp_path: Path
 ) -> None:
+    needs_noto_fonts()
     await chat.say("tina", "create spoc tz=Europe/Paris")
     await chat.say("tina", f"enroll spoc {' '.join(NAMES)}")
     await chat.say("tina", 'session spoc "Kick-off" 2027-03-01 09:00 90m')
