@@ -8,11 +8,26 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
 
-.PHONY: setup demo test lint bench
-setup: $(VENV)/.installed
+# The compiled catalogues (.mo) the bot loads; rebuilt whenever a .po file changes.
+CATALOGUES_PO := $(wildcard bot/core/locales/*/LC_MESSAGES/cohortbot.po)
+CATALOGUES_MO := $(CATALOGUES_PO:.po=.mo)
+$(CATALOGUES_MO): $(CATALOGUES_PO) $(VENV)/.installed
+	$(VENV)/bin/python -m bot.core.catalogues compile
+
+.PHONY: setup demo test lint bench catalogues fonts
+setup: $(VENV)/.installed $(CATALOGUES_MO)
+catalogues: setup
+
+# Noto fonts print Arabic and CJK names in PDFs (Debian/Ubuntu; run as root). Without them the
+# PDFs still print, with a warning naming the missing font.
+fonts:
+	@if dpkg -s fonts-noto-core fonts-noto-cjk >/dev/null 2>&1; then echo "Noto fonts installed"; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-noto-core fonts-noto-cjk; \
+	else echo "install the fonts-noto-core and fonts-noto-cjk packages (as root) for Arabic and CJK names in PDFs"; fi
 
 demo: setup
-	$(VENV)/bin/cohortbot demo
+	$(VENV)/bin/cohortbot demo $(if $(LANG_DEMO),--lang $(LANG_DEMO))
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -5,7 +5,9 @@ Runs, in one run and on the same machine: (a) a bare Bolt AsyncApp that only ack
 before the ack. Both use `process_before_response=True` behind aiohttp. Each server under test runs
 in a process of its own; the Web API stand-in (which receives the `response_url` card updates) is
 another process, and the load generator is this one, so only the server's own work is charged to it.
-Prints figures and the ratio; never pass/fail.
+(c) is (b) for French users (Slack locale fr-FR) whose reply goes through the catalogue (a translated
+sentence with a date formatted by Babel), against (b)'s English reply built with an f-string and
+strftime: the cost of rendering through the catalogue. Prints figures and ratios; never pass/fail.
 
     python benchmarks/bench_slack_clicks.py [--clicks 2000] [--concurrency 32]
 """
@@ -19,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -34,6 +38,7 @@ from sqlmodel import func, select
 from adapters.slack.runtime import SLACK_BOT, attach
 from bot.app.bootstrap import build
 from bot.app.serve import READY, web_application
+from bot.core import i18n, texts
 from bot.core.context import Ctx
 from bot.core.inbound import Action, Inbound, Profile
 from bot.core.messages import Reply, say
@@ -45,21 +50,46 @@ from tests.standins.slack_harness import SECRET
 from tests.standins.slack_requests import Signed, SlackRequests
 
 USERS = [f"UBENCH{i:03d}" for i in range(32)]
+FRENCH_USERS = [f"UBENCHFR{i:03d}" for i in range(32)]  # their Slack locale is fr-FR
 
 
 @action("bench.click")
 async def bench_click(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     """What a check-in costs: one activity row, committed with the dedupe row, and a card update."""
     await ctx.log("bench.clicked", person_id=ctx.actor.id, session=value, auth=ctx.inbound.auth)
-    return say(f"✓ Checked in at {ctx.now:%H:%M}", "replace")
+    return reply_for(value, ctx.now)
 
 
-def clicks(http: SlackRequests, n: int) -> list[Signed]:
-    button = {"type": "button", "action_id": "b1:bench.click", "value": "s1"}
+def reply_for(value: str, now: datetime) -> Reply:
+    if value == "catalogue":  # a sentence and a date in the reader's language
+        until = texts.local_time(now, "Europe/Paris")
+        return say(texts.t("reminders.snoozed", cohort="bench", until=until), "replace")
+    return say(f"Optional reminders for *bench* are snoozed until {now:%a %d %b %H:%M}.", "replace")
+
+
+def rendering_cost(n: int = 20_000) -> tuple[float, float]:
+    """CPU microseconds to build one reply: an f-string, and through the French catalogue (times
+    one second apart, as clicks come)."""
+    start = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
+    times = [start + timedelta(seconds=i) for i in range(n)]
+    cpu = time.process_time()
+    for when in times:
+        reply_for("plain", when)
+    plain = time.process_time() - cpu
+    with i18n.use("fr"):
+        cpu = time.process_time()
+        for when in times:
+            reply_for("catalogue", when)
+        french = time.process_time() - cpu
+    return plain / n * 1e6, french / n * 1e6
+
+
+def clicks(http: SlackRequests, n: int, value: str = "s1", users: list[str] = USERS) -> list[Signed]:
+    button = {"type": "button", "action_id": "b1:bench.click", "value": value}
     return [
         http.interaction(
             http.block_actions_payload(
-                USERS[i % len(USERS)], button, action_ts=f"{1_700_000_000 + i}.{i:06d}"
+                users[i % len(users)], button, action_ts=f"{1_700_000_000 + i}.{i:06d}"
             )
         )
         for i in range(n)
@@ -102,6 +132,8 @@ async def role_standin() -> None:
     api = await SlackApiStandIn(record=False).start()
     for user in USERS:
         api.add_user(user, user.lower())
+    for user in FRENCH_USERS:
+        api.add_user(user, user.lower(), locale="fr-FR")
     print(api.base_url, flush=True)
     await until_stdin_closes()
     await api.stop()
@@ -184,50 +216,65 @@ class Child:
 
 
 async def bench_server(
-    role: str, api_base: str, n: int, concurrency: int, *extra: str
+    role: str,
+    api_base: str,
+    n: int,
+    concurrency: int,
+    *extra: str,
+    value: str = "s1",
+    users: list[str] = USERS,
 ) -> tuple[float, list[float], int]:
     child = Child("--role", role, "--api", api_base, *extra)
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency))
     http = SlackRequests(f"{child.url}/slack/events", SECRET, api_base, session=session)
     try:
-        await fire(http, warmup(http), concurrency)  # connections, auth.test, users.info cache
-        seconds, latencies = await fire(http, clicks(http, n), concurrency)
+        await fire(http, warmup(http, users, value), concurrency)  # connections, auth.test, users.info
+        seconds, latencies = await fire(http, clicks(http, n, value, users), concurrency)
     finally:
         await http.close()
     return seconds, latencies, child.stop()
 
 
-async def bench_engine_alone(n: int, concurrency: int) -> float:
+async def bench_engine_alone(n: int, concurrency: int, value: str = "s1", locale: str = "en-US") -> float:
     """The same clicks straight into the engine (no HTTP, no Slack): the bound the adapter works under."""
+    return (await engine_alone(n, concurrency, value, locale))[0]
+
+
+async def engine_alone(n: int, concurrency: int, value: str, locale: str) -> tuple[float, float]:
+    """(clicks per second, CPU microseconds per click) of clicks straight into the engine; CPU time
+    is the steadier figure on a machine others are using."""
     with tempfile.TemporaryDirectory() as tmp:
         app = await build(Settings(database_url=f"sqlite:///{Path(tmp) / 'engine.db'}"), {}, schema="create")
         inbounds = [
             Inbound(
-                sender=Profile("slack", "T0001", USERS[i % len(USERS)]),
-                action=Action("bench.click", "s1"),
+                sender=Profile("slack", "T0001", USERS[i % len(USERS)], locale=locale),
+                action=Action("bench.click", value),
                 dedupe_key=f"bench:{i}",
             )
             for i in range(n)
         ]
+        for warm in inbounds[: len(USERS)]:  # the people, and the catalogue, as a running bot has them
+            await app.engine.handle(replace(warm, dedupe_key=f"warm:{warm.dedupe_key}"))
         queue = list(reversed(inbounds))
 
         async def worker() -> None:
             while queue:
                 await app.engine.handle(queue.pop())
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         await app.close()
-    return n / seconds
+    return n / seconds, cpu / n * 1e6
 
 
-def warmup(http: SlackRequests) -> list[Signed]:
-    """One click per user with action_ts outside the measured range (fills the users.info cache)."""
-    button = {"type": "button", "action_id": "b1:bench.click", "value": "warm"}
+def warmup(http: SlackRequests, users: list[str] = USERS, value: str = "s1") -> list[Signed]:
+    """One click per user with action_ts outside the measured range (fills the users.info cache,
+    and loads the catalogue the measured replies use)."""
+    button = {"type": "button", "action_id": "b1:bench.click", "value": value}
     return [
         http.interaction(http.block_actions_payload(u, button, action_ts=f"1600000000.{i:06d}"))
-        for i, u in enumerate(USERS)
+        for i, u in enumerate(users)
     ]
 
 
@@ -242,6 +289,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clicks", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating engine-alone rounds per reply")
     parser.add_argument("--role", choices=["standin", "bare", "cohortbot"], help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -259,15 +307,52 @@ async def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             db = f"sqlite:///{Path(tmp) / 'bench.db'}"
             ours_s, ours_lat, stored = await bench_server(
-                "cohortbot", standin.url, args.clicks, args.concurrency, "--db", db
+                "cohortbot", standin.url, args.clicks, args.concurrency, "--db", db, value="plain"
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            db = f"sqlite:///{Path(tmp) / 'bench.db'}"
+            fr_s, fr_lat, _ = await bench_server(
+                "cohortbot",
+                standin.url,
+                args.clicks,
+                args.concurrency,
+                "--db",
+                db,
+                value="catalogue",
+                users=FRENCH_USERS,
             )
     finally:
         standin.stop()
     bare = report("bare Bolt app (ack only)", args.clicks, bare_s, bare_lat)
     ours = report("cohortbot (engine + commit, then ack)", args.clicks, ours_s, ours_lat)
+    french = report("  same, French reply via catalogue", args.clicks, fr_s, fr_lat)
     alone = await bench_engine_alone(args.clicks, args.concurrency)
     print(f"{'engine alone (no HTTP), same clicks':<34} {alone:8.0f} clicks/s")
+    # The catalogue's cost without HTTP noise: plain and French rounds alternate, medians compared.
+    plain_runs, french_runs = [], []
+    for _ in range(args.rounds):
+        plain_runs.append(await engine_alone(args.clicks, args.concurrency, "plain", "en-US"))
+        french_runs.append(await engine_alone(args.clicks, args.concurrency, "catalogue", "fr-FR"))
+    plain_alone, plain_cpu = (statistics.median(r[k] for r in plain_runs) for k in (0, 1))
+    french_alone, french_cpu = (statistics.median(r[k] for r in french_runs) for k in (0, 1))
+    for name, rate, cpu in (
+        ("engine alone, English plain reply", plain_alone, plain_cpu),
+        ("engine alone, French via catalogue", french_alone, french_cpu),
+    ):
+        print(f"{name:<34} {rate:8.0f} clicks/s   {cpu:6.0f} us CPU/click (median of {args.rounds})")
+    plain_us, french_us = rendering_cost()
+    print(f"{'one reply, f-string':<34} {plain_us:8.1f} us CPU")
+    print(f"{'one reply, French via catalogue':<34} {french_us:8.1f} us CPU")
     print(f"\nratio cohortbot / bare: {ours / bare:.2f}x (target >= 0.5x, p99 <= 100 ms)")
+    print(
+        f"ratio French via catalogue / English plain reply: {french / ours:.3f}x over HTTP, "
+        f"{french_alone / plain_alone:.3f}x engine alone, CPU per click {french_cpu / plain_cpu:.3f}x "
+        "(target: rate >= 0.95x, CPU <= 1.05x)"
+    )
+    print(
+        f"catalogue cost per click: {french_us - plain_us:+.1f} us CPU, "
+        f"{(french_us - plain_us) / plain_cpu:+.2%} of the engine's CPU per click"
+    )
     print(f"clicks committed: {stored - len(USERS)} of {args.clicks}")
 
 

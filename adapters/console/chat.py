@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+import unicodedata
 from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -18,7 +19,8 @@ from bot.core.inbound import Action, Inbound, Profile
 from bot.core.messages import Message, Reply
 from bot.core.render_text import render_text
 
-LINE_RE = re.compile(r"^\s*as\s+([A-Za-z][\w.-]*)\s*:\s*(.*)$", re.IGNORECASE)
+# `as <name>:` where a name is letters of any script (émilie, 李雷), then letters, digits, . _ -
+LINE_RE = re.compile(r"^\s*as\s+([^\W\d_][\w.-]*)\s*:\s*(.*)$", re.IGNORECASE)
 PRESS_RE = re.compile(r"^press\s+(\d+(?:\s+\d+)*)\s*(.*)$", re.IGNORECASE)
 
 USAGE = (
@@ -106,7 +108,8 @@ class ConsoleSender:
 
 
 def profile(name: str) -> Profile:
-    return Profile("console", "", name.lower(), name.lower())
+    name = unicodedata.normalize("NFC", name).lower()  # one person however their name was keyed in
+    return Profile("console", "", name, name)
 
 
 async def run_lines(

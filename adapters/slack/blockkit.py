@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.core import i18n
+from bot.core.i18n import _, _n
 from bot.core.inbound import Action
 from bot.core.messages import (
     Block,
@@ -85,14 +87,13 @@ def render(message: Message) -> list[dict[str, Any]]:
     """Slack blocks for a message, within Block Kit's limits."""
     numbering = _Numbering()
     blocks: list[dict[str, Any]] = []
-    for block in message.blocks or (Text(message.summary),):
-        blocks.extend(_render_block(block, numbering))
-    if len(blocks) > MAX_BLOCKS:
-        more = {
-            "type": "context",
-            "elements": [mrkdwn(f"… {len(blocks) - MAX_BLOCKS + 1} more blocks not shown")],
-        }
-        blocks = [*blocks[: MAX_BLOCKS - 1], more]
+    with i18n.use(message.lang):  # buttons and notes in the message's language
+        for block in message.blocks or (Text(message.summary),):
+            blocks.extend(_render_block(block, numbering))
+        if len(blocks) > MAX_BLOCKS:
+            hidden = len(blocks) - MAX_BLOCKS + 1
+            note = _n("… {n} more block not shown", "… {n} more blocks not shown", hidden)
+            blocks = [*blocks[: MAX_BLOCKS - 1], {"type": "context", "elements": [mrkdwn(note)]}]
     return blocks
 
 
@@ -154,12 +155,14 @@ def _render_block(block: Block, numbering: _Numbering) -> list[dict[str, Any]]:
     if isinstance(block, Question):
         return _question(block, numbering)
     if isinstance(block, TextInput):
-        value = json.dumps([block.value, block.input_id, _cut(block.prompt, 1500), block.multiline])
-        opener = _button("Answer", numbering.next("t", block.action), value, "primary")
+        value = json.dumps(
+            [block.value, block.input_id, _cut(block.prompt, 1500), block.multiline, i18n.current()]
+        )
+        opener = _button(_("Answer"), numbering.next("t", block.action), value, "primary")
         return [{"type": "section", "text": mrkdwn(block.prompt), "accessory": opener}]
     if isinstance(block, Image):
         if is_local_image(block):
-            return [{"type": "context", "elements": [mrkdwn(f"📎 {block.alt} (attached below)")]}]
+            return [{"type": "context", "elements": [mrkdwn(_("📎 {alt} (attached below)", alt=block.alt))]}]
         return [{"type": "image", "image_url": block.url, "alt_text": _cut(block.alt or "image", 2000)}]
     if isinstance(block, Divider):
         return [{"type": "divider"}]
@@ -172,7 +175,7 @@ def _question(block: Question, numbering: _Numbering) -> list[dict[str, Any]]:
     if block.question_kind != "multi":
         elements = [
             _button(
-                choice,
+                block.label(choice),
                 numbering.next("q", block.action),
                 json.dumps([block.value, block.question_id, choice]),
             )
@@ -180,20 +183,20 @@ def _question(block: Question, numbering: _Numbering) -> list[dict[str, Any]]:
         ]
         return [prompt, *_actions(elements)]
     picker_id = numbering.next("x", block.action)
-    options = [{"text": plain(c), "value": _cut(c, 150)} for c in choices]
+    options = [{"text": plain(block.label(c)), "value": _cut(c, 150)} for c in choices]
     picker: dict[str, Any] = (
         {"type": "checkboxes", "action_id": picker_id, "options": options}
         if len(options) <= MAX_CHECKBOXES
         else {
             "type": "multi_static_select",
             "action_id": picker_id,
-            "placeholder": plain("Pick"),
+            "placeholder": plain(_("Pick")),
             "options": options[:100],
         }
     )
     block_id = f"pick.{picker_id.split(':', 1)[0]}"
     submit_value = json.dumps([block.value, block.question_id, block_id, picker_id])
-    submit = _button("Submit", numbering.next("s", block.action), submit_value, "primary")
+    submit = _button(_("Submit"), numbering.next("s", block.action), submit_value, "primary")
     return [prompt, {"type": "actions", "block_id": block_id, "elements": [picker, submit]}]
 
 
@@ -206,6 +209,7 @@ class OpenModal:
     input_id: str
     prompt: str
     multiline: bool
+    lang: str = i18n.SOURCE_LANGUAGE  # the language of the card clicked: the modal's too
 
 
 def decode_click(action: dict[str, Any], state: dict[str, Any]) -> Action | OpenModal | None:
@@ -222,20 +226,22 @@ def decode_click(action: dict[str, Any], state: dict[str, Any]) -> Action | Open
         picked = state.get("values", {}).get(block_id, {}).get(picker_id, {}).get("selected_options") or []
         return Action(engine_action, value, {question_id: ",".join(o["value"] for o in picked)})
     if kind == "t":
-        value, input_id, prompt, multiline = json.loads(action["value"])
-        return OpenModal(engine_action, value, input_id, prompt, bool(multiline))
+        value, input_id, prompt, multiline, *lang = json.loads(action["value"])
+        return OpenModal(engine_action, value, input_id, prompt, bool(multiline), *lang[:1])
     return None
 
 
 def modal(request: OpenModal, response_url: str | None) -> dict[str, Any]:
     """The modal asking for a free-text answer; `private_metadata` says where the answer goes."""
     metadata = json.dumps({"a": request.action, "v": request.value, "i": request.input_id, "r": response_url})
+    with i18n.use(request.lang):
+        title, submit, close = _("Your answer"), _("Send"), _("Cancel")
     return {
         "type": "modal",
         "callback_id": MODAL_CALLBACK,
-        "title": plain("Your answer", 24),
-        "submit": plain("Send", 24),
-        "close": plain("Cancel", 24),
+        "title": plain(title, 24),
+        "submit": plain(submit, 24),
+        "close": plain(close, 24),
         "private_metadata": metadata,
         "blocks": [
             {
@@ -263,11 +269,13 @@ def decode_submission(view: dict[str, Any]) -> Submission:
 
 def reply_modal(message: Message) -> dict[str, Any]:
     """A modal showing the engine's reply (after an answer that did not replace a card)."""
+    with i18n.use(message.lang):
+        close = _("Close")
     return {
         "type": "modal",
         "callback_id": "cohortbot.reply",
         "title": plain("cohortbot", 24),
-        "close": plain("Close", 24),
+        "close": plain(close, 24),
         "blocks": render(message),
     }
 

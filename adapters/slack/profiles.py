@@ -1,4 +1,4 @@
-"""Who a Slack user is: name, email and time zone from `users.info`, cached per user with a TTL.
+"""Who a Slack user is: name, email, time zone and locale from `users.info`, cached per user with a TTL.
 
 `users.info` is Tier 4 (100+/min): one call per user per TTL, shared by concurrent lookups.
 A failed lookup never blocks a command: the profile then carries the ids only.
@@ -58,7 +58,7 @@ class ProfileCache:
         # again, and the account is linked (or merged) with its enrolment once its email is known.
         for attempt in range(2):
             try:
-                response = await self.client.users_info(user=user_id)
+                response = await self.client.users_info(user=user_id, include_locale=True)
                 break
             except SlackApiError as e:
                 wait = retry_after(e.response.headers) if e.response.status_code == 429 else None
@@ -84,6 +84,7 @@ class ProfileCache:
             or user.get("name"),
             email=info.get("email"),
             tz=user.get("tz"),
+            locale=user.get("locale"),
         )
         self._cache[(team_id, user_id)] = (self.monotonic() + self.ttl, profile)
         return profile

@@ -14,6 +14,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from bot.core import i18n
+from bot.core.i18n import _
 from bot.core.messages import (
     Block,
     Button,
@@ -49,15 +51,16 @@ def render_card(message: Message, source_key: str | None = None) -> dict[str, An
     """The card for `message`; `source_key` (its outbox key) rides along in every action."""
     body: list[dict[str, Any]] = []
     separate_next = False
-    for block in message.blocks or (Text(message.summary),):
-        if isinstance(block, Divider):
-            separate_next = True
-            continue
-        elements = _elements(block, source_key)
-        if elements and separate_next:
-            elements[0]["separator"] = True
-            separate_next = False
-        body.extend(elements)
+    with i18n.use(message.lang):  # buttons in the message's language
+        for block in message.blocks or (Text(message.summary),):
+            if isinstance(block, Divider):
+                separate_next = True
+                continue
+            elements = _elements(block, source_key)
+            if elements and separate_next:
+                elements[0]["separator"] = True
+                separate_next = False
+            body.extend(elements)
     return {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -132,7 +135,7 @@ def _elements(block: Block, source_key: str | None) -> list[dict[str, Any]]:
             # Not isRequired: Teams validates every input of a card before any of its buttons, so a
             # required comment box would block the rating buttons beside it. The engine checks.
             {"type": "Input.Text", "id": block.input_id, "isMultiline": block.multiline},
-            {"type": "ActionSet", "actions": [_action("Send", block.action, block.value, source_key)]},
+            {"type": "ActionSet", "actions": [_action(_("Send"), block.action, block.value, source_key)]},
         ]
     if isinstance(block, Image):
         return [{"type": "Image", "url": image_url(block.url), "altText": block.alt, "size": "Stretch"}]
@@ -144,18 +147,19 @@ def _question(block: Question, source_key: str | None) -> list[dict[str, Any]]:
     prompt = _text(to_markdown(block.prompt), weight="Bolder")
     if block.question_kind != "multi" and len(choices) <= MAX_BUTTON_CHOICES:
         actions = [
-            _action(c, block.action, block.value, source_key, extra={block.question_id: c}) for c in choices
+            _action(block.label(c), block.action, block.value, source_key, extra={block.question_id: c})
+            for c in choices
         ]
         return [prompt, {"type": "ActionSet", "actions": actions}]
     choice_set: dict[str, Any] = {
         "type": "Input.ChoiceSet",
         "id": block.question_id,
         "style": "expanded" if block.question_kind == "multi" else "compact",
-        "choices": [{"title": c, "value": c} for c in choices],
+        "choices": [{"title": block.label(c), "value": c} for c in choices],
     }
     if block.question_kind == "multi":
         choice_set["isMultiSelect"] = True  # Teams sends the picks comma-joined: the engine's form
-    submit = _action("Send", block.action, block.value, source_key)
+    submit = _action(_("Send"), block.action, block.value, source_key)
     return [prompt, choice_set, {"type": "ActionSet", "actions": [submit]}]
 
 

@@ -23,8 +23,9 @@ from adapters.teams.translate import (
     tenant_of,
     to_inbound,
 )
-from bot.core import texts
+from bot.core import i18n, texts
 from bot.core.engine import Engine
+from bot.core.i18n import N_, _
 from bot.core.messages import say
 
 log = logging.getLogger(__name__)
@@ -33,12 +34,12 @@ MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 
 texts.register(
     {
-        "teams.hello": (
+        "teams.hello": N_(
             "Hi {name}! I'm cohortbot: I'll send your cohort's reminders, check-ins and surveys here. "
             "Type `help` to see what I can do."
         ),
-        "teams.duplicate_click": "Already recorded.",
-        "teams.inactive_button": "This button is no longer active.",
+        "teams.duplicate_click": N_("Already recorded."),
+        "teams.inactive_button": N_("This button is no longer active."),
     }
 )
 
@@ -67,7 +68,9 @@ class CohortTeamsBot(TeamsActivityHandler):
             # Channels and group chats have no Identity to keep their reference on, so we keep
             # it; and any reference gives the tenant's service URL for `create_conversation`.
             await self.book.remember(tenant_of(activity), reference_of(activity))
-        await super().on_turn(turn_context)
+        # Until the engine knows who this is, answer in the language of their Teams client.
+        with i18n.use(i18n.language_of(activity.locale)):
+            await super().on_turn(turn_context)
 
     # Commands and Action.Submit clicks -------------------------------------------------------
 
@@ -120,11 +123,13 @@ class CohortTeamsBot(TeamsActivityHandler):
         # An install carries no email: look the member up, so their email or UPN links them to
         # someone enrolled by email instead of making a second person.
         account = await _looked_up(turn_context, activity.from_property)
-        await self.book.installed(profile_of(account, tenant_of(activity)), reference_of(activity), scope)
+        await self.book.installed(
+            profile_of(account, tenant_of(activity), activity.locale), reference_of(activity), scope
+        )
         if scope != "personal":
             self._sync_roster(activity)
         if scope == "personal":
-            name = activity.from_property.name or "there"
+            name = activity.from_property.name or _("there")
             await turn_context.send_activity(message_activity(say(texts.t("teams.hello", name=name)).message))
 
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:

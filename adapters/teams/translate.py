@@ -27,7 +27,7 @@ def tenant_of(activity: Activity) -> str:
     return str(tenant or "")
 
 
-def profile_of(account: ChannelAccount, tenant: str) -> Profile:
+def profile_of(account: ChannelAccount, tenant: str, locale: str | None = None) -> Profile:
     email = getattr(account, "email", None) or getattr(account, "user_principal_name", None)
     return Profile(
         platform=PLATFORM,
@@ -35,6 +35,7 @@ def profile_of(account: ChannelAccount, tenant: str) -> Profile:
         user_id=account.id,
         name=account.name or None,
         email=email if email and "@" in email else None,
+        locale=locale,
     )
 
 
@@ -109,7 +110,7 @@ def to_inbound(activity: Activity, *, auth: str) -> Inbound | None:
     """A message (command or Action.Submit) or an `adaptiveCard/action` invoke as an Inbound;
     None when there is nothing for the engine (an empty message, a foreign card's data)."""
     tenant = tenant_of(activity)
-    sender = profile_of(activity.from_property, tenant)
+    sender = profile_of(activity.from_property, tenant, activity.locale)  # the sender's client locale
     common: dict[str, Any] = {
         "sender": sender,
         "channel_id": channel_address(activity),

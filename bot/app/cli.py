@@ -42,12 +42,16 @@ def demo(
     db: Path = typer.Option(Path("cohortbot-demo.db"), help="SQLite file to create (replaced if it exists)."),
     seed: int = typer.Option(7, help="Random seed for the simulated learners."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show every message in full."),
+    lang: str = typer.Option("en", "--lang", help="The language of the cohort and its people: en or fr."),
 ) -> None:
     """Run a six-week cohort with 30 simulated learners on a simulated clock, in seconds."""
     from bot.app.demo import Demo
+    from bot.core.i18n import LANGUAGES
 
+    if lang not in LANGUAGES:
+        raise typer.BadParameter(f"'{lang}' is not one of {', '.join(LANGUAGES)}", param_hint="--lang")
     started = time.perf_counter()
-    asyncio.run(Demo(db, seed=seed, verbose=verbose).run())
+    asyncio.run(Demo(db, seed=seed, verbose=verbose, lang=lang).run())
     typer.echo(f"\ndemo finished in {time.perf_counter() - started:.1f}s")
 
 

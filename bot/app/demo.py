@@ -19,6 +19,7 @@ from typing import TextIO
 from sqlmodel import col, func, select
 
 from bot.app.bootstrap import App, build
+from bot.core import i18n
 from bot.core.clock import SimulatedClock
 from bot.core.delivery import SendResult, Target
 from bot.core.demo_script import COHORT, START, TRAINER, WEEKS
@@ -113,9 +114,16 @@ class DemoSender:
 
 class Demo:
     def __init__(
-        self, db_path: Path, *, seed: int = 7, out: TextIO | None = None, verbose: bool = False
+        self,
+        db_path: Path,
+        *,
+        seed: int = 7,
+        out: TextIO | None = None,
+        verbose: bool = False,
+        lang: str = i18n.SOURCE_LANGUAGE,
     ) -> None:
         self.db_path = db_path
+        self.lang = lang  # everyone's platform locale, and the cohort's language
         self.seed = seed
         self.rng = random.Random(seed)
         self.out = out or sys.stdout
@@ -126,6 +134,10 @@ class Demo:
         self.delivered: Counter[str] = Counter()
         self.reacted: Counter[str] = Counter()
         self.app: App
+
+    @property
+    def locale(self) -> str:
+        return {"fr": "fr-FR"}.get(self.lang, "en-US")
 
     # -- output ---------------------------------------------------------------------------------
     def print(self, text: str = "") -> None:
@@ -141,21 +153,26 @@ class Demo:
         settings = Settings(database_url=f"sqlite:///{self.db_path}", admins=TRAINER)
         self.app = await build(settings, {"console": DemoSender(self)}, self.clock)
         try:
-            self.print(
-                f"cohortbot demo: a {WEEKS}-week SPOC, {len(LEARNERS)} learners in {len(TEAMS)} teams, "
-                f"3 managers, simulated from {START:%Y-%m-%d}"
-            )
-            self.print(f"database: {self.db_path}\n")
-            await self.setup()
-            for _, extra in sorted(DEMO_SETUP, key=lambda s: s[0]):
-                await extra(self)
-            await self.simulate(START + timedelta(weeks=WEEKS, days=3))
-            await self.epilogue()
+            with i18n.use(self.lang):  # the narration too, where it goes through the catalogue
+                await self._story()
         finally:
             await self.app.close()
 
+    async def _story(self) -> None:
+        self.print(
+            f"cohortbot demo: a {WEEKS}-week SPOC, {len(LEARNERS)} learners in {len(TEAMS)} teams, "
+            f"3 managers, simulated from {START:%Y-%m-%d}"
+        )
+        self.print(f"database: {self.db_path}\n")
+        await self.setup()
+        for _, extra in sorted(DEMO_SETUP, key=lambda s: s[0]):
+            await extra(self)
+        await self.simulate(START + timedelta(weeks=WEEKS, days=3))
+        await self.epilogue()
+
     async def say(self, who: str, text: str, *, show: bool = True) -> Message | None:
-        reply = await self.app.engine.handle(Inbound(sender=Profile("console", "", who, who), text=text))
+        sender = Profile("console", "", who, who, locale=self.locale)
+        reply = await self.app.engine.handle(Inbound(sender=sender, text=text))
         if show:
             self.print(f"[{self.stamp()}] {who}: {text}")
             if reply is not None:
@@ -164,7 +181,7 @@ class Demo:
 
     async def setup(self) -> None:
         await self._create_personas()
-        await self.say(TRAINER, f"create {COHORT} tz=Europe/Paris start={START:%Y-%m-%d}")
+        await self.say(TRAINER, f"create {COHORT} tz=Europe/Paris start={START:%Y-%m-%d} lang={self.lang}")
         for i, team in enumerate(TEAMS):
             members = LEARNERS[i::3]
             await self.say(TRAINER, f"enroll {COHORT} {' '.join(members)} team={team}", show=i == 0)
@@ -198,11 +215,11 @@ class Demo:
                     satisfaction=self.rng.uniform(0.4, 1.0),
                     rng=random.Random(f"{self.seed}:{name}"),
                 )
-                await upsert_profile(session, Profile("console", "", name, name, tz=tz), self.clock.now())
+                profile = Profile("console", "", name, name, tz=tz, locale=self.locale)
+                await upsert_profile(session, profile, self.clock.now())
             for name in (TRAINER, *MANAGERS):
-                await upsert_profile(
-                    session, Profile("console", "", name, name, tz="Europe/Paris"), self.clock.now()
-                )
+                profile = Profile("console", "", name, name, tz="Europe/Paris", locale=self.locale)
+                await upsert_profile(session, profile, self.clock.now())
 
     async def simulate(self, end: datetime) -> None:
         self.print("-- six weeks, as alice and the cohort channel see them --")

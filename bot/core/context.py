@@ -12,9 +12,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core import outbox
 from bot.core.errors import PermissionDenied, UserError
+from bot.core.i18n import _
 from bot.core.inbound import Inbound
 from bot.core.messages import Message
 from bot.core.models import Activity, Cohort, Enrolment, Identity, Person
+from bot.core.outbox import Compose
 from bot.core.people import matches_admin, resolve_person
 from bot.core.registry import ACTIVITY_BATCH_LISTENERS, ACTIVITY_LISTENERS
 from bot.core.settings import Settings
@@ -81,7 +83,9 @@ class EventContext:
             if kind.startswith(prefix):
                 await batch_listener(self, activities)
 
-    async def dm(self, person_id: int, message: Message, *, key: str, cohort_id: int | None = None) -> bool:
+    async def dm(
+        self, person_id: int, message: Message | Compose, *, key: str, cohort_id: int | None = None
+    ) -> bool:
         return await outbox.enqueue_dm(
             self.session, person_id, message, key=key, now=self.now, cohort_id=cohort_id
         )
@@ -89,7 +93,7 @@ class EventContext:
     async def dms(self, recipients: list[outbox.Recipient], *, cohort_id: int | None = None) -> int:
         return await outbox.enqueue_dms(self.session, recipients, now=self.now, cohort_id=cohort_id)
 
-    async def post(self, cohort: Cohort, message: Message, *, key: str) -> bool:
+    async def post(self, cohort: Cohort, message: Message | Compose, *, key: str) -> bool:
         return await outbox.enqueue_channel_post(self.session, cohort, message, key=key, now=self.now)
 
     async def update_message(self, original_key: str, message: Message, *, key: str) -> bool:
@@ -104,8 +108,8 @@ class EventContext:
 
         slugs = list((await self.session.exec(select(Cohort.slug))).all())
         near = difflib.get_close_matches(slug.lower(), slugs, n=1)
-        hint = f" Did you mean '{near[0]}'?" if near else ""
-        raise UserError(f"There is no cohort '{slug}'.{hint}")
+        hint = " " + _("Did you mean '{near}'?", near=near[0]) if near else ""
+        raise UserError(_("There is no cohort '{cohort}'.", cohort=slug) + hint)
 
     async def enrolment(self, cohort: Cohort, person_id: int) -> Enrolment | None:
         return (
@@ -151,8 +155,12 @@ class Ctx(EventContext):
         """Refuse unless the caller is an admin or trainer of the cohort (or a configured admin)."""
         if not await self.is_staff(cohort):
             raise PermissionDenied(
-                f"Only admins and trainers of '{cohort.slug}' can {doing}. "
-                f"Ask one of them, or see `status {cohort.slug}`."
+                _(
+                    "Only admins and trainers of '{cohort}' can {doing}. "
+                    "Ask one of them, or see `status {cohort}`.",
+                    cohort=cohort.slug,
+                    doing=_(doing),  # capabilities mark their `doing` phrases with N_
+                )
             )
 
     async def staff_cohort(self, slug: str, doing: str) -> Cohort:
@@ -163,7 +171,9 @@ class Ctx(EventContext):
 
     async def require_admin(self, cohort: Cohort, doing: str) -> None:
         if not (self.is_global_admin or await self.role_in(cohort) == "admin"):
-            raise PermissionDenied(f"Only admins of '{cohort.slug}' can {doing}.")
+            raise PermissionDenied(
+                _("Only admins of '{cohort}' can {doing}.", cohort=cohort.slug, doing=_(doing))
+            )
 
     async def person(self, token: str) -> Person:
         return await resolve_person(

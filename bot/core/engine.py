@@ -1,5 +1,6 @@
 """The engine: takes a platform-neutral Inbound, runs the command or action in one transaction,
-and answers with Replies. Outbound messages it causes are queued in the outbox, never sent here."""
+and answers with Replies in the caller's language. Outbound messages it causes are queued in the
+outbox, never sent here."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core import i18n
 from bot.core.clock import Clock
 from bot.core.context import Ctx
 from bot.core.errors import PermissionDenied, UserError
 from bot.core.grammar import ParseError, parse
+from bot.core.i18n import _
 from bot.core.inbound import Inbound, Profile
+from bot.core.languages import reader_language
 from bot.core.linking import announce
 from bot.core.messages import Message, Reply, say
 from bot.core.models import ProcessedInbound
@@ -40,12 +44,17 @@ class Engine:
         command changes nothing), then only the event id is remembered, so a retry is not rerun.
         """
         now = self.clock.now()
+        with i18n.use(i18n.language_of(inbound.sender.locale)):
+            return await self._handle(inbound, now)
+
+    async def _handle(self, inbound: Inbound, now: datetime) -> Reply | None:
         try:
             async with self.store.transaction() as session:
                 if inbound.dedupe_key and not await self._first_time(session, inbound.dedupe_key, now):
                     return None
                 links: list[int] = []
                 person, identity = await upsert_profile(session, inbound.sender, now, links=links)
+                i18n.set_language(await reader_language(session, person, self.settings.default_language))
                 if inbound.conversation_ref and identity.conversation_ref != inbound.conversation_ref:
                     identity.conversation_ref = inbound.conversation_ref
                     session.add(identity)
@@ -79,7 +88,8 @@ class Engine:
                 actor=person,
                 identity=identity,
             )
-            return await HOME_VIEWS[-1](ctx)
+            with i18n.use(await reader_language(session, person, self.settings.default_language)):
+                return await HOME_VIEWS[-1](ctx)
 
     async def _first_time(self, session: AsyncSession, key: str, now: datetime) -> bool:
         """Remember a platform event id; False when it was seen before (a retried delivery)."""
@@ -91,9 +101,9 @@ class Engine:
         if inbound.action is not None:
             handler = ACTIONS.get(inbound.action.action_id)
             if handler is None:
-                return say("This button is no longer active.")
+                return say(_("This button is no longer active."))
             return await handler(ctx, inbound.action.value, inbound.action.inputs)
-        parsed = parse(inbound.text or "", VERBS)
+        parsed = parse(inbound.text or "", VERBS, lang=i18n.current())
         if isinstance(parsed, ParseError):
             return say(parsed.render())
         assert parsed.verb.handler is not None

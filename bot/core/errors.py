@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.core.i18n import _
+
 
 class UserError(Exception):
     """Something the caller asked that cannot be done; `message` is shown to them as is.
@@ -18,7 +20,7 @@ class UserError(Exception):
     def render(self) -> str:
         lines = [self.message]
         if self.usage:
-            lines.append(f"Usage: `{self.usage}`")
+            lines.append(_("Usage: `{usage}`", usage=self.usage))
         if self.hint:
             lines.append(self.hint)
         return "\n".join(lines)

@@ -1,6 +1,8 @@
 """The command grammar shared by every platform: tokenising, typed arguments, usage and suggestions.
 
 Parsing is pure (no database): `parse(text)` returns a `Parsed` command or a `ParseError`, never raises.
+Verbs keep their English names and may have aliases per language (`bot.core.aliases`); every word of
+an error or usage line is in the current language (`bot.core.i18n`).
 """
 
 from __future__ import annotations
@@ -8,11 +10,15 @@ from __future__ import annotations
 import difflib
 import re
 import shlex
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.core import i18n
+from bot.core.i18n import _
 
 
 class ArgError(Exception):
@@ -37,7 +43,12 @@ class Arg:
 
     @property
     def shown(self) -> str:
-        return f"[<{self.name}>]" if self.optional else f"<{self.name}>"
+        return f"[<{self.label}>]" if self.optional else f"<{self.label}>"
+
+    @property
+    def label(self) -> str:
+        """The argument's name in the current language."""
+        return _(self.name)
 
     def take(self, tokens: list[str], i: int) -> tuple[Any, int]:
         return self.convert(tokens[i]), i + 1
@@ -57,7 +68,11 @@ class Slug(Arg):
         slug = token.lower()
         if not SLUG_RE.match(slug):
             raise ArgError(
-                f"'{token}' is not a valid cohort name: use letters, digits, - and _ (up to 63 characters)"
+                _(
+                    "'{token}' is not a valid cohort name: "
+                    "use letters, digits, - and _ (up to 63 characters)",
+                    token=token,
+                )
             )
         return slug
 
@@ -65,11 +80,11 @@ class Slug(Arg):
 class Title(Arg):
     @property
     def shown(self) -> str:
-        return f'"<{self.name}>"'
+        return f'"<{self.label}>"'
 
     def convert(self, token: str) -> str:
         if not token.strip():
-            raise ArgError(f"the {self.name} is empty")
+            raise ArgError(_("the {name} is empty", name=self.label))
         return token.strip()
 
 
@@ -82,9 +97,19 @@ class Number(Arg):
         try:
             value = int(token)
         except ValueError:
-            raise ArgError(f"'{token}' is not a whole number ({self.name})") from None
+            raise ArgError(
+                _("'{token}' is not a whole number ({name})", token=token, name=self.label)
+            ) from None
         if not self.low <= value <= self.high:
-            raise ArgError(f"{self.name} must be between {self.low} and {self.high}, not {value}")
+            raise ArgError(
+                _(
+                    "{name} must be between {low} and {high}, not {value}",
+                    name=self.label,
+                    low=self.low,
+                    high=self.high,
+                    value=value,
+                )
+            )
         return value
 
 
@@ -96,7 +121,9 @@ class DateArg(Arg):
         try:
             return date.fromisoformat(token)
         except ValueError:
-            raise ArgError(f"'{token}' is not a date: use YYYY-MM-DD, e.g. 2026-03-09") from None
+            raise ArgError(
+                _("'{token}' is not a date: use YYYY-MM-DD, e.g. 2026-03-09", token=token)
+            ) from None
 
 
 class DateTimeArg(Arg):
@@ -114,7 +141,9 @@ class DateTimeArg(Arg):
         if "T" in first:
             return self._parse(first.replace("T", " ")), i + 1
         if i + 1 >= len(tokens):
-            raise ArgError(f"'{first}' needs a time too: use YYYY-MM-DD HH:MM, e.g. 2026-03-09 09:30")
+            raise ArgError(
+                _("'{token}' needs a time too: use YYYY-MM-DD HH:MM, e.g. 2026-03-09 09:30", token=first)
+            )
         return self._parse(f"{first} {tokens[i + 1]}"), i + 2
 
     @staticmethod
@@ -123,7 +152,7 @@ class DateTimeArg(Arg):
             return datetime.strptime(text, "%Y-%m-%d %H:%M")
         except ValueError:
             raise ArgError(
-                f"'{text}' is not a date and time: use YYYY-MM-DD HH:MM, e.g. 2026-03-09 09:30"
+                _("'{token}' is not a date and time: use YYYY-MM-DD HH:MM, e.g. 2026-03-09 09:30", token=text)
             ) from None
 
 
@@ -134,11 +163,11 @@ class DurationArg(Arg):
     def convert(self, token: str) -> timedelta:
         match = DURATION_RE.match(token.lower())
         if not match or not any(match.groups()):
-            raise ArgError(f"'{token}' is not a duration: write it like 90m, 2h or 1h30m")
+            raise ArgError(_("'{token}' is not a duration: write it like 90m, 2h or 1h30m", token=token))
         hours, minutes = (int(g) if g else 0 for g in match.groups())
         total = timedelta(hours=hours, minutes=minutes)
         if not timedelta(minutes=1) <= total <= timedelta(hours=24):
-            raise ArgError(f"'{token}' is out of range: a duration is between 1m and 24h")
+            raise ArgError(_("'{token}' is out of range: a duration is between 1m and 24h", token=token))
         return total
 
 
@@ -148,9 +177,9 @@ class ZoneArg(Arg):
             ZoneInfo(token)
         except (ZoneInfoNotFoundError, ValueError):
             near = difflib.get_close_matches(token, sorted(available_timezones()), n=1)
-            hint = f" Did you mean {near[0]}?" if near else ""
+            hint = " " + _("Did you mean {near}?", near=near[0]) if near else ""
             raise ArgError(
-                f"'{token}' is not a known time zone (IANA names like Europe/Paris).{hint}"
+                _("'{token}' is not a known time zone (IANA names like Europe/Paris).", token=token) + hint
             ) from None
         return token
 
@@ -170,8 +199,10 @@ class Choice(Arg):
         if low in self.options:
             return low
         near = difflib.get_close_matches(low, self.options, n=1)
-        hint = f" Did you mean {near[0]}?" if near else ""
-        raise ArgError(f"'{token}' is not one of {', '.join(self.options)}.{hint}")
+        hint = " " + _("Did you mean {near}?", near=near[0]) if near else ""
+        raise ArgError(
+            _("'{token}' is not one of {options}.", token=token, options=", ".join(self.options)) + hint
+        )
 
 
 class Literal(Arg):
@@ -186,7 +217,7 @@ class Literal(Arg):
 
     def convert(self, token: str) -> str:
         if token.lower() != self.name:
-            raise ArgError(f"expected the word '{self.name}' here, not '{token}'")
+            raise ArgError(_("expected the word '{word}' here, not '{token}'", word=self.name, token=token))
         return token
 
 
@@ -199,7 +230,7 @@ class Many(Arg):
 
     @property
     def shown(self) -> str:
-        return f"<{self.name}...>" if self.minimum else f"[<{self.name}...>]"
+        return f"<{self.label}...>" if self.minimum else f"[<{self.label}...>]"
 
     def take(self, tokens: list[str], i: int) -> tuple[Any, int]:
         return list(tokens[i:]), len(tokens)
@@ -210,7 +241,7 @@ class Rest(Arg):
 
     @property
     def shown(self) -> str:
-        return f"[<{self.name}>]" if self.optional else f"<{self.name}>"
+        return f"[<{self.label}>]" if self.optional else f"<{self.label}>"
 
     def take(self, tokens: list[str], i: int) -> tuple[Any, int]:
         return " ".join(tokens[i:]), len(tokens)
@@ -230,11 +261,16 @@ class Verb:
     options: dict[str, Arg] = field(default_factory=dict)
     example: str = ""
     staff_only: bool = False  # shown in help under "for trainers and admins"
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> other names
+
+    def name_in(self, lang: str) -> str:
+        """What a reader of `lang` types: their first alias, else the English name."""
+        return next(iter(self.aliases.get(lang, ())), self.name)
 
     @property
     def usage(self) -> str:
-        parts = [self.name, *(a.shown for a in self.args)]
-        parts += [f"[{k}=<{v.name}>]" for k, v in self.options.items()]
+        parts = [self.name_in(i18n.current()), *(a.shown for a in self.args)]
+        parts += [f"[{k}=<{v.label}>]" for k, v in self.options.items()]
         return " ".join(parts)
 
 
@@ -254,11 +290,11 @@ class ParseError:
     def render(self) -> str:
         lines = [self.reason]
         if self.suggestion:
-            lines.append(f"Did you mean: `{self.suggestion}`")
+            lines.append(_("Did you mean: `{suggestion}`", suggestion=self.suggestion))
         if self.usage:
-            lines.append(f"Usage: `{self.usage}`")
+            lines.append(_("Usage: `{usage}`", usage=self.usage))
         if self.example:
-            lines.append(f"Example: `{self.example}`")
+            lines.append(_("Example: `{example}`", example=self.example))
         return "\n".join(lines)
 
 
@@ -271,28 +307,58 @@ def tokenize(text: str) -> list[str]:
     return [token.replace(APOSTROPHE_STANDIN, "'") for token in shlex.split(guarded)]
 
 
-def parse(text: str, verbs: dict[str, Verb]) -> Parsed | ParseError:
+def by_name(verbs: dict[str, Verb]) -> dict[str, Verb]:
+    """Every name a verb answers to, in any language."""
+    names = dict(verbs)
+    for verb in verbs.values():
+        for aliases in verb.aliases.values():
+            names.update({alias: verb for alias in aliases if alias not in verbs})
+    return names
+
+
+def nearest_verb(word: str, verbs: dict[str, Verb], lang: str) -> str | None:
+    """The name closest to `word`: in the reader's language first, then English, then any."""
+    own = [alias for v in verbs.values() for alias in v.aliases.get(lang, ())]
+    every = [alias for v in verbs.values() for names in v.aliases.values() for alias in names]
+    for candidates in (own, list(verbs), every):
+        near = difflib.get_close_matches(word, candidates, n=1, cutoff=0.5)
+        if near:
+            return near[0]
+    return None
+
+
+def parse(text: str, verbs: dict[str, Verb], lang: str | None = None) -> Parsed | ParseError:
+    lang = lang or i18n.current()
     try:
         tokens = tokenize(text)
     except ValueError:
-        return ParseError('Unbalanced quotes: close every " you open.', usage=None)
+        return ParseError(_('Unbalanced quotes: close every " you open.'), usage=None)
     if tokens and tokens[0].lower() in ("/cohort", "cohort", "@cohortbot"):
         tokens = tokens[1:]
+    help_usage = f"{_help_name(verbs, lang)} [<{_('verb')}>]"
     if not tokens:
-        return ParseError("Say what you want to do, e.g. `help`.", usage="help [<verb>]")
-    name = tokens[0].lower()
-    verb = verbs.get(name)
+        return ParseError(_("Say what you want to do, e.g. `help`."), usage=help_usage)
+    name = unicodedata.normalize("NFC", tokens[0]).lower()
+    verb = by_name(verbs).get(name)
     if verb is None:
-        near = difflib.get_close_matches(name, list(verbs), n=1, cutoff=0.5)
+        near = nearest_verb(name, verbs, lang)
         if near:
-            suggestion = " ".join([near[0], *(_quote(t) for t in tokens[1:])])
+            suggestion = " ".join([near, *(_quote(t) for t in tokens[1:])])
             return ParseError(
-                f"Unknown command '{tokens[0]}'.", usage=verbs[near[0]].usage, suggestion=suggestion
+                _("Unknown command '{word}'.", word=tokens[0]),
+                usage=by_name(verbs)[near].usage,
+                suggestion=suggestion,
             )
+        known = ", ".join(sorted(v.name_in(lang) for v in verbs.values()))
         return ParseError(
-            f"Unknown command '{tokens[0]}'. Commands: {', '.join(sorted(verbs))}.", usage="help [<verb>]"
+            _("Unknown command '{word}'. Commands: {commands}.", word=tokens[0], commands=known),
+            usage=help_usage,
         )
     return parse_args(verb, tokens[1:])
+
+
+def _help_name(verbs: dict[str, Verb], lang: str) -> str:
+    return verbs["help"].name_in(lang) if "help" in verbs else "help"
 
 
 def _quote(token: str) -> str:
@@ -311,8 +377,16 @@ def parse_args(verb: Verb, tokens: list[str]) -> Parsed | ParseError:
             except ArgError as e:
                 return _error(verb, str(e))
         elif sep and key.isidentifier() and key.lower() not in verb.options and not token.startswith("<"):
-            known = ", ".join(f"{k}=" for k in verb.options) or "none"
-            return _error(verb, f"Unknown option '{key}='. Options for {verb.name}: {known}.")
+            known = ", ".join(f"{k}=" for k in verb.options) or _("none")
+            return _error(
+                verb,
+                _(
+                    "Unknown option '{key}='. Options for {verb}: {known}.",
+                    key=key,
+                    verb=verb.name_in(i18n.current()),
+                    known=known,
+                ),
+            )
         else:
             positional.append(token)
     i = 0
@@ -322,16 +396,23 @@ def parse_args(verb: Verb, tokens: list[str]) -> Parsed | ParseError:
             if arg.optional:
                 values[key] = [] if isinstance(arg, Many) else None
                 continue
-            return _error(verb, f"Missing {arg.shown} for `{verb.name}`.")
+            return _error(
+                verb, _("Missing {arg} for `{verb}`.", arg=arg.shown, verb=verb.name_in(i18n.current()))
+            )
         try:
             values[key], i = arg.take(positional, i)
         except ArgError as e:
             return _error(verb, str(e))
         if isinstance(arg, Many) and len(values[key]) < arg.minimum:
-            return _error(verb, f"Missing {arg.shown} for `{verb.name}`.")
+            return _error(
+                verb, _("Missing {arg} for `{verb}`.", arg=arg.shown, verb=verb.name_in(i18n.current()))
+            )
     if i < len(positional):
         extra = " ".join(positional[i:])
-        return _error(verb, f"Unexpected '{extra}' at the end of `{verb.name}`.")
+        return _error(
+            verb,
+            _("Unexpected '{extra}' at the end of `{verb}`.", extra=extra, verb=verb.name_in(i18n.current())),
+        )
     for key in verb.options:
         values.setdefault(key, None)
     return Parsed(verb, values)

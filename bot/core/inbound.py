@@ -17,6 +17,7 @@ class Profile:
     name: str | None = None
     email: str | None = None
     tz: str | None = None
+    locale: str | None = None  # the platform's locale for them, e.g. "fr-FR"
 
 
 @dataclass(frozen=True)

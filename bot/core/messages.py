@@ -1,13 +1,18 @@
 """The neutral message model every adapter renders: text, fields, progress, buttons, questions, images.
 
-Messages are plain dataclasses that round-trip through JSON, so the outbox can store them.
+Messages are plain dataclasses that round-trip through JSON, so the outbox can store them. A message
+knows the language it was written in, so a renderer writes its own fixed words (buttons, modal titles)
+in the same language.
 A new capability composes these blocks; it should never need an adapter change.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+from bot.core import i18n
+from bot.core.i18n import N_, _
 
 ButtonStyle = Literal["default", "primary", "danger"]
 QuestionKind = Literal["rating", "nps", "single", "multi", "yesno"]
@@ -57,6 +62,9 @@ class Buttons:
     kind: Literal["buttons"] = "buttons"
 
 
+YES_NO = (N_("yes"), N_("no"))  # the values sent back stay English; the labels are translated
+
+
 @dataclass(frozen=True)
 class Question:
     """A choice question. Answering sends `action` with `value` and inputs {question_id: choice}
@@ -76,8 +84,12 @@ class Question:
         if self.question_kind == "nps":
             return tuple(str(i) for i in range(11))
         if self.question_kind == "yesno":
-            return ("yes", "no")
+            return YES_NO
         return self.options
+
+    def label(self, choice: str) -> str:
+        """How a choice is shown: yes and no in the reader's language, other choices as written."""
+        return _(choice) if self.question_kind == "yesno" else choice
 
 
 @dataclass(frozen=True)
@@ -116,13 +128,18 @@ class Message:
 
     summary: str
     blocks: tuple[Block, ...] = ()
+    lang: str = field(default_factory=i18n.current)  # the language it is written in
 
     def to_dict(self) -> dict[str, Any]:
-        return {"summary": self.summary, "blocks": [asdict(b) for b in self.blocks]}
+        return {"summary": self.summary, "blocks": [asdict(b) for b in self.blocks], "lang": self.lang}
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> Message:
-        return Message(summary=data["summary"], blocks=tuple(_block_from_dict(b) for b in data["blocks"]))
+        return Message(
+            summary=data["summary"],
+            blocks=tuple(_block_from_dict(b) for b in data["blocks"]),
+            lang=data.get("lang") or i18n.SOURCE_LANGUAGE,
+        )
 
     def buttons(self) -> list[Button]:
         return [b for block in self.blocks if isinstance(block, Buttons) for b in block.buttons]

@@ -50,6 +50,10 @@ class Person(SQLModel, table=True):
     department: str | None = None
     seniority: str | None = None
     created_at: datetime = utc_field()
+    # The language they read ("en" | "fr"): from their platform's locale, unless they chose it
+    # with `lang` (then the platform no longer changes it). None: their cohort's language.
+    lang: str | None = None
+    lang_chosen: bool = False
 
 
 class Identity(SQLModel, table=True):
@@ -80,6 +84,7 @@ class Cohort(SQLModel, table=True):
     channel_id: str | None = None
     created_by: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = utc_field()
+    lang: str = "en"  # channel posts, auditors' documents, and people whose language is unknown
 
 
 class Enrolment(SQLModel, table=True):

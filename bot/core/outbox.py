@@ -1,10 +1,14 @@
 """The transactional outbox: messages are rows written in the same transaction as their cause.
 
 Each row has a unique idempotency key, so enqueuing the same thing twice is a no-op.
+A row is for one reader, so it is written in their language: a message given as a `Compose`
+(a function that builds it) is built once per language among its recipients, inside
+`i18n.use(lang)`; a ready `Message` is stored as it is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -12,8 +16,10 @@ from typing import Any, NamedTuple
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core import i18n
+from bot.core.languages import cohort_language
 from bot.core.messages import Message
-from bot.core.models import Cohort, Identity, OutboxMessage
+from bot.core.models import Cohort, Identity, OutboxMessage, Person
 from bot.core.store import insert_for
 
 
@@ -24,6 +30,19 @@ class Address(NamedTuple):
     workspace: str
     user_id: str
     blocked: bool
+    lang: str | None = None  # the language they read, when they have one of their own
+
+
+# Builds a message in the current language (`bot.core.i18n`): called once per reader's language.
+Compose = Callable[[], Message]
+
+
+def compose(message: Message | Compose, lang: str) -> Message:
+    """`message` for a reader of `lang`."""
+    if isinstance(message, Message):
+        return message
+    with i18n.use(lang):
+        return message()
 
 
 async def addresses_of(session: AsyncSession, person_ids: list[int]) -> dict[int, Address]:
@@ -31,16 +50,22 @@ async def addresses_of(session: AsyncSession, person_ids: list[int]) -> dict[int
     (the same choice as `people.identities_of`, as plain columns: fan-outs reach thousands)."""
     rows = await session.exec(
         select(
-            Identity.person_id, Identity.platform, Identity.workspace, Identity.user_id, Identity.blocked_at
+            Identity.person_id,
+            Identity.platform,
+            Identity.workspace,
+            Identity.user_id,
+            Identity.blocked_at,
+            Person.lang,
         )
+        .join(Person, col(Person.id) == Identity.person_id)
         .where(col(Identity.person_id).in_(person_ids))
         .order_by(col(Identity.id))
     )
     best: dict[int, Address] = {}
-    for person_id, platform, workspace, user_id, blocked_at in rows.all():
+    for person_id, platform, workspace, user_id, blocked_at, lang in rows.all():
         current = best.get(person_id)
         if current is None or current.blocked or blocked_at is None:
-            best[person_id] = Address(platform, workspace, user_id, blocked_at is not None)
+            best[person_id] = Address(platform, workspace, user_id, blocked_at is not None, lang)
     return best
 
 
@@ -50,7 +75,7 @@ class Recipient:
 
     person_id: int
     key: str
-    message: Message
+    message: Message | Compose
 
 
 def insert_ignoring_duplicates(session: AsyncSession, table: Any, key: str = "key") -> Any:
@@ -97,11 +122,22 @@ async def enqueue_dms(
     if addresses is None:
         addresses = await addresses_of(session, [r.person_id for r in recipients])
     rows = []
-    payloads: dict[int, dict[str, Any]] = {}  # a fan-out shares one message: serialise it once
+    # A fan-out shares one message per language: build and serialise it once for each.
+    payloads: dict[tuple[int, str], dict[str, Any]] = {}
+    fallback: str | None = None  # the cohort's language, for readers without their own
     for r in recipients:
         identity = addresses.get(r.person_id)
         if identity is None:
             continue
+        lang = identity.lang
+        if lang is None and not isinstance(r.message, Message):
+            if fallback is None:
+                fallback = await cohort_language(session, cohort_id)
+            lang = fallback
+        lang = lang or i18n.SOURCE_LANGUAGE
+        payload = payloads.get((id(r.message), lang))
+        if payload is None:
+            payload = payloads[(id(r.message), lang)] = compose(r.message, lang).to_dict()
         rows.append(
             {
                 "key": r.key,
@@ -111,7 +147,7 @@ async def enqueue_dms(
                 "platform": identity.platform,
                 "workspace": identity.workspace,
                 "address": identity.user_id,
-                "payload": payloads.setdefault(id(r.message), r.message.to_dict()),
+                "payload": payload,
                 "status": "pending",
                 "attempts": 0,
                 "next_attempt_at": now,
@@ -124,7 +160,7 @@ async def enqueue_dms(
 async def enqueue_dm(
     session: AsyncSession,
     person_id: int,
-    message: Message,
+    message: Message | Compose,
     *,
     key: str,
     now: datetime,
@@ -134,9 +170,9 @@ async def enqueue_dm(
 
 
 async def enqueue_channel_post(
-    session: AsyncSession, cohort: Cohort, message: Message, *, key: str, now: datetime
+    session: AsyncSession, cohort: Cohort, message: Message | Compose, *, key: str, now: datetime
 ) -> bool:
-    """Queue a post to the cohort's channel, if it has one."""
+    """Queue a post to the cohort's channel, if it has one, in the cohort's language."""
     if not cohort.channel_platform or not cohort.channel_id:
         return False
     row = {
@@ -147,7 +183,7 @@ async def enqueue_channel_post(
         "platform": cohort.channel_platform,
         "workspace": cohort.channel_workspace,
         "address": cohort.channel_id,
-        "payload": message.to_dict(),
+        "payload": compose(message, cohort.lang).to_dict(),
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": now,

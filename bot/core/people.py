@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.errors import UserError
+from bot.core.i18n import _, language_of
 from bot.core.inbound import Profile
 from bot.core.merging import merge_people
 from bot.core.models import Identity, Person
 
 SLACK_MENTION_RE = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-NAME_RE = re.compile(r"^[a-z][a-z0-9._-]{0,40}$")
+# A console name: letters of any script first (émilie, 李雷, Σοφία), then letters, digits, . _ -.
+NAME_RE = re.compile(r"^[^\W\d_][\w.-]{0,40}$")
 
 
 async def upsert_profile(
@@ -68,6 +71,9 @@ async def upsert_profile(
         person.email, changed = profile.email.lower(), True
     if profile.tz and person.tz != profile.tz:
         person.tz, changed = profile.tz, True
+    lang = language_of(profile.locale)
+    if lang and person.lang != lang and not person.lang_chosen:
+        person.lang, changed = lang, True
     if changed:
         session.add(person)
     return person, identity
@@ -91,6 +97,7 @@ async def _person_for_new_identity(
         display_name=profile.name or profile.user_id,
         email=profile.email.lower() if profile.email else None,
         tz=profile.tz,
+        lang=language_of(profile.locale),
         created_at=now,
     )
     session.add(person)
@@ -109,14 +116,14 @@ async def resolve_person(
 ) -> Person:
     """Turn one written person (mention, email, or console name) into a Person, or a UserError."""
     if token in mentions:
-        person, _ = await upsert_profile(session, mentions[token], now)
+        person, _identity = await upsert_profile(session, mentions[token], now)
         return person
     mention = SLACK_MENTION_RE.match(token)
     if mention:
         profile = Profile(
             "slack", workspace if platform == "slack" else "", mention.group(1), mention.group(2)
         )
-        person, _ = await upsert_profile(session, profile, now)
+        person, _identity = await upsert_profile(session, profile, now)
         return person
     if EMAIL_RE.match(token):
         email = token.lower()
@@ -127,16 +134,16 @@ async def resolve_person(
         session.add(person)
         await session.flush()
         return person
-    name = token.lstrip("@").lower()
+    name = unicodedata.normalize("NFC", token.lstrip("@")).lower()
     if platform == "console" and NAME_RE.match(name):
-        person, _ = await upsert_profile(session, Profile("console", "", name, name), now)
+        person, _identity = await upsert_profile(session, Profile("console", "", name, name), now)
         return person
     if NAME_RE.match(name):
         # On a chat platform a bare name is ambiguous: accept it only if exactly one person has it.
         matches = (await session.exec(select(Person).where(col(Person.display_name).ilike(name)))).all()
         if len(matches) == 1:
             return matches[0]
-    raise UserError(f"I don't know who '{token}' is: mention them (@name) or write their email.")
+    raise UserError(_("I don't know who '{who}' is: mention them (@name) or write their email.", who=token))
 
 
 async def identities_of(session: AsyncSession, person_ids: list[int]) -> dict[int, Identity]:

@@ -10,6 +10,7 @@ import importlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.core.aliases import aliases_of
 from bot.core.grammar import Arg, Verb
 
 # Where the capabilities are (a package whose import registers each of them), and the modules
@@ -73,7 +74,7 @@ def verb(
     def register(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         if name in VERBS:
             raise ValueError(f"verb {name!r} registered twice")
-        VERBS[name] = Verb(name, args, summary, handler, options or {}, example, staff_only)
+        VERBS[name] = Verb(name, args, summary, handler, options or {}, example, staff_only, aliases_of(name))
         return handler
 
     return register

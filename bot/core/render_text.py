@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.core import i18n
+from bot.core.i18n import _
 from bot.core.messages import (
     Block,
     Buttons,
@@ -30,8 +32,9 @@ Numberer = Callable[[str, str, dict[str, str]], int]
 
 def render_text(message: Message, number: Numberer | None = None) -> str:
     lines: list[str] = []
-    for block in message.blocks or (Text(message.summary),):
-        lines.extend(_block(block, number))
+    with i18n.use(message.lang):  # the fixed words in the message's language
+        for block in message.blocks or (Text(message.summary),):
+            lines.extend(_block(block, number))
     return "\n".join(lines)
 
 
@@ -53,17 +56,18 @@ def _block(block: Block, number: Numberer | None) -> list[str]:
         return ["  ".join(_label(b.label, b.action, b.value, {}, number) for b in block.buttons)]
     if isinstance(block, Question):
         choices = "  ".join(
-            _label(c, block.action, block.value, {block.question_id: c}, number) for c in block.choices()
+            _label(block.label(c), block.action, block.value, {block.question_id: c}, number)
+            for c in block.choices()
         )
-        hint = " (several: press N M ...)" if block.question_kind == "multi" else ""
+        hint = " " + _("(several: press N M ...)") if block.question_kind == "multi" else ""
         return [f"{block.prompt}{hint}", f"  {choices}"]
     if isinstance(block, TextInput):
         if number:
             n = number(block.action, block.value, {block.input_id: ""})
-            return [f"{block.prompt}", f"  [{n}] answer with: press {n} <your text>"]
+            return [f"{block.prompt}", f"  [{n}] " + _("answer with: press {n} <your text>", n=n)]
         return [block.prompt]
     if isinstance(block, Image):
-        return [f"(image: {block.alt}: {block.url})"]
+        return ["(" + _("image: {alt}: {url}", alt=block.alt, url=block.url) + ")"]
     if isinstance(block, Divider):
         return ["-" * 40]
     return []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -49,6 +51,9 @@ class Settings(BaseSettings):
     provider_id: str = ""
     export_dir: str = "exports"
     log_level: str = Field(default="INFO")
+    # The language of people whose own is unknown (no platform locale, no cohort yet), and so of
+    # the cohorts they create.
+    default_language: Literal["en", "fr"] = "en"
 
     @property
     def admin_list(self) -> list[str]:

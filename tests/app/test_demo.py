@@ -26,3 +26,15 @@ async def test_the_demo_is_reproducible(tmp_path: Path) -> None:
     await Demo(tmp_path / "one" / "demo.db", out=first, seed=3).run()
     await Demo(tmp_path / "two" / "demo.db", out=second, seed=3).run()
     assert first.getvalue().replace("/one/", "/two/") == second.getvalue()
+
+
+async def test_the_demo_runs_in_french(tmp_path: Path) -> None:
+    out = io.StringIO()
+    await Demo(tmp_path / "demo.db", out=out, lang="fr").run()
+    text = out.getvalue()
+    assert "Cohorte *demo-spoc* créée (fuseau horaire Europe/Paris)" in text
+    assert "10 personnes inscrites dans *demo-spoc*, équipe north" in text
+    assert "-> alice: Bienvenue dans *demo-spoc* !" in text
+    reminder = "Rappel : *Live session 1* commence le mardi 2 mars 2027, 14 h 00 (Europe/Paris)."
+    assert f"-> alice: {reminder}" in text
+    assert "[lun. 1 mars 08 h 00 (Europe/Paris)]" in text

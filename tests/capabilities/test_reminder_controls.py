@@ -52,7 +52,7 @@ async def test_default_rules_and_the_mark_as_done_button(
     # (alice also gets check-in cards from the attendance capability: look at reminders only.)
     reminders = [m for t, m in sender.sent if t.address == "alice" and t.key.startswith("reminder:")]
     session_reminder, _, module_reminder, nudge = reminders
-    assert "Live 1" in session_reminder.summary and "Tue 2 Mar 14:00" in session_reminder.summary
+    assert "Live 1" in session_reminder.summary and "Tue 2 Mar 2027, 14:00" in session_reminder.summary
     assert "https://meet.example/x" in str(session_reminder.blocks)
     assert "due today" in nudge.summary
     for message in (module_reminder, nudge):

@@ -39,6 +39,7 @@ class SlackUser:
     name: str
     email: str | None = None
     tz: str = "Europe/Paris"
+    locale: str = "en-US"  # users.info returns it only when asked with include_locale=true
 
 
 @dataclass
@@ -64,8 +65,15 @@ class SlackApiStandIn:
 
     # -- scripting --------------------------------------------------------------------------------
 
-    def add_user(self, user_id: str, name: str, email: str | None = None, tz: str = "Europe/Paris") -> None:
-        self.users[user_id] = SlackUser(user_id, name, email, tz)
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        email: str | None = None,
+        tz: str = "Europe/Paris",
+        locale: str = "en-US",
+    ) -> None:
+        self.users[user_id] = SlackUser(user_id, name, email, tz, locale)
 
     def fail(
         self,
@@ -207,7 +215,10 @@ class SlackApiStandIn:
         profile = {"display_name": user.name, "real_name": user.name.title()}
         if user.email:
             profile["email"] = user.email
-        return {"ok": True, "user": {"id": user.id, "name": user.name, "tz": user.tz, "profile": profile}}
+        answer = {"id": user.id, "name": user.name, "tz": user.tz, "profile": profile}
+        if str(args.get("include_locale")).lower() in ("true", "1"):
+            answer["locale"] = user.locale
+        return {"ok": True, "user": answer}
 
     def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel"))

@@ -20,6 +20,7 @@ _ids = itertools.count(1)
 @dataclass(frozen=True)
 class TeamsUser:
     name: str
+    locale: str = "en-US"  # what the user's Teams client sends as the activity's locale
 
     @property
     def id(self) -> str:
@@ -75,7 +76,7 @@ def _base(service_url: str, user: TeamsUser, kind: str, **extra: Any) -> dict[st
         "conversation": conversation,
         "recipient": {"id": BOT_ID, "name": BOT_NAME},
         "channelData": channel_data,
-        "locale": "en-US",
+        "locale": user.locale,
         **extra,
     }
 
@@ -103,7 +104,7 @@ def message(
         entities.append(
             {"type": "mention", "text": written, "mentioned": {"id": person.id, "name": person.name.title()}}
         )
-    entities.append({"type": "clientInfo", "locale": "en-US", "country": "US", "platform": "Web"})
+    entities.append({"type": "clientInfo", "locale": user.locale, "country": "US", "platform": "Web"})
     return _base(
         service_url, user, kind, type="message", text=" ".join(parts), textFormat="plain", entities=entities
     )

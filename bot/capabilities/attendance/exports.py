@@ -1,4 +1,4 @@
-"""Attendance sheets as files and text: CSV and PDF (fpdf2, DejaVu Sans from matplotlib), plain text.
+"""Attendance sheets as files and text: CSV and PDF (fpdf2, names in any script: bot.core.pdf), plain text.
 
 A CSV is plain: one header row, then one row per learner (no title line, no totals: the title is
 in the file name, the totals in the PDF). Files are named `<cohort>-<what>-<title words>.<ext>`.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,8 +106,10 @@ def write_csv(path: Path, table: list[list[str]]) -> Path:
 
 
 def file_words(text: str) -> str:
-    """A title as file-name words: lower case ASCII letters and digits joined by dashes."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "untitled"
+    """A title as file-name words: lower-case letters of any script and digits joined by dashes
+    (accents kept: `séance-d-ouverture`, not `s-ance-d-ouverture`)."""
+    words = re.sub(r"[^\w]+", "-", unicodedata.normalize("NFC", text.lower())).replace("_", "-")
+    return words.strip("-")[:60] or "untitled"
 
 
 def session_stem(sheet: SessionSheet) -> str:
@@ -114,19 +117,11 @@ def session_stem(sheet: SessionSheet) -> str:
     return f"{sheet.cohort.slug}-session-{sheet.live.id}-{file_words(sheet.live.title)}-{day}"
 
 
-def font_path() -> Path:
-    """DejaVu Sans as shipped by matplotlib: covers accents and most scripts, nothing to download."""
-    import matplotlib
-
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-
-
 def write_pdf(path: Path, title: str, lines: list[str], table: list[list[str]], totals: list[str]) -> Path:
     """One landscape A4 document: title, context lines, the table (header repeated per page), totals."""
-    from fpdf import FPDF
+    from bot.core.pdf import DocumentPDF  # fpdf2 loads only when a PDF is written
 
-    pdf = FPDF(orientation="landscape", format="A4")
-    pdf.add_font("DejaVu", "", str(font_path()))  # one face only: parsing a font is the slow part
+    pdf = DocumentPDF(orientation="landscape", format="A4")  # any script; one face: parsing is slow
     pdf.set_title(title)
     pdf.set_creator("cohortbot")
     pdf.set_auto_page_break(True, margin=12)

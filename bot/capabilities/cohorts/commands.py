@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
 from bot.capabilities.cohorts.programmes import apply_programme, load_named
-from bot.core import texts
+from bot.core import i18n, texts
+from bot.core.aliases import verb_name
 from bot.core.context import Ctx
 from bot.core.errors import PermissionDenied, UserError
 from bot.core.grammar import (
@@ -23,6 +25,7 @@ from bot.core.grammar import (
     Word,
     ZoneArg,
 )
+from bot.core.i18n import N_, _, _n
 from bot.core.messages import Divider, Fields, Header, Message, Reply, Text, say
 from bot.core.models import Cohort, Enrolment, LiveSession, ManagerLink, Module, Person
 from bot.core.outbox import Recipient
@@ -36,7 +39,11 @@ def to_utc(local: datetime, tz: str) -> datetime:
     back = aware.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
     if back != local:
         raise UserError(
-            f"{local:%Y-%m-%d %H:%M} does not exist in {tz}: the clocks change then. Pick another time."
+            _(
+                "{when} does not exist in {tz}: the clocks change then. Pick another time.",
+                when=local.strftime("%Y-%m-%d %H:%M"),
+                tz=tz,
+            )
         )
     return aware.astimezone(ZoneInfo("UTC"))
 
@@ -49,16 +56,28 @@ def end_of_day_utc(day: date, tz: str) -> datetime:
     "create",
     Slug("cohort"),
     summary="create a cohort, optionally from a programme; you become its admin",
-    options={"tz": ZoneArg("IANA zone"), "start": DateArg("YYYY-MM-DD"), "programme": Word("name")},
-    example="create spring-onboarding programme=spoc-6w start=2027-03-01 tz=Europe/Paris",
+    options={
+        "tz": ZoneArg("IANA zone"),
+        "start": DateArg("YYYY-MM-DD"),
+        "programme": Word("name"),
+        "lang": Choice("language", i18n.LANGUAGES),
+    },
+    example="create spring-onboarding programme=spoc-6w start=2027-03-01 tz=Europe/Paris lang=fr",
     staff_only=True,
 )
-async def create(ctx: Ctx, cohort: str, tz: str | None, start: date | None, programme: str | None) -> Reply:
+async def create(
+    ctx: Ctx, cohort: str, tz: str | None, start: date | None, programme: str | None, lang: str | None
+) -> Reply:
     if ctx.settings.admin_list and not ctx.is_global_admin:
-        raise PermissionDenied("Only the configured cohortbot admins can create cohorts here.")
+        raise PermissionDenied(_("Only the configured cohortbot admins can create cohorts here."))
     exists = (await ctx.session.exec(select(Cohort).where(Cohort.slug == cohort))).first()
     if exists is not None:
-        raise UserError(f"A cohort named '{cohort}' already exists. Pick another name, or `status {cohort}`.")
+        raise UserError(
+            _(
+                "A cohort named '{cohort}' already exists. Pick another name, or `status {cohort}`.",
+                cohort=cohort,
+            )
+        )
     platform = ctx.inbound.sender.platform
     channel = ctx.inbound.channel_id or (f"#{cohort}" if platform == "console" else None)
     plan = load_named(programme) if programme else {}
@@ -71,23 +90,29 @@ async def create(ctx: Ctx, cohort: str, tz: str | None, start: date | None, prog
         channel_id=channel,
         created_by=ctx.actor.id,
         created_at=ctx.now,
+        lang=lang or i18n.current(),  # by default, the language of whoever creates it
     )
     ctx.session.add(row)
     await ctx.session.flush()
     ctx.session.add(Enrolment(cohort_id=row.id, person_id=ctx.actor.id, role="admin", enrolled_at=ctx.now))
-    await ctx.log("cohort.created", cohort_id=row.id, actor_id=ctx.actor.id, tz=row.tz)
+    await ctx.log("cohort.created", cohort_id=row.id, actor_id=ctx.actor.id, tz=row.tz, lang=row.lang)
     applied = ""
     if programme:
         first_day = start or ctx.now.astimezone(ZoneInfo(row.tz)).date()
         sessions, modules = await apply_programme(ctx.session, row, plan, first_day)
         await ctx.log("programme.applied", cohort_id=row.id, actor_id=ctx.actor.id, programme=programme)
-        applied = (
-            f" Programme *{plan.get('name', programme)}* starts {first_day:%a %d %b %Y}: "
-            f"{sessions} sessions, {modules} modules."
+        applied = " " + _(
+            "Programme *{programme}* starts {day}: {sessions}, {modules}.",
+            programme=plan.get("name", programme),
+            day=i18n.long_date(first_day),
+            sessions=_n("{n} session", "{n} sessions", sessions),
+            modules=_n("{n} module", "{n} modules", modules),
         )
     return say(
-        f"Created cohort *{cohort}* (time zone {row.tz}). You are its admin.{applied} "
-        f"Next: `enroll {cohort} <people...>`"
+        _("Created cohort *{cohort}* (time zone {tz}). You are its admin.", cohort=cohort, tz=row.tz)
+        + applied
+        + " "
+        + _("Next: `{command}`", command=" ".join((verb_name("enroll"), cohort, f"<{_('people')}...>")))
     )
 
 
@@ -101,12 +126,16 @@ async def create(ctx: Ctx, cohort: str, tz: str | None, start: date | None, prog
     staff_only=True,
 )
 async def enroll(ctx: Ctx, cohort: str, people: list[str], team: str | None) -> Reply:
-    row = await ctx.staff_cohort(cohort, "enroll people")
+    row = await ctx.staff_cohort(cohort, N_("enroll people"))
     persons = await _distinct_people(ctx, people)
     for person in persons:
         if await ctx.enrolment(row, person.id or 0) is not None:
             raise UserError(
-                f"{person.display_name} is already enrolled in '{row.slug}'. Nothing was changed."
+                _(
+                    "{person} is already enrolled in '{cohort}'. Nothing was changed.",
+                    person=person.display_name,
+                    cohort=row.slug,
+                )
             )
     recipients = []
     for person in persons:
@@ -116,17 +145,40 @@ async def enroll(ctx: Ctx, cohort: str, people: list[str], team: str | None) -> 
         await ctx.log(
             "enrolment.created", cohort_id=row.id, person_id=person.id, actor_id=ctx.actor.id, team=team
         )
-        text = texts.t("welcome", cohort=row.slug) + (
-            " " + texts.t("welcome.team", team=team) if team else ""
-        )
-        recipients.append(
-            Recipient(person.id or 0, f"welcome:{row.id}:{person.id}", Message(text, (Text(text),)))
-        )
+        recipients.append(Recipient(person.id or 0, f"welcome:{row.id}:{person.id}", welcome(row.slug, team)))
     await ctx.session.flush()
     await ctx.dms(recipients, cohort_id=row.id)
     names = ", ".join(p.display_name for p in persons)
-    in_team = f" in team {team}" if team else ""
-    return say(f"Enrolled {len(persons)} in *{row.slug}*{in_team}: {names}.")
+    if team:
+        return say(
+            _n(
+                "Enrolled {n} in *{cohort}* in team {team}: {names}.",
+                "Enrolled {n} in *{cohort}* in team {team}: {names}.",
+                len(persons),
+                cohort=row.slug,
+                team=team,
+                names=names,
+            )
+        )
+    return say(
+        _n(
+            "Enrolled {n} in *{cohort}*: {names}.",
+            "Enrolled {n} in *{cohort}*: {names}.",
+            len(persons),
+            cohort=row.slug,
+            names=names,
+        )
+    )
+
+
+def welcome(cohort: str, team: str | None) -> Callable[[], Message]:
+    """A new learner's welcome, built in their language by the outbox."""
+
+    def build() -> Message:
+        text = texts.t("welcome", cohort=cohort) + (" " + texts.t("welcome.team", team=team) if team else "")
+        return Message(text, (Text(text),))
+
+    return build
 
 
 async def _distinct_people(ctx: Ctx, tokens: list[str]) -> list[Person]:
@@ -147,15 +199,21 @@ async def _distinct_people(ctx: Ctx, tokens: list[str]) -> list[Person]:
     staff_only=True,
 )
 async def manager(ctx: Ctx, cohort: str, manager: str, learners: list[str]) -> Reply:
-    row = await ctx.staff_cohort(cohort, "set managers")
+    row = await ctx.staff_cohort(cohort, N_("set managers"))
     boss = await ctx.person(manager)
     people = await _distinct_people(ctx, learners)
     for person in people:
         if person.id == boss.id:
-            raise UserError(f"{person.display_name} cannot be their own manager.")
+            raise UserError(_("{person} cannot be their own manager.", person=person.display_name))
         enrolment = await ctx.enrolment(row, person.id or 0)
         if enrolment is None or enrolment.role != "learner":
-            raise UserError(f"{person.display_name} is not a learner of '{row.slug}': enroll them first.")
+            raise UserError(
+                _(
+                    "{person} is not a learner of '{cohort}': enroll them first.",
+                    person=person.display_name,
+                    cohort=row.slug,
+                )
+            )
     for person in people:
         link = (
             await ctx.session.exec(
@@ -172,7 +230,14 @@ async def manager(ctx: Ctx, cohort: str, manager: str, learners: list[str]) -> R
             "manager.set", cohort_id=row.id, person_id=person.id, actor_id=ctx.actor.id, manager=boss.id
         )
     names = ", ".join(p.display_name for p in people)
-    return say(f"{boss.display_name} now manages {names} in *{row.slug}*.")
+    return say(
+        _(
+            "{manager} now manages {names} in *{cohort}*.",
+            manager=boss.display_name,
+            names=names,
+            cohort=row.slug,
+        )
+    )
 
 
 @verb(
@@ -187,9 +252,9 @@ async def manager(ctx: Ctx, cohort: str, manager: str, learners: list[str]) -> R
 async def role(ctx: Ctx, cohort: str, role: str, people: list[str]) -> Reply:
     row = await ctx.cohort(cohort)
     if role == "admin":
-        await ctx.require_admin(row, "make admins")
+        await ctx.require_admin(row, N_("make admins"))
     else:
-        await ctx.require_staff(row, "make trainers")
+        await ctx.require_staff(row, N_("make trainers"))
     persons = await _distinct_people(ctx, people)
     for person in persons:
         enrolment = await ctx.enrolment(row, person.id or 0)
@@ -200,7 +265,7 @@ async def role(ctx: Ctx, cohort: str, role: str, people: list[str]) -> Reply:
         ctx.session.add(enrolment)
         await ctx.log("role.set", cohort_id=row.id, person_id=person.id, actor_id=ctx.actor.id, role=role)
     names = ", ".join(p.display_name for p in persons)
-    return say(f"{names}: now {role} of *{row.slug}*.")
+    return say(_("{names}: now {role} of *{cohort}*.", names=names, role=_(role), cohort=row.slug))
 
 
 @verb(
@@ -217,7 +282,7 @@ async def role(ctx: Ctx, cohort: str, role: str, people: list[str]) -> Reply:
 async def add_session(
     ctx: Ctx, cohort: str, title: str, starts: datetime, duration: timedelta, link: str | None
 ) -> Reply:
-    row = await ctx.staff_cohort(cohort, "add sessions")
+    row = await ctx.staff_cohort(cohort, N_("add sessions"))
     starts_utc = to_utc(starts, row.tz)
     minutes = int(duration.total_seconds() // 60)
     ctx.session.add(
@@ -233,7 +298,13 @@ async def add_session(
         starts_at=starts_utc.isoformat(),
     )
     return say(
-        f"Session *{title}* added to *{row.slug}*: {texts.local_time(starts_utc, row.tz)}, {minutes} min."
+        _(
+            "Session *{title}* added to *{cohort}*: {when}, {minutes} min.",
+            title=title,
+            cohort=row.slug,
+            when=texts.local_time(starts_utc, row.tz),
+            minutes=minutes,
+        )
     )
 
 
@@ -251,16 +322,25 @@ async def add_session(
 async def add_module(
     ctx: Ctx, cohort: str, title: str, due: str, due_date: date, release: date | None
 ) -> Reply:
-    row = await ctx.staff_cohort(cohort, "add modules")
+    row = await ctx.staff_cohort(cohort, N_("add modules"))
     if release is not None and release > due_date:
-        raise UserError(f"The module is released ({release}) after it is due ({due_date}).")
+        raise UserError(
+            _("The module is released ({release}) after it is due ({due}).", release=release, due=due_date)
+        )
     due_at = end_of_day_utc(due_date, row.tz)
     release_at = to_utc(datetime.combine(release, time(8, 0)), row.tz) if release else None
     ctx.session.add(Module(cohort_id=row.id or 0, title=title, due_at=due_at, release_at=release_at))
     await ctx.log(
         "module.added", cohort_id=row.id, actor_id=ctx.actor.id, title=title, due=due_date.isoformat()
     )
-    return say(f"Module *{title}* added to *{row.slug}*, due {texts.local_date(due_at, row.tz)}.")
+    return say(
+        _(
+            "Module *{title}* added to *{cohort}*, due {when}.",
+            title=title,
+            cohort=row.slug,
+            when=texts.local_date(due_at, row.tz),
+        )
+    )
 
 
 @verb(
@@ -276,13 +356,19 @@ async def status(ctx: Ctx, cohort: str | None) -> Reply:
             return say(texts.t("status.none"))
         if len(mine) > 1:
             names = ", ".join(c.slug for c, _ in mine)
-            return say(f"You are in several cohorts ({names}): say which, e.g. `status {mine[0][0].slug}`.")
+            return say(
+                _(
+                    "You are in several cohorts ({names}): say which, e.g. `status {cohort}`.",
+                    names=names,
+                    cohort=mine[0][0].slug,
+                )
+            )
         cohort = mine[0][0].slug
     row = await ctx.cohort(cohort)
     if await ctx.is_staff(row):
         return Reply(await staff_view(ctx, row))
     if await ctx.role_in(row) is None:
-        raise UserError(f"You are not in '{row.slug}'. `list` shows your cohorts.")
+        raise UserError(_("You are not in '{cohort}'. `list` shows your cohorts.", cohort=row.slug))
     return Reply(await learner_view(ctx, row, ctx.actor.id or 0))
 
 
@@ -316,10 +402,11 @@ async def learner_view(ctx: Ctx, cohort: Cohort, person_id: int) -> Message:
             f"{next_module.title}, {texts.local_date(next_module.due_at, tz)}" if next_module else nothing,
         ),
     )
-    blocks: list = [Header(f"{cohort.slug}: your progress"), Fields(pairs)]
+    title = _("{cohort}: your progress", cohort=cohort.slug)
+    blocks: list = [Header(title), Fields(pairs)]
     for section in LEARNER_STATUS:
         blocks.extend(await section(ctx, cohort, person_id))
-    return Message(f"{cohort.slug}: your progress", tuple(blocks))
+    return Message(title, tuple(blocks))
 
 
 async def staff_view(ctx: Ctx, cohort: Cohort) -> Message:
@@ -328,17 +415,19 @@ async def staff_view(ctx: Ctx, cohort: Cohort) -> Message:
     sessions = await ctx.count(LiveSession, LiveSession.cohort_id == cohort.id)
     modules = await ctx.count(Module, Module.cohort_id == cohort.id)
     pairs = (
-        ("Learners", str(len(learners))),
-        ("Teams", ", ".join(teams) or "none"),
-        ("Sessions", str(sessions)),
-        ("Modules", str(modules)),
-        ("Status", cohort.status),
-        ("Time zone", cohort.tz),
+        (_("Learners"), i18n.number(len(learners))),
+        (_("Teams"), ", ".join(teams) or _("none")),
+        (_("Sessions"), i18n.number(sessions)),
+        (_("Modules"), i18n.number(modules)),
+        (_("Status"), _(cohort.status)),
+        (_("Time zone"), cohort.tz),
+        (_("Language"), i18n.language_name(cohort.lang)),
     )
-    blocks: list = [Header(f"{cohort.slug}: cohort status"), Fields(pairs)]
+    title = _("{cohort}: cohort status", cohort=cohort.slug)
+    blocks: list = [Header(title), Fields(pairs)]
     for section in STAFF_STATUS:
         blocks.extend(await section(ctx, cohort))
-    return Message(f"{cohort.slug}: cohort status", tuple(blocks))
+    return Message(title, tuple(blocks))
 
 
 async def _my_cohorts(ctx: Ctx) -> list[tuple[Cohort, Enrolment | None]]:
@@ -361,10 +450,11 @@ async def list_cohorts(ctx: Ctx) -> Reply:
         return say(texts.t("status.none"))
     lines = []
     for cohort, enrolment in mine:
-        role = enrolment.role if enrolment else "global admin"
-        team = f", team {enrolment.team}" if enrolment and enrolment.team else ""
-        lines.append(f"• *{cohort.slug}*: {role}{team} ({cohort.status})")
-    return Reply(Message("Your cohorts", (Header("Your cohorts"), Text("\n".join(lines)))))
+        role = _(enrolment.role) if enrolment else _("global admin")
+        team = ", " + _("team {team}", team=enrolment.team) if enrolment and enrolment.team else ""
+        lines.append(f"• *{cohort.slug}*: {role}{team} ({_(cohort.status)})")
+    title = _("Your cohorts")
+    return Reply(Message(title, (Header(title), Text("\n".join(lines)))))
 
 
 @home_view
@@ -373,12 +463,16 @@ async def overview(ctx: Ctx) -> Message:
     mine = await _my_cohorts(ctx)
     if not mine:
         return say(texts.t("status.none")).message
-    blocks: list = [Header("Your cohorts")]
-    for cohort, _ in mine:
+    blocks: list = [Header(_("Your cohorts"))]
+    for cohort, _enrolment in mine:
         view = (
             await staff_view(ctx, cohort)
             if await ctx.is_staff(cohort)
             else await learner_view(ctx, cohort, ctx.actor.id or 0)
         )
         blocks.extend((Divider(), *view.blocks))
-    return Message("Your cohorts", tuple(blocks))
+    return Message(_("Your cohorts"), tuple(blocks))
+
+
+# Stored words shown through the catalogue (roles, cohort states).
+WORDS = (N_("admin"), N_("trainer"), N_("learner"), N_("active"), N_("paused"), N_("archived"))

@@ -65,8 +65,10 @@ class ImportReport:
 def read_rows(
     text: str, columns: tuple[str, ...], required: tuple[str, ...]
 ) -> list[tuple[int, dict[str, str]]]:
-    """The data rows with their line numbers; a UserError if the header is wrong."""
-    reader = csv.DictReader(io.StringIO(text), restkey=EXTRA)
+    """The data rows with their line numbers; a UserError if the header is wrong.
+    Comma- or semicolon-separated (French Excel writes `;`), with or without a byte-order mark."""
+    text = text.removeprefix("\ufeff")
+    reader = csv.DictReader(io.StringIO(text), restkey=EXTRA, delimiter=delimiter_of(text))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     if not header:
         raise UserError(f"line 1: the file is empty; expected the header {','.join(columns)}")
@@ -91,6 +93,13 @@ def read_rows(
         if any(values.values()):
             rows.append((reader.line_num, values))
     return rows
+
+
+def delimiter_of(text: str) -> str:
+    """`;` when the header line has more semicolons than commas (Excel in locales whose decimal
+    separator is a comma), else `,`."""
+    header = text.split("\n", 1)[0]
+    return ";" if header.count(";") > header.count(",") else ","
 
 
 def email_value(value: str, column: str) -> str:

@@ -22,6 +22,7 @@ from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.errors import UserError
 from bot.core.grammar import Arg, ArgError, Slug, Title
+from bot.core.i18n import N_, _, _n
 from bot.core.messages import Fields, Reply, say
 from bot.core.models import Cohort, Enrolment, FiredEvent, LiveSession, Module
 from bot.core.registry import PLANNERS, demo_setup, learner_status, verb
@@ -40,14 +41,16 @@ class Period(Arg):
     def convert(self, token: str) -> timedelta:
         period = parse_duration(token)
         if period is None or not timedelta(minutes=1) <= period <= MAX_SNOOZE:
-            raise ArgError(f"'{token}' is not a period: write it like 2d, 12h or 1d12h (at most 30d)")
+            raise ArgError(
+                _("'{token}' is not a period: write it like 2d, 12h or 1d12h (at most 30d)", token=token)
+            )
         return period
 
 
 async def _my_preference(ctx: Ctx, slug: str) -> tuple[Cohort, ReminderPreference]:
     cohort = await ctx.cohort(slug)
     if await ctx.role_in(cohort) is None:
-        raise UserError(f"You are not in '{cohort.slug}'. `list` shows your cohorts.")
+        raise UserError(_("You are not in '{cohort}'. `list` shows your cohorts.", cohort=cohort.slug))
     pref = (
         await ctx.session.exec(
             select(ReminderPreference).where(
@@ -110,9 +113,9 @@ async def unmute(ctx: Ctx, cohort: str) -> Reply:
 async def my_reminders(ctx: Ctx, cohort: Cohort, person_id: int) -> list[Any]:
     muted, snoozed = await quietened(ctx.session, cohort, ctx.now)
     if person_id in muted:
-        state = f"optional ones muted (`unmute {cohort.slug}`)"
+        state = _("optional ones muted (`unmute {cohort}`)", cohort=cohort.slug)
     elif person_id in snoozed:
-        state = f"optional ones snoozed (`unmute {cohort.slug}`)"
+        state = _("optional ones snoozed (`unmute {cohort}`)", cohort=cohort.slug)
     else:
         return []
     return [Fields(((texts.t("reminders.status"), state),))]
@@ -125,13 +128,13 @@ async def my_reminders(ctx: Ctx, cohort: Cohort, person_id: int) -> list[Any]:
     "pause", Slug("cohort"), summary="pause a cohort: no scheduled reminders until `resume`", staff_only=True
 )
 async def pause(ctx: Ctx, cohort: str) -> Reply:
-    row = await ctx.staff_cohort(cohort, "pause it")
+    row = await ctx.staff_cohort(cohort, N_("pause it"))
     if row.status != "active":
-        raise UserError(f"'{row.slug}' is already {row.status}.")
+        raise UserError(_("'{cohort}' is already {status}.", cohort=row.slug, status=_(row.status)))
     row.status = "paused"
     ctx.session.add(row)
     await ctx.log("cohort.paused", cohort_id=row.id, actor_id=ctx.actor.id)
-    return say(f"*{row.slug}* is paused: nothing scheduled is sent until `resume {row.slug}`.")
+    return say(_("*{cohort}* is paused: nothing scheduled is sent until `resume {cohort}`.", cohort=row.slug))
 
 
 @verb(
@@ -141,15 +144,23 @@ async def pause(ctx: Ctx, cohort: str) -> Reply:
     staff_only=True,
 )
 async def resume(ctx: Ctx, cohort: str) -> Reply:
-    row = await ctx.staff_cohort(cohort, "resume it")
+    row = await ctx.staff_cohort(cohort, N_("resume it"))
     if row.status != "paused":
-        raise UserError(f"'{row.slug}' is not paused (it is {row.status}).")
+        raise UserError(
+            _("'{cohort}' is not paused (it is {status}).", cohort=row.slug, status=_(row.status))
+        )
     row.status = "active"
     ctx.session.add(row)
     missed = await _skip_missed(ctx, row)
     await ctx.log("cohort.resumed", cohort_id=row.id, actor_id=ctx.actor.id, skipped=missed)
-    skipped = f" {missed} scheduled events that fell due meanwhile were skipped." if missed else ""
-    return say(f"*{row.slug}* is running again.{skipped}")
+    text = _("*{cohort}* is running again.", cohort=row.slug)
+    if missed:
+        text += " " + _n(
+            "{n} scheduled event that fell due meanwhile was skipped.",
+            "{n} scheduled events that fell due meanwhile were skipped.",
+            missed,
+        )
+    return say(text)
 
 
 async def _skip_missed(ctx: Ctx, cohort: Cohort) -> int:
@@ -190,7 +201,7 @@ async def _skip_missed(ctx: Ctx, cohort: Cohort) -> int:
     staff_only=True,
 )
 async def remind(ctx: Ctx, cohort: str, session_or_module: str) -> Reply:
-    row = await ctx.staff_cohort(cohort, "send reminders")
+    row = await ctx.staff_cohort(cohort, N_("send reminders"))
     item, found = await _find_item(ctx, row, session_or_module)
     learners = (await ctx.session.exec(learner_query(row, Enrolment.enrolled_at, zone_of(row)))).all()
     by_zone: dict[str, list[tuple[int, datetime]]] = {}
@@ -215,11 +226,16 @@ async def remind(ctx: Ctx, cohort: str, session_or_module: str) -> Reply:
     await ctx.log("reminders.sent_now", cohort_id=row.id, actor_id=ctx.actor.id, item=item, item_id=found.id)
     sent = total["queued:manual"]
     skipped = sum(n for k, n in total.items() if k.startswith("skipped"))
-    why = ", ".join(f"{k.split(':', 1)[1]} {n}" for k, n in sorted(total.items()) if k.startswith("skipped"))
-    return say(
-        f"Reminder of *{found.title}* sent to {sent} learners"
-        + (f"; not to {skipped} ({why})." if skipped else ".")
+    why = ", ".join(
+        f"{_(k.split(':', 1)[1])} {n}" for k, n in sorted(total.items()) if k.startswith("skipped")
     )
+    text = _n(
+        "Reminder of *{title}* sent to {n} learner",
+        "Reminder of *{title}* sent to {n} learners",
+        sent,
+        title=found.title,
+    )
+    return say(text + (_("; not to {skipped} ({why}).", skipped=skipped, why=why) if skipped else "."))
 
 
 async def _find_item(ctx: Ctx, cohort: Cohort, title: str) -> tuple[str, LiveSession | Module]:
@@ -230,9 +246,11 @@ async def _find_item(ctx: Ctx, cohort: Cohort, title: str) -> tuple[str, LiveSes
     for kind, row in candidates:
         if row.title.lower() == title.lower():
             return kind, row
-    near = difflib.get_close_matches(title, [r.title for _, r in candidates], n=1, cutoff=0.4)
-    hint = f' Did you mean "{near[0]}"?' if near else ""
-    raise UserError(f"'{cohort.slug}' has no session or module called \"{title}\".{hint}")
+    near = difflib.get_close_matches(title, [r.title for _kind, r in candidates], n=1, cutoff=0.4)
+    hint = " " + _('Did you mean "{near}"?', near=near[0]) if near else ""
+    raise UserError(
+        _("'{cohort}' has no session or module called \"{title}\".", cohort=cohort.slug, title=title) + hint
+    )
 
 
 # -- demo ------------------------------------------------------------------------------------------

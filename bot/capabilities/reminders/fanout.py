@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,8 +18,9 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core import texts
+from bot.core import i18n, texts
 from bot.core.context import EventContext
+from bot.core.i18n import N_
 from bot.core.messages import Button, Buttons, Message, Text
 from bot.core.models import (
     Cohort,
@@ -29,7 +31,7 @@ from bot.core.models import (
     Person,
     utc_field,
 )
-from bot.core.outbox import Recipient, addresses_of, enqueue_dms, insert_many
+from bot.core.outbox import Compose, Recipient, addresses_of, enqueue_dms, insert_many
 from bot.core.registry import (
     on_event,
     planner,
@@ -44,18 +46,23 @@ for _name, _validator in SCHEDULER_VALIDATORS.items():
 
 texts.register(
     {
-        "reminders.session": "Reminder: *{title}* starts {when}.",
-        "reminders.session.where": "Where: {link}",
-        "reminders.module": "Reminder: *{title}* is due {when}.",
-        "reminders.nudge": "*{title}* is due today, by {when}. Done already? Tell me with the button.",
-        "reminders.done_button": "Mark as done",
-        "reminders.snoozed": "Optional reminders for *{cohort}* are snoozed until {until}.",
-        "reminders.muted": "Optional reminders for *{cohort}* are muted. `unmute {cohort}` brings them back.",
-        "reminders.unmuted": "Reminders for *{cohort}* are back on.",
-        "reminders.essential": "Session reminders still come: they are not optional.",
-        "reminders.status": "Reminders",
+        "reminders.session": N_("Reminder: *{title}* starts {when}."),
+        "reminders.session.where": N_("Where: {link}"),
+        "reminders.module": N_("Reminder: *{title}* is due {when}."),
+        "reminders.nudge": N_("*{title}* is due today, by {when}. Done already? Tell me with the button."),
+        "reminders.done_button": N_("Mark as done"),
+        "reminders.snoozed": N_("Optional reminders for *{cohort}* are snoozed until {until}."),
+        "reminders.muted": N_(
+            "Optional reminders for *{cohort}* are muted. `unmute {cohort}` brings them back."
+        ),
+        "reminders.unmuted": N_("Reminders for *{cohort}* are back on."),
+        "reminders.essential": N_("Session reminders still come: they are not optional."),
+        "reminders.status": N_("Reminders"),
     }
 )
+
+
+ITEM_WORDS = (N_("session"), N_("module"))  # how a log entry names its item
 
 
 class ReminderLog(SQLModel, table=True):
@@ -67,7 +74,7 @@ class ReminderLog(SQLModel, table=True):
     event_key: str = Field(index=True)
     cohort_id: int = Field(foreign_key="cohort.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
-    item: str  # session | module
+    item: str  # session | module (shown through the catalogue: N_ below)
     item_id: int
     rule: str  # e.g. 1d, 15m, d2@0900, d0@0900n, now
     nominal_at: datetime = utc_field()
@@ -171,8 +178,10 @@ def outbox_key(item: str, item_id: int, person_id: int, rule: str) -> str:
 
 
 def reminder_message(item: str, row: LiveSession | Module, zone: str, *, nudge: bool) -> Message:
+    """The reminder in the current language (the outbox builds one per reader's language)."""
     if isinstance(row, LiveSession):
-        text = texts.t("reminders.session", title=row.title, when=texts.local_time(row.starts_at, zone))
+        when = f"{i18n.long_time(row.starts_at, zone)} ({zone})"
+        text = texts.t("reminders.session", title=row.title, when=when)
         blocks: list[Any] = [Text(text)]
         if row.location:
             blocks.append(Text(texts.t("reminders.session.where", link=row.location)))
@@ -248,7 +257,7 @@ async def fan_out(
     recipients: list[Recipient] = []
     log_rows: list[dict[str, Any]] = []
     outcome: Counter[str] = Counter()
-    message: Message | None = None
+    message: Compose | None = None  # one per fan-out: the outbox builds it once per language
     for person_id, enrolled_at in learners:
         reason = (
             skip
@@ -260,7 +269,7 @@ async def fan_out(
         )
         key = outbox_key(item, item_id, person_id, rule)
         if reason is None:
-            message = message or reminder_message(item, row, zone, nudge=nudge)
+            message = message or partial(reminder_message, item, row, zone, nudge=nudge)
             recipients.append(Recipient(person_id, key, message))
         status = "skipped" if reason else "queued"
         reason = reason or ("manual" if manual else "deferred" if deferred else None)

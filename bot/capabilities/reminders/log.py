@@ -13,6 +13,7 @@ from bot.capabilities.reminders.fanout import ReminderLog, aware
 from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.grammar import Slug, Word
+from bot.core.i18n import N_, _
 from bot.core.messages import Fields, Header, Message, Reply, Text
 from bot.core.models import Cohort, FiredEvent, OutboxMessage, Person
 from bot.core.registry import demo_section, staff_status, verb
@@ -20,15 +21,30 @@ from bot.core.registry import demo_section, staff_status, verb
 # -- the reminder log ----------------------------------------------------------------------------
 
 
+# The words of the log, for extraction: outcomes and reasons are stored in English and shown
+# through `label` in the reader's language.
+WORDS = (
+    N_("skipped"), N_("sent"), N_("failed"), N_("pending"), N_("sending"), N_("not queued"),
+    N_("queued"), N_("deferred by quiet hours"), N_("events skipped"), N_("past their grace"),
+    N_("cohort paused"), N_("done"), N_("muted"), N_("snoozed"), N_("unreachable"),
+    N_("enrolled_later"), N_("manual"), N_("deferred"), N_("entries"),
+)  # fmt: skip
+
+
+def label(key: str) -> str:
+    """A log key like 'skipped: done' in the current language, word by word."""
+    return ": ".join(_(part) for part in key.split(": "))
+
+
 def delivery_state(log: ReminderLog, outbox: OutboxMessage | None) -> str:
     """What happened to one logged reminder, in a word: sent, failed, pending, or why not."""
     if log.status == "skipped":
-        return f"skipped ({log.reason})"
+        return f"{_('skipped')} ({_(log.reason) if log.reason else ''})"
     if outbox is None:
-        return "not queued"
+        return _("not queued")
     if outbox.status == "failed":
-        return f"failed ({outbox.last_error})"
-    return outbox.status
+        return f"{_('failed')} ({outbox.last_error})"
+    return _(outbox.status)
 
 
 async def log_entries(
@@ -85,7 +101,7 @@ async def log_summary(session: AsyncSession, cohort: Cohort) -> Counter[str]:
     staff_only=True,
 )
 async def reminders_log(ctx: Ctx, cohort: str, person: str | None) -> Reply:
-    row = await ctx.staff_cohort(cohort, "read the reminder log")
+    row = await ctx.staff_cohort(cohort, N_("read the reminder log"))
     who = await ctx.person(person) if person else None
     summary = await log_summary(ctx.session, row)
     entries = await log_entries(ctx.session, row, who.id if who else None, limit=15)
@@ -99,16 +115,20 @@ async def reminders_log(ctx: Ctx, cohort: str, person: str | None) -> Reply:
     }
     lines = [
         f"{texts.local_time(aware(e.logged_at), row.tz)}  {names.get(e.person_id, e.person_id)}  "
-        f"{e.item} {e.item_id} ({e.rule}): {delivery_state(e, out)}"
+        f"{_(e.item)} {e.item_id} ({e.rule}): {delivery_state(e, out)}"
         for e, out in entries
     ]
-    title = f"{row.slug}: reminder log" + (f" for {who.display_name}" if who else "")
+    title = (
+        _("{cohort}: reminder log for {person}", cohort=row.slug, person=who.display_name)
+        if who
+        else _("{cohort}: reminder log", cohort=row.slug)
+    )
     blocks: list[Any] = [
         Header(title),
-        Fields(tuple((k, str(n)) for k, n in sorted(summary.items())) or (("entries", "0"),)),
+        Fields(tuple((label(k), str(n)) for k, n in sorted(summary.items())) or ((_("entries"), "0"),)),
     ]
     if lines:
-        blocks.append(Text("Latest:\n" + "\n".join(lines)))
+        blocks.append(Text(_("Latest:") + "\n" + "\n".join(lines)))
     return Reply(Message(title, tuple(blocks)))
 
 
@@ -117,7 +137,7 @@ async def reminder_figures(ctx: Ctx, cohort: Cohort) -> list[Any]:
     summary = await log_summary(ctx.session, cohort)
     if not summary:
         return []
-    shown = ", ".join(f"{k} {n}" for k, n in sorted(summary.items()))
+    shown = ", ".join(f"{label(k)} {n}" for k, n in sorted(summary.items()))
     return [Fields(((texts.t("reminders.status"), shown),))]
 
 
@@ -131,6 +151,6 @@ async def demo_reminder_log(demo: Any) -> None:
         if cohort is None:
             return
         summary = await log_summary(session, cohort)
-    demo.print("-- reminder log (who was reminded of what, when, or why not; `reminders demo-spoc`) --")
-    for label, n in sorted(summary.items()):
-        demo.print(f"  {label:<38} {n}")
+    demo.print(_("-- reminder log (who was reminded of what, when, or why not; `reminders demo-spoc`) --"))
+    for key, n in sorted(summary.items()):
+        demo.print(f"  {label(key):<38} {n}")

@@ -5,20 +5,19 @@ A certificate names what an auditor checks: the training organisation and its re
 the dates, and the hours attended, computed from the attendance records (the whole session when
 present, from the check-in to the end when late). The evidence is what it rests on: each module's
 completion (date, status, source, score), the learner's attendance records, and the cohort's dates.
-The font is matplotlib's bundled DejaVu Sans, so names in any script print and nothing is downloaded.
+Names in any script print (bot.core.pdf: DejaVu Sans, Noto fallbacks for Arabic and CJK).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import matplotlib
 import sqlalchemy as sa
-from fpdf import FPDF
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,9 +26,8 @@ from bot.capabilities.reports.config import DigestConfig
 from bot.capabilities.reports.kpis import compute_report
 from bot.capabilities.reports.load import DONE, load_rows
 from bot.core.models import Activity, Cohort, Completion, Module
+from bot.core.pdf import DocumentPDF
 from bot.core.texts import local_date
-
-FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
 @dataclass(frozen=True)
@@ -136,10 +134,8 @@ async def certificates(
 
 
 def write_certificate(certificate: Certificate, out: Path, issued: datetime) -> Path:
-    pdf = FPDF(format="A4")
+    pdf = DocumentPDF(format="A4", bold=True)  # names in any script
     pdf.set_title(f"Certificate of completion: {certificate.name}, {certificate.cohort}")
-    pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     pdf.add_page()
     issuer = certificate.issuer
     pdf.set_font("DejaVu", "B", 22)
@@ -197,7 +193,8 @@ def write_certificate(certificate: Certificate, out: Path, issued: datetime) -> 
         new_y="NEXT",
     )
     out.mkdir(parents=True, exist_ok=True)
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", certificate.name).strip("-") or "learner"
+    # Letters of any script stay (José-Núñez, 李雷); only what a file name cannot hold is replaced.
+    slug = re.sub(r"[^\w-]+", "-", unicodedata.normalize("NFC", certificate.name)).strip("-_") or "learner"
     path = out / f"{certificate.cohort}-certificate-{certificate.person_id}-{slug}.pdf"
     pdf.output(str(path))
     return path
