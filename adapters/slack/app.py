@@ -9,7 +9,6 @@ and answered afterwards (through `response_url`, `chat.postMessage` or `views.pu
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import time
@@ -26,6 +25,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import blockkit
 from adapters.slack.profiles import ProfileCache
+from bot.core.dedupe import dedupe_secret, opaque_key
 from bot.core.inbound import Inbound
 from bot.core.messages import Reply
 from bot.core.runtime import App
@@ -101,6 +101,7 @@ class SlackBot:
         ack_budget: float = ACK_BUDGET,
     ) -> None:
         self.app = app
+        self.dedupe_secret = dedupe_secret(app.settings)
         self.client = client
         self.session = session
         self.ack_budget = ack_budget
@@ -190,8 +191,12 @@ class SlackBot:
             sender=await self.profiles.get(team, user["id"]),
             action=decoded,
             channel_id=(body.get("channel") or {}).get("id"),
-            # The action's own id: a retried delivery repeats it, a second click does not.
-            dedupe_key=f"slack:action:{team}:{user['id']}:{action.get('action_ts')}:{action['action_id']}",
+            # A retried delivery repeats the click's trigger id and time, a second click does not.
+            # Neither the button (its id says which answer it is) nor the user goes in: the row
+            # must not tie an anonymous answer to a person, not even by a guessed hash.
+            dedupe_key=opaque_key(
+                "slack:action:", self.dedupe_secret, team, body.get("trigger_id"), action.get("action_ts")
+            ),
             event_time=_slack_time(action.get("action_ts")),
             auth=_auth(request),
         )
@@ -222,11 +227,13 @@ class SlackBot:
     ) -> None:
         submission = blockkit.decode_submission(view)
         user, team = body["user"], body["team"]["id"]
-        values = json.dumps(view["state"]["values"], sort_keys=True).encode()
         inbound = Inbound(
             sender=await self.profiles.get(team, user["id"]),
             action=submission.action,
-            dedupe_key=f"slack:view:{team}:{view['id']}:{hashlib.sha256(values).hexdigest()[:16]}",
+            # Like a click: the submission's own ids, never the typed answer or the user.
+            dedupe_key=opaque_key(
+                "slack:view:", self.dedupe_secret, team, view["id"], body.get("trigger_id")
+            ),
             event_time=_request_time(request),
             auth=_auth(request),
         )

@@ -22,6 +22,7 @@ from adapters.teams.translate import (
     to_inbound,
 )
 from bot.core import texts
+from bot.core.dedupe import dedupe_secret
 from bot.core.engine import Engine
 from bot.core.messages import say
 
@@ -48,6 +49,7 @@ class CohortTeamsBot(TeamsActivityHandler):
         self.engine = engine
         self.book = book
         self.auth_kind = auth_kind  # "bf-jwt" or "teams-local", kept with every record as evidence
+        self.dedupe_secret = dedupe_secret(engine.settings)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -61,7 +63,7 @@ class CohortTeamsBot(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        inbound = to_inbound(activity, auth=self.auth_kind)
+        inbound = to_inbound(activity, auth=self.auth_kind, secret=self.dedupe_secret)
         if inbound is None:
             return
         if inbound.text is not None and not _addressed_to_bot(turn_context):
@@ -87,7 +89,7 @@ class CohortTeamsBot(TeamsActivityHandler):
         return InvokeResponse(status=200, body=await self._card_action(turn_context))
 
     async def _card_action(self, turn_context: TurnContext) -> dict[str, Any]:
-        inbound = to_inbound(turn_context.activity, auth=self.auth_kind)
+        inbound = to_inbound(turn_context.activity, auth=self.auth_kind, secret=self.dedupe_secret)
         if inbound is None:
             return _message_response(texts.t("teams.inactive_button"))
         reply = await self.engine.handle(inbound)

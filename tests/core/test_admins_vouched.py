@@ -21,7 +21,9 @@ REFUSED = "Only the configured cohortbot admins"
 
 @pytest.fixture
 async def guarded(db_url: str, clock: SimulatedClock, sender: RecordingSender) -> AsyncIterator[App]:
-    app = await build(Settings(database_url=db_url, admins=ADMINS), {"console": sender}, clock, schema="create")
+    app = await build(
+        Settings(database_url=db_url, admins=ADMINS), {"console": sender}, clock, schema="create"
+    )
     yield app
     await app.close()
 
@@ -50,7 +52,9 @@ async def test_a_display_name_never_makes_an_admin(guarded: App, impostor: Profi
     assert (await snapshot(guarded))["cohort"] == []
 
 
-async def test_a_person_renamed_like_an_admin_after_their_first_message_is_still_refused(guarded: App) -> None:
+async def test_a_person_renamed_like_an_admin_after_their_first_message_is_still_refused(
+    guarded: App,
+) -> None:
     first = Profile("slack", "T1", "U0MAL", name="mallory", email="mallory@corp.example")
     assert REFUSED in await _create(guarded, first, "one")
     renamed = Profile("slack", "T1", "U0MAL", name="boss@corp.example", email="mallory@corp.example")
