@@ -9,7 +9,6 @@ and answered afterwards (through `response_url`, `chat.postMessage` or `views.pu
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine

@@ -4,7 +4,6 @@ action), where (personal chat, channel, group chat), and the reference to reach 
 from __future__ import annotations
 
 import html
-import json
 import re
 from typing import Any
 
