@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -152,14 +153,11 @@ class SlackBot:
 
     async def _command(self, command: dict[str, Any], request: AsyncBoltRequest) -> None:
         team, text = command["team_id"], command.get("text") or ""
-        sender, mentions = await asyncio.gather(
-            self.profiles.get(team, command["user_id"]), self.profiles.mentions(team, text)
-        )
         inbound = Inbound(
-            sender=sender,
+            sender=await self.profiles.get(team, command["user_id"]),
             text=text,
             channel_id=_channel_of_command(command),
-            mentions=mentions,
+            **self._mentions(team, text),
             dedupe_key=f"slack:command:{team}:{command.get('trigger_id')}"
             if command.get("trigger_id")
             else None,
@@ -169,6 +167,13 @@ class SlackBot:
         reply = await self.app.engine.handle(inbound)
         if reply is not None:
             await self.respond(command["response_url"], reply, can_replace=False)
+
+    def _mentions(self, team: str, text: str) -> dict[str, Any]:
+        """The mention tokens of `text`, for the engine to look up once the command may run."""
+        return {
+            "pending_mentions": self.profiles.mention_tokens(text),
+            "lookup_mentions": partial(self.profiles.mentions, team),
+        }
 
     # -- clicks ---------------------------------------------------------------------------------------
 
@@ -279,14 +284,11 @@ class SlackBot:
         self, event: dict[str, Any], body: dict[str, Any], request: AsyncBoltRequest
     ) -> None:
         team, text = body["team_id"], event.get("text") or ""
-        sender, mentions = await asyncio.gather(
-            self.profiles.get(team, event["user"]), self.profiles.mentions(team, text)
-        )
         reply = await self.app.engine.handle(
             Inbound(
-                sender=sender,
+                sender=await self.profiles.get(team, event["user"]),
                 text=text,
-                mentions=mentions,
+                **self._mentions(team, text),
                 dedupe_key=f"slack:event:{body.get('event_id')}",
                 event_time=_slack_time(event.get("ts")),
                 auth=_auth(request),

@@ -4,6 +4,7 @@ and answers with Replies. Outbound messages it causes are queued in the outbox, 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -15,6 +16,7 @@ from bot.core.context import Ctx
 from bot.core.errors import PermissionDenied, UserError
 from bot.core.grammar import ParseError, parse
 from bot.core.inbound import Inbound, Profile
+from bot.core.mentions import MAX_MENTIONS, may_act_as_staff, too_many_mentions
 from bot.core.messages import Message, Reply, say
 from bot.core.models import ProcessedInbound
 from bot.core.people import upsert_profile
@@ -39,6 +41,13 @@ class Engine:
         command changes nothing), then only the event id is remembered, so a retry is not rerun.
         """
         now = self.clock.now()
+        if inbound.pending_mentions:
+            if too_many_mentions(inbound):
+                return say(
+                    f"A command can name at most {MAX_MENTIONS} people. "
+                    "Split it, or import a list of learners from a CSV file."
+                )
+            inbound = await self._look_up_mentions(inbound)
         try:
             async with self.store.transaction() as session:
                 if inbound.dedupe_key and not await self._first_time(session, inbound.dedupe_key, now):
@@ -61,6 +70,26 @@ class Engine:
                 async with self.store.transaction() as session:
                     await self._first_time(session, inbound.dedupe_key, now)
             return say(e.render())
+
+    async def _look_up_mentions(self, inbound: Inbound) -> Inbound:
+        """Resolve the mentions of a command that may run; a staff command from someone who is
+        not staff runs without (it is refused before it needs them), so it costs no platform call."""
+        parsed = parse(inbound.text or "", VERBS)
+        if isinstance(parsed, ParseError) or inbound.lookup_mentions is None:
+            return replace(inbound, pending_mentions=())
+        if parsed.verb.staff_only:
+            cohort = parsed.values.get("cohort")
+            async with self.store.transaction() as session:
+                allowed = await may_act_as_staff(
+                    session,
+                    inbound.sender,
+                    cohort if isinstance(cohort, str) else None,
+                    self.settings.admin_list,
+                )
+            if not allowed:
+                return replace(inbound, pending_mentions=())
+        found = await inbound.lookup_mentions(inbound.pending_mentions)
+        return replace(inbound, mentions={**inbound.mentions, **found}, pending_mentions=())
 
     async def home(self, profile: Profile, auth: str) -> Message:
         """A person's home screen (Slack's App Home, a Teams personal card), read in one transaction."""
