@@ -21,6 +21,7 @@ from bot.capabilities.attendance.sheets import (
     learner_summaries,
 )
 from bot.capabilities.attendance.texts import STATUS_LABELS
+from bot.core.cells import safe_row, safe_rows
 from bot.core.models import Cohort
 
 SESSION_HEADER = ("Learner", "Platform id", "Status", "Time ({tz})", "Time (UTC)", "Recorded by", "Note")
@@ -84,11 +85,11 @@ def write_csv(path: Path, title: str, table: list[list[str]], totals: list[list[
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow([title])
-        writer.writerows(table)
+        writer.writerow(safe_row([title]))
+        writer.writerows(safe_rows(table))
         if totals:
             writer.writerow([])
-            writer.writerows(totals)
+            writer.writerows(safe_rows(totals))
     return path
 
 
