@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 COMMAND = "/cohort"
 EVENTS = ("app_home_opened", "message.im")
 ACK_BUDGET = 2.0  # seconds of engine work before a click is acked anyway (Slack allows 3)
+# What reading a payload of an unexpected shape raises (`body["team"]["id"]` on `team: null`...).
+MALFORMED = (KeyError, TypeError, AttributeError, IndexError, ValueError)
 REPLAY_WINDOW = 360.0  # Bolt refuses timestamps older than 300 s; remember signatures a bit longer
 
 
@@ -79,6 +81,16 @@ def _slack_time(ts: str | None) -> datetime | None:
         return None
 
 
+def _team_of(body: dict[str, Any]) -> str:
+    """The workspace of an interaction. An org-wide install sends `team: null`: the user's (or the
+    view's) team id says it then."""
+    team = (body.get("user") or {}).get("team_id") or (body.get("team") or {}).get("id")
+    team = team or (body.get("view") or {}).get("team_id")
+    if not isinstance(team, str) or not team:
+        raise KeyError("no team id in the payload")
+    return team
+
+
 def _channel_of_command(command: dict[str, Any]) -> str | None:
     """The channel a command was typed in, unless it is a DM (a DM is no cohort channel)."""
     channel = command.get("channel_id") or ""
@@ -117,11 +129,21 @@ class SlackBot:
             name="cohortbot",
         )
         self.bolt.middleware(ReplayGuard().check)
+        self.bolt.error(self.on_error)
         self.bolt.command(COMMAND)(self.on_command)
         self.bolt.action(blockkit.ACTION_ID_RE)(self.on_click)
         self.bolt.view_submission(blockkit.MODAL_CALLBACK)(self.on_answer)
         self.bolt.event("app_home_opened")(self.on_home_opened)
         self.bolt.event("message")(self.on_direct_message)
+
+    async def on_error(self, error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+        """A signed payload of a shape we cannot read (a field missing or of another type) is the
+        sender's mistake: 400, not 500. Anything else stays a 5xx, so Slack retries it."""
+        if isinstance(error, MALFORMED):
+            log.warning("Slack payload we cannot read (%s: %s)", type(error).__name__, error)
+            return BoltResponse(status=400, body="malformed Slack payload")
+        log.error("Slack request failed", exc_info=error)
+        return None
 
     # -- background work ----------------------------------------------------------------------------
 
@@ -190,7 +212,7 @@ class SlackBot:
             self.spawn(self.client.views_open(trigger_id=body["trigger_id"], view=view))
             return
         user = body["user"]
-        team = user.get("team_id") or body["team"]["id"]
+        team = _team_of(body)
         inbound = Inbound(
             sender=await self.profiles.get(team, user["id"]),
             action=decoded,
@@ -211,9 +233,7 @@ class SlackBot:
     async def _answer_click(self, body: dict[str, Any], task: asyncio.Task[Reply | None], auth: str) -> None:
         reply = await task
         if (body.get("view") or {}).get("type") == "home":  # a click in the App Home tab: show the new state
-            await self.publish_home(
-                body["user"].get("team_id") or body["team"]["id"], body["user"]["id"], auth
-            )
+            await self.publish_home(_team_of(body), body["user"]["id"], auth)
             if reply is not None and reply.visibility != "replace":
                 await self.post(body["user"]["id"], reply)
             return
@@ -230,7 +250,8 @@ class SlackBot:
         self, ack: Any, body: dict[str, Any], view: dict[str, Any], request: AsyncBoltRequest
     ) -> None:
         submission = blockkit.decode_submission(view)
-        user, team = body["user"], body["team"]["id"]
+        user = body["user"]
+        team = _team_of(body)
         inbound = Inbound(
             sender=await self.profiles.get(team, user["id"]),
             action=submission.action,

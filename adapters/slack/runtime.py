@@ -11,7 +11,8 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.app import SlackBot
+from adapters.slack.app import MALFORMED, SlackBot
+from adapters.slack.guard import SlackDoor
 from adapters.slack.pacing import Pacer
 from adapters.slack.sender import SlackSender
 from bot.core.errors import ConfigurationError
@@ -69,9 +70,18 @@ async def attach(app: App, webapp: web.Application) -> Cleanup:
         await socket_handler.connect_async()
         log.info("Slack: Socket Mode connected")
     elif secret is not None:
+        door = SlackDoor(secret)
 
         async def events(request: web.Request) -> web.Response:
-            return await to_aiohttp_response(await bot.bolt.async_dispatch(await to_bolt_request(request)))
+            refusal = await door.refuse(request)
+            if refusal is not None:
+                return refusal
+            try:
+                response = await bot.bolt.async_dispatch(await to_bolt_request(request))
+            except MALFORMED as e:  # Bolt itself choked on the payload's shape (signed, yet odd)
+                log.warning("Slack payload Bolt cannot read (%s: %s)", type(e).__name__, e)
+                return web.Response(status=400, text="malformed Slack payload")
+            return await to_aiohttp_response(response)
 
         webapp.router.add_post(EVENTS_PATH, events)
         log.info("Slack: HTTP mode on %s", EVENTS_PATH)

@@ -28,6 +28,8 @@ from bot.core.runtime import App
 log = logging.getLogger(__name__)
 
 ROUTE = "/api/messages"
+# What reading an activity of an unexpected shape raises (a null `conversation`, a list for a dict).
+MALFORMED = (KeyError, TypeError, AttributeError, IndexError, ValueError)
 # botbuilder's connector runs `requests` in the loop's default executor: with ~100 ms of round
 # trip to Teams, 6 threads would cap sends near 60/s, so give it room.
 CONNECTOR_THREADS = 32
@@ -57,18 +59,29 @@ class TeamsRuntime:
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.Response(status=415, text="expected application/json")
         try:
-            activity = Activity().deserialize(await request.json())
+            data = await request.json()
+            activity = Activity().deserialize(data) if isinstance(data, dict) else None
         except Exception:
+            activity = None
+        if activity is None:
             return web.Response(status=400, text="not a Bot Framework activity")
-        if not activity.type:
+        if not isinstance(activity.type, str) or not activity.type:
             return web.Response(status=400, text="activity without a type")
         try:
             authenticated = await self.auth.authenticate(activity, request.headers.get("Authorization", ""))
         except Unauthorized as e:
             log.warning("refused a Teams activity: %s", e)
             return web.Response(status=401, text="unauthorized")
+        if activity.type in ("message", "invoke") and not (
+            activity.from_property and activity.from_property.id
+        ):
+            return web.Response(status=400, text="activity without a sender (from.id)")
         try:
             invoke = await self.adapter.process_activity(authenticated, activity, self.bot.on_turn)
+        except MALFORMED:
+            # A field missing or of another type than the schema says: the sender's mistake.
+            log.warning("Teams activity %s of a shape we cannot read", activity.id, exc_info=True)
+            return web.Response(status=400, text="malformed activity")
         except Exception:
             log.exception("Teams activity %s failed", activity.id)
             return web.Response(status=500)
