@@ -26,7 +26,10 @@ class SlackDoor:
         """A 4xx answer for a request Bolt must not see, or None when it may go on."""
         if request.content_length is not None and request.content_length > MAX_BODY:
             return web.Response(status=413, text="request too large")
-        raw = await request.read()
+        try:
+            raw = await request.read()
+        except Exception:  # e.g. `Content-Encoding: gzip` on a body that is not: aiohttp cannot decode it
+            return web.Response(status=400, text="unreadable body")
         if len(raw) > MAX_BODY:
             return web.Response(status=413, text="request too large")
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
