@@ -331,7 +331,10 @@ class SlackBot:
         else:
             body["replace_original"] = False
             body["response_type"] = "in_channel" if reply.visibility == "public" else "ephemeral"
-        response = await AsyncWebhookClient(response_url, session=self.session).send_dict(body)
+        timeout = max(1, round(self.app.settings.platform_timeout))
+        response = await AsyncWebhookClient(response_url, session=self.session, timeout=timeout).send_dict(
+            body
+        )
         if response.status_code != 200:
             log.warning("response_url answered %s", response.status_code)
 

@@ -17,6 +17,7 @@ from adapters.slack.pacing import Pacer
 from adapters.slack.sender import SlackSender
 from bot.core.errors import ConfigurationError
 from bot.core.runtime import App
+from bot.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,23 @@ def web_client(app: App, session: aiohttp.ClientSession) -> AsyncWebClient:
     settings = app.settings
     assert settings.slack_bot_token is not None
     return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, session=session
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        session=session,
+        timeout=platform_timeout(settings),
     )
+
+
+def platform_timeout(settings: Settings) -> int:
+    """slack_sdk takes whole seconds (and passes them to aiohttp as the total per call)."""
+    return max(1, round(settings.platform_timeout))
+
+
+def http_session(settings: Settings) -> aiohttp.ClientSession:
+    """The shared session; its own timeout bounds any call that does not set one (aiohttp's
+    default is 300 s), connecting included."""
+    limit = settings.platform_timeout
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=limit, sock_connect=limit))
 
 
 def pacer(app: App) -> Pacer:
@@ -51,7 +67,7 @@ async def attach(app: App, webapp: web.Application) -> Cleanup:
             "Slack needs SLACK_BOT_TOKEN and either SLACK_APP_TOKEN (Socket Mode) "
             "or SLACK_SIGNING_SECRET (HTTP mode)."
         )
-    session = aiohttp.ClientSession()
+    session = http_session(settings)
     client = web_client(app, session)
     socket_mode = settings.slack_app_token is not None
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None

@@ -111,7 +111,9 @@ def build_runtime(
     if not has_credentials:
         log.warning(LOCAL_MODE_WARNING)
     install_key_fetcher(openid_metadata_url)
-    auth = CachingBotFrameworkAuthentication(settings, credentials_factory=credentials_factory)
+    auth = CachingBotFrameworkAuthentication(
+        settings, credentials_factory=credentials_factory, request_timeout=settings.platform_timeout
+    )
     adapter = CloudAdapter(auth)
     book = ConversationBook(app.store, app.clock, settings)
     bot = CohortTeamsBot(app.engine, book, auth_kind="bf-jwt" if has_credentials else "teams-local")

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     xapi_token: SecretStr | None = None
     # Keys anonymous survey ballots; never stored in the database (see README, "Surveys").
     survey_secret: SecretStr | None = None
+    # Seconds one call to Slack or Teams may take (connect + answer). Kept well under the outbox
+    # lease (120 s), so a slow send is given up on before another instance could send it again.
+    platform_timeout: float = Field(default=10.0, gt=0, le=30)
     export_dir: str = "exports"
     log_level: str = Field(default="INFO")
 
