@@ -125,7 +125,6 @@ async def test_results_of_an_anonymous_survey_name_nobody(chat: Chat, tmp_path: 
     without_comments = results.replace(ALICE_COMMENT, "").replace(BOB_COMMENT, "").replace(CAROL_COMMENT, "")
     assert not any(name in without_comments for name in ("alice", "bob", "carol"))
     export = await chat.say("tina", f"survey spoc export {sid}")
-    path = Path(export.split("`")[1])
-    assert path.parent == tmp_path / "exports"
+    path = tmp_path / "exports" / export.split("`")[1]  # the reply names the file, not the folder
     rows = path.read_text().splitlines()  # noqa: ASYNC240
     assert [r.split(",")[0] for r in rows[1:]] == ["anonymous 1", "anonymous 2", "anonymous 3"]

@@ -85,7 +85,8 @@ async def survey_command(
         return Reply(results_message(await collect(ctx.session, survey), row.tz))
     if what == "export":
         path = await export_csv(ctx.session, survey, row, Path(ctx.settings.export_dir))
-        return say(f"Exported survey #{survey.id} to `{path}`.")
+        # The file name only: a chat reply does not show the server's folders.
+        return say(f"Exported survey #{survey.id} as `{path.name}` to the server's export folder.")
     return Reply(results_message(await collect(ctx.session, survey), row.tz))
 
 
