@@ -126,5 +126,5 @@ async def test_results_of_an_anonymous_survey_name_nobody(chat: Chat, tmp_path: 
     assert not any(name in without_comments for name in ("alice", "bob", "carol"))
     export = await chat.say("tina", f"survey spoc export {sid}")
     path = tmp_path / "exports" / export.split("`")[1]  # the reply names the file, not the folder
-    rows = path.read_text().splitlines()  # noqa: ASYNC240
+    rows = path.read_text().splitlines()
     assert [r.split(",")[0] for r in rows[1:]] == ["anonymous 1", "anonymous 2", "anonymous 3"]
