@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # Seconds one call to Slack or Teams may take (connect + answer). Kept well under the outbox
     # lease (120 s), so a slow send is given up on before another instance could send it again.
     platform_timeout: float = Field(default=10.0, gt=0, le=30)
+    # Days raw xAPI statements, delivered message bodies and free text (absence reasons, activity
+    # notes) are kept; a purge runs hourly (0: kept until a person is erased). See README, "Privacy".
+    retention_days: int = Field(default=0, ge=0)
     export_dir: str = "exports"
     log_level: str = Field(default="INFO")
 

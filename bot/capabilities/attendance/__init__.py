@@ -8,6 +8,7 @@ from bot.capabilities.attendance import (  # noqa: F401  (imported for their reg
     checkin,
     demo_part,
     models,
+    privacy,
     rules,
     status,
     trainer,
