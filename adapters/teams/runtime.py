@@ -110,9 +110,12 @@ def build_runtime(
         )
     if not has_credentials:
         log.warning(LOCAL_MODE_WARNING)
-    install_key_fetcher(openid_metadata_url)
+    metadata_url = install_key_fetcher(openid_metadata_url or settings.microsoft_openid_metadata_url)
     auth = CachingBotFrameworkAuthentication(
-        settings, credentials_factory=credentials_factory, request_timeout=settings.platform_timeout
+        settings,
+        credentials_factory=credentials_factory,
+        request_timeout=settings.platform_timeout,
+        openid_metadata_url=metadata_url,
     )
     adapter = CloudAdapter(auth)
     book = ConversationBook(app.store, app.clock, settings)

@@ -7,6 +7,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///cohortbot.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# The Bot Framework's public cloud; README "Microsoft Teams" lists the US Government values.
+PUBLIC_OPENID_METADATA_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+PUBLIC_TOKEN_ENDPOINT = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
+PUBLIC_TOKEN_ISSUER = "https://api.botframework.com"
 
 
 class Settings(BaseSettings):
@@ -33,6 +37,11 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str = ""
     microsoft_app_type: str = "MultiTenant"
     teams_local: bool = False
+    # Which Bot Framework cloud: where Teams' signing keys are published (inbound tokens), where
+    # the bot gets its own tokens (outbound), and the issuer (and scope) of channel tokens.
+    microsoft_openid_metadata_url: str = PUBLIC_OPENID_METADATA_URL
+    microsoft_token_endpoint: str = PUBLIC_TOKEN_ENDPOINT
+    microsoft_token_issuer: str = PUBLIC_TOKEN_ISSUER
 
     xapi_token: SecretStr | None = None
     # Keys anonymous survey ballots; never stored in the database (see README, "Surveys").
