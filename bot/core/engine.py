@@ -41,12 +41,12 @@ class Engine:
         command changes nothing), then only the event id is remembered, so a retry is not rerun.
         """
         now = self.clock.now()
+        if too_many_mentions(inbound):
+            return say(
+                f"A command can name at most {MAX_MENTIONS} people. "
+                "Split it, or import a list of learners from a CSV file."
+            )
         if inbound.pending_mentions:
-            if too_many_mentions(inbound):
-                return say(
-                    f"A command can name at most {MAX_MENTIONS} people. "
-                    "Split it, or import a list of learners from a CSV file."
-                )
             inbound = await self._look_up_mentions(inbound)
         try:
             async with self.store.transaction() as session:
