@@ -1,10 +1,13 @@
 """Property-based: whatever headers and body reach an HTTP endpoint, it answers below 500 and the
 database does not change. Each endpoint is one line of ENDPOINTS; bodies are sometimes correctly
-signed (Slack) or carry a valid Bot Framework token (Teams), so the checks past authentication
-are fuzzed too, not only the door.
+signed (Slack) or carry a valid token (Teams, xAPI), so the checks past authentication are fuzzed
+too, not only the door.
 
-The app runs on its own event loop in a thread (hypothesis drives a plain function); each example
-is one request sent to it."""
+The main server is wired by the composition root itself (`attach_adapters`: Slack in HTTP mode and
+the xAPI endpoint, as `cohortbot run` does); Teams runs beside it against the Bot Framework
+stand-in. Everything runs on one event loop in a thread (hypothesis drives a plain function); each
+example is one request. Adding the xAPI endpoint is one line:
+`Endpoint("POST", "/xapi/statements", main_url, main_app, xapi_credentials)`."""
 
 from __future__ import annotations
 
@@ -16,32 +19,46 @@ from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import aiohttp
 import pytest
+from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 
-from bot.app.bootstrap import App
+from adapters.slack.app import SlackBot
+from adapters.slack.runtime import SLACK_BOT
+from bot.app.bootstrap import App, build
+from bot.app.serve import READY, attach_adapters, web_application
 from bot.core.clock import SimulatedClock
+from bot.core.settings import Settings
 from tests.conftest import START
 from tests.dbsnapshot import snapshot
 from tests.standins.bf_connector import BotConnectorStandIn
-from tests.standins.slack_harness import SECRET, SlackHarness
+from tests.standins.slack_api import SlackApiStandIn
+from tests.standins.slack_harness import SECRET
 from tests.standins.slack_requests import sign
 from tests.standins.teams_harness import APP_ID, running_teams
 
 T = TypeVar("T")
+SERVICE_URL = "https://service-url.placeholder/"  # replaced by the connector stand-in's address
+
+
+XAPI_TOKEN = "fuzz-xapi-token"
 
 
 @dataclass
 class Running:
-    """Both platforms' endpoints, served on loopback from one background event loop."""
+    """Every endpoint, served on loopback from one background event loop."""
 
     loop: asyncio.AbstractEventLoop
-    slack: SlackHarness
+    main_url: str  # /healthz, /slack/events, /xapi/statements
+    main_app: App
+    slack_bot: SlackBot
     teams_url: str
+    teams_service_url: str  # the connector stand-in: where Teams replies go
     teams_app: App
     teams_token: Callable[[str], str]  # a valid Bot Framework token for a service URL
     session: aiohttp.ClientSession
@@ -70,14 +87,32 @@ def teams_credentials(running: Running, body: bytes, valid: bool) -> dict[str, s
     if not valid:
         return {}
     try:
-        service_url = str(json.loads(body).get("serviceUrl") or "https://smba.example/")
+        service_url = str(json.loads(body).get("serviceUrl") or running.teams_service_url)
     except (ValueError, AttributeError, RecursionError):
-        service_url = "https://smba.example/"
+        service_url = running.teams_service_url
     return {"Content-Type": "application/json", "Authorization": "Bearer " + running.teams_token(service_url)}
+
+
+def xapi_credentials(running: Running, body: bytes, valid: bool) -> dict[str, str]:
+    if not valid:
+        return {}
+    return {
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {XAPI_TOKEN}",
+        "X-Experience-API-Version": "1.0.3",
+    }
 
 
 def no_credentials(running: Running, body: bytes, valid: bool) -> dict[str, str]:
     return {}
+
+
+def main_url(running: Running) -> str:
+    return running.main_url
+
+
+def main_app(running: Running) -> App:
+    return running.main_app
 
 
 @dataclass(frozen=True)
@@ -90,10 +125,10 @@ class Endpoint:
 
 
 ENDPOINTS = [
-    Endpoint("POST", "/slack/events", lambda r: r.slack.url, lambda r: r.slack.app, slack_credentials),
+    Endpoint("POST", "/slack/events", main_url, main_app, slack_credentials),
     Endpoint("POST", "/api/messages", lambda r: r.teams_url, lambda r: r.teams_app, teams_credentials),
-    Endpoint("GET", "/healthz", lambda r: r.slack.url, lambda r: r.slack.app, no_credentials),
-    Endpoint("POST", "/healthz", lambda r: r.slack.url, lambda r: r.slack.app, no_credentials),
+    Endpoint("GET", "/healthz", main_url, main_app, no_credentials),
+    Endpoint("POST", "/healthz", main_url, main_app, no_credentials),
 ]
 
 # -- what is fuzzed -----------------------------------------------------------------------------------
@@ -160,7 +195,7 @@ SHAPED = st.fixed_dictionaries(
         "conversation": JSON_VALUES,
         "text": JSON_VALUES,
         "channelId": st.just("msteams"),
-        "serviceUrl": st.just("https://smba.example/"),
+        "serviceUrl": st.just(SERVICE_URL),
     },
 )
 BODIES = st.one_of(
@@ -180,27 +215,56 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     connector = BotConnectorStandIn().start()
     base: Path = tmp_path_factory.mktemp("fuzz")
 
-    async def start() -> tuple[Running, Any]:
-        slack = await SlackHarness.start(f"sqlite:///{base / 'slack.db'}", SimulatedClock(START))
+    async def start() -> tuple[Running, Callable[[], Awaitable[None]]]:
+        api = await SlackApiStandIn(record=False).start()
+        settings = Settings(
+            database_url=f"sqlite:///{base / 'main.db'}",
+            slack_bot_token=SecretStr("xoxb-fuzz"),
+            slack_signing_secret=SecretStr(SECRET),
+            slack_api_url=api.api_url,
+            xapi_token=SecretStr(XAPI_TOKEN),
+        )
+        app = await build(settings, {}, SimulatedClock(START), schema="create")
+        webapp = web_application(app)
+        cleanups = await attach_adapters(app, webapp)  # the composition root, as `cohortbot run`
+        runner = web.AppRunner(webapp, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        webapp[READY] = True
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         teams_context = running_teams(
             f"sqlite:///{base / 'teams.db'}", SimulatedClock(START), connector, credentials=True
         )
         teams = await teams_context.__aenter__()
         session = aiohttp.ClientSession()
-        mint = lambda url: connector.issuer.mint(APP_ID, url)  # noqa: E731
-        url = str(teams.client.make_url("")).rstrip("/")
-        return Running(loop, slack, url, teams.app, mint, session), teams_context
+        up = Running(
+            loop=loop,
+            main_url=f"http://127.0.0.1:{port}",
+            main_app=app,
+            slack_bot=webapp[SLACK_BOT],
+            teams_url=str(teams.client.make_url("")).rstrip("/"),
+            teams_service_url=connector.url,
+            teams_app=teams.app,
+            teams_token=lambda url: connector.issuer.mint(APP_ID, url),
+            session=session,
+        )
 
-    up, teams_context = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=60)
+        async def stop() -> None:
+            await session.close()
+            await teams_context.__aexit__(None, None, None)
+            for cleanup in cleanups:
+                await cleanup()
+            await runner.cleanup()
+            await app.close()
+            await api.stop()
+
+        return up, stop
+
+    up, stop = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=60)
     try:
         yield up
     finally:
-
-        async def stop() -> None:
-            await up.session.close()
-            await teams_context.__aexit__(None, None, None)
-            await up.slack.stop()
-
         asyncio.run_coroutine_threadsafe(stop(), loop).result(timeout=60)
         connector.stop()
         loop.call_soon_threadsafe(loop.stop)
@@ -214,8 +278,8 @@ async def _send(running: Running, endpoint: Endpoint, headers: dict[str, str], b
         endpoint.method, endpoint.url(running) + endpoint.path, data=body, headers=headers
     ) as response:
         status = response.status
-    if running.slack.bot.tasks:
-        await running.slack.bot.settle()
+    if running.slack_bot.tasks:
+        await running.slack_bot.settle()
     after = await snapshot(app)
     assert after == before, f"{endpoint.path} changed the database"
     return status
@@ -235,6 +299,7 @@ async def _send(running: Running, endpoint: Endpoint, headers: dict[str, str], b
 def test_malformed_requests_get_a_4xx_and_change_nothing(
     running: Running, endpoint: Endpoint, headers: dict[str, str], body: bytes, with_credentials: bool
 ) -> None:
+    body = body.replace(SERVICE_URL.encode(), running.teams_service_url.encode())
     headers = {**headers, **endpoint.credentials(running, body, with_credentials)}
     status = running.run(_send(running, endpoint, headers, body))
     assert status < 500, (endpoint.path, headers, body[:200])
