@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.clock import Clock
@@ -22,9 +23,13 @@ from bot.core.models import ProcessedInbound
 from bot.core.people import upsert_profile
 from bot.core.registry import ACTIONS, HOME_VIEWS, VERBS, load_capabilities
 from bot.core.settings import Settings
+from bot.core.sqlite_inline import DatabaseBusy
 from bot.core.store import Store, insert_for
 
 log = logging.getLogger(__name__)
+BUSY = (
+    "I'm busy right now (my database is locked by another task). Nothing was changed: try again in a minute."
+)
 
 
 class Engine:
@@ -70,6 +75,12 @@ class Engine:
                 async with self.store.transaction() as session:
                     await self._first_time(session, inbound.dedupe_key, now)
             return say(e.render())
+        except OperationalError as e:
+            if not isinstance(e.orig, DatabaseBusy):
+                raise
+            # Nothing was done (the event id neither), so the same request can simply come again.
+            log.warning("database busy: %s", e.orig)
+            return say(BUSY)
 
     async def _look_up_mentions(self, inbound: Inbound) -> Inbound:
         """Resolve the mentions of a command that may run; a staff command from someone who is

@@ -75,7 +75,6 @@ async def test_a_lock_held_too_long_fails_with_a_clear_error(
     with write_lock_held(_db(chat), 2.0):
         work = asyncio.create_task(chat.say("tina", "create spoc"))
         stall = await _longest_stall(work)
-        with pytest.raises(Exception, match="locked by another process"):
-            await work
+        assert "Nothing was changed: try again in a minute" in await work
     assert stall < 0.5
     assert "Created cohort" in await chat.say("tina", "create spoc")  # and all is well afterwards
