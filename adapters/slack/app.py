@@ -26,6 +26,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from adapters.slack import blockkit
 from adapters.slack.profiles import ProfileCache
 from bot.core.dedupe import dedupe_secret, opaque_key
+from bot.core.errors import PAYLOAD_SHAPE_ERRORS
 from bot.core.inbound import Inbound
 from bot.core.messages import Reply
 from bot.core.runtime import App
@@ -36,8 +37,6 @@ log = logging.getLogger(__name__)
 COMMAND = "/cohort"
 EVENTS = ("app_home_opened", "message.im")
 ACK_BUDGET = 2.0  # seconds of engine work before a click is acked anyway (Slack allows 3)
-# What reading a payload of an unexpected shape raises (`body["team"]["id"]` on `team: null`...).
-MALFORMED = (KeyError, TypeError, AttributeError, IndexError, ValueError)
 REPLAY_WINDOW = 360.0  # Bolt refuses timestamps older than 300 s; remember signatures a bit longer
 
 
@@ -139,7 +138,7 @@ class SlackBot:
     async def on_error(self, error: Exception, body: dict[str, Any]) -> BoltResponse | None:
         """A signed payload of a shape we cannot read (a field missing or of another type) is the
         sender's mistake: 400, not 500. Anything else stays a 5xx, so Slack retries it."""
-        if isinstance(error, MALFORMED):
+        if isinstance(error, PAYLOAD_SHAPE_ERRORS):
             log.warning("Slack payload we cannot read (%s: %s)", type(error).__name__, error)
             return BoltResponse(status=400, body="malformed Slack payload")
         log.error("Slack request failed", exc_info=error)

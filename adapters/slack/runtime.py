@@ -11,11 +11,11 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.app import MALFORMED, SlackBot
+from adapters.slack.app import SlackBot
 from adapters.slack.guard import SlackDoor
 from adapters.slack.pacing import Pacer
 from adapters.slack.sender import SlackSender
-from bot.core.errors import ConfigurationError
+from bot.core.errors import PAYLOAD_SHAPE_ERRORS, ConfigurationError
 from bot.core.runtime import App
 from bot.core.settings import Settings
 
@@ -94,7 +94,7 @@ async def attach(app: App, webapp: web.Application) -> Cleanup:
                 return refusal
             try:
                 response = await bot.bolt.async_dispatch(await to_bolt_request(request))
-            except MALFORMED as e:  # Bolt itself choked on the payload's shape (signed, yet odd)
+            except PAYLOAD_SHAPE_ERRORS as e:  # Bolt itself choked on the payload's shape (signed, yet odd)
                 log.warning("Slack payload Bolt cannot read (%s: %s)", type(e).__name__, e)
                 return web.Response(status=400, text="malformed Slack payload")
             return await to_aiohttp_response(response)

@@ -22,14 +22,12 @@ from adapters.teams.conversations import ConversationBook
 from adapters.teams.handler import CohortTeamsBot
 from adapters.teams.pacing import Pacer
 from adapters.teams.sender import TeamsSender
-from bot.core.errors import ConfigurationError
+from bot.core.errors import PAYLOAD_SHAPE_ERRORS, ConfigurationError
 from bot.core.runtime import App
 
 log = logging.getLogger(__name__)
 
 ROUTE = "/api/messages"
-# What reading an activity of an unexpected shape raises (a null `conversation`, a list for a dict).
-MALFORMED = (KeyError, TypeError, AttributeError, IndexError, ValueError)
 # botbuilder's connector runs `requests` in the loop's default executor: with ~100 ms of round
 # trip to Teams, 6 threads would cap sends near 60/s, so give it room.
 CONNECTOR_THREADS = 32
@@ -78,7 +76,7 @@ class TeamsRuntime:
             return web.Response(status=400, text="activity without a sender (from.id)")
         try:
             invoke = await self.adapter.process_activity(authenticated, activity, self.bot.on_turn)
-        except MALFORMED:
+        except PAYLOAD_SHAPE_ERRORS:
             # A field missing or of another type than the schema says: the sender's mistake.
             log.warning("Teams activity %s of a shape we cannot read", activity.id, exc_info=True)
             return web.Response(status=400, text="malformed activity")
