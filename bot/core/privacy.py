@@ -103,17 +103,22 @@ async def erase_person(store: Store, settings: Settings, ref: str, now: datetime
 
 async def _erase_core(session: AsyncSession, person: Person, now: datetime) -> dict[str, int]:
     pid = person.id or 0
-    # Messages to others that name them (a trainer's card "alice can't attend: <reason>"): found by
-    # their name or email in the body; a few bodies too many is harmless, they were delivered.
+    # Messages to them, and messages to others that name them (a trainer's card "alice can't
+    # attend: <reason>", found by name or email in the body: a few bodies too many is harmless).
+    # Undelivered ones are not sent any more; the bodies go; the keys stay, so nothing is re-sent.
     names = [n for n in (person.display_name, person.email) if n and len(n) >= 3]
-    about = (
-        await session.execute(
-            update(OutboxMessage)
-            .where(or_(*(cast(OutboxMessage.payload, String).contains(n) for n in names)))
-            .values(payload={})
-        )
-        if names
-        else None
+    about = or_(
+        col(OutboxMessage.person_id) == pid,
+        *(cast(OutboxMessage.payload, String).contains(n) for n in names),
+    )
+    unsent = await session.execute(
+        update(OutboxMessage)
+        .where(about, col(OutboxMessage.status).in_(("pending", "sending")))
+        .values(status="failed", last_error="about an erased person")
+    )
+    bodies = await session.execute(update(OutboxMessage).where(about).values(payload={}))
+    await session.execute(
+        update(OutboxMessage).where(col(OutboxMessage.person_id) == pid).values(address="erased")
     )
     person.display_name = f"erased-{pid}"
     person.email = person.tz = person.site = person.department = person.seniority = None
@@ -122,21 +127,11 @@ async def _erase_core(session: AsyncSession, person: Person, now: datetime) -> d
     activities = await _strip_free_text(
         session, or_(col(Activity.person_id) == pid, col(Activity.actor_id) == pid)
     )
-    # Messages to them: the bodies go; the keys stay (they keep a message from being sent twice).
-    unsent = await session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.person_id) == pid, col(OutboxMessage.status).in_(("pending", "sending")))
-        .values(status="failed", last_error="recipient erased")
-    )
-    bodies = await session.execute(
-        update(OutboxMessage).where(col(OutboxMessage.person_id) == pid).values(payload={}, address="erased")
-    )
     return {
         "person": 1,
         "identities": identities.rowcount,  # type: ignore[attr-defined]
         "activities": activities,
         "messages": bodies.rowcount,  # type: ignore[attr-defined]
-        "messages_about_them": about.rowcount if about is not None else 0,  # type: ignore[attr-defined]
         "unsent_messages": unsent.rowcount,  # type: ignore[attr-defined]
     }
 
