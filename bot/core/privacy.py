@@ -33,7 +33,8 @@ _ID_RE = re.compile(r"^#?(\d+)$")
 
 
 async def find_person(session: AsyncSession, ref: str) -> Person:
-    """A person by `#id`, email, or `platform:user_id` (e.g. `slack:U0123`, `console:alice`)."""
+    """A person by `#id`, email, `platform:user_id` (e.g. `slack:U0123`, `console:alice`), or a
+    name when exactly one person has it (a console name first)."""
     ref = ref.strip()
     found: Person | None = None
     if match := _ID_RE.match(ref):
@@ -42,15 +43,26 @@ async def find_person(session: AsyncSession, ref: str) -> Person:
         found = (await session.exec(select(Person).where(Person.email == ref.lower()))).first()
     elif ":" in ref:
         platform, _, user_id = ref.partition(":")
-        identity = (
-            await session.exec(
-                select(Identity).where(Identity.platform == platform, Identity.user_id == user_id)
-            )
-        ).first()
-        found = await session.get(Person, identity.person_id) if identity else None
+        found = await _by_identity(session, platform, user_id)
+    elif ref:
+        found = await _by_identity(session, "console", ref.lower())
+        if found is None:
+            named = (await session.exec(select(Person).where(col(Person.display_name).ilike(ref)))).all()
+            if len(named) > 1:
+                raise UserError(
+                    f"{len(named)} people are named '{ref}': give #id, an email or platform:user_id."
+                )
+            found = named[0] if named else None
     if found is None:
         raise UserError(f"No person matches '{ref}': give #id, an email, or platform:user_id (slack:U0123).")
     return found
+
+
+async def _by_identity(session: AsyncSession, platform: str, user_id: str) -> Person | None:
+    identity = (
+        await session.exec(select(Identity).where(Identity.platform == platform, Identity.user_id == user_id))
+    ).first()
+    return await session.get(Person, identity.person_id) if identity else None
 
 
 def plain(row: SQLModel | Any) -> dict[str, Any]:

@@ -102,3 +102,13 @@ async def test_retention_purges_old_free_text_and_message_bodies(chat: Chat, clo
     assert purged["attendance.absence_reasons"] == 1 and purged["messages"] > 0
     db = Path(chat.app.settings.database_url.removeprefix("sqlite:///"))
     assert not [c for c in _cells(db) if REASON in c[1] or "Welcome to" in c[1]]
+
+
+async def test_a_person_is_found_by_id_email_platform_id_or_a_unique_name(chat: Chat, db_url: str) -> None:
+    assert "Created" in await chat.say("tina", "create spoc")
+    assert "Enrolled 1" in await chat.say("tina", "enroll spoc dan@acme.test")
+    for ref in ("console:tina", "tina", "#1", "dan@acme.test", "DAN@acme.test", "dan"):
+        result = await run_cli(db_url, "privacy", "export", ref)
+        assert result.exit_code == 0, (ref, result.output)
+    unknown = await run_cli(db_url, "privacy", "export", "slack:UNOBODY")
+    assert unknown.exit_code == 2 and "No person matches 'slack:UNOBODY'" in unknown.output
