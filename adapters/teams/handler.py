@@ -4,6 +4,7 @@ renders its replies, and keeps everyone's conversation reference for proactive m
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
@@ -13,6 +14,7 @@ from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
 from adapters.teams.cards import CARD_CONTENT_TYPE, render_card
 from adapters.teams.conversations import ConversationBook
+from adapters.teams.profiles import MemberEmails
 from adapters.teams.sender import message_activity
 from adapters.teams.translate import (
     conversation_type,
@@ -24,6 +26,7 @@ from adapters.teams.translate import (
 from bot.core import texts
 from bot.core.dedupe import dedupe_secret
 from bot.core.engine import Engine
+from bot.core.inbound import Inbound
 from bot.core.messages import say
 
 log = logging.getLogger(__name__)
@@ -50,6 +53,7 @@ class CohortTeamsBot(TeamsActivityHandler):
         self.book = book
         self.auth_kind = auth_kind  # "bf-jwt" or "teams-local", kept with every record as evidence
         self.dedupe_secret = dedupe_secret(engine.settings)
+        self.members = MemberEmails(timeout=engine.settings.platform_timeout)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -68,7 +72,7 @@ class CohortTeamsBot(TeamsActivityHandler):
             return
         if inbound.text is not None and not _addressed_to_bot(turn_context):
             return  # a channel message that does not @mention us is not for us
-        reply = await self.engine.handle(inbound)
+        reply = await self.engine.handle(await self._vouched(turn_context, inbound))
         if reply is None:
             return
         if inbound.action is not None and reply.visibility == "replace" and activity.reply_to_id:
@@ -78,6 +82,10 @@ class CohortTeamsBot(TeamsActivityHandler):
             await turn_context.update_activity(updated)
             return
         await turn_context.send_activity(message_activity(reply.message))
+
+    async def _vouched(self, turn_context: TurnContext, inbound: Inbound) -> Inbound:
+        """The sender with the email Teams' member lookup gives (the activity carries none)."""
+        return replace(inbound, sender=await self.members.complete(turn_context, inbound.sender))
 
     # Action.Execute clicks --------------------------------------------------------------------
 
@@ -92,7 +100,7 @@ class CohortTeamsBot(TeamsActivityHandler):
         inbound = to_inbound(turn_context.activity, auth=self.auth_kind, secret=self.dedupe_secret)
         if inbound is None:
             return _message_response(texts.t("teams.inactive_button"))
-        reply = await self.engine.handle(inbound)
+        reply = await self.engine.handle(await self._vouched(turn_context, inbound))
         if reply is None:  # the same click delivered again: it was recorded the first time
             return _message_response(texts.t("teams.duplicate_click"))
         if reply.visibility == "replace":

@@ -112,6 +112,7 @@ class BotConnectorStandIn:
         self.failures: list[Failure] = []  # answered, in order, to the next message POSTs
         self.blocked: set[str] = set()  # conversation ids answering 403 MessageWritesBlocked
         self.members: dict[str, dict[str, Any]] = {}  # member lookups: id -> TeamsChannelAccount
+        self.member_lookups = 0
         self.issuer = TokenIssuer()
         self.issued_tokens: list[str] = []
         self.key_fetches = 0
@@ -242,6 +243,7 @@ class BotConnectorStandIn:
         return web.json_response({"id": f"a:personal-{member}"}, status=201)
 
     async def _member(self, request: web.Request) -> web.Response:
+        self.member_lookups += 1
         member = self.members.get(request.match_info["member"])
         if member is None:
             return web.json_response({"error": {"code": "MemberNotFoundInConversation"}}, status=404)
