@@ -9,12 +9,11 @@ and answered afterwards (through `response_url`, `chat.postMessage` or `views.pu
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -26,6 +25,8 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import blockkit
 from adapters.slack.profiles import ProfileCache
+from bot.core.dedupe import dedupe_secret, opaque_key
+from bot.core.errors import PAYLOAD_SHAPE_ERRORS
 from bot.core.inbound import Inbound
 from bot.core.messages import Reply
 from bot.core.runtime import App
@@ -79,6 +80,16 @@ def _slack_time(ts: str | None) -> datetime | None:
         return None
 
 
+def _team_of(body: dict[str, Any]) -> str:
+    """The workspace of an interaction. An org-wide install sends `team: null`: the user's (or the
+    view's) team id says it then."""
+    team = (body.get("user") or {}).get("team_id") or (body.get("team") or {}).get("id")
+    team = team or (body.get("view") or {}).get("team_id")
+    if not isinstance(team, str) or not team:
+        raise KeyError("no team id in the payload")
+    return team
+
+
 def _channel_of_command(command: dict[str, Any]) -> str | None:
     """The channel a command was typed in, unless it is a DM (a DM is no cohort channel)."""
     channel = command.get("channel_id") or ""
@@ -101,6 +112,7 @@ class SlackBot:
         ack_budget: float = ACK_BUDGET,
     ) -> None:
         self.app = app
+        self.dedupe_secret = dedupe_secret(app.settings)
         self.client = client
         self.session = session
         self.ack_budget = ack_budget
@@ -116,11 +128,21 @@ class SlackBot:
             name="cohortbot",
         )
         self.bolt.middleware(ReplayGuard().check)
+        self.bolt.error(self.on_error)
         self.bolt.command(COMMAND)(self.on_command)
         self.bolt.action(blockkit.ACTION_ID_RE)(self.on_click)
         self.bolt.view_submission(blockkit.MODAL_CALLBACK)(self.on_answer)
         self.bolt.event("app_home_opened")(self.on_home_opened)
         self.bolt.event("message")(self.on_direct_message)
+
+    async def on_error(self, error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+        """A signed payload of a shape we cannot read (a field missing or of another type) is the
+        sender's mistake: 400, not 500. Anything else stays a 5xx, so Slack retries it."""
+        if isinstance(error, PAYLOAD_SHAPE_ERRORS):
+            log.warning("Slack payload we cannot read (%s: %s)", type(error).__name__, error)
+            return BoltResponse(status=400, body="malformed Slack payload")
+        log.error("Slack request failed", exc_info=error)
+        return None
 
     # -- background work ----------------------------------------------------------------------------
 
@@ -152,14 +174,11 @@ class SlackBot:
 
     async def _command(self, command: dict[str, Any], request: AsyncBoltRequest) -> None:
         team, text = command["team_id"], command.get("text") or ""
-        sender, mentions = await asyncio.gather(
-            self.profiles.get(team, command["user_id"]), self.profiles.mentions(team, text)
-        )
         inbound = Inbound(
-            sender=sender,
+            sender=await self.profiles.get(team, command["user_id"]),
             text=text,
             channel_id=_channel_of_command(command),
-            mentions=mentions,
+            **self._mentions(team, text),
             dedupe_key=f"slack:command:{team}:{command.get('trigger_id')}"
             if command.get("trigger_id")
             else None,
@@ -169,6 +188,13 @@ class SlackBot:
         reply = await self.app.engine.handle(inbound)
         if reply is not None:
             await self.respond(command["response_url"], reply, can_replace=False)
+
+    def _mentions(self, team: str, text: str) -> dict[str, Any]:
+        """The mention tokens of `text`, for the engine to look up once the command may run."""
+        return {
+            "pending_mentions": self.profiles.mention_tokens(text),
+            "lookup_mentions": partial(self.profiles.mentions, team),
+        }
 
     # -- clicks ---------------------------------------------------------------------------------------
 
@@ -185,13 +211,17 @@ class SlackBot:
             self.spawn(self.client.views_open(trigger_id=body["trigger_id"], view=view))
             return
         user = body["user"]
-        team = user.get("team_id") or body["team"]["id"]
+        team = _team_of(body)
         inbound = Inbound(
             sender=await self.profiles.get(team, user["id"]),
             action=decoded,
             channel_id=(body.get("channel") or {}).get("id"),
-            # The action's own id: a retried delivery repeats it, a second click does not.
-            dedupe_key=f"slack:action:{team}:{user['id']}:{action.get('action_ts')}:{action['action_id']}",
+            # A retried delivery repeats the click's trigger id and time, a second click does not.
+            # Neither the button (its id says which answer it is) nor the user goes in: the row
+            # must not tie an anonymous answer to a person, not even by a guessed hash.
+            dedupe_key=opaque_key(
+                "slack:action:", self.dedupe_secret, team, body.get("trigger_id"), action.get("action_ts")
+            ),
             event_time=_slack_time(action.get("action_ts")),
             auth=_auth(request),
         )
@@ -202,9 +232,7 @@ class SlackBot:
     async def _answer_click(self, body: dict[str, Any], task: asyncio.Task[Reply | None], auth: str) -> None:
         reply = await task
         if (body.get("view") or {}).get("type") == "home":  # a click in the App Home tab: show the new state
-            await self.publish_home(
-                body["user"].get("team_id") or body["team"]["id"], body["user"]["id"], auth
-            )
+            await self.publish_home(_team_of(body), body["user"]["id"], auth)
             if reply is not None and reply.visibility != "replace":
                 await self.post(body["user"]["id"], reply)
             return
@@ -221,12 +249,15 @@ class SlackBot:
         self, ack: Any, body: dict[str, Any], view: dict[str, Any], request: AsyncBoltRequest
     ) -> None:
         submission = blockkit.decode_submission(view)
-        user, team = body["user"], body["team"]["id"]
-        values = json.dumps(view["state"]["values"], sort_keys=True).encode()
+        user = body["user"]
+        team = _team_of(body)
         inbound = Inbound(
             sender=await self.profiles.get(team, user["id"]),
             action=submission.action,
-            dedupe_key=f"slack:view:{team}:{view['id']}:{hashlib.sha256(values).hexdigest()[:16]}",
+            # Like a click: the submission's own ids, never the typed answer or the user.
+            dedupe_key=opaque_key(
+                "slack:view:", self.dedupe_secret, team, view["id"], body.get("trigger_id")
+            ),
             event_time=_request_time(request),
             auth=_auth(request),
         )
@@ -273,14 +304,11 @@ class SlackBot:
         self, event: dict[str, Any], body: dict[str, Any], request: AsyncBoltRequest
     ) -> None:
         team, text = body["team_id"], event.get("text") or ""
-        sender, mentions = await asyncio.gather(
-            self.profiles.get(team, event["user"]), self.profiles.mentions(team, text)
-        )
         reply = await self.app.engine.handle(
             Inbound(
-                sender=sender,
+                sender=await self.profiles.get(team, event["user"]),
                 text=text,
-                mentions=mentions,
+                **self._mentions(team, text),
                 dedupe_key=f"slack:event:{body.get('event_id')}",
                 event_time=_slack_time(event.get("ts")),
                 auth=_auth(request),
@@ -302,7 +330,10 @@ class SlackBot:
         else:
             body["replace_original"] = False
             body["response_type"] = "in_channel" if reply.visibility == "public" else "ephemeral"
-        response = await AsyncWebhookClient(response_url, session=self.session).send_dict(body)
+        timeout = max(1, round(self.app.settings.platform_timeout))
+        response = await AsyncWebhookClient(response_url, session=self.session, timeout=timeout).send_dict(
+            body
+        )
         if response.status_code != 200:
             log.warning("response_url answered %s", response.status_code)
 

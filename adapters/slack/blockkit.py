@@ -56,8 +56,22 @@ def plain(text: str, limit: int = MAX_LABEL) -> dict[str, Any]:
     return {"type": "plain_text", "text": _cut(text or " ", limit), "emoji": True}
 
 
+_PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}…$")
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters as entities: text someone typed (a name `<!channel>`, a
+    title `<https://evil|click>`) can then neither ping a channel nor become a link. The engine's
+    light markdown (*bold*, _italic_, `code`) has no use for them."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _escaped_cut(text: str, limit: int) -> str:
+    return _PARTIAL_ENTITY.sub("…", _cut(escape(text), limit))
+
+
 def mrkdwn(text: str, limit: int = MAX_TEXT) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": _cut(text or " ", limit)}
+    return {"type": "mrkdwn", "text": _escaped_cut(text or " ", limit)}
 
 
 def is_local_image(block: Block) -> bool:
@@ -71,7 +85,7 @@ def local_images(message: Message) -> list[Image]:
 
 def summary_text(message: Message) -> str:
     """The notification and fallback text of a message."""
-    return _cut(message.summary, MAX_SUMMARY)
+    return _escaped_cut(message.summary, MAX_SUMMARY)  # Slack parses it as mrkdwn too
 
 
 class _Numbering:

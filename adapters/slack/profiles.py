@@ -1,7 +1,10 @@
 """Who a Slack user is: name, email, time zone and locale from `users.info`, cached per user with a TTL.
 
 `users.info` is Tier 4 (100+/min): one call per user per TTL, shared by concurrent lookups.
-A failed lookup never blocks a command: the profile then carries the ids only.
+A failed lookup never blocks a command: the profile then carries the ids only. A failed lookup of
+a *mentioned* user is remembered briefly, so a command naming thousands of unknown ids cannot
+make thousands of calls again and again; mentions are resolved only once the engine allows it
+(after its permission check) and at most `MAX_MENTIONS` per command (the engine refuses more).
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.inbound import Profile
+from bot.core.mentions import MAX_MENTIONS
 
 log = logging.getLogger(__name__)
 
 MENTION_RE = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 RETRY_WITHIN = 1.0  # seconds: the longest Retry-After worth waiting for inside a request
+FAILED_TTL = 60.0  # seconds a failed mention lookup is not retried
 
 
 class ProfileCache:
@@ -31,6 +36,7 @@ class ProfileCache:
         self.ttl = ttl
         self.monotonic = monotonic
         self._cache: dict[tuple[str, str], tuple[float, Profile]] = {}
+        self._failed: dict[tuple[str, str], float] = {}  # mentioned ids whose lookup failed: until when
         self._pending: dict[tuple[str, str], asyncio.Future[Profile]] = {}
 
     async def get(self, team_id: str, user_id: str) -> Profile:
@@ -89,11 +95,31 @@ class ProfileCache:
         self._cache[(team_id, user_id)] = (self.monotonic() + self.ttl, profile)
         return profile
 
-    async def mentions(self, team_id: str, text: str) -> dict[str, Profile]:
-        """Each mention token written in `text` (`<@U123>` or `<@U123|name>`) and who it is."""
-        tokens = {m.group(0): m.group(1) for m in MENTION_RE.finditer(text)}
-        profiles = await asyncio.gather(*(self.get(team_id, uid) for uid in tokens.values()))
-        return dict(zip(tokens, profiles, strict=True))
+    @staticmethod
+    def mention_tokens(text: str) -> tuple[str, ...]:
+        """Each distinct mention token written in `text` (`<@U123>` or `<@U123|name>`)."""
+        return tuple(dict.fromkeys(m.group(0) for m in MENTION_RE.finditer(text)))
+
+    async def mentions(self, team_id: str, tokens: tuple[str, ...] | list[str]) -> dict[str, Profile]:
+        """Who each mention token is (at most MAX_MENTIONS of them; recent failures not retried)."""
+        wanted = {}
+        for token in list(tokens)[:MAX_MENTIONS]:
+            match = MENTION_RE.fullmatch(token)
+            if match:
+                wanted[token] = match.group(1)
+        profiles = await asyncio.gather(*(self._mentioned(team_id, uid) for uid in wanted.values()))
+        return dict(zip(wanted, profiles, strict=True))
+
+    async def _mentioned(self, team_id: str, user_id: str) -> Profile:
+        key = (team_id, user_id)
+        if self._failed.get(key, 0.0) > self.monotonic():
+            return Profile("slack", team_id, user_id)
+        profile = await self.get(team_id, user_id)
+        if profile.email is None and profile.name is None:  # the lookup failed
+            if len(self._failed) > 10_000:
+                self._failed = {k: t for k, t in self._failed.items() if t > self.monotonic()}
+            self._failed[key] = self.monotonic() + FAILED_TTL
+        return profile
 
 
 def retry_after(headers: object) -> float:

@@ -13,10 +13,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import SlackBot
 from adapters.slack.directory import SlackDirectory
+from adapters.slack.guard import SlackDoor
 from adapters.slack.pacing import Pacer
 from adapters.slack.sender import SlackSender
-from bot.core.errors import ConfigurationError
+from bot.core.errors import PAYLOAD_SHAPE_ERRORS, ConfigurationError
 from bot.core.runtime import App
+from bot.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +34,23 @@ def web_client(app: App, session: aiohttp.ClientSession) -> AsyncWebClient:
     settings = app.settings
     assert settings.slack_bot_token is not None
     return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, session=session
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        session=session,
+        timeout=platform_timeout(settings),
     )
+
+
+def platform_timeout(settings: Settings) -> int:
+    """slack_sdk takes whole seconds (and passes them to aiohttp as the total per call)."""
+    return max(1, round(settings.platform_timeout))
+
+
+def http_session(settings: Settings) -> aiohttp.ClientSession:
+    """The shared session; its own timeout bounds any call that does not set one (aiohttp's
+    default is 300 s), connecting included."""
+    limit = settings.platform_timeout
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=limit, sock_connect=limit))
 
 
 def pacer(app: App) -> Pacer:
@@ -51,7 +68,7 @@ async def attach(app: App, webapp: web.Application) -> Cleanup:
             "Slack needs SLACK_BOT_TOKEN and either SLACK_APP_TOKEN (Socket Mode) "
             "or SLACK_SIGNING_SECRET (HTTP mode)."
         )
-    session = aiohttp.ClientSession()
+    session = http_session(settings)
     client = web_client(app, session)
     socket_mode = settings.slack_app_token is not None
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -71,9 +88,18 @@ async def attach(app: App, webapp: web.Application) -> Cleanup:
         await socket_handler.connect_async()
         log.info("Slack: Socket Mode connected")
     elif secret is not None:
+        door = SlackDoor(secret)
 
         async def events(request: web.Request) -> web.Response:
-            return await to_aiohttp_response(await bot.bolt.async_dispatch(await to_bolt_request(request)))
+            refusal = await door.refuse(request)
+            if refusal is not None:
+                return refusal
+            try:
+                response = await bot.bolt.async_dispatch(await to_bolt_request(request))
+            except PAYLOAD_SHAPE_ERRORS as e:  # Bolt itself choked on the payload's shape (signed, yet odd)
+                log.warning("Slack payload Bolt cannot read (%s: %s)", type(e).__name__, e)
+                return web.Response(status=400, text="malformed Slack payload")
+            return await to_aiohttp_response(response)
 
         webapp.router.add_post(EVENTS_PATH, events)
         log.info("Slack: HTTP mode on %s", EVENTS_PATH)

@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 
 KEY_FETCH_TIMEOUT = 10.0
 TOKEN_REFRESH_SECONDS = 240.0  # MSAL renews a token in its last 5 minutes: look more often than that
-BOT_FRAMEWORK_ISSUER = AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
 
 
 class Unauthorized(Exception):
@@ -89,14 +88,27 @@ def install_key_fetcher(metadata_url: str | None) -> str:
     return url
 
 
-def bot_configuration(settings: Settings) -> Any:
-    """The configuration object botbuilder's `ConfigurationBotFrameworkAuthentication` reads."""
+TOKEN_PATH = "/oauth2/v2.0/token"
+
+
+def bot_configuration(settings: Settings, openid_metadata_url: str | None = None) -> Any:
+    """The configuration object botbuilder's `ConfigurationBotFrameworkAuthentication` reads: the
+    app's credentials and the cloud's endpoints (botbuilder's "parameterized" form, so the public
+    and the US Government clouds are both just settings)."""
     password = settings.microsoft_app_password.get_secret_value() if settings.microsoft_app_password else ""
     config = SimpleNamespace(
         APP_ID=settings.microsoft_app_id,
         APP_PASSWORD=password,
         APP_TYPE=settings.microsoft_app_type or "MultiTenant",
     )
+    if settings.microsoft_app_id:  # local mode (no app id) validates nothing: botbuilder's default
+        config.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = (
+            openid_metadata_url or settings.microsoft_openid_metadata_url
+        )
+        config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = settings.microsoft_token_issuer
+        # botbuilder wants the authority the token endpoint belongs to.
+        config.TO_CHANNEL_FROM_BOT_LOGIN_URL = settings.microsoft_token_endpoint.removesuffix(TOKEN_PATH)
+        config.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = settings.microsoft_token_issuer
     if settings.microsoft_app_tenant_id:
         config.APP_TENANTID = settings.microsoft_app_tenant_id
     return config
@@ -131,8 +143,12 @@ class CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication)
         *,
         credentials_factory: ServiceClientCredentialsFactory | None = None,
         request_timeout: float = 30.0,
+        openid_metadata_url: str | None = None,
     ) -> None:
-        super().__init__(bot_configuration(settings), credentials_factory=credentials_factory)
+        super().__init__(
+            bot_configuration(settings, openid_metadata_url), credentials_factory=credentials_factory
+        )
+        self.token_issuer = settings.microsoft_token_issuer
         self.app_id = settings.microsoft_app_id
         self.local = not (settings.microsoft_app_id and settings.microsoft_app_password)
         self.request_timeout = request_timeout
@@ -163,7 +179,7 @@ class CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication)
         if self.local and not auth_header:
             result = await self.authenticate_request(activity, "")
         else:
-            _check_issuer(auth_header)
+            _check_issuer(auth_header, self.token_issuer)
             try:
                 result = await self.authenticate_request(activity, auth_header)
             except Exception as e:
@@ -196,7 +212,7 @@ def _app_id(claims_identity: ClaimsIdentity) -> str:
     )
 
 
-def _check_issuer(auth_header: str) -> None:
+def _check_issuer(auth_header: str, expected: str) -> None:
     """Teams only sends tokens issued by the Bot Framework: refuse anything else before botbuilder
     wanders off to other (emulator, skill) key endpoints for it."""
     scheme, _, token = (auth_header or "").partition(" ")
@@ -206,5 +222,5 @@ def _check_issuer(auth_header: str) -> None:
         issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
     except jwt.PyJWTError as e:
         raise Unauthorized(f"malformed token: {e}") from None
-    if issuer != BOT_FRAMEWORK_ISSUER:
+    if issuer != expected:
         raise Unauthorized("token not issued by the Bot Framework")

@@ -38,13 +38,15 @@ ROUTE_KEY = "cohortbot"  # data key holding {action, value, key}; every other ke
 MAX_BUTTON_CHOICES = 5  # more choices than this become a drop-down with a submit button
 
 _BOLD = re.compile(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])")
-_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]+))?>")
+_LINK = re.compile(r"\]\s*\(")
 
 
 def to_markdown(text: str) -> str:
-    """The engine's light markdown (*bold*, _italic_, <url|label>) in Adaptive Card markdown."""
-    text = _BOLD.sub(r"**\1**", text)
-    return _LINK.sub(lambda m: f"[{m.group(2) or m.group(1)}]({m.group(1)})", text)
+    """The engine's light markdown (*bold*, _italic_) in Adaptive Card markdown. Text someone typed
+    may hold markdown link syntax (`[click](https://evil)`): a zero-width space between `]` and
+    `(` keeps it visible as text and never a link. Angle brackets mean nothing to a TextBlock."""
+    text = _LINK.sub("]\u200b(", text)
+    return _BOLD.sub(r"**\1**", text)
 
 
 def render_card(message: Message, source_key: str | None = None) -> dict[str, Any]:
@@ -112,7 +114,8 @@ def _button(button: Button, source_key: str | None) -> dict[str, Any]:
 
 
 def _text(text: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": text, "wrap": True, **extra}
+    # Every TextBlock renders markdown: typed text never becomes a link, whatever block holds it.
+    return {"type": "TextBlock", "text": _LINK.sub("]\u200b(", text), "wrap": True, **extra}
 
 
 def _elements(block: Block, source_key: str | None) -> list[dict[str, Any]]:
@@ -121,7 +124,14 @@ def _elements(block: Block, source_key: str | None) -> list[dict[str, Any]]:
     if isinstance(block, Text):
         return [_text(to_markdown(block.text))]
     if isinstance(block, Fields):
-        return [{"type": "FactSet", "facts": [{"title": k, "value": to_markdown(v)} for k, v in block.pairs]}]
+        return [
+            {
+                "type": "FactSet",
+                "facts": [
+                    {"title": _LINK.sub("]\u200b(", k), "value": to_markdown(v)} for k, v in block.pairs
+                ],
+            }
+        ]
     if isinstance(block, Progress):
         bar = progress_bar(block.ratio)
         return [_text(f"{block.label} {bar} {block.done}/{block.total}", fontType="Monospace")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
@@ -14,6 +15,7 @@ from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
 from adapters.teams.cards import CARD_CONTENT_TYPE, render_card
 from adapters.teams.conversations import ConversationBook
+from adapters.teams.profiles import MemberEmails
 from adapters.teams.roster import TeamsRoster
 from adapters.teams.sender import message_activity
 from adapters.teams.translate import (
@@ -24,8 +26,10 @@ from adapters.teams.translate import (
     to_inbound,
 )
 from bot.core import i18n, texts
+from bot.core.dedupe import dedupe_secret
 from bot.core.engine import Engine
 from bot.core.i18n import N_, _
+from bot.core.inbound import Inbound
 from bot.core.messages import say
 
 log = logging.getLogger(__name__)
@@ -53,6 +57,8 @@ class CohortTeamsBot(TeamsActivityHandler):
         self.engine = engine
         self.book = book
         self.auth_kind = auth_kind  # "bf-jwt" or "teams-local", kept with every record as evidence
+        self.dedupe_secret = dedupe_secret(engine.settings)
+        self.members = MemberEmails(timeout=engine.settings.platform_timeout)
         self.roster = roster
         self.tasks: set[asyncio.Task[Any]] = set()
         self._syncing: set[str] = set()  # team conversations whose roster sync is running
@@ -76,12 +82,12 @@ class CohortTeamsBot(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        inbound = to_inbound(activity, auth=self.auth_kind)
+        inbound = to_inbound(activity, auth=self.auth_kind, secret=self.dedupe_secret)
         if inbound is None:
             return
         if inbound.text is not None and not _addressed_to_bot(turn_context):
             return  # a channel message that does not @mention us is not for us
-        reply = await self.engine.handle(inbound)
+        reply = await self.engine.handle(await self._vouched(turn_context, inbound))
         if reply is None:
             return
         if inbound.action is not None and reply.visibility == "replace" and activity.reply_to_id:
@@ -91,6 +97,10 @@ class CohortTeamsBot(TeamsActivityHandler):
             await turn_context.update_activity(updated)
             return
         await turn_context.send_activity(message_activity(reply.message))
+
+    async def _vouched(self, turn_context: TurnContext, inbound: Inbound) -> Inbound:
+        """The sender with the email Teams' member lookup gives (the activity carries none)."""
+        return replace(inbound, sender=await self.members.complete(turn_context, inbound.sender))
 
     # Action.Execute clicks --------------------------------------------------------------------
 
@@ -102,10 +112,10 @@ class CohortTeamsBot(TeamsActivityHandler):
         return InvokeResponse(status=200, body=await self._card_action(turn_context))
 
     async def _card_action(self, turn_context: TurnContext) -> dict[str, Any]:
-        inbound = to_inbound(turn_context.activity, auth=self.auth_kind)
+        inbound = to_inbound(turn_context.activity, auth=self.auth_kind, secret=self.dedupe_secret)
         if inbound is None:
             return _message_response(texts.t("teams.inactive_button"))
-        reply = await self.engine.handle(inbound)
+        reply = await self.engine.handle(await self._vouched(turn_context, inbound))
         if reply is None:  # the same click delivered again: it was recorded the first time
             return _message_response(texts.t("teams.duplicate_click"))
         if reply.visibility == "replace":
@@ -122,7 +132,9 @@ class CohortTeamsBot(TeamsActivityHandler):
         scope = conversation_type(activity)
         # An install carries no email: look the member up, so their email or UPN links them to
         # someone enrolled by email instead of making a second person.
-        account = await _looked_up(turn_context, activity.from_property)
+        account = await _looked_up(
+            turn_context, activity.from_property, self.engine.settings.platform_timeout
+        )
         await self.book.installed(
             profile_of(account, tenant_of(activity), activity.locale), reference_of(activity), scope
         )
@@ -148,7 +160,7 @@ class CohortTeamsBot(TeamsActivityHandler):
             if _is_bot(turn_context, member):
                 members.append(member)
                 continue
-            members.append(await _looked_up(turn_context, member))
+            members.append(await _looked_up(turn_context, member, self.engine.settings.platform_timeout))
         await self.on_teams_members_added(members, team_info, turn_context)
 
     async def on_teams_members_added(  # type: ignore[override]
@@ -160,7 +172,9 @@ class CohortTeamsBot(TeamsActivityHandler):
         for member in teams_members_added:
             if _is_bot(turn_context, member):
                 # The app itself was added: whoever added it can now be reached.
-                account = await _looked_up(turn_context, activity.from_property)
+                account = await _looked_up(
+                    turn_context, activity.from_property, self.engine.settings.platform_timeout
+                )
                 await self.book.installed(profile_of(account, tenant), reference_of(activity), scope)
                 if scope != "personal":
                     self._sync_roster(activity)
@@ -195,11 +209,12 @@ class CohortTeamsBot(TeamsActivityHandler):
             self._syncing.discard(key)
 
 
-async def _looked_up(turn_context: TurnContext, account: Any) -> Any:
-    """The member's full account (with email / UPN), or the activity's account if the lookup fails:
-    botbuilder would fail the whole turn, and the lookup only adds the email."""
+async def _looked_up(turn_context: TurnContext, account: Any, within: float) -> Any:
+    """The member's full account (with email / UPN), or the activity's account if the lookup fails
+    or takes longer than `within` seconds: botbuilder would fail the whole turn, and the lookup only adds
+    the email."""
     try:
-        return await TeamsInfo.get_member(turn_context, account.id)
+        return await asyncio.wait_for(TeamsInfo.get_member(turn_context, account.id), within)
     except Exception as e:
         log.info("Teams member lookup failed (%s); using the activity's account", type(e).__name__)
         return account

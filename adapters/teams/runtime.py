@@ -23,7 +23,7 @@ from adapters.teams.handler import CohortTeamsBot
 from adapters.teams.pacing import Pacer
 from adapters.teams.roster import TeamsRoster
 from adapters.teams.sender import TeamsSender
-from bot.core.errors import ConfigurationError
+from bot.core.errors import PAYLOAD_SHAPE_ERRORS, ConfigurationError
 from bot.core.runtime import App
 
 log = logging.getLogger(__name__)
@@ -59,18 +59,29 @@ class TeamsRuntime:
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.Response(status=415, text="expected application/json")
         try:
-            activity = Activity().deserialize(await request.json())
+            data = await request.json()
+            activity = Activity().deserialize(data) if isinstance(data, dict) else None
         except Exception:
+            activity = None
+        if activity is None:
             return web.Response(status=400, text="not a Bot Framework activity")
-        if not activity.type:
+        if not isinstance(activity.type, str) or not activity.type:
             return web.Response(status=400, text="activity without a type")
         try:
             authenticated = await self.auth.authenticate(activity, request.headers.get("Authorization", ""))
         except Unauthorized as e:
             log.warning("refused a Teams activity: %s", e)
             return web.Response(status=401, text="unauthorized")
+        if activity.type in ("message", "invoke") and not (
+            activity.from_property and activity.from_property.id
+        ):
+            return web.Response(status=400, text="activity without a sender (from.id)")
         try:
             invoke = await self.adapter.process_activity(authenticated, activity, self.bot.on_turn)
+        except PAYLOAD_SHAPE_ERRORS:
+            # A field missing or of another type than the schema says: the sender's mistake.
+            log.warning("Teams activity %s of a shape we cannot read", activity.id, exc_info=True)
+            return web.Response(status=400, text="malformed activity")
         except Exception:
             log.exception("Teams activity %s failed", activity.id)
             return web.Response(status=500)
@@ -99,8 +110,13 @@ def build_runtime(
         )
     if not has_credentials:
         log.warning(LOCAL_MODE_WARNING)
-    install_key_fetcher(openid_metadata_url)
-    auth = CachingBotFrameworkAuthentication(settings, credentials_factory=credentials_factory)
+    metadata_url = install_key_fetcher(openid_metadata_url or settings.microsoft_openid_metadata_url)
+    auth = CachingBotFrameworkAuthentication(
+        settings,
+        credentials_factory=credentials_factory,
+        request_timeout=settings.platform_timeout,
+        openid_metadata_url=metadata_url,
+    )
     adapter = CloudAdapter(auth)
     book = ConversationBook(app.store, app.clock, settings)
     sender = TeamsSender(adapter, settings.microsoft_app_id, book, pacer)

@@ -3,9 +3,7 @@ action), where (personal chat, channel, group chat), and the reference to reach 
 
 from __future__ import annotations
 
-import hashlib
 import html
-import json
 import re
 from typing import Any
 
@@ -13,6 +11,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ChannelAccount
 
 from adapters.teams.cards import read_action
+from bot.core.dedupe import opaque_key
 from bot.core.inbound import Action, Inbound, Profile
 
 PLATFORM = "teams"
@@ -94,19 +93,17 @@ def command_text(activity: Activity) -> tuple[str, dict[str, Profile]]:
     return " ".join(text.split()), mentions
 
 
-def click_key(activity: Activity, data: Any) -> str:
-    """Stable per click: a redelivered invoke carries the same activity id (or, lacking one,
-    the same sender, card and data)."""
+def click_key(activity: Activity, secret: bytes) -> str:
+    """Stable per click: a redelivered invoke carries the same activity id (or, lacking one, the
+    same sender, card and time). Keyed hash, and never the card's data: that is the answer, and
+    the stored key must not tie it to the sender (an anonymous survey)."""
     if activity.id:
-        return f"teams:{activity.id}"
-    raw = json.dumps(
-        [activity.from_property.id if activity.from_property else "", activity.reply_to_id, data],
-        sort_keys=True,
-    )
-    return "teams:click:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+        return opaque_key("teams:click:", secret, activity.id)
+    sender = activity.from_property.id if activity.from_property else ""
+    return opaque_key("teams:click:", secret, sender, activity.reply_to_id, activity.timestamp)
 
 
-def to_inbound(activity: Activity, *, auth: str) -> Inbound | None:
+def to_inbound(activity: Activity, *, auth: str, secret: bytes) -> Inbound | None:
     """A message (command or Action.Submit) or an `adaptiveCard/action` invoke as an Inbound;
     None when there is nothing for the engine (an empty message, a foreign card's data)."""
     tenant = tenant_of(activity)
@@ -127,7 +124,7 @@ def to_inbound(activity: Activity, *, auth: str) -> Inbound | None:
         action_id, value, inputs, source_key = routed
         return Inbound(
             action=Action(action_id, value, inputs),
-            dedupe_key=click_key(activity, data),
+            dedupe_key=click_key(activity, secret),
             source_key=source_key,
             **common,
         )
@@ -136,7 +133,7 @@ def to_inbound(activity: Activity, *, auth: str) -> Inbound | None:
         action_id, value, inputs, source_key = routed
         return Inbound(
             action=Action(action_id, value, inputs),
-            dedupe_key=click_key(activity, activity.value),
+            dedupe_key=click_key(activity, secret),
             source_key=source_key,
             **common,
         )

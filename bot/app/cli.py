@@ -29,12 +29,16 @@ manifest_app = typer.Typer(help="Print or build the Slack and Teams app manifest
 programme_app = typer.Typer(help="Cohort programme files.", no_args_is_help=True)
 import_app = typer.Typer(help="Import learners and completions from an LMS.", no_args_is_help=True)
 export_app = typer.Typer(help="Export attendance, surveys, completion and KPIs.", no_args_is_help=True)
+privacy_app = typer.Typer(
+    help="Data rights: export or erase what is held about a person.", no_args_is_help=True
+)
 app.add_typer(manifest_app, name="manifest")
 app.add_typer(programme_app, name="programme")
 app.add_typer(evidence_app, name="evidence")
 app.command("audit")(audit)
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+app.add_typer(privacy_app, name="privacy")
 
 
 @app.command()
@@ -368,3 +372,63 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+PERSON_HELP = "The person: #id, an email, or platform:user_id (e.g. slack:U0123ABCD, console:alice)."
+
+
+def _privacy(work: Any) -> Any:
+    """Run `work(store, settings)` against DATABASE_URL; a person not found is a clear error."""
+    from bot.core.errors import UserError
+    from bot.core.store import Store
+
+    settings = Settings()
+
+    async def go() -> Any:
+        store = await Store.open(settings.database_url, schema="none")
+        try:
+            return await work(store, settings)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(go())
+    except UserError as e:
+        typer.echo(e.render(), err=True)
+        raise typer.Exit(2) from None
+
+
+@privacy_app.command("export")
+def privacy_export(
+    person: str = typer.Argument(..., help=PERSON_HELP),
+    out: Path | None = typer.Option(None, help="Write the JSON to this file (default: print it)."),
+) -> None:
+    """Everything held about a person, as JSON (their right of access and portability)."""
+    import json
+
+    from bot.core.privacy import export_person
+
+    data = _privacy(lambda store, settings: export_person(store, settings, person))
+    text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"wrote {out}")
+
+
+@privacy_app.command("erase")
+def privacy_erase(
+    person: str = typer.Argument(..., help=PERSON_HELP),
+    yes: bool = typer.Option(False, "--yes", help="Do it (without it, nothing is changed)."),
+) -> None:
+    """Erase a person's personal data (name, email, platform ids, free text); counts and reports
+    keep their figures. Cannot be undone."""
+    from bot.core.clock import SystemClock
+    from bot.core.privacy import erase_person
+
+    if not yes:
+        typer.echo(f"This erases {person}'s personal data for good. Run again with --yes to do it.", err=True)
+        raise typer.Exit(1)
+    erased = _privacy(lambda store, settings: erase_person(store, settings, person, SystemClock().now()))
+    typer.echo("erased: " + ", ".join(f"{what} {count}" for what, count in erased.items() if count))

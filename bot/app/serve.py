@@ -52,6 +52,23 @@ async def start_delivery(app: App) -> asyncio.Task[None]:
     return asyncio.create_task(app.worker.run_forever())
 
 
+PURGE_EVERY = 3600.0  # seconds between two retention purges
+
+
+async def purge_regularly(app: App, every: float = PURGE_EVERY) -> None:
+    """Apply RETENTION_DAYS now and every hour (several instances may all run it: it is idempotent)."""
+    from bot.core.privacy import purge_expired
+
+    while app.settings.retention_days:
+        try:
+            purged = await purge_expired(app.store, app.settings, app.clock.now())
+            if any(purged.values()):
+                log.info("retention purge: %s", purged)
+        except Exception:  # a busy or unreachable database: next time
+            log.exception("retention purge failed")
+        await asyncio.sleep(every)
+
+
 def web_application(app: App) -> web.Application:
     """The HTTP application every adapter adds its routes to; `/healthz` answers once all are attached."""
     webapp = web.Application()
@@ -102,7 +119,12 @@ async def serve(settings: Settings, *, force_console: bool = False) -> None:
     await web.TCPSite(runner, "0.0.0.0", settings.port).start()
     webapp[READY] = True
     log.info("cohortbot listening on port %s", settings.port)
-    tasks = [asyncio.create_task(run_scheduler(app)), await start_delivery(app), start_identity_lookups(app)]
+    tasks = [
+        asyncio.create_task(run_scheduler(app)),
+        await start_delivery(app),
+        start_identity_lookups(app),
+        asyncio.create_task(purge_regularly(app)),
+    ]
     try:
         await asyncio.Event().wait()
     finally:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core import outbox
@@ -106,10 +106,13 @@ class EventContext:
             return found
         import difflib
 
-        slugs = list((await self.session.exec(select(Cohort.slug))).all())
-        near = difflib.get_close_matches(slug.lower(), slugs, n=1)
+        near = difflib.get_close_matches(slug.lower(), await self.known_cohorts(), n=1)
         hint = " " + _("Did you mean '{near}'?", near=near[0]) if near else ""
         raise UserError(_("There is no cohort '{cohort}'.", cohort=slug) + hint)
+
+    async def known_cohorts(self) -> list[str]:
+        """The cohort names a "did you mean" may suggest: all of them to the system itself."""
+        return list((await self.session.exec(select(Cohort.slug))).all())
 
     async def enrolment(self, cohort: Cohort, person_id: int) -> Enrolment | None:
         return (
@@ -142,7 +145,21 @@ class Ctx(EventContext):
 
     @property
     def is_global_admin(self) -> bool:
-        return matches_admin(self.actor, self.identity, self.settings.admin_list)
+        # The profile email this request carried came from the platform's profile API; the
+        # person's stored email may have been typed by a trainer, so it does not count.
+        return matches_admin(self.identity, self.inbound.sender.email, self.settings.admin_list)
+
+    async def known_cohorts(self) -> list[str]:
+        """Only the caller's own cohorts (all of them for a configured admin): a typo must not
+        reveal the names of cohorts someone is not in."""
+        if self.is_global_admin:
+            return await super().known_cohorts()
+        query = (
+            select(Cohort.slug)
+            .join(Enrolment, col(Enrolment.cohort_id) == Cohort.id)
+            .where(Enrolment.person_id == self.actor.id, Enrolment.status == "active")
+        )
+        return list((await self.session.exec(query)).all())
 
     async def role_in(self, cohort: Cohort) -> str | None:
         enrolment = await self.enrolment(cohort, self.actor.id or 0)

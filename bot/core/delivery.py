@@ -28,6 +28,9 @@ from bot.core.store import Store
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=120)  # how long a claimed row may stay `sending` before another worker resends it
+# A whole send (pacing, every call and its retries) ends well before its lease does: otherwise
+# another instance could claim the row and send it again while this one is still in flight.
+SEND_DEADLINE = LEASE / 2
 MAX_ATTEMPTS = 10
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
@@ -274,10 +277,13 @@ class DeliveryWorker:
         )
         try:
             message = Message.from_dict(row.payload)
-            if row.kind == "update":
-                result = await self._send_update(sender, target, row, message)
-            else:
-                result = await sender.send(target, message)
+            async with asyncio.timeout(SEND_DEADLINE.total_seconds()):
+                if row.kind == "update":
+                    result = await self._send_update(sender, target, row, message)
+                else:
+                    result = await sender.send(target, message)
+        except TimeoutError:
+            return Outcome(row, retry=RetryLater(f"no answer within {SEND_DEADLINE.total_seconds():.0f} s"))
         except RetryLater as e:
             return Outcome(row, retry=e)
         except PermanentFailure as e:

@@ -5,10 +5,12 @@ outbox, never sent here."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core import i18n
@@ -16,18 +18,23 @@ from bot.core.clock import Clock
 from bot.core.context import Ctx
 from bot.core.errors import PermissionDenied, UserError
 from bot.core.grammar import ParseError, parse
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.inbound import Inbound, Profile
 from bot.core.languages import reader_language
 from bot.core.linking import announce
+from bot.core.mentions import MAX_MENTIONS, may_act_as_staff, too_many_mentions
 from bot.core.messages import Message, Reply, say
 from bot.core.models import ProcessedInbound
 from bot.core.people import upsert_profile
 from bot.core.registry import ACTIONS, HOME_VIEWS, VERBS, load_capabilities
 from bot.core.settings import Settings
+from bot.core.sqlite_inline import DatabaseBusy
 from bot.core.store import Store, insert_for
 
 log = logging.getLogger(__name__)
+BUSY = N_(
+    "I'm busy right now (my database is locked by another task). Nothing was changed: try again in a minute."
+)
 
 
 class Engine:
@@ -48,6 +55,16 @@ class Engine:
             return await self._handle(inbound, now)
 
     async def _handle(self, inbound: Inbound, now: datetime) -> Reply | None:
+        if too_many_mentions(inbound):
+            return say(
+                _(
+                    "A command can name at most {limit} people. "
+                    "Split it, or import a list of learners from a CSV file.",
+                    limit=MAX_MENTIONS,
+                )
+            )
+        if inbound.pending_mentions:
+            inbound = await self._look_up_mentions(inbound)
         try:
             async with self.store.transaction() as session:
                 if inbound.dedupe_key and not await self._first_time(session, inbound.dedupe_key, now):
@@ -74,6 +91,32 @@ class Engine:
                 async with self.store.transaction() as session:
                     await self._first_time(session, inbound.dedupe_key, now)
             return say(e.render())
+        except OperationalError as e:
+            if not isinstance(e.orig, DatabaseBusy):
+                raise
+            # Nothing was done (the event id neither), so the same request can simply come again.
+            log.warning("database busy: %s", e.orig)
+            return say(_(BUSY))
+
+    async def _look_up_mentions(self, inbound: Inbound) -> Inbound:
+        """Resolve the mentions of a command that may run; a staff command from someone who is
+        not staff runs without (it is refused before it needs them), so it costs no platform call."""
+        parsed = parse(inbound.text or "", VERBS)
+        if isinstance(parsed, ParseError) or inbound.lookup_mentions is None:
+            return replace(inbound, pending_mentions=())
+        if parsed.verb.staff_only:
+            cohort = parsed.values.get("cohort")
+            async with self.store.transaction() as session:
+                allowed = await may_act_as_staff(
+                    session,
+                    inbound.sender,
+                    cohort if isinstance(cohort, str) else None,
+                    self.settings.admin_list,
+                )
+            if not allowed:
+                return replace(inbound, pending_mentions=())
+        found = await inbound.lookup_mentions(inbound.pending_mentions)
+        return replace(inbound, mentions={**inbound.mentions, **found}, pending_mentions=())
 
     async def home(self, profile: Profile, auth: str) -> Message:
         """A person's home screen (Slack's App Home, a Teams personal card), read in one transaction."""

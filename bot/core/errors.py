@@ -32,3 +32,14 @@ class PermissionDenied(UserError):
 
 class ConfigurationError(RuntimeError):
     """The settings cannot work (e.g. half a set of credentials): `cohortbot run` says why and stops."""
+
+
+# What reading a platform payload of an unexpected shape raises (`body["team"]["id"]` on
+# `team: null`, a list where a dict was expected): the sender's mistake, answered with a 400.
+PAYLOAD_SHAPE_ERRORS: tuple[type[Exception], ...] = (
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    ValueError,
+)

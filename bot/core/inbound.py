@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,6 +40,10 @@ class Inbound:
     channel_id: str | None = None  # where it was said or clicked
     # Mention tokens as written in `text` (e.g. "<@U0123ABCD>") and the profile behind each.
     mentions: dict[str, Profile] = field(default_factory=dict)
+    # Mention tokens not looked up yet, and how to look them up: the engine calls `lookup_mentions`
+    # only once the command may run (see bot/core/mentions.py).
+    pending_mentions: tuple[str, ...] = ()
+    lookup_mentions: Callable[[tuple[str, ...]], Awaitable[dict[str, Profile]]] | None = None
     dedupe_key: str | None = None  # platform event id: a retried delivery carries the same one
     event_time: datetime | None = None  # the platform's time for the event, when it sends one
     auth: str = "console"  # how the request was authenticated, kept as evidence

@@ -20,7 +20,7 @@ QuestionKind = Literal["rating", "nps", "single", "multi", "yesno"]
 
 @dataclass(frozen=True)
 class Text:
-    text: str  # light markdown: *bold*, _italic_, `code`, links as <url|label>
+    text: str  # light markdown: *bold*, _italic_, `code`; no link syntax (renderers escape it)
     kind: Literal["text"] = "text"
 
 

@@ -161,13 +161,20 @@ async def identities_of(session: AsyncSession, person_ids: list[int]) -> dict[in
     return best
 
 
-def matches_admin(person: Person, identity: Identity | None, admins: list[str]) -> bool:
-    """Is this person one of the configured admins (by email, platform id or console name)?"""
-    if not admins:
+def matches_admin(identity: Identity | None, vouched_email: str | None, admins: list[str]) -> bool:
+    """Is the caller one of the configured admins?
+
+    Only what the platform vouches for counts: the platform user id of the identity the request
+    was authenticated as, the email the platform's profile API returned for it (Slack
+    `users.info`, Teams member lookup), or a console name when the request came from the
+    console. Never a display name: users choose those (a user named `boss@corp.example` is not
+    that admin).
+    """
+    if not admins or identity is None:
         return False
-    keys = {person.display_name.lower()}
-    if person.email:
-        keys.add(person.email.lower())
-    if identity is not None:
-        keys.add(identity.user_id.lower())
-    return bool(keys & set(admins))
+    emails = {a for a in admins if "@" in a}
+    if identity.user_id.lower() in set(admins) - emails:
+        return True  # a platform user id (in the console: the console name)
+    if identity.platform == "console" or not vouched_email:
+        return False
+    return vouched_email.lower() in emails

@@ -40,6 +40,14 @@ PROGRAMME_SECTIONS: dict[str, Callable[[Any], list[tuple[str, str]]]] = {}
 # Cohort KPIs contributed by capabilities: name -> async fn(session, cohort) -> dict[str, Any].
 KPIS: dict[str, Callable[..., Awaitable[Any]]] = {}
 
+# Data rights (see bot/core/privacy.py). Each capability exports and erases its own personal data:
+# name -> (async export(session, person_id, settings) -> JSON-able dict,
+#          async erase(session, person_id, now, settings) -> {what: how many}).
+PERSONAL_DATA: dict[str, tuple[Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]]] = {}
+# Retention: name -> async fn(session, cutoff) -> how many rows it purged of raw statements, message
+# bodies or free text older than `cutoff`.
+RETENTION_PURGES: dict[str, Callable[..., Awaitable[int]]] = {}
+
 _loaded = False
 
 
@@ -186,6 +194,28 @@ def kpi(name: str) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Aw
 
     def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         KPIS[name] = fn
+        return fn
+
+    return register
+
+
+def personal_data(
+    name: str, *, erase: Callable[..., Awaitable[Any]], export: Callable[..., Awaitable[Any]] | None = None
+) -> None:
+    """Register how capability `name` erases a person's data (keeping aggregates) and exports what
+    the export does not already find (it holds every row of every table that points at them)."""
+    PERSONAL_DATA[name] = (export or _nothing_more, erase)
+
+
+async def _nothing_more(session: Any, person_id: int, settings: Any) -> dict[str, Any]:
+    return {}
+
+
+def retention_purge(name: str) -> Callable[[Callable[..., Awaitable[int]]], Callable[..., Awaitable[int]]]:
+    """Register `async fn(session, cutoff) -> int` purging what `RETENTION_DAYS` limits."""
+
+    def register(fn: Callable[..., Awaitable[int]]) -> Callable[..., Awaitable[int]]:
+        RETENTION_PURGES[name] = fn
         return fn
 
     return register

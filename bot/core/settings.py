@@ -9,6 +9,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///cohortbot.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# The Bot Framework's public cloud; README "Microsoft Teams" lists the US Government values.
+PUBLIC_OPENID_METADATA_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+PUBLIC_TOKEN_ENDPOINT = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
+PUBLIC_TOKEN_ISSUER = "https://api.botframework.com"
 
 
 class Settings(BaseSettings):
@@ -38,6 +42,11 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str = ""
     microsoft_app_type: str = "MultiTenant"
     teams_local: bool = False
+    # Which Bot Framework cloud: where Teams' signing keys are published (inbound tokens), where
+    # the bot gets its own tokens (outbound), and the issuer (and scope) of channel tokens.
+    microsoft_openid_metadata_url: str = PUBLIC_OPENID_METADATA_URL
+    microsoft_token_endpoint: str = PUBLIC_TOKEN_ENDPOINT
+    microsoft_token_issuer: str = PUBLIC_TOKEN_ISSUER
 
     xapi_token: SecretStr | None = None
     # Keys anonymous survey ballots; never stored in the database (see README, "Surveys").
@@ -49,6 +58,12 @@ class Settings(BaseSettings):
     # The training organisation, as certificates and audit packs name it (e.g. a Qualiopi NDA number).
     provider_name: str = ""
     provider_id: str = ""
+    # Seconds one call to Slack or Teams may take (connect + answer). Kept well under the outbox
+    # lease (120 s), so a slow send is given up on before another instance could send it again.
+    platform_timeout: float = Field(default=10.0, gt=0, le=30)
+    # Days raw xAPI statements, delivered message bodies and free text (absence reasons, activity
+    # notes) are kept; a purge runs hourly (0: kept until a person is erased). See README, "Privacy".
+    retention_days: int = Field(default=0, ge=0)
     export_dir: str = "exports"
     log_level: str = Field(default="INFO")
     # The language of people whose own is unknown (no platform locale, no cohort yet), and so of

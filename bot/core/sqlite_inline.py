@@ -7,12 +7,19 @@ take microseconds: here they run directly on the event loop instead.
 
 The store gives this driver exactly one pooled connection: transactions queue on the pool
 (asynchronously) instead of in SQLite's busy handler, which would block the loop.
+
+Another *process* holding the write lock (a CLI import, a backup) is waited for off the loop:
+SQLite's own busy handler may wait only `BUSY_TIMEOUT_MS` (it sleeps on the loop), then the
+statement is retried after an asynchronous sleep, for up to `BUSY_WAIT` seconds in all, and then
+fails with `DatabaseBusy`, a clear error the caller can retry later (delivery does).
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import Generator, Sequence
+import time
+from collections.abc import Callable, Generator, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,6 +27,40 @@ from sqlalchemy import pool
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi, SQLiteDialect_aiosqlite
 from sqlalchemy.engine.url import URL
+
+BUSY_TIMEOUT_MS = 20  # SQLite's busy handler blocks the loop: only this long per try
+BUSY_WAIT = 30.0  # seconds a statement waits, off the loop, for another process's write lock
+
+
+class DatabaseBusy(sqlite3.OperationalError):
+    """Another process held the database's write lock for longer than BUSY_WAIT."""
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    return (code & 0xFF) == sqlite3.SQLITE_BUSY if code is not None else "database is locked" in str(error)
+
+
+async def _patiently(run: Callable[[], Any]) -> Any:
+    """`run()`; while another process holds the lock, retry after asynchronous sleeps (a failed
+    statement had no effect, so running it again is safe)."""
+    deadline, pause = 0.0, 0.005
+    while True:
+        try:
+            return run()
+        except DatabaseBusy:
+            raise
+        except sqlite3.OperationalError as e:
+            if not _is_busy(e):
+                raise
+            now = time.monotonic()
+            deadline = deadline or now + BUSY_WAIT
+            if now >= deadline:
+                raise DatabaseBusy(
+                    f"the database is locked by another process (waited {BUSY_WAIT:.0f} s); try again later"
+                ) from e
+            await asyncio.sleep(min(pause, deadline - now))
+            pause = min(pause * 2, 0.1)
 
 
 class _Cursor:
@@ -55,11 +96,11 @@ class _Cursor:
         self._cursor.arraysize = value
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> _Cursor:
-        self._cursor.execute(sql, parameters)
+        await _patiently(lambda: self._cursor.execute(sql, parameters))
         return self
 
     async def executemany(self, sql: str, seq: Sequence[Sequence[Any]]) -> _Cursor:
-        self._cursor.executemany(sql, seq)
+        await _patiently(lambda: self._cursor.executemany(sql, seq))
         return self
 
     async def fetchone(self) -> Any:
@@ -105,7 +146,7 @@ class _Connection:
         return self._conn.isolation_level
 
     async def commit(self) -> None:
-        self._conn.commit()
+        await _patiently(self._conn.commit)
 
     async def rollback(self) -> None:
         self._conn.rollback()

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import bot.core.sqlite_inline  # noqa: F401  registers the sqlite+inline dialect
+import bot.core.sqlite_inline
 
 MIGRATIONS_DIR = Path(__file__).parents[1] / "migrations"
 
@@ -101,7 +101,8 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        # Short: SQLite's busy handler sleeps on the event loop; longer waits happen off it.
+        cursor.execute(f"PRAGMA busy_timeout={bot.core.sqlite_inline.BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

@@ -118,7 +118,7 @@ async def test_a_mistake_gets_one_line_and_the_usage_and_changes_nothing(slack: 
     await slack.command("UTINA", "create spoc")
     answer = await slack.command("UTINA", "enroll spocc <@UALICE>")
     assert "There is no cohort 'spocc'. Did you mean 'spoc'?" in answer["text"]
-    assert "enroll <cohort>" in answer["text"]
+    assert "enroll &lt;cohort&gt;" in answer["text"]  # escaped: Slack shows `<cohort>`
     await slack.app.worker.drain()
     assert slack.api.called("chat.postMessage") == []
 

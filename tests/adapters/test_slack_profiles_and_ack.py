@@ -52,7 +52,8 @@ async def test_users_info_is_cached_with_a_ttl_and_failures_are_retried() -> Non
         api.add_user("UNEW", "newbie")
         assert (await cache.get("T1", "UNEW")).name == "newbie"  # the failure was not cached
 
-        mentions = await cache.mentions("T1", "enroll spoc <@UALICE|alice> <@UNEW> bob@acme.test")
+        tokens = cache.mention_tokens("enroll spoc <@UALICE|alice> <@UNEW> bob@acme.test")
+        mentions = await cache.mentions("T1", tokens)
         assert {k: v.name for k, v in mentions.items()} == {"<@UALICE|alice>": "alice", "<@UNEW>": "newbie"}
     await api.stop()
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from sqlmodel import SQLModel, select
 
 from bot.app.bootstrap import App, build
-from bot.capabilities.attendance.verification import verify
 from bot.capabilities.attendance.models import AttendanceRecord
+from bot.capabilities.attendance.verification import verify
 from bot.capabilities.reminders.fanout import ReminderPreference
 from bot.core.clock import SimulatedClock
 from bot.core.inbound import Inbound, Profile

@@ -114,6 +114,7 @@ class BotConnectorStandIn:
         self.members: dict[str, dict[str, Any]] = {}  # member lookups: id -> TeamsChannelAccount
         self.rosters: dict[str, list[dict[str, Any]]] = {}  # team / channel id -> its members
         self.roster_pages = 0
+        self.member_lookups = 0
         self.issuer = TokenIssuer()
         self.issued_tokens: list[str] = []
         self.key_fetches = 0
@@ -245,6 +246,7 @@ class BotConnectorStandIn:
         return web.json_response({"id": f"a:personal-{member}"}, status=201)
 
     async def _member(self, request: web.Request) -> web.Response:
+        self.member_lookups += 1
         member = self.members.get(request.match_info["member"])
         if member is None:
             return web.json_response({"error": {"code": "MemberNotFoundInConversation"}}, status=404)

@@ -54,6 +54,7 @@ class SlackApiStandIn:
     uploads: dict[str, bytes] = field(default_factory=dict)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     record: bool = True
+    delays: dict[str, float] = field(default_factory=dict)  # seconds a method takes to answer
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -157,6 +158,8 @@ class SlackApiStandIn:
         if self.record:
             self.calls.append(Call(method, args, token))
         self._changed.set()
+        if self.delays.get(method):
+            await asyncio.sleep(self.delays[method])
         scripted = self.failures.get(method)
         if scripted:
             failure = scripted[0]

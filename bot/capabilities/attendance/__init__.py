@@ -9,6 +9,7 @@ from bot.capabilities.attendance import (  # noqa: F401  (imported for their reg
     checkpoint_events,
     demo_part,
     models,
+    privacy,
     rules,
     status,
     trainer,

@@ -11,7 +11,7 @@ from bot.capabilities.attendance.models import AbsenceRequest
 from bot.capabilities.attendance.roster import latest_record
 from bot.capabilities.attendance.sessions import SessionAndReason, describe, pick_session
 from bot.core.context import Ctx
-from bot.core.errors import UserError
+from bot.core.errors import PermissionDenied, UserError
 from bot.core.grammar import Number, Slug
 from bot.core.messages import Button, Buttons, Header, Message, Reply, Text, say
 from bot.core.models import Cohort, Enrolment, LiveSession, Person
@@ -129,9 +129,10 @@ async def _ask_trainers(ctx: Ctx, cohort: Cohort, live: LiveSession, request: Ab
 @action(EXCUSE)
 async def click_excuse(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     request = await ctx.session.get(AbsenceRequest, int(value)) if value.isdigit() else None
-    if request is None:
-        raise UserError("This absence request no longer exists.")
-    cohort = await ctx.session.get_one(Cohort, request.cohort_id)
+    cohort = await ctx.session.get(Cohort, request.cohort_id) if request is not None else None
+    # One answer for "no such request" and "not yours": request ids cannot be probed.
+    if request is None or cohort is None or not await ctx.is_staff(cohort):
+        raise PermissionDenied("This absence request no longer exists, or it is not yours to approve.")
     text = await approve(ctx, cohort, request)
     return Reply(Message(text, (Header("Absence request"), Text(text))), "replace")
 
@@ -145,7 +146,7 @@ async def click_excuse(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     staff_only=True,
 )
 async def excuse(ctx: Ctx, cohort: str, request: int) -> Reply:
-    row = await ctx.cohort(cohort)
+    row = await ctx.staff_cohort(cohort, "approve absences")  # before saying which requests exist
     found = await ctx.session.get(AbsenceRequest, request)
     if found is None or found.cohort_id != row.id:
         raise UserError(f"'{row.slug}' has no absence request {request}. `absences {row.slug}` lists them.")

@@ -27,6 +27,7 @@ from bot.capabilities.attendance.sheets import (
     learner_summaries,
 )
 from bot.capabilities.attendance.texts import STATUS_LABELS
+from bot.core.cells import safe_rows
 from bot.core.models import Cohort
 
 SESSION_HEADER = ("Learner", "Platform id", "Status", "Time ({tz})", "Time (UTC)", "Recorded by", "Note")
@@ -101,7 +102,7 @@ def write_csv(path: Path, table: list[list[str]]) -> Path:
     """Plain CSV: the header, then the rows."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(table)
+        csv.writer(f).writerows(safe_rows(table))
     return path
 
 

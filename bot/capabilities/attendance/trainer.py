@@ -238,5 +238,5 @@ async def sheet(ctx: Ctx, cohort: str, session: int | None) -> Reply:
     out = cohort_folder(ctx.settings.export_dir, row.slug, "attendance")
     paths = await asyncio.to_thread(exports.write_session, data, out, ctx.now)
     text = exports.render_session_text(data)
-    files = "Files: " + ", ".join(str(p) for p in paths)
+    files = "Files (in the server's export folder): " + ", ".join(p.name for p in paths)
     return Reply(Message(text.splitlines()[0], (Text(f"```\n{text}\n```"), Text(files))))

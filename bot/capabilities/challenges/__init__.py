@@ -10,6 +10,7 @@ from bot.capabilities.challenges import (  # noqa: F401  (importing registers ve
     ledger,
     points,
     posting,
+    privacy,
     rules,
     streaks,
     tables,

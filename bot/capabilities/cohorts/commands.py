@@ -256,6 +256,7 @@ async def role(ctx: Ctx, cohort: str, role: str, people: list[str]) -> Reply:
     else:
         await ctx.require_staff(row, N_("make trainers"))
     persons = await _distinct_people(ctx, people)
+    await _keep_admins_safe(ctx, row, role, persons)
     for person in persons:
         enrolment = await ctx.enrolment(row, person.id or 0)
         if enrolment is None:
@@ -266,6 +267,32 @@ async def role(ctx: Ctx, cohort: str, role: str, people: list[str]) -> Reply:
         await ctx.log("role.set", cohort_id=row.id, person_id=person.id, actor_id=ctx.actor.id, role=role)
     names = ", ".join(p.display_name for p in persons)
     return say(_("{names}: now {role} of *{cohort}*.", names=names, role=_(role), cohort=row.slug))
+
+
+async def _keep_admins_safe(ctx: Ctx, cohort: Cohort, role: str, persons: list[Person]) -> None:
+    """Only admins change admins (a trainer cannot demote one, not even to trainer), and a cohort
+    never loses its last admin."""
+    if role == "admin":
+        return
+    admins = {
+        e.person_id
+        for e in (
+            await ctx.session.exec(
+                select(Enrolment).where(
+                    Enrolment.cohort_id == cohort.id, Enrolment.role == "admin", Enrolment.status == "active"
+                )
+            )
+        ).all()
+    }
+    demoted = [p for p in persons if p.id in admins]
+    if not demoted:
+        return
+    await ctx.require_admin(cohort, "change admins")
+    if admins <= {p.id for p in demoted}:
+        raise UserError(
+            f"'{cohort.slug}' would have no admin left. Make someone else admin first "
+            f"(`role {cohort.slug} admin @name`)."
+        )
 
 
 @verb(

@@ -10,6 +10,7 @@ from openpyxl import Workbook
 
 from bot.capabilities.reports.kpis import CohortReport
 from bot.capabilities.reports.render import kpi_pairs
+from bot.core.cells import safe_row
 
 Table = tuple[list[str], list[list[Any]]]
 
@@ -152,7 +153,7 @@ def write_csv(report: CohortReport, out: Path) -> list[Path]:
         with path.open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(header)
-            writer.writerows(["" if v is None else v for v in row] for row in rows)
+            writer.writerows(safe_row("" if v is None else v for v in row) for row in rows)
         written.append(path)
     return written
 
@@ -164,7 +165,7 @@ def write_xlsx(report: CohortReport, out: Path) -> list[Path]:
         sheet = book.create_sheet(name)
         sheet.append(header)
         for row in rows:
-            sheet.append(row)
+            sheet.append(safe_row(row))  # openpyxl would store "=..." as a live formula
     path = out / f"{report.slug}-report.xlsx"
     book.save(path)
     return [path]

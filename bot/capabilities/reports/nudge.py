@@ -38,10 +38,13 @@ async def nudged(session: AsyncSession, cohort_id: int, people: Collection[int],
     return {pid for pid in rows.all() if pid is not None}
 
 
+NOT_YOURS = "This nudge button is not valid any more, or it is not yours to press."
+
+
 def _parse(value: str) -> tuple[int, int]:
     cohort, _, person = value.partition(":")
     if not (cohort.isdigit() and person.isdigit()):
-        raise UserError("This nudge button is not valid any more.")
+        raise PermissionDenied(NOT_YOURS)
     return int(cohort), int(person)
 
 
@@ -50,21 +53,20 @@ async def nudge(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     cohort_id, person_id = _parse(value)
     cohort = await ctx.session.get(Cohort, cohort_id)
     learner = await ctx.session.get(Person, person_id)
-    if cohort is None or learner is None:
-        raise UserError("This nudge button is not valid any more.")
     link = (
         await ctx.session.exec(
             select(ManagerLink).where(ManagerLink.cohort_id == cohort_id, ManagerLink.learner_id == person_id)
         )
     ).first()
+    # Who may press it is checked before anything about the learner is said: a forged button
+    # gets the same answer whether or not the cohort, the person or the enrolment exists.
+    allowed = link is not None and link.manager_id == ctx.actor.id
+    if cohort is None or learner is None or not (allowed or await ctx.is_staff(cohort)):
+        raise PermissionDenied(NOT_YOURS)
     enrolment = await ctx.enrolment(cohort, person_id)
     if enrolment is None or enrolment.role != "learner" or enrolment.status != "active":
         raise UserError(
             f"{learner.display_name} is not an active learner of '{cohort.slug}': nobody was nudged."
-        )
-    if not (link is not None and link.manager_id == ctx.actor.id) and not await ctx.is_staff(cohort):
-        raise PermissionDenied(
-            f"Only {learner.display_name}'s manager or the trainers of '{cohort.slug}' can nudge them."
         )
     week = week_label(ctx.now, cohort.tz)
     # The card to redraw is the digest of the learner's manager (the one holding this button).

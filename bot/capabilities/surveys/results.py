@@ -19,6 +19,7 @@ from bot.capabilities.surveys.cards import questions_of
 from bot.capabilities.surveys.models import Survey, SurveyBallot, SurveyParticipation
 from bot.capabilities.surveys.questions import QuestionSpec
 from bot.core import texts
+from bot.core.cells import safe_row
 from bot.core.errors import UserError
 from bot.core.messages import Block, Fields, Header, Message, Progress, Text
 from bot.core.models import Cohort, Person
@@ -188,13 +189,13 @@ def results_csv(results: Results) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     specs = [t.spec for t in results.tallies]
-    writer.writerow(["respondent", *(f"{q.id} ({q.kind}) {q.prompt}" for q in specs)])
+    writer.writerow(safe_row(["respondent", *(f"{q.id} ({q.kind}) {q.prompt}" for q in specs)]))
     rows = []
     for n, (ballot, name) in enumerate(results.ballots, 1):
         cells = [
             "; ".join(v) if isinstance(v := ballot.answers.get(q.id, ""), list) else str(v) for q in specs
         ]
-        rows.append([name or f"anonymous {n}", *cells])
+        rows.append(safe_row([name or f"anonymous {n}", *cells]))
     writer.writerows(sorted(rows) if not results.survey.anonymous else rows)
     return out.getvalue()
 

@@ -87,7 +87,10 @@ async def survey_command(
         path = await export_csv(
             ctx.session, survey, row, cohort_folder(ctx.settings.export_dir, row.slug, "surveys")
         )
-        return say(f"Exported survey #{survey.id} to `{path}`.")
+        # The file name only: a chat reply does not show the server's folders.
+        return say(
+            f"Exported survey #{survey.id} as `{path.name}` to the export folder's `{row.slug}/surveys/`."
+        )
     return Reply(results_message(await collect(ctx.session, survey), row.tz))
 
 
