@@ -118,3 +118,54 @@ async def record_completion(
         source=source,
     )
     return Recorded(outcome, row)
+
+
+async def withdraw_completion(
+    ctx: EventContext,
+    module: Module,
+    person_id: int,
+    *,
+    source: str,
+    fallback: tuple[str, float | None, datetime] | None,
+) -> bool:
+    """Undo what `source` recorded (a voided xAPI statement): the completion falls back to the best
+    result `source` still vouches for, or is removed. A result another source set is left alone.
+    Returns whether anything changed."""
+    existing = (
+        await ctx.session.exec(
+            select(Completion).where(Completion.module_id == module.id, Completion.person_id == person_id)
+        )
+    ).first()
+    if existing is None or existing.source != source:
+        return False
+    if fallback is not None and (existing.status, existing.score) == fallback[:2]:
+        return False
+    if fallback is None:
+        await ctx.session.delete(existing)
+    else:
+        existing.status, existing.score, existing.at = fallback
+        ctx.session.add(existing)
+    await ctx.log(
+        "module.completion_withdrawn",
+        cohort_id=module.cohort_id,
+        person_id=person_id,
+        module_id=module.id,
+        source=source,
+        status=fallback[0] if fallback else None,
+        score=fallback[1] if fallback else None,
+    )
+    return True
+
+
+def best_result(
+    results: list[tuple[str, float | None, datetime]],
+) -> tuple[str, float | None, datetime] | None:
+    """The best of several (status, score, at) results, by the same order recording uses."""
+    best = None
+    for status, score, at in results:
+        if best is None or (_RANK[status], score if score is not None else -1.0) > (
+            _RANK[best[0]],
+            best[1] if best[1] is not None else -1.0,
+        ):
+            best = (status, score, at)
+    return best

@@ -50,7 +50,13 @@ class Actor:
     def describe(self) -> str:
         if self.group:
             return "a Group"
-        return self.email or (self.account_name and f"LMS user {self.account_name}") or self.mbox_sha1sum or self.openid or "?"
+        return (
+            self.email
+            or (self.account_name and f"LMS user {self.account_name}")
+            or self.mbox_sha1sum
+            or self.openid
+            or "?"
+        )
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,9 @@ def actor_of(actor: dict[str, Any]) -> Actor:
     )
 
 
-def _completion(verb_id: str, activity_id: str | None, result: dict[str, Any]) -> tuple[str | None, float | None]:
+def _completion(
+    verb_id: str, activity_id: str | None, result: dict[str, Any]
+) -> tuple[str | None, float | None]:
     """(status, score) for a completion verb about an Activity, else (None, None)."""
     if activity_id is None or not verb_id.startswith(ADL_VERBS):
         return None, None

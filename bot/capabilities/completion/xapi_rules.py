@@ -75,7 +75,11 @@ def _statement_body(data: dict[str, Any], prefix: str) -> None:
     if "result" in data:
         _result(data["result"], prefix + "result")
     if "context" in data:
-        _context(data["context"], prefix + "context", object_is_activity=_object_type(data["object"], "Activity") == "Activity")
+        _context(
+            data["context"],
+            prefix + "context",
+            object_is_activity=_object_type(data["object"], "Activity") == "Activity",
+        )
     if "timestamp" in data:
         _timestamp(data["timestamp"], prefix + "timestamp")
     if "attachments" in data:
@@ -90,7 +94,9 @@ def _object(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
-def _keys(data: dict[str, Any], where: str, *, required: tuple[str, ...] = (), allowed: tuple[str, ...]) -> None:
+def _keys(
+    data: dict[str, Any], where: str, *, required: tuple[str, ...] = (), allowed: tuple[str, ...]
+) -> None:
     for key, value in data.items():
         if key not in allowed:
             raise InvalidStatement(f"{where}: unknown property {key!r}")
@@ -223,7 +229,16 @@ def _statement_object(value: Any, where: str, *, sub: bool) -> None:
             value,
             where,
             required=("actor", "verb", "object"),
-            allowed=("objectType", "actor", "verb", "object", "result", "context", "timestamp", "attachments"),
+            allowed=(
+                "objectType",
+                "actor",
+                "verb",
+                "object",
+                "result",
+                "context",
+                "timestamp",
+                "attachments",
+            ),
         )
         _statement_body(value, where + ".")
     elif kind == "SubStatement":
@@ -262,7 +277,9 @@ def _definition(value: Any, where: str) -> None:
     if "extensions" in value:
         _extensions(value["extensions"], f"{where}.extensions")
     if "interactionType" in value and value["interactionType"] not in INTERACTION_TYPES:
-        raise InvalidStatement(f"{where}.interactionType: {value['interactionType']!r} is not one of the spec's")
+        raise InvalidStatement(
+            f"{where}.interactionType: {value['interactionType']!r} is not one of the spec's"
+        )
     if "correctResponsesPattern" in value:
         _list(value["correctResponsesPattern"], f"{where}.correctResponsesPattern", _string)
     for key in INTERACTION_COMPONENTS:
@@ -292,15 +309,21 @@ def _result(value: Any, where: str) -> None:
             _boolean(value[key], f"{where}.{key}")
     if "response" in value:
         _string(value["response"], f"{where}.response")
-    if "duration" in value and not (isinstance(value["duration"], str) and DURATION_RE.match(value["duration"])):
-        raise InvalidStatement(f"{where}.duration: {value['duration']!r} is not an ISO 8601 duration (e.g. PT1H30M)")
+    if "duration" in value and not (
+        isinstance(value["duration"], str) and DURATION_RE.match(value["duration"])
+    ):
+        raise InvalidStatement(
+            f"{where}.duration: {value['duration']!r} is not an ISO 8601 duration (e.g. PT1H30M)"
+        )
     if "extensions" in value:
         _extensions(value["extensions"], f"{where}.extensions")
 
 
 def _score(value: Any, where: str) -> None:
     _keys(_object(value, where), where, allowed=("scaled", "raw", "min", "max"))
-    numbers = {key: _number(value[key], f"{where}.{key}") for key in ("scaled", "raw", "min", "max") if key in value}
+    numbers = {
+        key: _number(value[key], f"{where}.{key}") for key in ("scaled", "raw", "min", "max") if key in value
+    }
     if "scaled" in numbers and not -1 <= numbers["scaled"] <= 1:
         raise InvalidStatement(f"{where}.scaled: must be between -1 and 1")
     low, high, raw = numbers.get("min"), numbers.get("max"), numbers.get("raw")
@@ -332,7 +355,9 @@ def _context(value: Any, where: str, *, object_is_activity: bool) -> None:
             _string(value[key], f"{where}.{key}")
             if not object_is_activity:
                 raise InvalidStatement(f"{where}.{key}: only for a statement about an Activity")
-    if "language" in value and not (isinstance(value["language"], str) and LANGUAGE_RE.match(value["language"])):
+    if "language" in value and not (
+        isinstance(value["language"], str) and LANGUAGE_RE.match(value["language"])
+    ):
         raise InvalidStatement(f"{where}.language: {value['language']!r} is not a language tag")
     if "statement" in value:
         _statement_ref(value["statement"], f"{where}.statement")
