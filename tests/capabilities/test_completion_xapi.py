@@ -127,7 +127,7 @@ async def test_basic_auth_with_the_token_as_password_is_accepted(client: TestCli
         ),
         (
             json.dumps({k: v for k, v in statement().items() if k != "verb"}),
-            "statement: statement.verb: missing",
+            "statement: verb: missing",
         ),
         (
             json.dumps({**statement(), "object": {"objectType": "Activity"}}),

@@ -9,8 +9,8 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import hashlib
-import json
 import itertools
+import json
 import math
 import re
 from typing import Any

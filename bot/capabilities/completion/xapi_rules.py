@@ -38,6 +38,18 @@ INTERACTION_COMPONENTS = ("choices", "scale", "source", "target", "steps")
 CONTEXT_ACTIVITY_KINDS = frozenset({"parent", "grouping", "category", "other"})
 AGENT_KEYS = frozenset({"objectType", "name", "mbox", "mbox_sha1sum", "openid", "account"})
 IFI_KEYS = ("mbox", "mbox_sha1sum", "openid", "account")
+STATEMENT_KEYS = (
+    *("id", "actor", "verb", "object", "result", "context", "timestamp"),
+    *("stored", "authority", "version", "attachments"),
+)
+DEFINITION_KEYS = (
+    *("name", "description", "type", "moreInfo", "extensions", "interactionType"),
+    *("correctResponsesPattern", *INTERACTION_COMPONENTS),
+)
+CONTEXT_KEYS = (
+    *("registration", "instructor", "team", "contextActivities", "revision", "platform"),
+    *("language", "statement", "extensions"),
+)
 
 
 class InvalidStatement(ValueError):
@@ -49,10 +61,9 @@ def check_statement(data: Any) -> None:
     _object(data, "statement")
     _keys(
         data,
-        "statement",
+        "",
         required=("actor", "verb", "object"),
-        allowed=("id", "actor", "verb", "object", "result", "context", "timestamp")
-        + ("stored", "authority", "version", "attachments"),
+        allowed=STATEMENT_KEYS,
     )
     if "id" in data:
         _uuid(data["id"], "id")
@@ -97,14 +108,15 @@ def _object(value: Any, where: str) -> dict[str, Any]:
 def _keys(
     data: dict[str, Any], where: str, *, required: tuple[str, ...] = (), allowed: tuple[str, ...]
 ) -> None:
+    prefix = f"{where}." if where else ""
     for key, value in data.items():
         if key not in allowed:
-            raise InvalidStatement(f"{where}: unknown property {key!r}")
+            raise InvalidStatement(f"{where or 'statement'}: unknown property {key!r}")
         if value is None:
-            raise InvalidStatement(f"{where}.{key}: null is not allowed")
+            raise InvalidStatement(f"{prefix}{key}: null is not allowed")
     for key in required:
         if key not in data:
-            raise InvalidStatement(f"{where}.{key}: missing")
+            raise InvalidStatement(f"{prefix}{key}: missing")
 
 
 def _string(value: Any, where: str) -> str:
@@ -265,8 +277,7 @@ def _definition(value: Any, where: str) -> None:
     _keys(
         _object(value, where),
         where,
-        allowed=("name", "description", "type", "moreInfo", "extensions", "interactionType")
-        + ("correctResponsesPattern", *INTERACTION_COMPONENTS),
+        allowed=DEFINITION_KEYS,
     )
     for key in ("name", "description"):
         if key in value:
@@ -329,7 +340,7 @@ def _score(value: Any, where: str) -> None:
     low, high, raw = numbers.get("min"), numbers.get("max"), numbers.get("raw")
     if low is not None and high is not None and high <= low:
         raise InvalidStatement(f"{where}: max must be greater than min")
-    if raw is not None and (low is not None and raw < low or high is not None and raw > high):
+    if raw is not None and ((low is not None and raw < low) or (high is not None and raw > high)):
         raise InvalidStatement(f"{where}.raw: must lie between min and max")
 
 
@@ -337,8 +348,7 @@ def _context(value: Any, where: str, *, object_is_activity: bool) -> None:
     _keys(
         _object(value, where),
         where,
-        allowed=("registration", "instructor", "team", "contextActivities", "revision", "platform")
-        + ("language", "statement", "extensions"),
+        allowed=CONTEXT_KEYS,
     )
     if "registration" in value:
         _uuid(value["registration"], f"{where}.registration")
