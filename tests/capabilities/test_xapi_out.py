@@ -51,7 +51,8 @@ async def deliver_all(app: App, clock: SimulatedClock) -> None:
             left = (
                 await session.exec(
                     select(OutboxMessage).where(
-                        OutboxMessage.platform == PLATFORM, OutboxMessage.status.in_(["pending", "sending"])  # type: ignore[attr-defined]
+                        OutboxMessage.platform == PLATFORM,
+                        OutboxMessage.status.in_(["pending", "sending"]),  # type: ignore[attr-defined]
                     )
                 )
             ).all()
@@ -73,8 +74,12 @@ async def learner_activity(app: App) -> None:
         ids = {p.display_name: p.id for p in (await session.exec(select(Person))).all()}
         ctx = EventContext(session=session, now=app.clock.now(), settings=app.settings)
         cohort_id = 1
-        await ctx.log("survey.answered", cohort_id=cohort_id, person_id=ids["alice"], survey_id=7, anonymous=False)
-        await ctx.log("survey.answered", cohort_id=cohort_id, person_id=ids["bob"], survey_id=8, anonymous=True)
+        await ctx.log(
+            "survey.answered", cohort_id=cohort_id, person_id=ids["alice"], survey_id=7, anonymous=False
+        )
+        await ctx.log(
+            "survey.answered", cohort_id=cohort_id, person_id=ids["bob"], survey_id=8, anonymous=True
+        )
         await ctx.log("survey.answered", cohort_id=cohort_id, person_id=ids["bob"], survey_id=9)
         await ctx.log("challenge.won", cohort_id=cohort_id, person_id=ids["bob"], challenge_id=3, points=10)
 
@@ -111,7 +116,9 @@ async def test_a_resend_after_a_crash_carries_the_same_ids_and_the_lrs_keeps_one
     first = dict(lrs.stored)
     # The process died after the LRS accepted and before the outcome was committed.
     async with out_app.store.transaction() as session:
-        await session.exec(update(OutboxMessage).where(OutboxMessage.platform == PLATFORM).values(status="sending"))  # type: ignore[call-overload]
+        await session.exec(
+            update(OutboxMessage).where(OutboxMessage.platform == PLATFORM).values(status="sending")
+        )  # type: ignore[call-overload]
     await out_app.worker.recover()
     await deliver_all(out_app, clock)
     assert lrs.stored == first
@@ -122,13 +129,17 @@ async def test_a_resend_after_a_crash_carries_the_same_ids_and_the_lrs_keeps_one
     assert lrs.stored == first
 
 
-async def test_a_statement_the_lrs_refuses_fails_alone(out_app: App, lrs: LrsStandIn, clock: SimulatedClock) -> None:
+async def test_a_statement_the_lrs_refuses_fails_alone(
+    out_app: App, lrs: LrsStandIn, clock: SimulatedClock
+) -> None:
     await learner_activity(out_app)
     async with out_app.store.transaction() as session:
         rows = (await session.exec(select(OutboxMessage).where(OutboxMessage.platform == PLATFORM))).all()
         broken = rows[0]
         payload = dict(broken.payload)
-        payload["blocks"] = [{**payload["blocks"][0], "body": {**payload["blocks"][0]["body"], "verb": {"id": "no-scheme"}}}]
+        payload["blocks"] = [
+            {**payload["blocks"][0], "body": {**payload["blocks"][0]["body"], "verb": {"id": "no-scheme"}}}
+        ]
         broken.payload = payload
         session.add(broken)
     await deliver_all(out_app, clock)
