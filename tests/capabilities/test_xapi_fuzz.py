@@ -44,7 +44,7 @@ async def snapshot(app: App) -> dict[str, list[tuple[Any, ...]]]:
         conn = await session.connection()
         for table in SQLModel.metadata.sorted_tables:
             rows = (await conn.execute(table.select())).all()
-            tables[table.name] = sorted((tuple(map(repr, row)) for row in rows))
+            tables[table.name] = sorted(tuple(map(repr, row)) for row in rows)
     return tables
 
 

@@ -313,3 +313,13 @@ async def test_a_moodle_batch_stores_the_completions_of_mapped_learners(
         and outcomes.count("not used") == 16
     )
     assert sorted(c.status for c in await completions(xapi_app)) == ["completed", "failed"]
+
+
+async def test_a_batch_larger_than_a_megabyte_is_read_whole(client: TestClient, xapi_app: App) -> None:
+    await Chat(xapi_app).say("tina", f'lms-id {COHORT} "Module 1" {moodle.module_url(31)}')
+    batch = moodle.course_batch(list(range(1, 301)), 31, {})
+    body = json.dumps(batch).encode()
+    assert len(body) > 1024 * 1024  # over aiohttp's default body cap, and more than one network read
+    response = await client.post("/xapi/statements", data=body, headers=HEADERS)
+    assert response.status == 200, await response.text()
+    assert len(await stored(xapi_app)) == len(batch)

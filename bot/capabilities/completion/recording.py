@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 
 from bot.core.context import EventContext
@@ -20,6 +22,7 @@ DONE_STATUSES = ("completed", "passed")
 SOURCES = ("chat", "trainer", "csv", "xapi")
 # How good a status is, to decide whether a new report improves on the stored one.
 _RANK = {"failed": 0, "completed": 1, "passed": 2}
+COMPLETION = Completion.__table__  # type: ignore[attr-defined]
 
 Outcome = Literal["new", "improved", "corrected", "unchanged"]
 
@@ -102,8 +105,8 @@ async def record_completion(
         row, outcome = existing, "corrected"
     else:
         return Recorded("unchanged", existing)
-    row.status, row.score, row.source, row.at, row.recorded_by = status, score, source, at, recorded_by
-    ctx.session.add(row)
+    changes = {"status": status, "score": score, "source": source, "at": at, "recorded_by": recorded_by}
+    await _write(ctx, row, changes)
     if known is not None:
         known[key] = row
     await ctx.log(
@@ -118,6 +121,35 @@ async def record_completion(
         source=source,
     )
     return Recorded(outcome, row)
+
+
+# Built once with bound parameters: SQLAlchemy compiles each once, however many rows are recorded.
+_INSERT = sa.insert(COMPLETION).returning(COMPLETION.c.id)
+WRITTEN = ("status", "score", "source", "at", "recorded_by")
+_UPDATE = (
+    sa.update(COMPLETION)
+    .where(COMPLETION.c.id == sa.bindparam("row_id"))
+    .values({name: sa.bindparam(f"new_{name}") for name in WRITTEN})
+)
+
+
+async def _write(ctx: EventContext, row: Completion, changes: dict[str, Any]) -> None:
+    """Insert or update the row with plain statements: a bulk import records thousands, and the
+    ORM's unit of work (a flush before every activity listener) would cost more than the rows."""
+    conn = await ctx.session.connection()
+    if row.id is None:
+        values = {
+            "cohort_id": row.cohort_id,
+            "module_id": row.module_id,
+            "person_id": row.person_id,
+            **changes,
+        }
+        changes = {**changes, "id": (await conn.execute(_INSERT, values)).scalar_one()}
+    else:
+        await conn.execute(_UPDATE, {"row_id": row.id, **{f"new_{k}": v for k, v in changes.items()}})
+    for key, value in changes.items():
+        # Keep a loaded object in step without marking it changed (that would write it again).
+        set_committed_value(row, key, value)
 
 
 async def withdraw_completion(

@@ -92,10 +92,14 @@ async def _read_body(request: web.Request) -> bytes:
     """The whole body, up to MAX_BODY (read from the stream: the app's default cap is 1 MB)."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise _Refused(413, f"the body is over {MAX_BODY // (1024 * 1024)} MB: send smaller batches")
-    raw = await request.content.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        raise _Refused(413, f"the body is over {MAX_BODY // (1024 * 1024)} MB: send smaller batches")
-    return raw
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(1024 * 1024):  # a read returns what has arrived so far
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _Refused(413, f"the body is over {MAX_BODY // (1024 * 1024)} MB: send smaller batches")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _with_query_id(body: Any, statement_id: str | None) -> Any:

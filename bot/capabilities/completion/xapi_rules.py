@@ -52,6 +52,9 @@ CONTEXT_KEYS = (
 )
 
 
+MAX_EXTENSION_DEPTH = 32  # extension values are free JSON: bounded, so storing them cannot recurse away
+
+
 class InvalidStatement(ValueError):
     """The statement breaks a rule of the specification; the message names the property."""
 
@@ -111,7 +114,7 @@ def _keys(
     prefix = f"{where}." if where else ""
     for key, value in data.items():
         if key not in allowed:
-            raise InvalidStatement(f"{where or 'statement'}: unknown property {key!r}")
+            raise InvalidStatement(f"{where or 'statement'}: unknown property {_shown(key)}")
         if value is None:
             raise InvalidStatement(f"{prefix}{key}: null is not allowed")
     for key in required:
@@ -138,25 +141,45 @@ def _number(value: Any, where: str) -> float:
 
 def _uuid(value: Any, where: str) -> None:
     if not isinstance(value, str) or not UUID_RE.match(value):
-        raise InvalidStatement(f"{where}: {value!r} is not a UUID")
+        raise InvalidStatement(f"{where}: {_shown(value)} is not a UUID")
 
 
 def _iri(value: Any, where: str) -> None:
     if not isinstance(value, str) or not IRI_RE.match(value):
-        raise InvalidStatement(f"{where}: {value!r} is not an IRI (it needs a scheme, e.g. https:)")
+        raise InvalidStatement(f"{where}: {_shown(value)} is not an IRI (it needs a scheme, e.g. https:)")
 
 
 def _language_map(value: Any, where: str) -> None:
     _object(value, where)
     for tag, text in value.items():
         if not LANGUAGE_RE.match(tag):
-            raise InvalidStatement(f"{where}: {tag!r} is not a language tag (e.g. en-US)")
+            raise InvalidStatement(f"{where}: {_shown(tag)} is not a language tag (e.g. en-US)")
         _string(text, f"{where}.{tag}")
 
 
 def _extensions(value: Any, where: str) -> None:
-    for key in _object(value, where):
+    for key, content in _object(value, where).items():
         _iri(key, f"{where} key")
+        if _depth(content) > MAX_EXTENSION_DEPTH:
+            raise InvalidStatement(f"{where}: a value nests deeper than {MAX_EXTENSION_DEPTH} levels")
+
+
+def _depth(value: Any) -> int:
+    """How deep lists and objects nest in a JSON value (iterative: the value may be a bomb)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, level)
+            if deepest > MAX_EXTENSION_DEPTH:
+                return deepest
+            stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
+def _shown(value: Any) -> str:
+    """A value for an error message: short, and never the repr of a huge or deep structure."""
+    return repr(value[:60]) if isinstance(value, str) else f"a {type(value).__name__}"
 
 
 def _list(value: Any, where: str, check: Callable[[Any, str], None]) -> None:
@@ -178,7 +201,9 @@ def _actor(value: Any, where: str) -> None:
     elif kind == "Group":
         _group(value, where)
     else:
-        raise InvalidStatement(f"{where}.objectType: must be Agent or Group, not {value.get('objectType')!r}")
+        raise InvalidStatement(
+            f"{where}.objectType: must be Agent or Group, not {_shown(value.get('objectType'))}"
+        )
 
 
 def _agent(value: Any, where: str) -> None:
@@ -256,7 +281,7 @@ def _statement_object(value: Any, where: str, *, sub: bool) -> None:
     elif kind == "SubStatement":
         raise InvalidStatement(f"{where}: a SubStatement cannot contain another SubStatement")
     else:
-        raise InvalidStatement(f"{where}.objectType: {value.get('objectType')!r} is not an object type")
+        raise InvalidStatement(f"{where}.objectType: {_shown(value.get('objectType'))} is not an object type")
 
 
 def _statement_ref(value: Any, where: str) -> None:
@@ -289,7 +314,7 @@ def _definition(value: Any, where: str) -> None:
         _extensions(value["extensions"], f"{where}.extensions")
     if "interactionType" in value and value["interactionType"] not in INTERACTION_TYPES:
         raise InvalidStatement(
-            f"{where}.interactionType: {value['interactionType']!r} is not one of the spec's"
+            f"{where}.interactionType: {_shown(value['interactionType'])} is not one of the spec's"
         )
     if "correctResponsesPattern" in value:
         _list(value["correctResponsesPattern"], f"{where}.correctResponsesPattern", _string)
@@ -324,7 +349,7 @@ def _result(value: Any, where: str) -> None:
         isinstance(value["duration"], str) and DURATION_RE.match(value["duration"])
     ):
         raise InvalidStatement(
-            f"{where}.duration: {value['duration']!r} is not an ISO 8601 duration (e.g. PT1H30M)"
+            f"{where}.duration: {_shown(value['duration'])} is not an ISO 8601 duration (e.g. PT1H30M)"
         )
     if "extensions" in value:
         _extensions(value["extensions"], f"{where}.extensions")
@@ -368,7 +393,7 @@ def _context(value: Any, where: str, *, object_is_activity: bool) -> None:
     if "language" in value and not (
         isinstance(value["language"], str) and LANGUAGE_RE.match(value["language"])
     ):
-        raise InvalidStatement(f"{where}.language: {value['language']!r} is not a language tag")
+        raise InvalidStatement(f"{where}.language: {_shown(value['language'])} is not a language tag")
     if "statement" in value:
         _statement_ref(value["statement"], f"{where}.statement")
     if "extensions" in value:
@@ -378,7 +403,7 @@ def _context(value: Any, where: str, *, object_is_activity: bool) -> None:
 def _context_activities(value: Any, where: str) -> None:
     for kind, activities in _object(value, where).items():
         if kind not in CONTEXT_ACTIVITY_KINDS:
-            raise InvalidStatement(f"{where}: unknown property {kind!r}")
+            raise InvalidStatement(f"{where}: unknown property {_shown(kind)}")
         if isinstance(activities, list):  # a single Activity is allowed too (1.0.3, 2.4.6.2)
             _list(activities, f"{where}.{kind}", _context_activity)
         else:
@@ -413,13 +438,13 @@ def _attachment(value: Any, where: str) -> None:
 def _timestamp(value: Any, where: str) -> None:
     match = TIMESTAMP_RE.match(value) if isinstance(value, str) else None
     if match is None:
-        raise InvalidStatement(f"{where}: {value!r} is not an ISO 8601 date and time")
+        raise InvalidStatement(f"{where}: {_shown(value)} is not an ISO 8601 date and time")
     if match.group("zone") in ("-00", "-0000", "-00:00"):
         raise InvalidStatement(f"{where}: the offset -00:00 is not allowed (use Z or +00:00)")
     try:
         parse_timestamp(value)
     except ValueError:
-        raise InvalidStatement(f"{where}: {value!r} is not a real date and time") from None
+        raise InvalidStatement(f"{where}: {_shown(value)} is not a real date and time") from None
 
 
 def parse_timestamp(value: str) -> datetime:
@@ -435,4 +460,4 @@ def parse_timestamp(value: str) -> datetime:
 
 def _version(value: Any, where: str) -> None:
     if not isinstance(value, str) or not re.match(r"^(?:1\.0(?:\.\d+)?|2\.0(?:\.\d+)?)$", value):
-        raise InvalidStatement(f"{where}: {value!r} is not an xAPI version 1.0.x or 2.0.x")
+        raise InvalidStatement(f"{where}: {_shown(value)} is not an xAPI version 1.0.x or 2.0.x")

@@ -70,6 +70,7 @@ async def receive_statements(
         await _check_voiding(session, new)
         ctx = EventContext(session=session, now=now, settings=settings)
         receiver = _Receiver(ctx, await _voided_already(session, [s.statement_id for s in new]))
+        await receiver.lookup.preload(s.actor for s in new if s.status is not None)
         rows = [await receiver.store(statement) for statement in new]
         await insert_many(session, XAPI_STATEMENT, rows, key="statement_id")
         await receiver.void_pending()
@@ -281,7 +282,7 @@ class Lookup:
         self.settings = settings
         self._modules: dict[str, Module | None] = {}
         self._people: dict[Actor, Person | None] = {}
-        self._learners: dict[tuple[int, int], bool] = {}
+        self._learners: dict[int, set[int]] = {}
         self._completions: dict[int, dict[tuple[int, int], Completion]] = {}
         self._sha1: dict[str, int] | None = None
 
@@ -289,6 +290,41 @@ class Lookup:
         if activity_id not in self._modules:
             self._modules[activity_id] = await module_for_activity(self.session, activity_id)
         return self._modules[activity_id]
+
+    async def preload(self, actors: Iterable[Actor]) -> None:
+        """Find the people behind many actors in a few queries (a batch names hundreds)."""
+        todo = {a for a in actors if a not in self._people and not a.group}
+        emails = sorted({a.email for a in todo if a.email})
+        names = sorted({a.account_name for a in todo if a.account_name is not None and self._home_ok(a)})
+        by_email: dict[str, Person] = {}
+        by_account: dict[str, int] = {}
+        for start in range(0, len(emails), CHUNK):
+            rows = await self.session.exec(
+                select(Person).where(col(Person.email).in_(emails[start : start + CHUNK]))
+            )
+            by_email.update({p.email or "": p for p in rows.all()})
+        for start in range(0, len(names), CHUNK):
+            accounts = await self.session.exec(
+                select(LmsAccount).where(col(LmsAccount.lms_user_id).in_(names[start : start + CHUNK]))
+            )
+            by_account.update({a.lms_user_id: a.person_id for a in accounts.all()})
+        ids = sorted(set(by_account.values()))
+        people: dict[int, Person] = {}
+        for start in range(0, len(ids), CHUNK):
+            rows = await self.session.exec(
+                select(Person).where(col(Person.id).in_(ids[start : start + CHUNK]))
+            )
+            people.update({p.id or 0: p for p in rows.all()})
+        for actor in todo:
+            if actor.email:
+                self._people[actor] = by_email.get(actor.email)
+            elif actor.account_name is not None and actor.account_name in by_account:
+                self._people[actor] = people.get(by_account[actor.account_name])
+
+    def _home_ok(self, actor: Actor) -> bool:
+        """Is this account's homePage the configured LMS's (any, when none is configured)?"""
+        home = self.settings.xapi_account_homepage
+        return not home or (actor.account_home or "").rstrip("/") == home.rstrip("/")
 
     async def person(self, actor: Actor) -> Person | None:
         if actor not in self._people:
@@ -308,9 +344,8 @@ class Lookup:
     async def _by_account(self, actor: Actor) -> Person | None:
         """An account's name is the person's LMS user id (if the account's homePage is the
         configured LMS, when one is), else their email, else a chat platform user id."""
-        home = self.settings.xapi_account_homepage
         name = actor.account_name or ""
-        if not home or (actor.account_home or "").rstrip("/") == home.rstrip("/"):
+        if self._home_ok(actor):
             account = (
                 await self.session.exec(select(LmsAccount).where(LmsAccount.lms_user_id == name))
             ).first()
@@ -332,18 +367,17 @@ class Lookup:
         return self._sha1
 
     async def is_learner(self, cohort_id: int, person_id: int) -> bool:
-        key = (cohort_id, person_id)
-        if key not in self._learners:
+        """Whether the person is an active learner of the cohort (its learners loaded once)."""
+        if cohort_id not in self._learners:
             found = await self.session.exec(
-                select(col(Enrolment.id)).where(
+                select(Enrolment.person_id).where(
                     Enrolment.cohort_id == cohort_id,
-                    Enrolment.person_id == person_id,
                     Enrolment.role == "learner",
                     Enrolment.status == "active",
                 )
             )
-            self._learners[key] = found.first() is not None
-        return self._learners[key]
+            self._learners[cohort_id] = set(found.all())
+        return person_id in self._learners[cohort_id]
 
     async def completions(self, cohort_id: int) -> dict[tuple[int, int], Completion]:
         """The cohort's completions by (module, person), loaded once: a 10,000-statement batch
