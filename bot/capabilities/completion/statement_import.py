@@ -48,5 +48,6 @@ async def _outcomes(store: Store, ids: list[str]) -> Counter[str]:
                 )
             )
             for outcome in rows.all():
-                counts[outcome.split(":", 1)[0].split(" ", 1)[0]] += 1
+                label = outcome.split(":", 1)[0]  # recorded, unchanged, not used, waiting, voided <id>
+                counts["voided" if label.startswith("voided") else label] += 1
     return counts

@@ -28,7 +28,7 @@ from sqlmodel import col, select
 from bot.capabilities.completion.models import XapiStatement
 from bot.capabilities.completion.statements import StatementError, parse_statements
 from bot.capabilities.completion.xapi_body import BadBody, decode_body
-from bot.capabilities.completion.xapi_rules import parse_timestamp
+from bot.capabilities.completion.xapi_rules import UUID_RE, parse_timestamp
 from bot.capabilities.completion.xapi_store import StatementConflict, receive_statements
 
 if TYPE_CHECKING:
@@ -174,8 +174,11 @@ class StatementsResource:
             if len(single) > 1 or set(query) - {*single, "format", "attachments"}:
                 raise _Refused(400, f"{single[0]} takes no other parameter than format and attachments")
             voided = single[0] == "voidedStatementId"
+            wanted = query[single[0]].strip().lower()
+            if not UUID_RE.match(wanted):
+                raise _Refused(400, f"{single[0]} must be a statement id (a UUID)")
             async with self.app.store.transaction() as session:
-                row = await session.get(XapiStatement, query[single[0]].strip().lower())
+                row = await session.get(XapiStatement, wanted)
             if row is None or row.voided != voided:
                 raise _Refused(404, f"no {'voided ' if voided else ''}statement {query[single[0]][:40]}")
             return web.json_response(as_stored(row), headers=consistent)
