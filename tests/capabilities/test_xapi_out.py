@@ -3,6 +3,7 @@ each exactly once, batched, through an outage, and never an anonymous answer."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -152,3 +153,25 @@ async def test_a_statement_the_lrs_refuses_fails_alone(
 def test_statement_ids_are_derived_from_the_record() -> None:
     assert statement_id("module:1:2:passed:85.0") == statement_id("module:1:2:passed:85.0")
     assert statement_id("module:1:2:passed:85.0") != statement_id("module:1:2:passed:90.0")
+
+
+async def test_a_named_survey_answer_is_sent_and_an_anonymous_one_never(
+    out_app: App, lrs: LrsStandIn, clock: SimulatedClock
+) -> None:
+    chat = Chat(out_app)
+    surveys = {}
+    for anonymity in ("no", "yes"):
+        reply = await chat.say(
+            "tina", f'survey {COHORT} new "Pulse {anonymity}" "rating:How is it going?" anonymous={anonymity}'
+        )
+        assert "Sent" in reply, reply
+        surveys[anonymity] = reply.split("#", 1)[1].split(" ", 1)[0]
+    await out_app.worker.drain()
+    for sid in surveys.values():
+        assert "Thank you" in await chat.press("alice", "surveys.answer", sid, {"q1": "4"})
+    await deliver_all(out_app, clock)
+    answered = [s for s in lrs.stored.values() if s["verb"]["id"] == ADL + "answered"]
+    assert [s["object"]["id"].rsplit("/", 1)[-1] for s in answered] == [surveys["no"]]
+    assert all(
+        "alice" not in json.dumps(s) for s in lrs.stored.values() if surveys["yes"] in s["object"]["id"]
+    )
