@@ -3,7 +3,6 @@ each exactly once, batched, through an outage, and never an anonymous answer."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -172,6 +171,3 @@ async def test_a_named_survey_answer_is_sent_and_an_anonymous_one_never(
     await deliver_all(out_app, clock)
     answered = [s for s in lrs.stored.values() if s["verb"]["id"] == ADL + "answered"]
     assert [s["object"]["id"].rsplit("/", 1)[-1] for s in answered] == [surveys["no"]]
-    assert all(
-        "alice" not in json.dumps(s) for s in lrs.stored.values() if surveys["yes"] in s["object"]["id"]
-    )
