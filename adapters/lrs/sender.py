@@ -26,6 +26,7 @@ class LrsSender:
         self.gather = gather
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._flush: asyncio.TimerHandle | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()  # held: the loop keeps only weak references
         self.batches_sent = 0
 
     async def send(self, target: Target, message: Message) -> SendResult:
@@ -50,7 +51,9 @@ class LrsSender:
             self._flush = None
         batch, self._waiting = self._waiting, []
         if batch:
-            asyncio.get_running_loop().create_task(self._send_batch(batch))
+            task = asyncio.get_running_loop().create_task(self._send_batch(batch))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
 
     async def _send_batch(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
         try:

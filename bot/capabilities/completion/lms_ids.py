@@ -21,15 +21,16 @@ from bot.core.registry import verb
 @verb(
     "lms-id",
     Slug("cohort"),
-    Title("target"),
+    Title("module or @person"),
     Word("lms id"),
     summary="link a module to its LMS activity id, or a person to their LMS user id, so xAPI "
     "statements and CSV rows about them count",
     example='lms-id spring-onboarding "Security basics" https://lms.example.com/activities/sec-101',
     staff_only=True,
 )
-async def link_lms_id(ctx: Ctx, cohort: str, target: str, lms_id: str) -> Reply:
-    """The target is a module title, or a person (a mention, @name or email)."""
+async def link_lms_id(ctx: Ctx, cohort: str, module_or_person: str, lms_id: str) -> Reply:
+    """A module title, or a person (a mention, @name or email)."""
+    target = module_or_person
     row = await ctx.staff_cohort(cohort, "link LMS ids")
     if target.startswith(("@", "<@")) or target in ctx.inbound.mentions or EMAIL_RE.match(target):
         return await _link_person(ctx, row, target, lms_id)

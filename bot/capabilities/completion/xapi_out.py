@@ -13,6 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import select
 
 from bot.capabilities.completion import xapi_vocabulary as vocab
@@ -123,10 +124,9 @@ async def attendance_out(ctx: EventContext, activity: Activity) -> None:
 
 @on_activity("survey.answered")
 async def answered_out(ctx: EventContext, activity: Activity) -> None:
-    # Only a survey said to be named is sent: an anonymous answer must never leave with a name.
-    if not ctx.settings.xapi_out_url or activity.data.get("anonymous", True) is not False:
-        return
     survey_id = activity.data.get("survey_id")
+    if not ctx.settings.xapi_out_url or not await _named_survey(ctx, survey_id):
+        return
     base, slug = ctx.settings.xapi_activity_base, await _cohort_slug(ctx, activity.cohort_id or 0)
     await _queue(
         ctx,
@@ -136,6 +136,19 @@ async def answered_out(ctx: EventContext, activity: Activity) -> None:
         vocab.survey_activity(base, slug, survey_id),
         result={"completion": True},
     )
+
+
+# The surveys capability's table, named rather than imported: capabilities do not import each other.
+SURVEY = sa.table("survey", sa.column("id"), sa.column("anonymous"))
+
+
+async def _named_survey(ctx: EventContext, survey_id: Any) -> bool:
+    """Only an answer to a survey known to be named is sent: an anonymous one never leaves."""
+    if not isinstance(survey_id, int):
+        return False
+    conn = await ctx.session.connection()
+    anonymous = (await conn.execute(sa.select(SURVEY.c.anonymous).where(SURVEY.c.id == survey_id))).scalar()
+    return anonymous is not None and not anonymous
 
 
 @on_activity("module.completed")

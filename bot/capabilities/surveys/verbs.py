@@ -246,13 +246,7 @@ async def answer(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     ).first() or SurveyParticipation(survey_id=survey.id or 0, person_id=ctx.actor.id or 0)
     recorded = await record(ctx, survey, participation, answers)
     if recorded.first_completion:
-        await ctx.log(
-            "survey.answered",
-            cohort_id=cohort.id,
-            person_id=ctx.actor.id,
-            survey_id=survey.id,
-            anonymous=survey.anonymous,  # xAPI out never sends an anonymous answer
-        )
+        await ctx.log("survey.answered", cohort_id=cohort.id, person_id=ctx.actor.id, survey_id=survey.id)
     tz = ctx.actor.tz or cohort.tz
     if recorded.complete:
         line = texts.t("surveys.thanks", deadline=texts.local_time(survey.closes_at, tz))
