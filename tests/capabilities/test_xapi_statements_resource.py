@@ -323,3 +323,14 @@ async def test_a_batch_larger_than_a_megabyte_is_read_whole(client: TestClient, 
     response = await client.post("/xapi/statements", data=body, headers=HEADERS)
     assert response.status == 200, await response.text()
     assert len(await stored(xapi_app)) == len(batch)
+
+
+async def test_a_waiting_completion_is_recorded_when_its_learner_is_enrolled_in_the_chat(
+    client: TestClient, xapi_app: App
+) -> None:
+    statement = completion("passed", actor={"mbox": "mailto:dana@example.com"})
+    assert (await post(client, statement))[0] == 200
+    assert await completions(xapi_app) == []
+    assert "Enrolled 1" in await Chat(xapi_app).say("tina", f"enroll {COHORT} dana@example.com")
+    [row] = await completions(xapi_app)
+    assert row.status == "passed"

@@ -23,8 +23,9 @@ from bot.capabilities.completion.models import LmsAccount, XapiStatement
 from bot.capabilities.completion.recording import best_result, record_completion, withdraw_completion
 from bot.capabilities.completion.statements import Actor, Statement, StatementError, parse_statement
 from bot.core.context import EventContext
-from bot.core.models import Completion, Enrolment, Identity, Module, Person
+from bot.core.models import Activity, Completion, Enrolment, Identity, Module, Person
 from bot.core.outbox import insert_many
+from bot.core.registry import on_activity
 from bot.core.settings import Settings
 from bot.core.store import Store
 
@@ -386,3 +387,11 @@ class Lookup:
             rows = await self.session.exec(select(Completion).where(Completion.cohort_id == cohort_id))
             self._completions[cohort_id] = {(c.module_id, c.person_id): c for c in rows.all()}
         return self._completions[cohort_id]
+
+
+@on_activity("enrolment.created")
+async def link_on_enrolment(ctx: EventContext, activity: Activity) -> None:
+    """Someone enrolled in the chat (`enroll`): apply the completions waiting for them. A CSV
+    import links everyone it enrolled at its end, in one pass."""
+    if activity.person_id is not None and activity.data.get("source") != "csv":
+        await link_waiting(ctx, [activity.person_id])
