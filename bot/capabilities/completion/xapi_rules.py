@@ -49,6 +49,7 @@ DEFINITION_KEYS = (
 CONTEXT_KEYS = (
     *("registration", "instructor", "team", "contextActivities", "revision", "platform"),
     *("language", "statement", "extensions"),
+    *("contextAgents", "contextGroups"),  # xAPI 2.0 (IEEE 9274.1.1), sent with the 2.0 version header
 )
 
 
@@ -398,6 +399,47 @@ def _context(value: Any, where: str, *, object_is_activity: bool) -> None:
         _statement_ref(value["statement"], f"{where}.statement")
     if "extensions" in value:
         _extensions(value["extensions"], f"{where}.extensions")
+    if "contextAgents" in value:
+        _list(value["contextAgents"], f"{where}.contextAgents", _context_agent)
+    if "contextGroups" in value:
+        _list(value["contextGroups"], f"{where}.contextGroups", _context_group)
+
+
+def _context_agent(value: Any, where: str) -> None:
+    """xAPI 2.0: {objectType: contextAgent, agent, relevantTypes: [IRI, ...]}."""
+    _keys(
+        _object(value, where),
+        where,
+        required=("objectType", "agent"),
+        allowed=("objectType", "agent", "relevantTypes"),
+    )
+    if value["objectType"] != "contextAgent":
+        raise InvalidStatement(f"{where}.objectType: must be contextAgent")
+    _agent(value["agent"], f"{where}.agent")
+    _relevant_types(value, where)
+
+
+def _context_group(value: Any, where: str) -> None:
+    """xAPI 2.0: {objectType: contextGroup, group, relevantTypes: [IRI, ...]}."""
+    _keys(
+        _object(value, where),
+        where,
+        required=("objectType", "group"),
+        allowed=("objectType", "group", "relevantTypes"),
+    )
+    if value["objectType"] != "contextGroup":
+        raise InvalidStatement(f"{where}.objectType: must be contextGroup")
+    if _object_type(_object(value["group"], f"{where}.group"), "Agent") != "Group":
+        raise InvalidStatement(f"{where}.group: must be a Group")
+    _actor(value["group"], f"{where}.group")
+    _relevant_types(value, where)
+
+
+def _relevant_types(value: dict[str, Any], where: str) -> None:
+    if "relevantTypes" in value:
+        _list(value["relevantTypes"], f"{where}.relevantTypes", _iri)
+        if not value["relevantTypes"]:
+            raise InvalidStatement(f"{where}.relevantTypes: must not be empty")
 
 
 def _context_activities(value: Any, where: str) -> None:

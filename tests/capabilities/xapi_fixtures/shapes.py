@@ -114,6 +114,24 @@ VALID: dict[str, dict[str, Any]] = {
         object={"objectType": "StatementRef", "id": "e05aa883-acaf-40ad-bf54-02c8ce485fb0"},
     ),
     "version 1.0.0": base(version="1.0.0"),
+    "xAPI 2.0 context agents and groups": base(
+        version="2.0.0",
+        context={
+            "contextAgents": [
+                {
+                    "objectType": "contextAgent",
+                    "agent": {"mbox": "mailto:coach@example.com"},
+                    "relevantTypes": ["https://example.com/roles/coach"],
+                }
+            ],
+            "contextGroups": [
+                {
+                    "objectType": "contextGroup",
+                    "group": {"objectType": "Group", "mbox": "mailto:g@example.com"},
+                }
+            ],
+        },
+    ),
 }
 
 INVALID: dict[str, tuple[dict[str, Any], str]] = {
@@ -187,6 +205,19 @@ INVALID: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "extension key not an IRI": (base(result={"extensions": {"minutes": 3}}), "extensions key"),
     "version 0.95": (base(version="0.95"), "version"),
+    "context agent that is a group": (
+        base(
+            context={
+                "contextAgents": [
+                    {
+                        "objectType": "contextAgent",
+                        "agent": {"objectType": "Group", "mbox": "mailto:g@example.com"},
+                    }
+                ]
+            }
+        ),
+        "contextAgents[0].agent",
+    ),
     "missing verb": ({k: v for k, v in base().items() if k != "verb"}, "verb: missing"),
     "attachment missing sha2": (
         base(
