@@ -170,3 +170,20 @@ async def test_a_named_survey_answer_is_sent_and_an_anonymous_one_never(
     await deliver_all(out_app, clock)
     answered = [s for s in lrs.stored.values() if s["verb"]["id"] == ADL + "answered"]
     assert [s["object"]["id"].rsplit("/", 1)[-1] for s in answered] == [surveys["no"]]
+
+
+async def test_a_corrected_attendance_voids_the_statement_sent_before(
+    out_app: App, lrs: LrsStandIn, clock: SimulatedClock
+) -> None:
+    chat = Chat(out_app)
+    await chat.say("tina", f'session {COHORT} "Kick-off" 2027-03-01 09:00 90m')
+    assert "Absent" in await chat.say("tina", f"correct {COHORT} bob absent did not come")
+    await deliver_all(out_app, clock)
+    [absent] = lrs.stored.values()
+    clock.advance(timedelta(minutes=5))
+    assert "Present" in await chat.say("tina", f"correct {COHORT} bob present was in the back row")
+    await deliver_all(out_app, clock)
+    by_verb = {s["verb"]["id"].rsplit("/", 1)[-1]: s for s in lrs.stored.values()}
+    assert sorted(by_verb) == ["absent", "attended", "voided"]
+    assert by_verb["voided"]["object"] == {"objectType": "StatementRef", "id": absent["id"]}
+    assert lrs.invalid == [] and set(lrs.deliveries.values()) == {1}

@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.capabilities.completion import xapi_vocabulary as vocab
 from bot.capabilities.completion.models import LmsAccount, XapiActivity
 from bot.core.context import EventContext
 from bot.core.messages import Message, Record
-from bot.core.models import Activity, Cohort, LiveSession, Module, Person
+from bot.core.models import Activity, Cohort, LiveSession, Module, OutboxMessage, Person
 from bot.core.outbox import insert_rows
 from bot.core.registry import on_activity
 
@@ -56,16 +56,16 @@ async def _actor(ctx: EventContext, person_id: int) -> dict[str, Any] | None:
 
 async def _queue(
     ctx: EventContext, activity: Activity, key: str, verb: dict[str, Any], obj: dict[str, Any], **extra: Any
-) -> None:
+) -> str | None:
+    """Queue the statement reporting the record `key`; returns its outbox key (None: not sent)."""
     if not ctx.settings.xapi_out_url or activity.person_id is None or activity.cohort_id is None:
-        return
+        return None
     actor = await _actor(ctx, activity.person_id)
     cohort = await ctx.session.get(Cohort, activity.cohort_id)
     if actor is None or cohort is None:
-        return
-    sid = statement_id(key)
+        return None
     statement = {
-        "id": sid,
+        "id": statement_id(key),
         "actor": actor,
         "verb": verb,
         "object": obj,
@@ -73,11 +73,20 @@ async def _queue(
         "timestamp": _timestamp(activity.at),
         **extra,
     }
-    row = {
-        "key": f"xapi:{sid}",
+    await insert_rows(ctx.session, [_row(ctx, f"xapi:{key}", statement, cohort.id, activity.person_id)])
+    return f"xapi:{key}"
+
+
+def _row(
+    ctx: EventContext, key: str, statement: dict[str, Any], cohort_id: int | None, person_id: int | None
+) -> dict[str, Any]:
+    """The outbox row carrying one statement to the LRS."""
+    sid = statement["id"]
+    return {
+        "key": key,
         "kind": "message",
-        "cohort_id": cohort.id,
-        "person_id": activity.person_id,
+        "cohort_id": cohort_id,
+        "person_id": person_id,
         "platform": PLATFORM,
         "workspace": "",
         # One address per statement: the delivery keeps order per address, and statements carry
@@ -89,7 +98,28 @@ async def _queue(
         "next_attempt_at": ctx.now,
         "created_at": ctx.now,
     }
-    await insert_rows(ctx.session, [row])
+
+
+async def _void_earlier(ctx: EventContext, prefix: str, keep: str, cohort_id: int | None) -> None:
+    """Statements are immutable: a corrected record voids what was sent for it before."""
+    rows = await ctx.session.exec(
+        select(OutboxMessage.payload).where(
+            col(OutboxMessage.key).startswith(prefix, autoescape=True), OutboxMessage.key != keep
+        )
+    )
+    base = ctx.settings.xapi_activity_base
+    voiding = []
+    for payload in rows.all():
+        target = payload["blocks"][0]["body"]["id"]
+        statement = {
+            "id": statement_id(f"void:{target}"),
+            "actor": {"objectType": "Agent", "account": {"homePage": base, "name": "cohortbot"}},
+            "verb": vocab.VOIDED,
+            "object": {"objectType": "StatementRef", "id": target},
+            "timestamp": _timestamp(ctx.now),
+        }
+        voiding.append(_row(ctx, f"xapi:void:{target}", statement, cohort_id, None))
+    await insert_rows(ctx.session, voiding)
 
 
 async def _cohort_slug(ctx: EventContext, cohort_id: int) -> str:
@@ -112,14 +142,18 @@ async def attendance_out(ctx: EventContext, activity: Activity) -> None:
     if attended:
         result["duration"] = f"PT{session.duration_min}M"
     result["extensions"] = {vocab.attendance_status(base): status}
-    await _queue(
+    # One statement per record: a correction (a new record) sends its own and voids the earlier ones.
+    record = f"attendance:{session.id}:{activity.person_id}:"
+    sent = await _queue(
         ctx,
         activity,
-        f"attendance:{session.id}:{activity.person_id}:{status}",
+        f"{record}{status}:{_timestamp(activity.at)}",
         vocab.ATTENDED if attended else vocab.absent(base, status),
         vocab.session_activity(base, slug, session.id or 0, session.title),
         result=result,
     )
+    if sent is not None and data.get("correction"):
+        await _void_earlier(ctx, f"xapi:{record}", sent, activity.cohort_id)
 
 
 @on_activity("survey.answered")

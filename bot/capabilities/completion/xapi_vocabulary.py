@@ -16,6 +16,7 @@ ADL_ACTIVITIES = "http://adlnet.gov/expapi/activities/"
 
 ATTENDED = {"id": ADL + "attended", "display": {"en-US": "attended"}}
 ANSWERED = {"id": ADL + "answered", "display": {"en-US": "answered"}}
+VOIDED = {"id": ADL + "voided", "display": {"en-US": "voided"}}
 WON = {"id": "http://activitystrea.ms/schema/1.0/win", "display": {"en-US": "won"}}
 
 
