@@ -187,3 +187,22 @@ async def test_a_corrected_attendance_voids_the_statement_sent_before(
     assert sorted(by_verb) == ["absent", "attended", "voided"]
     assert by_verb["voided"]["object"] == {"objectType": "StatementRef", "id": absent["id"]}
     assert lrs.invalid == [] and set(lrs.deliveries.values()) == {1}
+
+
+@pytest.mark.parametrize(
+    ("url", "key", "secret", "why"),
+    [
+        ("https://lrs.example.com/xapi/statements", "key", "", "XAPI_OUT_SECRET is empty"),
+        ("lrs.example.com/xapi", "key", "secret", "must be the LRS's statements URL"),
+    ],
+)
+async def test_xapi_out_refuses_to_start_half_configured(
+    db_url: str, clock: SimulatedClock, url: str, key: str, secret: str, why: str
+) -> None:
+    settings = Settings(database_url=db_url, xapi_out_url=url, xapi_out_key=key, xapi_out_secret=secret)
+    built = await build(settings, {}, clock, schema="create")
+    try:
+        with pytest.raises(ValueError, match=why):
+            await attach_adapters(built, web_application(built))
+    finally:
+        await built.close()
