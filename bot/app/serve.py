@@ -99,6 +99,11 @@ async def attach_adapters(app: App, webapp: web.Application) -> list[Cleanup]:
         from bot.capabilities.completion.xapi import attach as attach_xapi
 
         cleanups.append(await attach_xapi(app, webapp))
+    if settings.xapi_out_url:
+        from adapters.lrs.runtime import attach as attach_lrs
+        from bot.capabilities.completion.xapi_out import PLATFORM as XAPI_OUT
+
+        cleanups.append(await attach_lrs(app, XAPI_OUT))
     return cleanups
 
 

@@ -119,7 +119,16 @@ class Divider:
     kind: Literal["divider"] = "divider"
 
 
-Block = Text | Header | Fields | Progress | Buttons | Question | TextInput | Image | Divider
+@dataclass(frozen=True)
+class Record:
+    """A machine-readable document for a target that is not a chat (an xAPI statement for an
+    LRS). Chat renderers show nothing for it."""
+
+    body: dict[str, Any]
+    kind: Literal["record"] = "record"
+
+
+Block = Text | Header | Fields | Progress | Buttons | Question | TextInput | Image | Divider | Record
 
 
 @dataclass(frozen=True)
@@ -164,6 +173,7 @@ _BLOCKS: dict[str, Any] = {
     "text_input": TextInput,
     "image": Image,
     "divider": Divider,
+    "record": Record,
 }
 
 

@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     microsoft_token_issuer: str = PUBLIC_TOKEN_ISSUER
 
     xapi_token: SecretStr | None = None
+    # Statements whose actor is an `account` map to people by LMS user id only when the account's
+    # homePage is this one (e.g. the Moodle site's URL); empty: any homePage.
+    xapi_account_homepage: str = ""
+    # xAPI out: the customer's LRS (its statements resource) and its Basic-auth key and secret.
+    xapi_out_url: str = ""
+    xapi_out_key: str = ""
+    xapi_out_secret: SecretStr | None = None
+    # Where the ids of cohortbot's own activities (sessions, modules, surveys, challenges) start.
+    xapi_activity_base: str = "https://cohortbot.example/xapi"
     # Keys anonymous survey ballots; never stored in the database (see README, "Surveys").
     survey_secret: SecretStr | None = None
     # Keys the attendance hash chains (see README, "Audit evidence"); else derived from SURVEY_SECRET.

@@ -129,6 +129,8 @@ ENDPOINTS = [
     Endpoint("POST", "/api/messages", lambda r: r.teams_url, lambda r: r.teams_app, teams_credentials),
     Endpoint("GET", "/healthz", main_url, main_app, no_credentials),
     Endpoint("POST", "/healthz", main_url, main_app, no_credentials),
+    Endpoint("POST", "/xapi/statements", main_url, main_app, xapi_credentials),
+    Endpoint("PUT", "/xapi/statements", main_url, main_app, xapi_credentials),
 ]
 
 # -- what is fuzzed -----------------------------------------------------------------------------------

@@ -4,6 +4,6 @@ Every source goes through `recording.record_completion`, which keeps the core `C
 logs `module.completed` once per real change.
 """
 
-from bot.capabilities.completion import activities, chat, demo, models, privacy
+from bot.capabilities.completion import activities, chat, demo, lms_ids, models, privacy, xapi_out
 
-__all__ = ["activities", "chat", "demo", "models", "privacy"]
+__all__ = ["activities", "chat", "demo", "lms_ids", "models", "privacy", "xapi_out"]

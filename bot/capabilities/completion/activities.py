@@ -12,13 +12,9 @@ from urllib.parse import unquote
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.capabilities.completion.lookup import cohort_modules, find_module, normalise
+from bot.capabilities.completion.lookup import cohort_modules, normalise
 from bot.capabilities.completion.models import XapiActivity
-from bot.core.context import Ctx
-from bot.core.grammar import Slug, Title, Word
-from bot.core.messages import Reply, say
 from bot.core.models import Cohort, Module
-from bot.core.registry import verb
 
 ACTIVITY_RE = re.compile(r"/cohorts/([a-z0-9][a-z0-9_-]{0,62})/modules/([^/?#]+)/?$", re.IGNORECASE)
 
@@ -38,31 +34,3 @@ async def module_for_activity(session: AsyncSession, activity_id: str) -> Module
         if ref in (str(module.id), normalise(module.title.replace("-", " "))):
             return module
     return None
-
-
-@verb(
-    "lms-id",
-    Slug("cohort"),
-    Title("module"),
-    Word("activity id"),
-    summary="link a module to its LMS activity id, so xAPI statements and CSV rows about it count",
-    example='lms-id spring-onboarding "Security basics" https://lms.example.com/activities/sec-101',
-    staff_only=True,
-)
-async def link_activity(ctx: Ctx, cohort: str, module: str, activity_id: str) -> Reply:
-    row = await ctx.staff_cohort(cohort, "link LMS activities")
-    target = await find_module(ctx.session, row, module)
-    link = await ctx.session.get(XapiActivity, activity_id)
-    if link is not None and link.module_id == target.id:
-        return say(f"{activity_id} already stands for *{target.title}*.")
-    link = link or XapiActivity(activity_id=activity_id, module_id=target.id or 0)
-    link.module_id = target.id or 0
-    ctx.session.add(link)
-    await ctx.log(
-        "module.lms_linked",
-        cohort_id=row.id,
-        actor_id=ctx.actor.id,
-        module_id=target.id,
-        activity_id=activity_id,
-    )
-    return say(f"xAPI statements and CSV rows about {activity_id} now count for *{target.title}*.")

@@ -1,6 +1,8 @@
 """Importing completions from CSV, through the same recording as every other source.
 
-Header: email,module,status,score,completed_at (email and module are required).
+Header: email,lms_user_id,module,status,score,completed_at: `module` and one of `email` /
+`lms_user_id` (the learner's LMS user id, as xAPI statements name them) are required. `module` is a
+title, a module id, or an LMS activity id linked with `lms-id`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from bot.capabilities.completion.csv_rows import (
     run_import,
 )
 from bot.capabilities.completion.lookup import cohort_modules, match_module
-from bot.capabilities.completion.models import XapiActivity
+from bot.capabilities.completion.models import LmsAccount, XapiActivity
 from bot.capabilities.completion.recording import STATUSES, record_completion
 from bot.core.context import EventContext
 from bot.core.errors import UserError
@@ -30,7 +32,7 @@ from bot.core.models import Cohort, Completion, Enrolment, Module, Person
 from bot.core.settings import Settings
 from bot.core.store import Store
 
-COMPLETION_COLUMNS = ("email", "module", "status", "score", "completed_at")
+COMPLETION_COLUMNS = ("email", "lms_user_id", "module", "status", "score", "completed_at")
 
 
 @dataclass(frozen=True)
@@ -45,14 +47,13 @@ class CompletionRow:
 def _completion_row(
     values: dict[str, str],
     learners: dict[str, int],
+    lms_learners: dict[str, int],
     modules: list[Module],
     aliases: dict[str, Module],
     cohort: Cohort,
     now: datetime,
 ) -> CompletionRow:
-    email = email_value(values.get("email", ""), "email")
-    if email not in learners:
-        raise RowError(f"{email} is not a learner of '{cohort.slug}': import learners first")
+    person_id = _learner(values, learners, lms_learners, cohort)
     ref = values.get("module", "")
     if not ref:
         raise RowError("module is empty")
@@ -65,7 +66,24 @@ def _completion_row(
         raise RowError(f"status '{status}' is not one of {', '.join(STATUSES)}")
     score = _score(values.get("score", ""))
     at = _completed_at(values.get("completed_at", ""), cohort.tz, now)
-    return CompletionRow(learners[email], module, status, score, at)
+    return CompletionRow(person_id, module, status, score, at)
+
+
+def _learner(
+    values: dict[str, str], learners: dict[str, int], lms_learners: dict[str, int], cohort: Cohort
+) -> int:
+    """The learner a row is about, by email or by LMS user id."""
+    lms_user_id = values.get("lms_user_id", "")
+    if lms_user_id and not values.get("email"):
+        if lms_user_id not in lms_learners:
+            raise RowError(
+                f"LMS user {lms_user_id} is not a learner of '{cohort.slug}': import learners first"
+            )
+        return lms_learners[lms_user_id]
+    email = email_value(values.get("email", ""), "email")
+    if email not in learners:
+        raise RowError(f"{email} is not a learner of '{cohort.slug}': import learners first")
+    return learners[email]
 
 
 def _score(value: str) -> float | None:
@@ -101,7 +119,7 @@ async def import_completions(
 ) -> ImportReport:
     report = ImportReport("completions")
     try:
-        rows = read_rows(text, COMPLETION_COLUMNS, ("email", "module"))
+        rows = read_rows(text, COMPLETION_COLUMNS, ("module",))
     except UserError as e:
         report.problem = e.message
         return report
@@ -117,13 +135,23 @@ async def import_completions(
                 )
             ).all()
         }
+        lms_learners = {
+            lms_user_id: person_id
+            for lms_user_id, person_id in (
+                await session.exec(
+                    select(LmsAccount.lms_user_id, LmsAccount.person_id)
+                    .join(Enrolment, col(Enrolment.person_id) == LmsAccount.person_id)
+                    .where(Enrolment.cohort_id == cohort.id, Enrolment.role == "learner")
+                )
+            ).all()
+        }
         modules = await cohort_modules(session, cohort.id or 0)
         # A module can also be named by its id or by an LMS activity id linked with `lms-id`.
         aliases = {str(m.id): m for m in modules}
         by_id = {m.id: m for m in modules}
         links = await session.exec(select(XapiActivity).where(col(XapiActivity.module_id).in_(list(by_id))))
         aliases.update({link.activity_id: by_id[link.module_id] for link in links.all()})
-        return lambda values: _completion_row(values, learners, modules, aliases, cohort, now)
+        return lambda values: _completion_row(values, learners, lms_learners, modules, aliases, cohort, now)
 
     async def write(
         ctx: EventContext, cohort: Cohort, rows: list[CompletionRow], counts: Counter[str]

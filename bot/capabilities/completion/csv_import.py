@@ -1,4 +1,8 @@
-"""`cohortbot import learners|completions FILE`: read the file, open DATABASE_URL, run the import."""
+"""`cohortbot import learners|completions FILE`: read the file, open DATABASE_URL, run the import.
+
+A completions file is a CSV, or a JSON file of xAPI statements (an LMS or LRS export, `.json`):
+those go through the same path as `POST /xapi/statements`, all or nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 from bot.capabilities.completion.completion_import import import_completions
 from bot.capabilities.completion.csv_rows import ImportReport
 from bot.capabilities.completion.learner_import import import_learners
+from bot.capabilities.completion.statement_import import import_statements
 from bot.core.clock import SystemClock
 from bot.core.settings import Settings
 from bot.core.store import Store
@@ -27,6 +32,8 @@ def import_file(
         report.problem = f"{path} is not UTF-8 text: export the CSV as UTF-8."
         return report
     importer = import_learners if kind == "learners" else import_completions
+    if kind == "completions" and (path.suffix.lower() == ".json" or text.lstrip().startswith(("[", "{"))):
+        importer = import_statements
 
     async def run() -> ImportReport:
         store = await Store.open(settings.database_url, schema="migrate")

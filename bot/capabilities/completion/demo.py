@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.capabilities.completion.statements import ADL_VERBS
-from bot.capabilities.completion.xapi import receive_statements
+from bot.capabilities.completion.statements import ADL_VERBS, parse_statements
+from bot.capabilities.completion.xapi_store import receive_statements
 from bot.core.registry import demo_section
 
 if TYPE_CHECKING:
@@ -29,6 +29,9 @@ async def completion_sources(demo: Demo) -> None:
         "result": {"score": {"scaled": 0.85}},
     }
     for attempt in ("", " (the LMS retries it: stored once)"):
-        ids = await receive_statements(demo.app.store, demo.app.settings, demo.clock.now(), statement)
+        now = demo.clock.now()
+        ids = await receive_statements(
+            demo.app.store, demo.app.settings, now, parse_statements(statement, now)
+        )
         demo.print(f"[{demo.stamp()}] LMS: POST /xapi/statements chloe passed Module 6 -> {ids}{attempt}")
     await demo.say("chloe", f"status {COHORT}")

@@ -1,6 +1,8 @@
 """Importing learners from CSV: people by email, their profile, enrolment, team and manager.
 
-Header: email,name,manager_email,team,site,department,seniority,tz (only email is required).
+Header: email,name,manager_email,team,site,department,seniority,tz,lms_user_id (only email is
+required). `lms_user_id` is the person's id in the LMS (xAPI `account.name`); statements that were
+waiting for an imported learner are applied at the end of the import.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from bot.capabilities.completion.csv_rows import (
     read_rows,
     run_import,
 )
+from bot.capabilities.completion.lms_accounts import check_lms_user_id, holders, set_lms_user_id
+from bot.capabilities.completion.xapi_store import link_waiting
 from bot.core import texts
 from bot.core.context import EventContext
 from bot.core.errors import UserError
@@ -30,7 +34,10 @@ from bot.core.outbox import Recipient
 from bot.core.settings import Settings
 from bot.core.store import Store
 
-LEARNER_COLUMNS = ("email", "name", "manager_email", "team", "site", "department", "seniority", "tz")
+LEARNER_COLUMNS = (
+    *("email", "name", "manager_email", "team", "site", "department", "seniority", "tz"),
+    "lms_user_id",
+)
 PROFILE_FIELDS = ("site", "department", "seniority", "tz")
 
 
@@ -41,6 +48,7 @@ class LearnerRow:
     manager_email: str | None
     team: str | None
     profile: dict[str, str]  # site, department, seniority, tz: only the ones given
+    lms_user_id: str | None = None
 
 
 def _learner_row(values: dict[str, str]) -> LearnerRow:
@@ -56,7 +64,15 @@ def _learner_row(values: dict[str, str]) -> LearnerRow:
             ZoneArg("tz").convert(profile["tz"])
         except ArgError as e:
             raise RowError(str(e)) from None
-    return LearnerRow(email, values.get("name") or None, manager, values.get("team") or None, profile)
+    lms_user_id = None
+    if values.get("lms_user_id"):
+        try:
+            lms_user_id = check_lms_user_id(values["lms_user_id"])
+        except UserError as e:
+            raise RowError(e.message) from None
+    return LearnerRow(
+        email, values.get("name") or None, manager, values.get("team") or None, profile, lms_user_id
+    )
 
 
 async def import_learners(
@@ -80,6 +96,8 @@ async def import_learners(
             ).all()
         )
         seen: set[str] = set()
+        lms_ids = await _lms_ids_held(session, [r.get("lms_user_id", "") for _, r in rows])
+        lms_seen: dict[str, str] = {}
 
         def validate(values: dict[str, str]) -> LearnerRow:
             row = _learner_row(values)
@@ -87,6 +105,11 @@ async def import_learners(
                 raise RowError(f"{row.email} appears twice in the file")
             if row.email in staff:
                 raise RowError(f"{row.email} is an admin or trainer of '{cohort.slug}', not a learner")
+            if row.lms_user_id is not None:
+                holder = lms_seen.get(row.lms_user_id) or lms_ids.get(row.lms_user_id)
+                if holder is not None and holder != row.email:
+                    raise RowError(f"lms_user_id {row.lms_user_id} already belongs to {holder}")
+                lms_seen[row.lms_user_id] = row.email
             seen.add(row.email)
             return row
 
@@ -95,6 +118,22 @@ async def import_learners(
     return await run_import(
         store, settings, now, report, cohort_slug, rows, make_validator, _write_learners, skip_bad
     )
+
+
+async def _lms_ids_held(session: AsyncSession, lms_user_ids: list[str]) -> dict[str, str]:
+    """The email of whoever already holds each of these LMS user ids."""
+    held = await holders(session, sorted({i.strip() for i in lms_user_ids if i.strip()}))
+    emails = await _emails(session, sorted(set(held.values())))
+    return {lms_id: emails.get(person_id, f"person {person_id}") for lms_id, person_id in held.items()}
+
+
+async def _emails(session: AsyncSession, person_ids: list[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for start in range(0, len(person_ids), 500):
+        chunk = person_ids[start : start + 500]
+        rows = await session.exec(select(Person.id, Person.email).where(col(Person.id).in_(chunk)))
+        found.update({person_id or 0: email or "" for person_id, email in rows.all()})
+    return found
 
 
 async def _people_byemail_value(session: AsyncSession, emails: set[str]) -> dict[str, Person]:
@@ -182,5 +221,10 @@ async def _write_learners(
                 await ctx.log(
                     "manager.set", cohort_id=cohort.id, person_id=person.id, manager=boss.id, source="csv"
                 )
+        if row.lms_user_id is not None and await set_lms_user_id(session, person.id or 0, row.lms_user_id):
+            counts["LMS user id(s) set"] += 1
     await session.flush()
     await ctx.dms(welcome, cohort_id=cohort.id)
+    linked = await link_waiting(ctx, sorted({people[r.email].id or 0 for r in rows}))
+    if linked:
+        counts["waiting xAPI completion(s) recorded"] += linked

@@ -1,4 +1,5 @@
-"""Tables of the completion capability: the xAPI statements received, kept as evidence."""
+"""Tables of the completion capability: xAPI statements received (kept as evidence), activity links,
+and the LMS user id each person is known by."""
 
 from __future__ import annotations
 
@@ -20,8 +21,14 @@ class XapiStatement(SQLModel, table=True):
     cohort_id: int | None = Field(default=None, foreign_key="cohort.id", index=True)
     module_id: int | None = Field(default=None, foreign_key="module.id")
     person_id: int | None = Field(default=None, foreign_key="person.id")
-    outcome: str  # recorded | unchanged | ignored: <why>
+    # recorded | unchanged | voided <id> | not used: <why> | waiting: <why> (a learner not known yet)
+    outcome: str
     raw: dict[str, Any] = json_field()
+    # Who the statement is about (mbox:<email>, sha1:<hex>, account:<name>, openid:<iri>), so a
+    # statement about someone not imported yet is linked once they are.
+    actor_key: str | None = Field(default=None, index=True)
+    voids: str | None = Field(default=None, index=True)  # a voiding statement: the id it voids
+    voided: bool = False  # voided by a later statement: its effect is undone, GET hides it
 
 
 class XapiActivity(SQLModel, table=True):
@@ -30,3 +37,12 @@ class XapiActivity(SQLModel, table=True):
     __tablename__ = "xapi_activity"
     activity_id: str = Field(primary_key=True)
     module_id: int = Field(foreign_key="module.id", index=True)
+
+
+class LmsAccount(SQLModel, table=True):
+    """The LMS's user id of a person: the `account.name` of the statements about them (Moodle
+    sends its numeric user id), set by the learner CSV's `lms_user_id` column or `lms-id`."""
+
+    __tablename__ = "lms_account"
+    person_id: int = Field(primary_key=True, foreign_key="person.id")
+    lms_user_id: str = Field(unique=True, index=True)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 
 from bot.core.context import EventContext
@@ -20,6 +22,7 @@ DONE_STATUSES = ("completed", "passed")
 SOURCES = ("chat", "trainer", "csv", "xapi")
 # How good a status is, to decide whether a new report improves on the stored one.
 _RANK = {"failed": 0, "completed": 1, "passed": 2}
+COMPLETION = Completion.__table__  # type: ignore[attr-defined]
 
 Outcome = Literal["new", "improved", "corrected", "unchanged"]
 
@@ -102,8 +105,8 @@ async def record_completion(
         row, outcome = existing, "corrected"
     else:
         return Recorded("unchanged", existing)
-    row.status, row.score, row.source, row.at, row.recorded_by = status, score, source, at, recorded_by
-    ctx.session.add(row)
+    changes = {"status": status, "score": score, "source": source, "at": at, "recorded_by": recorded_by}
+    await _write(ctx, row, changes)
     if known is not None:
         known[key] = row
     await ctx.log(
@@ -118,3 +121,83 @@ async def record_completion(
         source=source,
     )
     return Recorded(outcome, row)
+
+
+# Built once with bound parameters: SQLAlchemy compiles each once, however many rows are recorded.
+_INSERT = sa.insert(COMPLETION).returning(COMPLETION.c.id)
+WRITTEN = ("status", "score", "source", "at", "recorded_by")
+_UPDATE = (
+    sa.update(COMPLETION)
+    .where(COMPLETION.c.id == sa.bindparam("row_id"))
+    .values({name: sa.bindparam(f"new_{name}") for name in WRITTEN})
+)
+
+
+async def _write(ctx: EventContext, row: Completion, changes: dict[str, Any]) -> None:
+    """Insert or update the row with plain statements: a bulk import records thousands, and the
+    ORM's unit of work (a flush before every activity listener) would cost more than the rows."""
+    conn = await ctx.session.connection()
+    if row.id is None:
+        values = {
+            "cohort_id": row.cohort_id,
+            "module_id": row.module_id,
+            "person_id": row.person_id,
+            **changes,
+        }
+        changes = {**changes, "id": (await conn.execute(_INSERT, values)).scalar_one()}
+    else:
+        await conn.execute(_UPDATE, {"row_id": row.id, **{f"new_{k}": v for k, v in changes.items()}})
+    for key, value in changes.items():
+        # Keep a loaded object in step without marking it changed (that would write it again).
+        set_committed_value(row, key, value)
+
+
+async def withdraw_completion(
+    ctx: EventContext,
+    module: Module,
+    person_id: int,
+    *,
+    source: str,
+    fallback: tuple[str, float | None, datetime] | None,
+) -> bool:
+    """Undo what `source` recorded (a voided xAPI statement): the completion falls back to the best
+    result `source` still vouches for, or is removed. A result another source set is left alone.
+    Returns whether anything changed."""
+    existing = (
+        await ctx.session.exec(
+            select(Completion).where(Completion.module_id == module.id, Completion.person_id == person_id)
+        )
+    ).first()
+    if existing is None or existing.source != source:
+        return False
+    if fallback is not None and (existing.status, existing.score) == fallback[:2]:
+        return False
+    if fallback is None:
+        await ctx.session.delete(existing)
+    else:
+        existing.status, existing.score, existing.at = fallback
+        ctx.session.add(existing)
+    await ctx.log(
+        "module.completion_withdrawn",
+        cohort_id=module.cohort_id,
+        person_id=person_id,
+        module_id=module.id,
+        source=source,
+        status=fallback[0] if fallback else None,
+        score=fallback[1] if fallback else None,
+    )
+    return True
+
+
+def best_result(
+    results: list[tuple[str, float | None, datetime]],
+) -> tuple[str, float | None, datetime] | None:
+    """The best of several (status, score, at) results, by the same order recording uses."""
+    best = None
+    for status, score, at in results:
+        if best is None or (_RANK[status], score if score is not None else -1.0) > (
+            _RANK[best[0]],
+            best[1] if best[1] is not None else -1.0,
+        ):
+            best = (status, score, at)
+    return best

@@ -1,11 +1,14 @@
-"""`POST /xapi/statements`: an LMS sends xAPI statements (completed, passed, failed, scored) here.
+"""The xAPI statements resource an LMS feeds: `/xapi/statements` (POST, PUT, GET) and `/xapi/about`.
 
-`PUT /xapi/statements?statementId=<uuid>` takes one statement, as LRS clients also send them.
+What an LRS does for its clients, per xAPI 1.0.3 (2.0's version header accepted):
+- POST one statement or a batch: 200 and their ids; PUT `?statementId=`: 204;
+- a batch with one invalid statement is refused whole (400), a conflicting id answers 409,
+  a statement sent again with the same content is acknowledged and stored once;
+- GET `?statementId=` / `?voidedStatementId=` returns a stored statement, or a small query of them;
+- every request but `/about` carries `X-Experience-API-Version` (1.0.x or 2.0.x).
 
 Authenticated with `Authorization: Bearer <XAPI_TOKEN>`, or Basic auth whose password is the token
-(what LRS clients send), compared in constant time. Each statement id is stored once, with the raw
-statement as evidence; statements about people or activities cohortbot doesn't know are stored as
-`ignored: <why>` and acknowledged, as an LRS would, so one stray statement doesn't block a feed.
+(what LRS clients send), compared in constant time.
 """
 
 from __future__ import annotations
@@ -13,24 +16,20 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.capabilities.completion.activities import module_for_activity
 from bot.capabilities.completion.models import XapiStatement
-from bot.capabilities.completion.recording import record_completion
-from bot.capabilities.completion.statements import Statement, StatementError, parse_statements
-from bot.core.context import EventContext
-from bot.core.models import Enrolment, Identity, Module, Person
-from bot.core.settings import Settings
-from bot.core.store import Store, insert_for
+from bot.capabilities.completion.statements import StatementError, parse_statements
+from bot.capabilities.completion.xapi_body import BadBody, decode_body
+from bot.capabilities.completion.xapi_rules import UUID_RE, parse_timestamp
+from bot.capabilities.completion.xapi_store import StatementConflict, receive_statements
 
 if TYPE_CHECKING:
     from bot.core.runtime import App
@@ -38,7 +37,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PATH = "/xapi/statements"
+ABOUT_PATH = "/xapi/about"
 XAPI_VERSION = "1.0.3"
+SUPPORTED_VERSIONS = ["1.0.3", "2.0.0"]
+VERSION_RE = re.compile(r"^(?:1\.0(?:\.\d+)?|2\.0(?:\.\d+)?)$")
+MAX_BODY = 64 * 1024 * 1024  # a 10,000-statement batch is ~10 MB
+QUERY_LIMIT = 100
+AUTHORITY = {"objectType": "Agent", "account": {"homePage": "https://cohortbot.example", "name": "lms"}}
 
 
 def authorised(header: str | None, token: str) -> bool:
@@ -55,126 +60,54 @@ def authorised(header: str | None, token: str) -> bool:
     return bool(given) and hmac.compare_digest(given.encode(), token.encode())
 
 
-async def receive_statements(store: Store, settings: Settings, now: datetime, body: Any) -> list[str]:
-    """Store and record a decoded statement body in one transaction; returns the statement ids.
-
-    Raises StatementError (nothing stored) if any statement is malformed.
-    """
-    statements = parse_statements(body, now)
-    async with store.transaction() as session:
-        ctx = EventContext(session=session, now=now, settings=settings)
-        ids = [s.statement_id for s in statements]
-        stored = await session.exec(
-            select(XapiStatement.statement_id).where(col(XapiStatement.statement_id).in_(ids))
-        )
-        seen = set(stored.all())
-        lookup = _Lookup(session)
-        for statement in statements:
-            if statement.statement_id not in seen:
-                seen.add(statement.statement_id)
-                await _store_once(session, statement, now, await _apply(ctx, statement, lookup))
-    return ids
-
-
-async def _store_once(
-    session: AsyncSession, statement: Statement, now: datetime, outcome: dict[str, Any]
-) -> None:
-    """Insert the statement as evidence; a concurrent copy of it already stored wins."""
-    insert = insert_for(session.get_bind().dialect.name)
-    values = {
-        "statement_id": statement.statement_id,
-        "received_at": now,
-        "verb": statement.verb,
-        "raw": statement.raw,
-        **outcome,
-    }
-    await session.exec(
-        insert(XapiStatement).values(**values).on_conflict_do_nothing(index_elements=["statement_id"])
-    )
-
-
-async def _apply(ctx: EventContext, statement: Statement, lookup: _Lookup) -> dict[str, Any]:
-    """Record the completion a new statement reports; returns its outcome and what it matched."""
-    module = await lookup.module(statement.activity_id)
-    person = await lookup.person(statement)
-    if module is None:
-        outcome = f"ignored: no module matches {statement.activity_id}"
-    elif person is None:
-        outcome = f"ignored: no learner {statement.email or statement.account_name} in this cohort"
-    elif not await lookup.is_learner(module.cohort_id, person.id or 0):
-        outcome = f"ignored: {person.email or person.display_name} is not a learner of this cohort"
-    else:
-        result = await record_completion(
-            ctx,
-            module,
-            person.id or 0,
-            status=statement.status,
-            score=statement.score,
-            source="xapi",
-            at=statement.timestamp,
-            recorded_by=None,
-        )
-        outcome = "recorded" if result.changed else "unchanged"
-    if outcome.startswith("ignored"):
-        log.warning("xAPI statement %s %s", statement.statement_id, outcome)
-    return {
-        "outcome": outcome,
-        "cohort_id": module.cohort_id if module else None,
-        "module_id": module.id if module else None,
-        "person_id": person.id if person else None,
-    }
-
-
-class _Lookup:
-    """Modules, people and enrolments looked up once per request, however many statements name them."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self._modules: dict[str, Module | None] = {}
-        self._people: dict[tuple[str | None, str | None], Person | None] = {}
-        self._learners: dict[tuple[int, int], bool] = {}
-
-    async def module(self, activity_id: str) -> Module | None:
-        if activity_id not in self._modules:
-            self._modules[activity_id] = await module_for_activity(self.session, activity_id)
-        return self._modules[activity_id]
-
-    async def person(self, statement: Statement) -> Person | None:
-        """By mbox email; an account name is tried as an email, then as a platform user id."""
-        key = (statement.email, statement.account_name)
-        if key not in self._people:
-            self._people[key] = await self._find_person(statement.email, statement.account_name)
-        return self._people[key]
-
-    async def _find_person(self, email: str | None, account: str | None) -> Person | None:
-        found = (
-            await self.session.exec(select(Person).where(Person.email == (email or account or "").lower()))
-        ).first()
-        if found is not None or account is None:
-            return found
-        identity = (await self.session.exec(select(Identity).where(Identity.user_id == account))).first()
-        return await self.session.get(Person, identity.person_id) if identity else None
-
-    async def is_learner(self, cohort_id: int, person_id: int) -> bool:
-        key = (cohort_id, person_id)
-        if key not in self._learners:
-            found = await self.session.exec(
-                select(col(Enrolment.id)).where(
-                    Enrolment.cohort_id == cohort_id,
-                    Enrolment.person_id == person_id,
-                    Enrolment.role == "learner",
-                    Enrolment.status == "active",
-                )
-            )
-            self._learners[key] = found.first() is not None
-        return self._learners[key]
+def _headers(**extra: str) -> dict[str, str]:
+    return {"X-Experience-API-Version": XAPI_VERSION, **extra}
 
 
 def _error(status: int, message: str) -> web.Response:
-    headers = {"X-Experience-API-Version": XAPI_VERSION}
+    headers = _headers()
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="cohortbot xAPI", Basic realm="cohortbot xAPI"'
     return web.json_response({"error": message}, status=status, headers=headers)
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _check_version(request: web.Request) -> None:
+    version = request.headers.get("X-Experience-API-Version", "").strip()
+    if not version:
+        raise _Refused(400, "missing X-Experience-API-Version header (send 1.0.3)")
+    if not VERSION_RE.match(version):
+        raise _Refused(
+            400, f"X-Experience-API-Version {version[:20]!r} is not supported: send 1.0.3 (or 2.0.0)"
+        )
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The whole body, up to MAX_BODY (read from the stream: the app's default cap is 1 MB)."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise _Refused(413, f"the body is over {MAX_BODY // (1024 * 1024)} MB: send smaller batches")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        try:
+            chunk = await request.content.read(1024 * 1024)  # returns what has arrived so far
+        except web.HTTPException:
+            raise
+        except Exception as e:  # a body that cannot be decoded (bad gzip, cut short): the sender's fault
+            raise _Refused(400, f"the body could not be read: {e}") from e
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _Refused(413, f"the body is over {MAX_BODY // (1024 * 1024)} MB: send smaller batches")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _with_query_id(body: Any, statement_id: str | None) -> Any:
@@ -188,34 +121,130 @@ def _with_query_id(body: Any, statement_id: str | None) -> Any:
     return {**body, "id": statement_id}
 
 
-def statements_handler(app: App, token: str) -> Callable[[web.Request], Awaitable[web.Response]]:
-    async def handle(request: web.Request) -> web.Response:
-        if not authorised(request.headers.get("Authorization"), token):
-            return _error(401, "missing or wrong token: send Authorization: Bearer <XAPI_TOKEN>")
+def as_stored(row: XapiStatement) -> dict[str, Any]:
+    """A statement as an LRS returns it: with `stored`, `authority` and `version` set."""
+    return {
+        "authority": AUTHORITY,
+        "version": "1.0.0",
+        **row.raw,
+        "stored": row.received_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
+
+
+class StatementsResource:
+    """The handlers, bound to the running app and its token."""
+
+    def __init__(self, app: App, token: str) -> None:
+        self.app = app
+        self.token = token
+
+    async def handle(self, request: web.Request) -> web.Response:
         try:
-            body = json.loads(await request.text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            return _error(400, f"the body is not valid JSON: {e}")
+            if not authorised(request.headers.get("Authorization"), self.token):
+                raise _Refused(401, "missing or wrong token: send Authorization: Bearer <XAPI_TOKEN>")
+            _check_version(request)
+            if request.method == "GET":
+                return await self._get(request)
+            return await self._write(request)
+        except _Refused as e:
+            return _error(e.status, e.message)
+
+    async def _write(self, request: web.Request) -> web.Response:
+        raw = await _read_body(request)
+        now = self.app.clock.now()
         try:
+            body = decode_body(request.headers.get("Content-Type", "application/json"), raw)
             if request.method == "PUT":
                 body = _with_query_id(body, request.query.get("statementId"))
-            ids = await receive_statements(app.store, app.settings, app.clock.now(), body)
-        except StatementError as e:
+            ids = await receive_statements(
+                self.app.store, self.app.settings, now, parse_statements(body, now)
+            )
+        except (BadBody, StatementError) as e:
             return _error(400, str(e))
+        except StatementConflict as e:
+            return _error(409, str(e))
         if request.method == "PUT":
-            return web.Response(status=204, headers={"X-Experience-API-Version": XAPI_VERSION})
-        return web.json_response(ids, headers={"X-Experience-API-Version": XAPI_VERSION})
+            return web.Response(status=204, headers=_headers())
+        return web.json_response(ids, headers=_headers())
 
-    return handle
+    async def _get(self, request: web.Request) -> web.Response:
+        query = request.query
+        now = self.app.clock.now()
+        consistent = _headers(
+            **{
+                "X-Experience-API-Consistent-Through": now.isoformat(timespec="milliseconds").replace(
+                    "+00:00", "Z"
+                )
+            }
+        )
+        single = [key for key in ("statementId", "voidedStatementId") if key in query]
+        if single:
+            if len(single) > 1 or set(query) - {*single, "format", "attachments"}:
+                raise _Refused(400, f"{single[0]} takes no other parameter than format and attachments")
+            voided = single[0] == "voidedStatementId"
+            wanted = query[single[0]].strip().lower()
+            if not UUID_RE.match(wanted):
+                raise _Refused(400, f"{single[0]} must be a statement id (a UUID)")
+            async with self.app.store.transaction() as session:
+                row = await session.get(XapiStatement, wanted)
+            if row is None or row.voided != voided:
+                raise _Refused(404, f"no {'voided ' if voided else ''}statement {query[single[0]][:40]}")
+            return web.json_response(as_stored(row), headers=consistent)
+        statements = await self._query(query)
+        return web.json_response({"statements": statements, "more": ""}, headers=consistent)
+
+    async def _query(self, query: Any) -> list[dict[str, Any]]:
+        """The latest statements (not voided), newest first; `verb`, `since`, `until`, `limit`."""
+        unknown = set(query) - {"verb", "since", "until", "limit", "format", "attachments", "ascending"}
+        if unknown:
+            raise _Refused(400, f"cohortbot does not filter statements by {', '.join(sorted(unknown))}")
+        select_rows = select(XapiStatement).where(col(XapiStatement.voided).is_(False))
+        if "verb" in query:
+            select_rows = select_rows.where(col(XapiStatement.raw)["verb"]["id"].as_string() == query["verb"])
+        for key, compare in (("since", "__gt__"), ("until", "__le__")):
+            if key in query:
+                when = _query_time(query[key], key)
+                select_rows = select_rows.where(getattr(col(XapiStatement.received_at), compare)(when))
+        ascending = query.get("ascending", "false").lower() == "true"
+        order = col(XapiStatement.received_at)
+        select_rows = select_rows.order_by(order if ascending else order.desc()).limit(
+            _limit(query.get("limit"))
+        )
+        async with self.app.store.transaction() as session:
+            return [as_stored(row) for row in (await session.exec(select_rows)).all()]
+
+    async def about(self, _: web.Request) -> web.Response:
+        return web.json_response({"version": SUPPORTED_VERSIONS}, headers=_headers())
+
+
+def _query_time(value: str, key: str) -> datetime:
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        raise _Refused(400, f"{key} {value[:40]!r} is not an ISO 8601 date and time") from None
+
+
+def _limit(value: str | None) -> int:
+    if value is None:
+        return QUERY_LIMIT
+    if not value.isdigit():
+        raise _Refused(400, f"limit {value[:20]!r} is not a whole number")
+    return min(QUERY_LIMIT, int(value)) or QUERY_LIMIT  # 0 means the server's maximum
+
+
+def statements_handler(app: App, token: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    return StatementsResource(app, token).handle
 
 
 async def attach(app: App, webapp: web.Application) -> Callable[[], Awaitable[None]]:
-    """Add `POST` (and `PUT ?statementId=`) `/xapi/statements` to the shared HTTP application."""
+    """Add `/xapi/statements` (POST, PUT, GET) and `/xapi/about` to the shared HTTP application."""
     if app.settings.xapi_token is None or not app.settings.xapi_token.get_secret_value():
         raise ValueError("XAPI_TOKEN is empty: set a long random token, or unset it to turn xAPI off")
-    handler = statements_handler(app, app.settings.xapi_token.get_secret_value())
-    webapp.router.add_post(PATH, handler)
-    webapp.router.add_put(PATH, handler)
+    resource = StatementsResource(app, app.settings.xapi_token.get_secret_value())
+    webapp.router.add_post(PATH, resource.handle)
+    webapp.router.add_put(PATH, resource.handle)
+    webapp.router.add_get(PATH, resource.handle)
+    webapp.router.add_get(ABOUT_PATH, resource.about)
 
     async def cleanup() -> None:
         return None
