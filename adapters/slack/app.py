@@ -19,15 +19,19 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped, warning_token_skipped
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import blockkit
+from adapters.slack.installations import WorkspaceClients, workspace_of
 from adapters.slack.profiles import ProfileCache
 from bot.core.inbound import Inbound
 from bot.core.messages import Reply
+from bot.core.request_context import new_request_id
 from bot.core.runtime import App
 
 log = logging.getLogger(__name__)
@@ -61,6 +65,24 @@ class ReplayGuard:
             self.seen = {s: t for s, t in self.seen.items() if t > now}
         self.seen[signature] = now + REPLAY_WINDOW
         return await next()
+
+
+class EnvironmentTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when it is given the client built from
+    that token (or installations supply the tokens), then warns that it will not use it. We meant
+    exactly that, so the warning would only teach operators to ignore warnings."""
+
+    SILENCED = (warning_client_prioritized_and_token_skipped(), warning_token_skipped())
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.SILENCED
+
+
+def bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("adapters.slack.bolt")
+    if not any(isinstance(f, EnvironmentTokenNotice) for f in logger.filters):
+        logger.addFilter(EnvironmentTokenNotice())
+    return logger
 
 
 def _auth(request: AsyncBoltRequest) -> str:
@@ -99,28 +121,47 @@ class SlackBot:
         signing_secret: str | None,
         socket_mode: bool,
         ack_budget: float = ACK_BUDGET,
+        clients: WorkspaceClients | None = None,
+        oauth_settings: AsyncOAuthSettings | None = None,
     ) -> None:
         self.app = app
         self.client = client
+        self.clients = clients or WorkspaceClients(client)
         self.session = session
         self.ack_budget = ack_budget
-        self.profiles = ProfileCache(client)
+        self.profiles = ProfileCache(client, clients=self.clients)
         self.tasks: set[asyncio.Task[Any]] = set()
         self.bolt = AsyncApp(
             client=client,
             signing_secret=signing_secret,
             request_verification_enabled=signing_secret is not None,
+            oauth_settings=oauth_settings,
+            logger=bolt_logger(),
             # HTTP: run the listener before answering (no 10 ms ack polling); each listener acks
             # as soon as its reply is known. Socket Mode: answer as soon as ack() is called.
             process_before_response=not socket_mode,
             name="cohortbot",
         )
         self.bolt.middleware(ReplayGuard().check)
+        self.bolt.middleware(self.measure)
         self.bolt.command(COMMAND)(self.on_command)
         self.bolt.action(blockkit.ACTION_ID_RE)(self.on_click)
         self.bolt.view_submission(blockkit.MODAL_CALLBACK)(self.on_answer)
         self.bolt.event("app_home_opened")(self.on_home_opened)
         self.bolt.event("message")(self.on_direct_message)
+
+    async def measure(
+        self, req: AsyncBoltRequest, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        """Socket Mode requests skip the HTTP server: give them a request id and time them here."""
+        if req.mode != "socket_mode":
+            return await next()
+        new_request_id()
+        started = time.perf_counter()
+        try:
+            return await next()
+        finally:
+            self.app.metrics.inbound_latency.labels("slack").observe(time.perf_counter() - started)
 
     # -- background work ----------------------------------------------------------------------------
 
@@ -151,7 +192,7 @@ class SlackBot:
         self.spawn(self._command(command, request))
 
     async def _command(self, command: dict[str, Any], request: AsyncBoltRequest) -> None:
-        team, text = command["team_id"], command.get("text") or ""
+        team, text = workspace_of(command), command.get("text") or ""
         sender, mentions = await asyncio.gather(
             self.profiles.get(team, command["user_id"]), self.profiles.mentions(team, text)
         )
@@ -182,10 +223,11 @@ class SlackBot:
         if isinstance(decoded, blockkit.OpenModal):
             await ack()
             view = blockkit.modal(decoded, body.get("response_url"))
-            self.spawn(self.client.views_open(trigger_id=body["trigger_id"], view=view))
+            client = await self.clients.client(workspace_of(body))
+            self.spawn(client.views_open(trigger_id=body["trigger_id"], view=view))
             return
         user = body["user"]
-        team = user.get("team_id") or body["team"]["id"]
+        team = workspace_of(body)
         inbound = Inbound(
             sender=await self.profiles.get(team, user["id"]),
             action=decoded,
@@ -202,18 +244,16 @@ class SlackBot:
     async def _answer_click(self, body: dict[str, Any], task: asyncio.Task[Reply | None], auth: str) -> None:
         reply = await task
         if (body.get("view") or {}).get("type") == "home":  # a click in the App Home tab: show the new state
-            await self.publish_home(
-                body["user"].get("team_id") or body["team"]["id"], body["user"]["id"], auth
-            )
+            await self.publish_home(workspace_of(body), body["user"]["id"], auth)
             if reply is not None and reply.visibility != "replace":
-                await self.post(body["user"]["id"], reply)
+                await self.post(workspace_of(body), body["user"]["id"], reply)
             return
         if reply is None:
             return
         if body.get("response_url"):
             await self.respond(body["response_url"], reply, can_replace=True)
         else:
-            await self.post(body["user"]["id"], reply)
+            await self.post(workspace_of(body), body["user"]["id"], reply)
 
     # -- modal answers --------------------------------------------------------------------------------
 
@@ -221,7 +261,7 @@ class SlackBot:
         self, ack: Any, body: dict[str, Any], view: dict[str, Any], request: AsyncBoltRequest
     ) -> None:
         submission = blockkit.decode_submission(view)
-        user, team = body["user"], body["team"]["id"]
+        user, team = body["user"], workspace_of(body)
         values = json.dumps(view["state"]["values"], sort_keys=True).encode()
         inbound = Inbound(
             sender=await self.profiles.get(team, user["id"]),
@@ -233,7 +273,7 @@ class SlackBot:
         task = await self._within_budget(inbound)
         if not task.done():
             await ack()
-            self.spawn(self._answer_late(submission, user["id"], task))
+            self.spawn(self._answer_late(submission, team, user["id"], task))
             return
         reply = task.result()
         if reply is None or (reply.visibility == "replace" and submission.response_url):
@@ -244,7 +284,7 @@ class SlackBot:
         await ack(response_action="update", view=blockkit.reply_modal(reply.message))
 
     async def _answer_late(
-        self, submission: blockkit.Submission, user_id: str, task: asyncio.Task[Reply | None]
+        self, submission: blockkit.Submission, team: str, user_id: str, task: asyncio.Task[Reply | None]
     ) -> None:
         reply = await task
         if reply is None:
@@ -252,7 +292,7 @@ class SlackBot:
         if submission.response_url:
             await self.respond(submission.response_url, reply, can_replace=True)
         else:
-            await self.post(user_id, reply)
+            await self.post(team, user_id, reply)
 
     # -- events ---------------------------------------------------------------------------------------
 
@@ -260,7 +300,7 @@ class SlackBot:
         self, event: dict[str, Any], body: dict[str, Any], request: AsyncBoltRequest
     ) -> None:
         if event.get("tab", "home") == "home":
-            self.spawn(self.publish_home(body["team_id"], event["user"], _auth(request)))
+            self.spawn(self.publish_home(workspace_of(body), event["user"], _auth(request)))
 
     async def on_direct_message(
         self, event: dict[str, Any], body: dict[str, Any], request: AsyncBoltRequest
@@ -272,7 +312,7 @@ class SlackBot:
     async def _direct_message(
         self, event: dict[str, Any], body: dict[str, Any], request: AsyncBoltRequest
     ) -> None:
-        team, text = body["team_id"], event.get("text") or ""
+        team, text = workspace_of(body), event.get("text") or ""
         sender, mentions = await asyncio.gather(
             self.profiles.get(team, event["user"]), self.profiles.mentions(team, text)
         )
@@ -287,7 +327,7 @@ class SlackBot:
             )
         )
         if reply is not None:
-            await self.post(event["channel"], reply)
+            await self.post(team, event["channel"], reply)
 
     # -- answering ------------------------------------------------------------------------------------
 
@@ -306,12 +346,14 @@ class SlackBot:
         if response.status_code != 200:
             log.warning("response_url answered %s", response.status_code)
 
-    async def post(self, channel: str, reply: Reply) -> None:
-        await self.client.chat_postMessage(
+    async def post(self, workspace: str, channel: str, reply: Reply) -> None:
+        client = await self.clients.client(workspace)
+        await client.chat_postMessage(
             channel=channel, text=blockkit.summary_text(reply.message), blocks=blockkit.render(reply.message)
         )
 
     async def publish_home(self, team: str, user_id: str, auth: str) -> None:
         profile = await self.profiles.get(team, user_id)
         message = await self.app.engine.home(profile, auth)
-        await self.client.views_publish(user_id=user_id, view=blockkit.home(message))
+        client = await self.clients.client(team)
+        await client.views_publish(user_id=user_id, view=blockkit.home(message))

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.installations import WorkspaceClients
+from bot.core.delivery import PermanentFailure
 from bot.core.inbound import Profile
 
 log = logging.getLogger(__name__)
@@ -24,9 +26,14 @@ MENTION_RE = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 class ProfileCache:
     def __init__(
-        self, client: AsyncWebClient, ttl: float = 3600.0, monotonic: Callable[[], float] = time.monotonic
+        self,
+        client: AsyncWebClient,
+        ttl: float = 3600.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        clients: WorkspaceClients | None = None,
     ) -> None:
         self.client = client
+        self.clients = clients or WorkspaceClients(client)  # the workspace's own token
         self.ttl = ttl
         self.monotonic = monotonic
         self._cache: dict[tuple[str, str], tuple[float, Profile]] = {}
@@ -53,8 +60,9 @@ class ProfileCache:
 
     async def _lookup(self, team_id: str, user_id: str) -> Profile:
         try:
-            response = await self.client.users_info(user=user_id)
-        except (SlackClientError, OSError, TimeoutError) as e:
+            client = await self.clients.client(team_id)
+            response = await client.users_info(user=user_id)
+        except (SlackClientError, OSError, TimeoutError, PermanentFailure) as e:
             log.warning("users.info failed for %s: %s", user_id, e)
             return Profile("slack", team_id, user_id)  # not cached: the next request tries again
         user = response.get("user") or {}

@@ -5,11 +5,13 @@ Built by the composition root (bot/app/bootstrap.py); adapters and capabilities 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.core.clock import Clock
 from bot.core.delivery import DeliveryWorker
 from bot.core.engine import Engine
+from bot.core.health import Health
+from bot.core.metrics import Metrics
 from bot.core.scheduling import EventRunner
 from bot.core.settings import Settings
 from bot.core.store import Store
@@ -23,6 +25,8 @@ class App:
     engine: Engine
     runner: EventRunner
     worker: DeliveryWorker
+    metrics: Metrics = field(default_factory=Metrics)
+    health: Health = field(default_factory=Health)
 
     async def close(self) -> None:
         await self.store.close()

@@ -19,6 +19,7 @@ ADAPTER = Path(slack_app.__file__).parent
 # Bot scopes each Web API method needs (api.slack.com/methods); a new method must be added here.
 METHOD_SCOPES: dict[str, set[str]] = {
     "auth_test": set(),
+    "apps_connections_open": set(),  # with the app-level token (connections:write), not the bot's
     "chat_postMessage": {"chat:write", "chat:write.public", "im:write"},  # DMs by user id, public channels
     "chat_update": {"chat:write"},
     "users_info": {"users:read", "users:read.email"},

@@ -1,0 +1,37 @@
+"""What `/healthz` reports: which parts of the process are not ready yet, and why.
+
+Adapters add their network checks (a token check, a Socket Mode connection) as starters: the
+process runs them once its HTTP server is up, so `/healthz` can answer 503 with the reason while
+a platform is unreachable instead of refusing connections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+Starter = Callable[[], Awaitable[None]]
+
+
+class Health:
+    def __init__(self) -> None:
+        self._waiting: dict[str, str] = {"process": "starting"}
+        self.starters: list[tuple[str, Starter]] = []
+
+    def add_starter(self, component: str, starter: Starter) -> None:
+        """Run `starter` once the HTTP server is up; `component` is not ready until it returns."""
+        self.starters.append((component, starter))
+        self.not_ready(component, "connecting")
+
+    def not_ready(self, component: str, reason: str) -> None:
+        self._waiting[component] = reason
+
+    def ready(self, component: str) -> None:
+        self._waiting.pop(component, None)
+
+    @property
+    def problems(self) -> dict[str, str]:
+        return dict(self._waiting)
+
+    @property
+    def ok(self) -> bool:
+        return not self._waiting
