@@ -10,7 +10,6 @@ missing scope stops the process with one line saying what to fix.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,6 +27,7 @@ from adapters.slack.pacing import Pacer
 from adapters.slack.sender import SlackSender
 from adapters.slack.token_check import SlackUnreachable, required_scopes, verify_bot_token
 from bot.core.errors import ConfigurationError
+from bot.core.health import keep_trying
 from bot.core.runtime import App
 from bot.core.settings import Settings
 
@@ -38,8 +38,6 @@ INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 SLACK_BOT = web.AppKey("slack", SlackBot)  # the running bot, for tests and benchmarks
 Cleanup = Callable[[], Awaitable[None]]
-FIRST_RETRY = 1.0  # seconds before the first reconnection attempt; doubles up to MAX_RETRY
-MAX_RETRY = 60.0
 HEALTH_COMPONENT = "slack"
 
 
@@ -194,35 +192,22 @@ def add_install_pages(webapp: web.Application, bot: SlackBot) -> None:
     log.info("Slack: install pages at %s", INSTALL_PATH)
 
 
-async def connect(
-    app: App,
-    client: AsyncWebClient,
-    socket_handler: Any,
-    *,
-    single_token: bool,
-    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-) -> None:
+async def connect(app: App, client: AsyncWebClient, socket_handler: Any, *, single_token: bool) -> None:
     """Check the bot token, then open Socket Mode; while Slack cannot be reached, retry with
     backoff. Returns once connected; raises `ConfigurationError` when Slack refuses."""
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            if single_token:
-                info = await verify_bot_token(client)
-                log.info("Slack: token of team %s accepted", info.team_id)
-            if socket_handler is not None:
-                # The URL just opened is handed over, so slack_sdk does not open a second one.
-                socket_connection = socket_handler.client
-                socket_connection.wss_uri = await open_connection(client, socket_handler.app_token)
-                await socket_handler.connect_async()
-                log.info("Slack: Socket Mode connected")
-            return
-        except SlackUnreachable as e:
-            delay = min(MAX_RETRY, FIRST_RETRY * 2 ** (attempt - 1))
-            app.health.not_ready(HEALTH_COMPONENT, f"cannot reach Slack ({e}); retrying")
-            log.warning("Slack: cannot reach Slack (%s), attempt %d; retrying in %.0f s", e, attempt, delay)
-            await sleep(delay)
+
+    async def attempt() -> None:
+        if single_token:
+            info = await verify_bot_token(client)
+            log.info("Slack: token of team %s accepted", info.team_id)
+        if socket_handler is not None:
+            # The URL just opened is handed over, so slack_sdk does not open a second one.
+            socket_connection = socket_handler.client
+            socket_connection.wss_uri = await open_connection(client, socket_handler.app_token)
+            await socket_handler.connect_async()
+            log.info("Slack: Socket Mode connected")
+
+    await keep_trying(app.health, HEALTH_COMPONENT, attempt, transient=(SlackUnreachable,), what="Slack")
 
 
 async def open_connection(client: AsyncWebClient, app_token: str) -> str:

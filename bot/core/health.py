@@ -35,3 +35,38 @@ class Health:
     @property
     def ok(self) -> bool:
         return not self._waiting
+
+
+FIRST_RETRY = 1.0  # seconds before the second attempt; doubles up to MAX_RETRY
+MAX_RETRY = 60.0
+
+
+async def keep_trying(
+    health: Health,
+    component: str,
+    attempt: Callable[[], Awaitable[None]],
+    *,
+    transient: tuple[type[Exception], ...],
+    what: str,
+    sleep: Callable[[float], Awaitable[object]] | None = None,
+) -> None:
+    """Run `attempt` until it succeeds, while it fails with a `transient` error (a platform out of
+    reach): one warning line per attempt, no traceback, and `/healthz` saying why meanwhile. Any
+    other error (a refused credential) goes up at once."""
+    import asyncio
+    import logging
+
+    log = logging.getLogger(f"bot.health.{component}")
+    pause = sleep or asyncio.sleep
+    tries = 0
+    while True:
+        tries += 1
+        try:
+            await attempt()
+            return
+        except transient as e:
+            delay = min(MAX_RETRY, FIRST_RETRY * 2 ** (tries - 1))
+            reason = f"cannot reach {what} ({e})"
+            health.not_ready(component, f"{reason}; retrying")
+            log.warning("%s, attempt %d; retrying in %.0f s", reason, tries, delay)
+            await pause(delay)

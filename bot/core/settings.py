@@ -16,6 +16,8 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     port: int = 3000
+    # The https address Slack and Teams reach this server at (behind the reverse proxy), if any.
+    public_url: str = ""
     # Comma-separated people who may do anything: emails, console names or platform ids.
     admins: str = ""
 

@@ -77,10 +77,12 @@ class Store:
         if schema in ("migrate", "check"):
             try:
                 store.found = await schema_version(engine, url)
-                if store.found.unknown or schema == "check":
-                    require_current(store.found, url)
-                else:
+                if schema == "migrate":
+                    if store.found.unknown:
+                        require_current(store.found, url)  # written by a newer version: refuse
                     await store.upgrade()
+                elif not (store.found.empty and store.found.tables > 0):  # tables from schema="create"
+                    require_current(store.found, url)
             except BaseException:
                 await engine.dispose()
                 raise
