@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
@@ -22,7 +21,7 @@ class ExplainedFailures(TyperGroup):
     """A configuration problem in any command ends as one line on stderr and exit code 2, never a
     traceback: the line says what failed and what to do."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx: Any) -> Any:  # typer vendors its own click: its Context type
         try:
             return super().invoke(ctx)
         except ConfigurationError as e:
