@@ -35,7 +35,7 @@ class Finished:
     stderr: str
 
 
-async def run_cli(cwd: Path, *args: str, timeout: float = 60, **settings: str) -> Finished:
+async def run_cli(cwd: Path, *args: str, within: float = 60, **settings: str) -> Finished:
     """Run one command to its end."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -48,7 +48,7 @@ async def run_cli(cwd: Path, *args: str, timeout: float = 60, **settings: str) -
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        out, err = await asyncio.wait_for(process.communicate(), timeout)
+        out, err = await asyncio.wait_for(process.communicate(), within)
     except TimeoutError:
         process.kill()
         await process.wait()
