@@ -165,9 +165,9 @@ async def test_a_workspace_not_installed_is_refused_and_nothing_is_sent(distribu
 
 async def test_an_install_link_without_its_state_is_refused(distributed: Distributed) -> None:
     distributed.api.add_install("code-x", team_id="T3", token="xoxb-t3")
-    async with aiohttp.ClientSession() as browser:
-        async with browser.get(f"{distributed.url}/slack/oauth_redirect?code=code-x&state=forged") as page:
-            assert page.status == 400
+    forged = f"{distributed.url}/slack/oauth_redirect?code=code-x&state=forged"
+    async with aiohttp.ClientSession() as browser, browser.get(forged) as page:
+        assert page.status == 400
     assert await distributed.bot_rows() == []
 
 
