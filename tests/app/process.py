@@ -66,12 +66,12 @@ class Running:
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def start(cls, cwd: Path, **settings: str) -> Running:
+    async def start(cls, cwd: Path, *, executable: str | None = None, **settings: str) -> Running:
+        """`cohortbot run` from this source tree, or as the `executable` an install made."""
         port = free_port()
+        command = [executable] if executable else [sys.executable, "-m", "bot.app.cli"]
         process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.app.cli",
+            *command,
             "run",
             cwd=cwd,
             env=environment(cwd, PORT=str(port), **settings),
