@@ -61,6 +61,7 @@ class SlackApiStandIn:
     oauth_installs: dict[str, dict[str, Any]] = field(default_factory=dict)
     client_id: str = "1111.2222"
     client_secret: str = "oauth-client-secret"
+    latency: float = 0.0  # seconds each Web API call takes (benchmarks)
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -182,6 +183,8 @@ class SlackApiStandIn:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if self.latency:
+            await asyncio.sleep(self.latency)
         args = await self._args(request)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") or args.get("token")
