@@ -21,6 +21,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.app.bootstrap import App, build
+from bot.core.errors import ConfigurationError
 from bot.core.models import FiredEvent, OutboxMessage
 from bot.core.request_context import new_request_id
 from bot.core.settings import Settings
@@ -147,7 +148,13 @@ async def serve(
     await runner.setup()
     tasks: list[asyncio.Task[None]] = []
     try:
-        await web.TCPSite(runner, "0.0.0.0", settings.port).start()
+        try:
+            await web.TCPSite(runner, "0.0.0.0", settings.port).start()
+        except OSError as e:
+            raise ConfigurationError(
+                f"cannot listen on port {settings.port} ({e.strerror}): another process uses it; "
+                "stop that process or set PORT to a free port"
+            ) from None
         log.info("cohortbot listening on port %s", settings.port)
         app.health.ready("process")
         starters = [asyncio.create_task(_start(app, name, starter)) for name, starter in app.health.starters]

@@ -156,3 +156,20 @@ async def test_teams_with_a_malformed_app_id_stops_the_process(tmp_path: Path) -
     )
     assert await run.exit_code() == 2
     one_clear_line(run.stderr, "MICROSOFT_APP_ID 'my-bot' is not an app id")
+
+
+async def test_a_port_in_use_is_named(tmp_path: Path) -> None:
+    first = await Running.start(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'a.db'}", XAPI_TOKEN="x" * 32)
+    try:
+        await first.wait_for_status("/healthz", 200)
+        second = await run_cli(
+            tmp_path,
+            "run",
+            DATABASE_URL=f"sqlite:///{tmp_path / 'b.db'}",
+            XAPI_TOKEN="x" * 32,
+            PORT=str(first.port),
+        )
+    finally:
+        await first.stop()
+    assert second.code == 2
+    one_clear_line(second, f"cannot listen on port {first.port}", "set PORT")
