@@ -20,6 +20,7 @@ ADAPTER = Path(slack_app.__file__).parent
 METHOD_SCOPES: dict[str, set[str]] = {
     "auth_test": set(),
     "apps_connections_open": set(),  # with the app-level token (connections:write), not the bot's
+    "oauth_v2_access": set(),  # with the client id and secret (doctor's probe), no token
     "chat_postMessage": {"chat:write", "chat:write.public", "im:write"},  # DMs by user id, public channels
     "chat_update": {"chat:write"},
     "users_info": {"users:read", "users:read.email"},

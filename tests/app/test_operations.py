@@ -21,6 +21,7 @@ from bot.core.delivery import SendResult, Target
 from bot.core.messages import Message, Text
 from bot.core.models import FiredEvent, Identity, OutboxMessage
 from bot.core.outbox import enqueue_dm
+from tests.app.logging_state import own_logging  # noqa: F401  (fixture)
 from tests.standins.slack_harness import SlackHarness
 
 
@@ -72,6 +73,7 @@ async def test_metrics_are_scraped_and_parsed(tmp_path: Path) -> None:
     assert found[("cohortbot_scheduler_lag_seconds", ())] == pytest.approx(4.0)
 
 
+@pytest.mark.usefixtures("own_logging")
 async def test_json_logs_carry_the_request_id(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     slack = await SlackHarness.start(f"sqlite:///{tmp_path / 'j.db'}")
     configure("INFO", "json")
@@ -84,7 +86,6 @@ async def test_json_logs_carry_the_request_id(tmp_path: Path, capfd: pytest.Capt
         logging.getLogger("outside").info("no request here")
     finally:
         await slack.stop()
-        configure("INFO", "text")
     entries = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
     refused = [e for e in entries if "signature" in e["message"]]
     assert refused and refused[0]["request_id"] == "req-42" and refused[0]["level"] in ("INFO", "WARNING")
