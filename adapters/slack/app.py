@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 # What this app handles; `manifest/slack.yaml` must declare each of them (a test checks).
 COMMAND = "/cohort"
-EVENTS = ("app_home_opened", "message.im")
+EVENTS = ("app_home_opened", "message.im", "app_uninstalled", "tokens_revoked")
 ACK_BUDGET = 2.0  # seconds of engine work before a click is acked anyway (Slack allows 3)
 REPLAY_WINDOW = 360.0  # Bolt refuses timestamps older than 300 s; remember signatures a bit longer
 
@@ -149,6 +149,8 @@ class SlackBot:
         self.bolt.view_submission(blockkit.MODAL_CALLBACK)(self.on_answer)
         self.bolt.event("app_home_opened")(self.on_home_opened)
         self.bolt.event("message")(self.on_direct_message)
+        self.bolt.event("app_uninstalled")(self.on_uninstalled)
+        self.bolt.event("tokens_revoked")(self.on_uninstalled)
 
     async def measure(
         self, req: AsyncBoltRequest, next: Callable[[], Awaitable[BoltResponse]]
@@ -328,6 +330,19 @@ class SlackBot:
         )
         if reply is not None:
             await self.post(team, event["channel"], reply)
+
+    async def on_uninstalled(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """The app was removed from a workspace (or its bot token revoked): forget its token, so
+        its messages fail as "not installed" instead of being retried with a dead token."""
+        workspace = workspace_of(body)
+        self.clients.forget(workspace)
+        store = self.clients.installations
+        if store is not None:
+            org_wide = workspace.startswith("E")
+            enterprise_id = body.get("enterprise_id") or (workspace if org_wide else None)
+            team_id = None if org_wide else workspace
+            await store.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
+        log.warning("Slack: %s in workspace %s; reinstall to reach it again", event.get("type"), workspace)
 
     # -- answering ------------------------------------------------------------------------------------
 

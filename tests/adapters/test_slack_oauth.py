@@ -24,7 +24,7 @@ from adapters.slack.runtime import SLACK_BOT, attach
 from bot.app.bootstrap import App, build
 from bot.app.serve import run_starters, web_application
 from bot.core.messages import Message, Text
-from bot.core.models import Identity
+from bot.core.models import Identity, OutboxMessage
 from bot.core.outbox import enqueue_dm
 from tests.standins.slack_api import SlackApiStandIn
 from tests.standins.slack_harness import SECRET
@@ -210,3 +210,24 @@ async def test_an_org_wide_install_handles_payloads_without_a_team(distributed: 
     await distributed.dm("E1", "W9ORG", "Welcome to the organisation's course")
     [post] = api.called("chat.postMessage")
     assert post.token == "xoxb-org"
+
+
+async def test_an_uninstalled_workspace_is_forgotten(distributed: Distributed) -> None:
+    api = distributed.api
+    api.add_install("code-gone", team_id="T7", token="xoxb-t7")
+    assert (await distributed.install("code-gone"))[0] == 200
+    http = distributed.requests("T7")
+    try:
+        await http.send(http.command("U2ADMIN", "list"))
+        await api.wait_for(lambda: api.responses)
+        status, _ = await http.send(http.event({"type": "app_uninstalled"}, event_id="Ev-gone"))
+        assert status == 200
+    finally:
+        await http.close()
+    await distributed.app_bot.settle()
+    assert await distributed.bot_rows() == []
+    await distributed.dm("T7", "U2ADMIN", "Anyone there?")
+    assert not api.called("chat.postMessage")
+    async with distributed.app.store.transaction() as session:
+        [row] = (await session.exec(select(OutboxMessage))).all()
+    assert row.status == "failed" and "not installed" in (row.last_error or "")
