@@ -7,6 +7,7 @@ unreachable is `SlackUnreachable`, which the caller retries.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -42,8 +43,9 @@ class TokenInfo:
     scopes: frozenset[str]
 
 
+@functools.cache
 def required_scopes() -> frozenset[str]:
-    """The bot scopes the manifest asks for: what the code relies on."""
+    """The bot scopes the manifest asks for: what the code relies on (read once)."""
     from adapters.slack.manifest import load  # the manifest module needs runtime's paths
 
     return frozenset(load()["oauth_config"]["scopes"]["bot"])
