@@ -21,9 +21,13 @@ PLATFORM_ID_RE = re.compile(r"^([UW][A-Z0-9]{6,}|29:[\w-]+|[0-9a-f]{8}-[0-9a-f-]
 
 
 def load_all_checks() -> None:
-    """Import every module that registers checks (adapters' ones, in the order they print)."""
+    """Import every module that registers checks: the adapters' (in the order they print), and
+    the capabilities' (a capability adds one with `@check` in any module it loads)."""
     import adapters.slack.doctor
     import adapters.teams.doctor  # noqa: F401
+    from bot.app.plugins import load_all
+
+    load_all()
 
 
 @check("database")
