@@ -10,6 +10,7 @@ missing scope stops the process with one line saying what to fix.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -39,6 +40,7 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 SLACK_BOT = web.AppKey("slack", SlackBot)  # the running bot, for tests and benchmarks
 Cleanup = Callable[[], Awaitable[None]]
 HEALTH_COMPONENT = "slack"
+SOCKET_WATCH_SECONDS = 5.0  # how often /healthz learns whether Socket Mode is still connected
 
 
 def web_client(settings: Settings, session: aiohttp.ClientSession) -> AsyncWebClient:
@@ -143,12 +145,18 @@ async def attach(app: App, webapp: web.Application) -> Cleanup:
             logger=socket_mode_logger(),
         )
 
+    watcher: list[asyncio.Task[None]] = []
+
     async def start() -> None:
         await connect(app, client, socket_handler, single_token=oauth is None)
+        if socket_handler is not None:
+            watcher.append(asyncio.create_task(watch_socket(app, socket_handler)))
 
     app.health.add_starter(HEALTH_COMPONENT, start)
 
     async def cleanup() -> None:
+        for task in watcher:
+            task.cancel()
         if socket_handler is not None:
             await socket_handler.close_async()
         await bot.settle()
@@ -208,6 +216,18 @@ async def connect(app: App, client: AsyncWebClient, socket_handler: Any, *, sing
             log.info("Slack: Socket Mode connected")
 
     await keep_trying(app.health, HEALTH_COMPONENT, attempt, transient=(SlackUnreachable,), what="Slack")
+
+
+async def watch_socket(app: App, socket_handler: Any) -> None:
+    """Once connected, slack_sdk reconnects by itself when the connection drops: keep `/healthz`
+    saying so meanwhile (503 while disconnected, 200 once back)."""
+    connection = socket_handler.client
+    while True:
+        await asyncio.sleep(SOCKET_WATCH_SECONDS)
+        if await connection.is_connected():
+            app.health.ready(HEALTH_COMPONENT)
+        else:
+            app.health.not_ready(HEALTH_COMPONENT, "Socket Mode connection lost; reconnecting")
 
 
 async def open_connection(client: AsyncWebClient, app_token: str) -> str:
