@@ -146,7 +146,8 @@ async def serve(
     cleanups = await attach_adapters(app, webapp)
     runner = web.AppRunner(webapp, access_log=None)
     await runner.setup()
-    tasks: list[asyncio.Task[None]] = []
+    tasks: list[asyncio.Task[None]] = []  # background work stopped at once at shutdown
+    delivery: asyncio.Task[None] | None = None  # given time to finish its sends
     try:
         try:
             await web.TCPSite(runner, "0.0.0.0", settings.port).start()
@@ -158,7 +159,8 @@ async def serve(
         log.info("cohortbot listening on port %s", settings.port)
         app.health.ready("process")
         starters = [asyncio.create_task(_start(app, name, starter)) for name, starter in app.health.starters]
-        tasks = [asyncio.create_task(run_scheduler(app)), await start_delivery(app)]
+        tasks = [asyncio.create_task(run_scheduler(app))]
+        delivery = await start_delivery(app)
         stopped = asyncio.create_task((stop or _signalled()).wait())
         # A starter ends normally once connected; one that raises (a refused token) ends the run.
         pending: set[asyncio.Task[Any]] = {stopped, *starters}
@@ -173,7 +175,7 @@ async def serve(
         for task in pending:
             task.cancel()
     finally:
-        await shut_down(app, tasks, cleanups, runner)
+        await shut_down(app, tasks, delivery, cleanups, runner)
 
 
 async def _start(app: App, component: str, starter: Callable[[], Awaitable[None]]) -> None:
@@ -199,14 +201,17 @@ def _signalled() -> asyncio.Event:
 
 
 async def shut_down(
-    app: App, tasks: list[asyncio.Task[None]], cleanups: list[Cleanup], runner: web.AppRunner
+    app: App,
+    tasks: list[asyncio.Task[None]],
+    delivery: asyncio.Task[None] | None,
+    cleanups: list[Cleanup],
+    runner: web.AppRunner,
 ) -> None:
     """Stop taking work, let the sends in flight finish and be recorded (the rest stay pending
     for the next start), then close the adapters and the database."""
     app.health.not_ready("process", "shutting down")
     app.worker.stop()
-    delivery = tasks[-1] if tasks else None
-    for task in tasks[:-1]:
+    for task in tasks:
         task.cancel()
     if delivery is not None:
         try:
@@ -214,7 +219,7 @@ async def shut_down(
         except (TimeoutError, asyncio.CancelledError):
             delivery.cancel()
     # Let them unwind out of any database call before the engine is disposed under them.
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.gather(*tasks, *([delivery] if delivery else []), return_exceptions=True)
     for cleanup in cleanups:
         with contextlib.suppress(Exception):
             await cleanup()
