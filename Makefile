@@ -1,11 +1,16 @@
-# Two entry points: `make demo` and `make test`. Both set up .venv from pyproject.toml first.
+# Two entry points: `make demo` and `make test`. Both set up .venv from requirements.lock first:
+# every package pinned with its hashes, so two installs a month apart are the same install.
 VENV ?= .venv
 PYTHON ?= python3
+LOCK = requirements.lock
+# The one pip-compile invocation: `make lock` and the lock file's own header say the same.
+PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --extra dev --generate-hashes --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links --output-file $(LOCK) pyproject.toml
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q --require-hashes --no-deps -r $(LOCK)
+	$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
 # The compiled catalogues (.mo) the bot loads; rebuilt whenever a .po file changes.
@@ -14,7 +19,7 @@ CATALOGUES_MO := $(CATALOGUES_PO:.po=.mo)
 $(CATALOGUES_MO): $(CATALOGUES_PO) $(VENV)/.installed
 	$(VENV)/bin/python -m bot.core.catalogues compile
 
-.PHONY: setup demo test lint bench catalogues fonts
+.PHONY: setup demo test lint bench catalogues fonts lock lock-upgrade
 setup: $(VENV)/.installed $(CATALOGUES_MO)
 catalogues: setup
 
@@ -39,3 +44,12 @@ test: lint
 
 bench: setup
 	for b in benchmarks/bench_*.py; do $(VENV)/bin/python -m $$(basename $$b .py | sed "s/^/benchmarks./") || exit 1; done
+
+# After adding or changing a dependency in pyproject.toml: pins already in the lock are kept, only
+# what changed is resolved, so the same inputs give the same file. Commit pyproject.toml and the lock.
+lock: setup
+	$(PIP_COMPILE)
+
+# Move every pin to the newest release pyproject.toml allows (a deliberate upgrade, then `make test`).
+lock-upgrade: setup
+	$(PIP_COMPILE) --upgrade

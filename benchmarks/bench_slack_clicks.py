@@ -37,7 +37,7 @@ from sqlmodel import func, select
 
 from adapters.slack.runtime import SLACK_BOT, attach
 from bot.app.bootstrap import build
-from bot.app.serve import READY, web_application
+from bot.app.serve import run_starters, web_application
 from bot.core import i18n, texts
 from bot.core.context import Ctx
 from bot.core.inbound import Action, Inbound, Profile
@@ -176,7 +176,7 @@ async def role_cohortbot(api_base: str, db_url: str) -> None:
     app = await build(settings, {}, schema="create")
     webapp = web_application(app)
     cleanup = await attach(app, webapp)
-    webapp[READY] = True
+    await run_starters(app)
     runner, url = await serve_app(webapp)
     print(url, flush=True)
     await until_stdin_closes()

@@ -18,24 +18,28 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped, warning_token_skipped
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import blockkit
+from adapters.slack.installations import WorkspaceClients, workspace_of
 from adapters.slack.profiles import ProfileCache
 from bot.core.dedupe import dedupe_secret, opaque_key
 from bot.core.errors import PAYLOAD_SHAPE_ERRORS
 from bot.core.inbound import Inbound
 from bot.core.messages import Reply
+from bot.core.request_context import new_request_id
 from bot.core.runtime import App
 
 log = logging.getLogger(__name__)
 
 # What this app handles; `manifest/slack.yaml` must declare each of them (a test checks).
 COMMAND = "/cohort"
-EVENTS = ("app_home_opened", "message.im")
+EVENTS = ("app_home_opened", "message.im", "app_uninstalled", "tokens_revoked")
 ACK_BUDGET = 2.0  # seconds of engine work before a click is acked anyway (Slack allows 3)
 REPLAY_WINDOW = 360.0  # Bolt refuses timestamps older than 300 s; remember signatures a bit longer
 
@@ -64,6 +68,24 @@ class ReplayGuard:
         return await next()
 
 
+class EnvironmentTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when it is given the client built from
+    that token (or installations supply the tokens), then warns that it will not use it. We meant
+    exactly that, so the warning would only teach operators to ignore warnings."""
+
+    SILENCED = (warning_client_prioritized_and_token_skipped(), warning_token_skipped())
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.SILENCED
+
+
+def bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("adapters.slack.bolt")
+    if not any(isinstance(f, EnvironmentTokenNotice) for f in logger.filters):
+        logger.addFilter(EnvironmentTokenNotice())
+    return logger
+
+
 def _auth(request: AsyncBoltRequest) -> str:
     return "slack-socket-mode" if request.mode == "socket_mode" else "slack-signature"
 
@@ -81,10 +103,9 @@ def _slack_time(ts: str | None) -> datetime | None:
 
 
 def _team_of(body: dict[str, Any]) -> str:
-    """The workspace of an interaction. An org-wide install sends `team: null`: the user's (or the
-    view's) team id says it then."""
-    team = (body.get("user") or {}).get("team_id") or (body.get("team") or {}).get("id")
-    team = team or (body.get("view") or {}).get("team_id")
+    """The workspace of an interaction (`workspace_of`). An org-wide install sends `team: null`:
+    the user's (or the view's) team id says it then; none at all is a malformed payload."""
+    team = workspace_of(body) or (body.get("view") or {}).get("team_id")
     if not isinstance(team, str) or not team:
         raise KeyError("no team id in the payload")
     return team
@@ -110,18 +131,23 @@ class SlackBot:
         signing_secret: str | None,
         socket_mode: bool,
         ack_budget: float = ACK_BUDGET,
+        clients: WorkspaceClients | None = None,
+        oauth_settings: AsyncOAuthSettings | None = None,
     ) -> None:
         self.app = app
         self.dedupe_secret = dedupe_secret(app.settings)
         self.client = client
+        self.clients = clients or WorkspaceClients(client)
         self.session = session
         self.ack_budget = ack_budget
-        self.profiles = ProfileCache(client)
+        self.profiles = ProfileCache(client, clients=self.clients)
         self.tasks: set[asyncio.Task[Any]] = set()
         self.bolt = AsyncApp(
             client=client,
             signing_secret=signing_secret,
             request_verification_enabled=signing_secret is not None,
+            oauth_settings=oauth_settings,
+            logger=bolt_logger(),
             # HTTP: run the listener before answering (no 10 ms ack polling); each listener acks
             # as soon as its reply is known. Socket Mode: answer as soon as ack() is called.
             process_before_response=not socket_mode,
@@ -129,11 +155,27 @@ class SlackBot:
         )
         self.bolt.middleware(ReplayGuard().check)
         self.bolt.error(self.on_error)
+        self.bolt.middleware(self.measure)
         self.bolt.command(COMMAND)(self.on_command)
         self.bolt.action(blockkit.ACTION_ID_RE)(self.on_click)
         self.bolt.view_submission(blockkit.MODAL_CALLBACK)(self.on_answer)
         self.bolt.event("app_home_opened")(self.on_home_opened)
         self.bolt.event("message")(self.on_direct_message)
+        self.bolt.event("app_uninstalled")(self.on_uninstalled)
+        self.bolt.event("tokens_revoked")(self.on_uninstalled)
+
+    async def measure(
+        self, req: AsyncBoltRequest, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        """Socket Mode requests skip the HTTP server: give them a request id and time them here."""
+        if req.mode != "socket_mode":
+            return await next()
+        new_request_id()
+        started = time.perf_counter()
+        try:
+            return await next()
+        finally:
+            self.app.metrics.inbound_latency.labels("slack").observe(time.perf_counter() - started)
 
     async def on_error(self, error: Exception, body: dict[str, Any]) -> BoltResponse | None:
         """A signed payload of a shape we cannot read (a field missing or of another type) is the
@@ -173,7 +215,7 @@ class SlackBot:
         self.spawn(self._command(command, request))
 
     async def _command(self, command: dict[str, Any], request: AsyncBoltRequest) -> None:
-        team, text = command["team_id"], command.get("text") or ""
+        team, text = workspace_of(command), command.get("text") or ""
         inbound = Inbound(
             sender=await self.profiles.get(team, command["user_id"]),
             text=text,
@@ -208,7 +250,8 @@ class SlackBot:
         if isinstance(decoded, blockkit.OpenModal):
             await ack()
             view = blockkit.modal(decoded, body.get("response_url"))
-            self.spawn(self.client.views_open(trigger_id=body["trigger_id"], view=view))
+            client = await self.clients.client(workspace_of(body))
+            self.spawn(client.views_open(trigger_id=body["trigger_id"], view=view))
             return
         user = body["user"]
         team = _team_of(body)
@@ -234,14 +277,14 @@ class SlackBot:
         if (body.get("view") or {}).get("type") == "home":  # a click in the App Home tab: show the new state
             await self.publish_home(_team_of(body), body["user"]["id"], auth)
             if reply is not None and reply.visibility != "replace":
-                await self.post(body["user"]["id"], reply)
+                await self.post(workspace_of(body), body["user"]["id"], reply)
             return
         if reply is None:
             return
         if body.get("response_url"):
             await self.respond(body["response_url"], reply, can_replace=True)
         else:
-            await self.post(body["user"]["id"], reply)
+            await self.post(workspace_of(body), body["user"]["id"], reply)
 
     # -- modal answers --------------------------------------------------------------------------------
 
@@ -264,7 +307,7 @@ class SlackBot:
         task = await self._within_budget(inbound)
         if not task.done():
             await ack()
-            self.spawn(self._answer_late(submission, user["id"], task))
+            self.spawn(self._answer_late(submission, team, user["id"], task))
             return
         reply = task.result()
         if reply is None or (reply.visibility == "replace" and submission.response_url):
@@ -275,7 +318,7 @@ class SlackBot:
         await ack(response_action="update", view=blockkit.reply_modal(reply.message))
 
     async def _answer_late(
-        self, submission: blockkit.Submission, user_id: str, task: asyncio.Task[Reply | None]
+        self, submission: blockkit.Submission, team: str, user_id: str, task: asyncio.Task[Reply | None]
     ) -> None:
         reply = await task
         if reply is None:
@@ -283,7 +326,7 @@ class SlackBot:
         if submission.response_url:
             await self.respond(submission.response_url, reply, can_replace=True)
         else:
-            await self.post(user_id, reply)
+            await self.post(team, user_id, reply)
 
     # -- events ---------------------------------------------------------------------------------------
 
@@ -291,7 +334,7 @@ class SlackBot:
         self, event: dict[str, Any], body: dict[str, Any], request: AsyncBoltRequest
     ) -> None:
         if event.get("tab", "home") == "home":
-            self.spawn(self.publish_home(body["team_id"], event["user"], _auth(request)))
+            self.spawn(self.publish_home(workspace_of(body), event["user"], _auth(request)))
 
     async def on_direct_message(
         self, event: dict[str, Any], body: dict[str, Any], request: AsyncBoltRequest
@@ -303,7 +346,7 @@ class SlackBot:
     async def _direct_message(
         self, event: dict[str, Any], body: dict[str, Any], request: AsyncBoltRequest
     ) -> None:
-        team, text = body["team_id"], event.get("text") or ""
+        team, text = workspace_of(body), event.get("text") or ""
         reply = await self.app.engine.handle(
             Inbound(
                 sender=await self.profiles.get(team, event["user"]),
@@ -315,7 +358,20 @@ class SlackBot:
             )
         )
         if reply is not None:
-            await self.post(event["channel"], reply)
+            await self.post(team, event["channel"], reply)
+
+    async def on_uninstalled(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """The app was removed from a workspace (or its bot token revoked): forget its token, so
+        its messages fail as "not installed" instead of being retried with a dead token."""
+        workspace = workspace_of(body)
+        self.clients.forget(workspace)
+        store = self.clients.installations
+        if store is not None:
+            org_wide = workspace.startswith("E")
+            enterprise_id = body.get("enterprise_id") or (workspace if org_wide else None)
+            team_id = None if org_wide else workspace
+            await store.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
+        log.warning("Slack: %s in workspace %s; reinstall to reach it again", event.get("type"), workspace)
 
     # -- answering ------------------------------------------------------------------------------------
 
@@ -337,12 +393,14 @@ class SlackBot:
         if response.status_code != 200:
             log.warning("response_url answered %s", response.status_code)
 
-    async def post(self, channel: str, reply: Reply) -> None:
-        await self.client.chat_postMessage(
+    async def post(self, workspace: str, channel: str, reply: Reply) -> None:
+        client = await self.clients.client(workspace)
+        await client.chat_postMessage(
             channel=channel, text=blockkit.summary_text(reply.message), blocks=blockkit.render(reply.message)
         )
 
     async def publish_home(self, team: str, user_id: str, auth: str) -> None:
         profile = await self.profiles.get(team, user_id)
         message = await self.app.engine.home(profile, auth)
-        await self.client.views_publish(user_id=user_id, view=blockkit.home(message))
+        client = await self.clients.client(team)
+        await client.views_publish(user_id=user_id, view=blockkit.home(message))

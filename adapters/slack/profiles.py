@@ -18,6 +18,8 @@ from collections.abc import Callable
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.installations import WorkspaceClients
+from bot.core.delivery import PermanentFailure
 from bot.core.inbound import Profile
 from bot.core.mentions import MAX_MENTIONS
 
@@ -30,9 +32,14 @@ FAILED_TTL = 60.0  # seconds a failed mention lookup is not retried
 
 class ProfileCache:
     def __init__(
-        self, client: AsyncWebClient, ttl: float = 3600.0, monotonic: Callable[[], float] = time.monotonic
+        self,
+        client: AsyncWebClient,
+        ttl: float = 3600.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        clients: WorkspaceClients | None = None,
     ) -> None:
         self.client = client
+        self.clients = clients or WorkspaceClients(client)  # the workspace's own token
         self.ttl = ttl
         self.monotonic = monotonic
         self._cache: dict[tuple[str, str], tuple[float, Profile]] = {}
@@ -64,7 +71,8 @@ class ProfileCache:
         # again, and the account is linked (or merged) with its enrolment once its email is known.
         for attempt in range(2):
             try:
-                response = await self.client.users_info(user=user_id, include_locale=True)
+                client = await self.clients.client(team_id)
+                response = await client.users_info(user=user_id, include_locale=True)
                 break
             except SlackApiError as e:
                 wait = retry_after(e.response.headers) if e.response.status_code == 429 else None
@@ -73,7 +81,7 @@ class ProfileCache:
                     continue
                 log.warning("users.info failed for %s: %s", user_id, e.response.get("error"))
                 return Profile("slack", team_id, user_id)
-            except (SlackClientError, OSError, TimeoutError) as e:
+            except (SlackClientError, OSError, TimeoutError, PermanentFailure) as e:
                 log.warning("users.info failed for %s: %s", user_id, e)
                 return Profile("slack", team_id, user_id)
         else:

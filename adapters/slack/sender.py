@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blockkit
+from adapters.slack.installations import WorkspaceClients
 from adapters.slack.pacing import Pacer
 from bot.core.delivery import PermanentFailure, RetryLater, SendResult, Target
 from bot.core.messages import Message
@@ -58,9 +59,11 @@ def classify(error: SlackApiError) -> Exception:
     status = getattr(response, "status_code", 200)
     if status == 429:
         retry_after = _header(getattr(response, "headers", None), "Retry-After")
-        return RetryLater("rate limited (429)", retry_after=float(retry_after) if retry_after else 1.0)
+        return RetryLater(
+            "rate limited (429)", retry_after=float(retry_after) if retry_after else 1.0, status=429
+        )
     if status >= 500:
-        return RetryLater(f"Slack answered {status}")
+        return RetryLater(f"Slack answered {status}", status=status)
     code = str(response.get("error", "unknown_error"))
     if code in PERMANENT_ERRORS:
         return PermanentFailure(code, blocked=PERMANENT_ERRORS[code])
@@ -71,14 +74,16 @@ def classify(error: SlackApiError) -> Exception:
 class SlackSender:
     """The `Sender` the delivery worker uses for rows whose platform is "slack"."""
 
-    def __init__(self, client: AsyncWebClient, pacer: Pacer) -> None:
+    def __init__(self, client: AsyncWebClient, pacer: Pacer, clients: WorkspaceClients | None = None) -> None:
         self.client = client
         self.pacer = pacer
+        self.clients = clients or WorkspaceClients(client)  # each workspace's own token
 
     async def send(self, target: Target, message: Message) -> SendResult:
+        client = await self.clients.client(target.workspace)
         await self.pacer.wait(target.workspace, target.address)
         response = await self._call(
-            self.client.chat_postMessage,
+            client.chat_postMessage,
             channel=target.address,
             text=blockkit.summary_text(message),
             blocks=blockkit.render(message),
@@ -86,15 +91,16 @@ class SlackSender:
         )
         channel = str(response["channel"])
         for image in blockkit.local_images(message):
-            await self._upload(channel, image)
+            await self._upload(client, channel, image)
         return SendResult(message_id=str(response["ts"]), channel_id=channel)
 
     async def update(
         self, target: Target, message_id: str, channel_id: str | None, message: Message
     ) -> SendResult:
         channel = channel_id or target.dm_channel or target.address
+        client = await self.clients.client(target.workspace)
         response = await self._call(
-            self.client.chat_update,
+            client.chat_update,
             channel=channel,
             ts=message_id,
             text=blockkit.summary_text(message),
@@ -102,7 +108,7 @@ class SlackSender:
         )
         return SendResult(message_id=str(response.get("ts") or message_id), channel_id=channel)
 
-    async def _upload(self, channel: str, image: Any) -> None:
+    async def _upload(self, client: AsyncWebClient, channel: str, image: Any) -> None:
         path = blockkit.local_path(image)
         try:
             data = await asyncio.to_thread(path.read_bytes)
@@ -110,7 +116,7 @@ class SlackSender:
             log.warning("image %s cannot be read; sent without it", path)
             return
         await self._call(
-            self.client.files_upload_v2,
+            client.files_upload_v2,
             channel=channel,
             content=data,
             filename=path.name,

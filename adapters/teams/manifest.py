@@ -8,6 +8,7 @@ import io
 import json
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,32 @@ FIRST_IN_TEAMS = ("help", "create", "enroll", "status")
 
 class ManifestError(ValueError):
     """The package would be refused by Teams; the message says why."""
+
+
+@dataclass(frozen=True)
+class Developer:
+    """Who publishes the app, as the Teams store entry shows it: the operator, not cohortbot's
+    authors. Empty fields keep the template's values."""
+
+    name: str = ""
+    website_url: str = ""
+    privacy_url: str = ""
+    terms_url: str = ""
+
+    def apply(self, manifest: dict[str, Any]) -> None:
+        developer = manifest.setdefault("developer", {})
+        for key, value in (
+            ("name", self.name),
+            ("websiteUrl", self.website_url),
+            ("privacyUrl", self.privacy_url),
+            ("termsOfUseUrl", self.terms_url),
+        ):
+            if value:
+                developer[key] = value
+
+    @property
+    def complete(self) -> bool:
+        return all((self.name, self.website_url, self.privacy_url, self.terms_url))
 
 
 def load_template(directory: Path = MANIFEST_DIR) -> dict[str, Any]:
@@ -65,7 +92,12 @@ def command_lists(verbs: dict[str, Verb]) -> list[dict[str, Any]]:
 
 
 def build_manifest(
-    app_id: str, *, version: str | None = None, domains: tuple[str, ...] = (), directory: Path = MANIFEST_DIR
+    app_id: str,
+    *,
+    version: str | None = None,
+    domains: tuple[str, ...] = (),
+    directory: Path = MANIFEST_DIR,
+    developer: Developer | None = None,
 ) -> dict[str, Any]:
     """The manifest for the bot registered as `app_id`, its menu generated from the grammar."""
     if not GUID_RE.match(app_id):
@@ -75,6 +107,8 @@ def build_manifest(
     load_capabilities()
     manifest = load_template(directory)
     manifest["id"] = app_id
+    if developer is not None:
+        developer.apply(manifest)
     if version:
         manifest["version"] = version
     manifest["bots"][0]["botId"] = app_id
@@ -187,9 +221,12 @@ def build_package(
     version: str | None = None,
     domains: tuple[str, ...] = (),
     directory: Path = MANIFEST_DIR,
+    developer: Developer | None = None,
 ) -> dict[str, Any]:
     """Write the zip (manifest.json + icons at its root, as Teams wants) and return the manifest."""
-    manifest = build_manifest(app_id, version=version, domains=domains, directory=directory)
+    manifest = build_manifest(
+        app_id, version=version, domains=domains, directory=directory, developer=developer
+    )
     icons = {kind: (directory / manifest["icons"][kind]).read_bytes() for kind in ICON_SIZES}
     problems = [p for kind, data in icons.items() for p in icon_problems(kind, data)]
     if problems:

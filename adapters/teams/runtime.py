@@ -23,7 +23,9 @@ from adapters.teams.handler import CohortTeamsBot
 from adapters.teams.pacing import Pacer
 from adapters.teams.roster import TeamsRoster
 from adapters.teams.sender import TeamsSender
+from adapters.teams.token_check import TeamsUnreachable, fetch_bot_token
 from bot.core.errors import PAYLOAD_SHAPE_ERRORS, ConfigurationError
+from bot.core.health import keep_trying
 from bot.core.runtime import App
 
 log = logging.getLogger(__name__)
@@ -138,6 +140,20 @@ async def attach(app: App, webapp: web.Application, **options: Any) -> Callable[
     asyncio.get_running_loop().set_default_executor(executor)
     refresher = asyncio.create_task(runtime.auth.keep_tokens_fresh())
     log.info("Teams endpoint at %s", ROUTE)
+    if not runtime.auth.local:
+        factory = options.get("credentials_factory")
+
+        async def start() -> None:
+            # Wrong credentials stop the process at start, not at the first send hours later.
+            await keep_trying(
+                app.health,
+                "teams",
+                lambda: fetch_bot_token(app.settings, factory),
+                transient=(TeamsUnreachable,),
+                what="Microsoft's login service",
+            )
+
+        app.health.add_starter("teams", start)
 
     async def cleanup() -> None:
         refresher.cancel()

@@ -174,7 +174,7 @@ class TeamsSender:
             if status == 429:
                 self.pacer.pause(target.workspace, conversation, retry_after or 1.0)
                 self.pacer.pause(target.workspace, None, TENANT_PAUSE_ON_429)
-            return RetryLater(f"Teams answered {status}", retry_after)
+            return RetryLater(f"Teams answered {status}", retry_after, status=status)
         if status == 403 and "MessageWritesBlocked" in body:
             return PermanentFailure(
                 "the person blocked or uninstalled the app (403 MessageWritesBlocked)", blocked=True

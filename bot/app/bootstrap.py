@@ -8,6 +8,7 @@ from bot.app.plugins import load_all
 from bot.core.clock import Clock, SystemClock
 from bot.core.delivery import DeliveryWorker, Sender
 from bot.core.engine import Engine
+from bot.core.metrics import Metrics
 from bot.core.runtime import App
 from bot.core.scheduling import EventRunner
 from bot.core.settings import Settings
@@ -24,13 +25,15 @@ async def build(
     load_all()
     clock = clock or SystemClock()
     store = await Store.open(settings.database_url, schema=schema)
+    metrics = Metrics()
     return App(
         settings=settings,
         clock=clock,
         store=store,
         engine=Engine(store, clock, settings),
         runner=EventRunner(store, clock, settings),
-        worker=DeliveryWorker(store, senders, clock),
+        worker=DeliveryWorker(store, senders, clock, metrics=metrics),
+        metrics=metrics,
     )
 
 

@@ -4,20 +4,46 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import typer
+from pydantic import ValidationError
+from typer.core import TyperGroup
 
 from bot.app.evidence_cli import audit, evidence_app
 from bot.core.errors import ConfigurationError
 from bot.core.exports import cohort_folder
 from bot.core.settings import Settings
 
+
+class ExplainedFailures(TyperGroup):
+    """A configuration problem in any command ends as one line on stderr and exit code 2, never a
+    traceback: the line says what failed and what to do."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer vendors its own click: its Context type
+        try:
+            return super().invoke(ctx)
+        except ConfigurationError as e:
+            typer.echo(f"cohortbot: {e}", err=True)
+            raise typer.Exit(2) from None
+
+
+def load_settings() -> Settings:
+    """The settings, or a `ConfigurationError` naming the bad one (e.g. PORT=abc)."""
+    try:
+        return Settings()
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in e.errors()
+        )
+        raise ConfigurationError(f"invalid setting ({problems}): fix it in the environment or .env") from None
+
+
 app = typer.Typer(
+    cls=ExplainedFailures,
     help="cohortbot: keeps training cohorts engaged in Slack, Teams and the console.",
     no_args_is_help=True,
     add_completion=False,
@@ -39,6 +65,15 @@ app.command("audit")(audit)
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(privacy_app, name="privacy")
+
+
+@app.callback()
+def _logging() -> None:
+    """Every command logs the same way: LOG_LEVEL, LOG_FORMAT, libraries quiet at INFO."""
+    from bot.app.logs import configure
+
+    settings = load_settings()
+    configure(settings.log_level, settings.log_format)
 
 
 @app.command()
@@ -66,19 +101,25 @@ def run(
     ),
 ) -> None:
     """Run cohortbot: Slack and/or Teams when their credentials are set, else the console chat."""
-    settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Both log a line per migration / per scheduled job at INFO: noise at any real scale.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    settings = load_settings()
     from bot.app.serve import serve
 
-    try:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve(settings, force_console=console))
-    except ConfigurationError as e:
-        typer.echo(f"cohortbot: {e}", err=True)
-        raise typer.Exit(2) from None
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(settings, force_console=console))
+
+
+@app.command()
+def doctor() -> None:
+    """Check the configuration end to end: ✓ or ✗ for each part, with the fix for each ✗."""
+    from bot.app.doctor import load_all_checks
+    from bot.core.doctor import Checkup, render
+    from bot.core.doctor import run as run_checks
+
+    load_all_checks()
+    findings = asyncio.run(run_checks(Checkup(load_settings())))
+    typer.echo(render(findings))
+    if not all(f.ok for f in findings):
+        raise typer.Exit(1)
 
 
 @manifest_app.command("slack")
@@ -108,15 +149,36 @@ def manifest_teams(
     domain: list[str] = typer.Option(
         [], "--domain", help="Add a validDomains entry (host name); repeatable."
     ),
+    developer_name: str = typer.Option(
+        None, "--developer-name", help="Your organisation, shown as the publisher [TEAMS_DEVELOPER_NAME]."
+    ),
+    website_url: str = typer.Option(None, "--website-url", help="Your https home page [TEAMS_WEBSITE_URL]."),
+    privacy_url: str = typer.Option(
+        None, "--privacy-url", help="Your https privacy statement [TEAMS_PRIVACY_URL]."
+    ),
+    terms_url: str = typer.Option(None, "--terms-url", help="Your https terms of use [TEAMS_TERMS_URL]."),
 ) -> None:
     """Build the Teams app package (manifest.json + icons, zipped) for a Teams admin to upload."""
-    from adapters.teams.manifest import ManifestError, build_package
+    from adapters.teams.manifest import Developer, ManifestError, build_package
 
+    settings = load_settings()
+    developer = Developer(
+        name=developer_name or settings.teams_developer_name,
+        website_url=website_url or settings.teams_website_url,
+        privacy_url=privacy_url or settings.teams_privacy_url,
+        terms_url=terms_url or settings.teams_terms_url,
+    )
     try:
-        manifest = build_package(app_id, out, version=version, domains=tuple(domain))
+        manifest = build_package(app_id, out, version=version, domains=tuple(domain), developer=developer)
     except ManifestError as e:
         typer.echo(f"Cannot build the Teams package: {e}", err=True)
         raise typer.Exit(2) from None
+    if not developer.complete:
+        typer.echo(
+            "note: the publisher name and URLs not given are cohortbot's project pages; give your own "
+            "with --developer-name, --website-url, --privacy-url and --terms-url",
+            err=True,
+        )
     commands = sum(len(c["commands"]) for c in manifest["bots"][0]["commandLists"])
     typer.echo(
         f"wrote {out} (version {manifest['version']}, {commands} menu commands): "
@@ -169,14 +231,23 @@ def programme_list() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database schema at DATABASE_URL."""
+    from bot.core.database_check import describe
     from bot.core.store import Store
 
-    async def go() -> None:
-        store = await Store.open(Settings().database_url, schema="migrate")
-        await store.close()
+    url = load_settings().database_url
 
-    asyncio.run(go())
-    typer.echo("database is up to date")
+    async def go() -> str:
+        store = await Store.open(url, schema="migrate")
+        found = store.found
+        await store.close()
+        assert found is not None
+        if found.empty:
+            return f"created the schema ({describe(found.heads)}) in an empty database"
+        if found.up_to_date:
+            return f"database is up to date ({describe(found.current)})"
+        return f"upgraded the database from {describe(found.current)} to {describe(found.heads)}"
+
+    typer.echo(asyncio.run(go()))
 
 
 @export_app.command("surveys")
@@ -195,7 +266,7 @@ def export_surveys(
     settings = Settings()
 
     async def go() -> list[Path]:
-        store = await Store.open(settings.database_url, schema="none")
+        store = await Store.open(settings.database_url, schema="check")
         try:
             folder = out or cohort_folder(settings.export_dir, cohort, "surveys")
             return await export_cohort(store, cohort, survey, folder)
@@ -268,7 +339,7 @@ def _with_cohort(slug: str, at: str | None, work: Any) -> list[Path]:
     as_of = _as_of(at)
 
     async def go() -> list[Path]:
-        store = await Store.open(Settings().database_url, schema="none")
+        store = await Store.open(Settings().database_url, schema="check")
         try:
             async with store.transaction() as session:
                 cohort = (await session.exec(select(Cohort).where(Cohort.slug == slug.lower()))).first()
@@ -344,7 +415,7 @@ def export_attendance(
     target = out or cohort_folder(settings.export_dir, cohort, "attendance")
 
     async def go() -> list[Path] | None:
-        store = await Store.open(settings.database_url, schema="none")
+        store = await Store.open(settings.database_url, schema="check")
         try:
             async with store.transaction() as db:
                 row = (await db.exec(select(Cohort).where(Cohort.slug == cohort.lower()))).first()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.core import registry
 
 # Adapters whose `plugins` module registers something with the engine (tables, verbs).
-ADAPTERS_WITH_PLUGINS: tuple[str, ...] = ("adapters.teams",)
+ADAPTERS_WITH_PLUGINS: tuple[str, ...] = ("adapters.slack", "adapters.teams")
 
 
 def load_all() -> None:

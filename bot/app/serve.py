@@ -10,19 +10,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
+import sqlalchemy as sa
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.app.bootstrap import App, build
 from bot.capabilities.attendance.keys import chain_secret
+from bot.core.errors import ConfigurationError
+from bot.core.models import FiredEvent, OutboxMessage
+from bot.core.request_context import new_request_id
 from bot.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 Cleanup = Callable[[], Awaitable[None]]
-READY = web.AppKey("ready", bool)
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
 
 
 async def run_scheduler(app: App) -> None:
@@ -69,18 +77,65 @@ async def purge_regularly(app: App, every: float = PURGE_EVERY) -> None:
         await asyncio.sleep(every)
 
 
+PLATFORM_OF_PATH = {"/slack/": "slack", "/api/messages": "teams", "/xapi/": "xapi"}
+SHUTDOWN_GRACE = 30.0  # seconds in-flight sends get to finish at shutdown
+
+
+def _platform(path: str) -> str | None:
+    return next((p for prefix, p in PLATFORM_OF_PATH.items() if path.startswith(prefix)), None)
+
+
 def web_application(app: App) -> web.Application:
-    """The HTTP application every adapter adds its routes to; `/healthz` answers once all are attached."""
-    webapp = web.Application()
-    webapp[READY] = False
+    """The HTTP application every adapter adds its routes to, with `/healthz` (200 once every part
+    is ready, else 503 and why) and `/metrics` (Prometheus text)."""
+
+    @web.middleware
+    async def per_request(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        new_request_id(request.headers.get("X-Request-Id"))
+        platform = _platform(request.path)
+        started = time.perf_counter()
+        try:
+            return await handler(request)
+        finally:
+            if platform is not None:
+                app.metrics.inbound_latency.labels(platform).observe(time.perf_counter() - started)
+
+    webapp = web.Application(middlewares=[per_request])
 
     async def healthz(_: web.Request) -> web.Response:
-        if not webapp[READY]:
-            return web.json_response({"status": "starting"}, status=503)
+        problems = app.health.problems
+        if problems:
+            return web.json_response({"status": "unavailable", "reasons": problems}, status=503)
         return web.json_response({"status": "ok"})
 
+    async def metrics(_: web.Request) -> web.Response:
+        await read_gauges(app)
+        return web.Response(body=app.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
     webapp.router.add_get("/healthz", healthz)
+    webapp.router.add_get("/metrics", metrics)
     return webapp
+
+
+async def read_gauges(app: App) -> None:
+    """Outbox depth by status, and how late the last planned event fired, read at scrape time."""
+    outbox, fired = OutboxMessage.__table__, FiredEvent.__table__  # type: ignore[attr-defined]
+    async with app.store.transaction() as session:
+        conn = await session.connection()
+        counts: dict[str, int] = dict(
+            (await conn.execute(sa.select(outbox.c.status, sa.func.count()).group_by(outbox.c.status))).all()
+        )
+        last = (
+            await conn.execute(
+                sa.select(fired.c.due_at, fired.c.fired_at).order_by(fired.c.fired_at.desc()).limit(1)
+            )
+        ).first()
+    for status in OUTBOX_STATUSES:
+        app.metrics.outbox_depth.labels(status).set(counts.get(status, 0))
+    lag = (last.fired_at - last.due_at).total_seconds() if last is not None else 0.0
+    app.metrics.scheduler_lag.set(max(0.0, lag))
 
 
 async def attach_adapters(app: App, webapp: web.Application) -> list[Cleanup]:
@@ -107,7 +162,11 @@ async def attach_adapters(app: App, webapp: web.Application) -> list[Cleanup]:
     return cleanups
 
 
-async def serve(settings: Settings, *, force_console: bool = False) -> None:
+async def serve(
+    settings: Settings, *, force_console: bool = False, stop: asyncio.Event | None = None
+) -> None:
+    """Run until `stop` is set (or SIGTERM / SIGINT): HTTP first, so `/healthz` answers while the
+    platforms are being reached; a configuration problem found then stops the process."""
     # Refuse to start, rather than fail on the first check-in, without the evidence secret
     # (a server database with neither EVIDENCE_SECRET nor SURVEY_SECRET).
     chain_secret(settings)
@@ -119,29 +178,91 @@ async def serve(settings: Settings, *, force_console: bool = False) -> None:
     app = await build(settings, {})
     webapp = web_application(app)
     cleanups = await attach_adapters(app, webapp)
-    runner = web.AppRunner(webapp)
+    runner = web.AppRunner(webapp, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "0.0.0.0", settings.port).start()
-    webapp[READY] = True
-    log.info("cohortbot listening on port %s", settings.port)
-    tasks = [
-        asyncio.create_task(run_scheduler(app)),
-        await start_delivery(app),
-        start_identity_lookups(app),
-        asyncio.create_task(purge_regularly(app)),
-    ]
+    tasks: list[asyncio.Task[None]] = []  # background work stopped at once at shutdown
+    delivery: asyncio.Task[None] | None = None  # given time to finish its sends
     try:
-        await asyncio.Event().wait()
-    finally:
-        for task in tasks:
+        try:
+            await web.TCPSite(runner, "0.0.0.0", settings.port).start()
+        except OSError as e:
+            raise ConfigurationError(
+                f"cannot listen on port {settings.port} ({e.strerror}): another process uses it; "
+                "stop that process or set PORT to a free port"
+            ) from None
+        log.info("cohortbot listening on port %s", settings.port)
+        app.health.ready("process")
+        starters = [asyncio.create_task(_start(app, name, starter)) for name, starter in app.health.starters]
+        tasks = [
+            asyncio.create_task(run_scheduler(app)),
+            start_identity_lookups(app),
+            asyncio.create_task(purge_regularly(app)),
+        ]
+        delivery = await start_delivery(app)
+        stopped = asyncio.create_task((stop or _signalled()).wait())
+        # A starter ends normally once connected; one that raises (a refused token) ends the run.
+        pending: set[asyncio.Task[Any]] = {stopped, *starters}
+        while stopped in pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not stopped and task.exception() is not None:
+                    stopped.cancel()
+                    for other in pending:
+                        other.cancel()
+                    raise task.exception()  # type: ignore[misc]
+        for task in pending:
             task.cancel()
-        # Let them unwind out of any database call before the engine is disposed under them.
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for cleanup in cleanups:
-            with contextlib.suppress(Exception):
-                await cleanup()
-        await runner.cleanup()
-        await app.close()
+    finally:
+        await shut_down(app, tasks, delivery, cleanups, runner)
+
+
+async def _start(app: App, component: str, starter: Callable[[], Awaitable[None]]) -> None:
+    await starter()
+    app.health.ready(component)
+
+
+async def run_starters(app: App) -> None:
+    """Run every adapter's starter to its end (tests and harnesses serving in-process)."""
+    app.health.ready("process")
+    for component, starter in app.health.starters:
+        await _start(app, component, starter)
+
+
+def _signalled() -> asyncio.Event:
+    """An event set by SIGTERM (systemd, docker stop) or SIGINT (Ctrl-C)."""
+    event = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, event.set)
+    return event
+
+
+async def shut_down(
+    app: App,
+    tasks: list[asyncio.Task[None]],
+    delivery: asyncio.Task[None] | None,
+    cleanups: list[Cleanup],
+    runner: web.AppRunner,
+) -> None:
+    """Stop taking work, let the sends in flight finish and be recorded (the rest stay pending
+    for the next start), then close the adapters and the database."""
+    app.health.not_ready("process", "shutting down")
+    app.worker.stop()
+    for task in tasks:
+        task.cancel()
+    if delivery is not None:
+        try:
+            await asyncio.wait_for(asyncio.shield(delivery), SHUTDOWN_GRACE)
+        except (TimeoutError, asyncio.CancelledError):
+            delivery.cancel()
+    # Let them unwind out of any database call before the engine is disposed under them.
+    await asyncio.gather(*tasks, *([delivery] if delivery else []), return_exceptions=True)
+    for cleanup in cleanups:
+        with contextlib.suppress(Exception):
+            await cleanup()
+    await runner.cleanup()
+    await app.close()
 
 
 async def serve_console(settings: Settings) -> None:

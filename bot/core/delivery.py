@@ -22,6 +22,7 @@ from sqlmodel import select, update
 
 from bot.core.clock import Clock
 from bot.core.messages import Message
+from bot.core.metrics import Metrics
 from bot.core.models import Identity, OutboxMessage
 from bot.core.store import Store
 
@@ -38,10 +39,11 @@ OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 class RetryLater(Exception):
     """The platform asked us to slow down or failed temporarily (429, 5xx, connection error)."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, retry_after: float | None = None, *, status: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.status = status  # the platform's HTTP status, when it answered (429 counts as rate limited)
 
 
 class PermanentFailure(Exception):
@@ -133,6 +135,7 @@ class Outcome:
     result: SendResult | None = None
     retry: RetryLater | None = None
     failure: PermanentFailure | None = None
+    released: bool = False  # never sent: the process is stopping, the row goes back to pending
 
 
 class DeliveryWorker:
@@ -152,14 +155,18 @@ class DeliveryWorker:
         batch: int = 500,
         concurrency: int = 16,
         commit_every: int = 64,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics
         self.senders = senders
         self.clock = clock
         self.batch = batch
         self.concurrency = concurrency
         self.commit_every = commit_every
         self._claim_query = claim_query(batch)
+        self._stopping = False
+        self._in_flight = 0
 
     async def run_once(self) -> int:
         """Claim and send one batch of due rows; returns how many rows were handled."""
@@ -178,7 +185,8 @@ class DeliveryWorker:
                 async with window:
                     await window.wait_for(lambda: uncommitted < self.commit_every)
                     uncommitted += 1
-                outcome = await self._attempt(row)
+                # Stopping: sends already started finish, the others are handed back unsent.
+                outcome = Outcome(row, released=True) if self._stopping else await self._attempt(row)
             async with window:
                 done.append(outcome)
                 sending -= 1
@@ -225,14 +233,20 @@ class DeliveryWorker:
         return total
 
     async def run_forever(self, idle: float = 0.5) -> None:
-        while True:
+        """Deliver until `stop()`: a round already started finishes (its sends and their commit);
+        rows not claimed yet stay pending for the next start."""
+        while not self._stopping:
             try:
                 n = await self.run_once()
             except Exception:  # keep delivering whatever a bad row or a DB hiccup did
                 log.exception("delivery round failed")
                 n = 0
-            if n == 0:
+            if n == 0 and not self._stopping:
                 await asyncio.sleep(idle)
+
+    def stop(self) -> None:
+        """Claim nothing more; `run_forever` returns once the round in flight is recorded."""
+        self._stopping = True
 
     async def recover(self) -> int:
         """At start of the only worker (SQLite): rows a crash left `sending` are due again now,
@@ -306,8 +320,25 @@ class DeliveryWorker:
             target, original.platform_message_id, original.platform_channel_id, message
         )
 
+    def _count(self, outcomes: list[Outcome]) -> None:
+        assert self.metrics is not None
+        for o in outcomes:
+            platform = o.row.platform
+            if o.result is not None:
+                self.metrics.sends.labels(platform).inc()
+            elif o.retry is not None and o.row.attempts + 1 < MAX_ATTEMPTS:
+                self.metrics.retries.labels(platform).inc()
+            else:
+                self.metrics.failures.labels(platform).inc()
+            if o.retry is not None and o.retry.status == 429:
+                self.metrics.rate_limited.labels(platform).inc()
+
     async def _record(self, outcomes: list[Outcome]) -> None:
         """Commit a small batch of outcomes in one transaction (one executemany per kind)."""
+        released = [{"b_id": o.row.id} for o in outcomes if o.released]
+        outcomes = [o for o in outcomes if not o.released]
+        if self.metrics is not None:
+            self._count(outcomes)
         now = self.clock.now()
         sent, retry, failed, blocked = [], [], [], []
         for o in outcomes:
@@ -343,6 +374,10 @@ class DeliveryWorker:
         async with self.store.transaction() as session:
             conn = await session.connection()
             by_id = OUTBOX.c.id == bindparam("b_id")
+            if released:  # due again at once, for the next start (or another instance)
+                await conn.execute(
+                    OUTBOX.update().where(by_id).values(status="pending", next_attempt_at=now), released
+                )
             if sent:
                 await conn.execute(
                     OUTBOX.update()

@@ -11,6 +11,8 @@ from bot.core.clock import Clock
 from bot.core.delivery import DeliveryWorker
 from bot.core.directory import Directory
 from bot.core.engine import Engine
+from bot.core.health import Health
+from bot.core.metrics import Metrics
 from bot.core.scheduling import EventRunner
 from bot.core.settings import Settings
 from bot.core.store import Store
@@ -26,6 +28,8 @@ class App:
     worker: DeliveryWorker
     # Each chat adapter's people directory (platform -> Directory), added when it is attached.
     directories: dict[str, Directory] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
+    health: Health = field(default_factory=Health)
 
     async def close(self) -> None:
         await self.store.close()

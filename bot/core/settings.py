@@ -22,6 +22,8 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     port: int = 3000
+    # The https address Slack and Teams reach this server at (behind the reverse proxy), if any.
+    public_url: str = ""
     # Comma-separated people who may do anything: emails, console names or platform ids.
     admins: str = ""
 
@@ -29,6 +31,11 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    # Distribution through Slack's OAuth (`/slack/install`): many workspaces, one token each.
+    slack_client_id: str = ""
+    slack_client_secret: SecretStr | None = None
+    # Where Slack's OAuth pages live (a stand-in in tests).
+    slack_oauth_url: str = "https://slack.com/oauth/v2/authorize"
     # Slack send pacing: seconds between posts to one channel; workspace-wide burst, then posts/s.
     slack_channel_interval: float = 1.0
     slack_workspace_burst: int = 25
@@ -47,6 +54,11 @@ class Settings(BaseSettings):
     microsoft_openid_metadata_url: str = PUBLIC_OPENID_METADATA_URL
     microsoft_token_endpoint: str = PUBLIC_TOKEN_ENDPOINT
     microsoft_token_issuer: str = PUBLIC_TOKEN_ISSUER
+    # The operator's own pages, shown in the Teams app's store entry (`cohortbot manifest teams`).
+    teams_developer_name: str = ""
+    teams_website_url: str = ""
+    teams_privacy_url: str = ""
+    teams_terms_url: str = ""
 
     xapi_token: SecretStr | None = None
     # Statements whose actor is an `account` map to people by LMS user id only when the account's
@@ -78,6 +90,7 @@ class Settings(BaseSettings):
     # The language of people whose own is unknown (no platform locale, no cohort yet), and so of
     # the cohorts they create.
     default_language: Literal["en", "fr"] = "en"
+    log_format: str = "text"  # text | json (one object per line, with the inbound request id)
 
     @property
     def admin_list(self) -> list[str]:
@@ -88,8 +101,18 @@ class Settings(BaseSettings):
         # Any Slack credential asks for Slack (a missing one is then reported, not ignored).
         return any(
             secret is not None
-            for secret in (self.slack_bot_token, self.slack_app_token, self.slack_signing_secret)
-        )
+            for secret in (
+                self.slack_bot_token,
+                self.slack_app_token,
+                self.slack_signing_secret,
+                self.slack_client_secret,
+            )
+        ) or bool(self.slack_client_id)
+
+    @property
+    def slack_oauth_enabled(self) -> bool:
+        """Installed through Slack's OAuth flow: tokens come from the database, per workspace."""
+        return bool(self.slack_client_id) and self.slack_client_secret is not None
 
     @property
     def teams_enabled(self) -> bool:

@@ -11,11 +11,19 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import bot.core.sqlite_inline
+import bot.core.sqlite_inline  # registers the sqlite+inline dialect
+from bot.core.database_check import (
+    DatabaseProblem,
+    SchemaVersion,
+    explain,
+    require_current,
+    schema_version,
+)
 
 MIGRATIONS_DIR = Path(__file__).parents[1] / "migrations"
 
@@ -39,6 +47,9 @@ class Store:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # What the schema was before `open` migrated it (None when it did not look): `db upgrade`
+        # tells "created" from "upgraded" from "already up to date" with it.
+        self.found: SchemaVersion | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -48,8 +59,10 @@ class Store:
     async def open(cls, url: str, *, schema: str = "migrate") -> Store:
         """Connect and bring the schema up to date.
 
-        schema="migrate" runs the Alembic migrations (what the app does);
-        "create" creates tables straight from the models (fast, for tests); "none" touches nothing.
+        schema="migrate" runs the Alembic migrations (what the app does); "check" connects and
+        refuses a schema that is not this code's (what one-off commands do); "create" creates
+        tables straight from the models (fast, for tests); "none" touches nothing.
+        A database that cannot be used raises `DatabaseProblem`, one line saying what to do.
         """
         target = async_url(url)
         if target.startswith("sqlite+inline"):
@@ -61,8 +74,18 @@ class Store:
         if engine.dialect.name == "sqlite":
             _tune_sqlite(engine)
         store = cls(engine)
-        if schema == "migrate":
-            await store.upgrade()
+        if schema in ("migrate", "check"):
+            try:
+                store.found = await schema_version(engine, url)
+                if schema == "migrate":
+                    if store.found.unknown:
+                        require_current(store.found, url)  # written by a newer version: refuse
+                    await store.upgrade()
+                elif not (store.found.empty and store.found.tables > 0):  # tables from schema="create"
+                    require_current(store.found, url)
+            except BaseException:
+                await engine.dispose()
+                raise
         elif schema == "create":
             import_all_models()
             async with engine.begin() as conn:
@@ -70,8 +93,13 @@ class Store:
         return store
 
     async def upgrade(self, revision: str = "heads") -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(_run_alembic_upgrade, revision)
+        try:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(_run_alembic_upgrade, revision)
+        except DatabaseProblem:
+            raise
+        except (OSError, SQLAlchemyError) as e:
+            raise explain(e, self.engine.url.render_as_string(hide_password=True)) from None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

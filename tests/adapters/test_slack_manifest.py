@@ -19,6 +19,8 @@ ADAPTER = Path(slack_app.__file__).parent
 # Bot scopes each Web API method needs (api.slack.com/methods); a new method must be added here.
 METHOD_SCOPES: dict[str, set[str]] = {
     "auth_test": set(),
+    "apps_connections_open": set(),  # with the app-level token (connections:write), not the bot's
+    "oauth_v2_access": set(),  # with the client id and secret (doctor's probe), no token
     "chat_postMessage": {"chat:write", "chat:write.public", "im:write"},  # DMs by user id, public channels
     "chat_update": {"chat:write"},
     "users_info": {"users:read", "users:read.email"},
@@ -29,7 +31,12 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "views_publish": set(),
     "files_upload_v2": {"files:write"},
 }
-EVENT_SCOPES = {"app_home_opened": set(), "message.im": {"im:history"}}
+EVENT_SCOPES = {
+    "app_home_opened": set(),
+    "message.im": {"im:history"},
+    "app_uninstalled": set(),
+    "tokens_revoked": set(),
+}
 
 
 def _called_methods() -> set[str]:
@@ -61,10 +68,10 @@ async def test_every_handled_command_event_and_interaction_is_declared(tmp_path:
     assert data["settings"]["interactivity"]["is_enabled"] is True  # buttons and modals
     assert data["features"]["app_home"]["home_tab_enabled"] is True  # app_home_opened
     assert data["features"]["app_home"]["messages_tab_enabled"] is True  # message.im
-    # The Bolt app registers exactly: the command, clicks, modal answers and the two events.
+    # The Bolt app registers exactly: the command, clicks, modal answers and the four events.
     harness = await SlackHarness.start(f"sqlite:///{tmp_path / 'm.db'}")
     try:
-        assert len(harness.bot.bolt._async_listeners) == 5
+        assert len(harness.bot.bolt._async_listeners) == 7
     finally:
         await harness.stop()
 

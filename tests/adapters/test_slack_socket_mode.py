@@ -3,11 +3,14 @@ apps.connections.open at SLACK_API_URL), serves commands and clicks from it, and
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
+from adapters.slack import runtime as slack_runtime
 from bot.core.context import Ctx
 from bot.core.messages import Reply, say
 from bot.core.models import Activity
@@ -61,5 +64,22 @@ async def test_socket_mode_serves_commands_and_clicks(tmp_path: Path) -> None:
                 await session.exec(select(Activity).where(Activity.kind == "slacktest.socket_click"))
             ).all()
         assert row.data["auth"] == "slack-socket-mode"
+    finally:
+        await slack.stop()
+
+
+async def test_a_lost_connection_shows_in_healthz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(slack_runtime, "SOCKET_WATCH_SECONDS", 0.05)
+    slack = await SlackHarness.start(f"sqlite:///{tmp_path / 's.db'}", slack_app_token="xapp-test")
+    try:
+        assert slack.app.health.ok
+        slack.api.fail("apps.connections.open", status=503, times=1000)  # Slack is down: no new URL
+        for ws in list(slack.api._sockets):  # and it drops the connection
+            await ws.close()
+        for _ in range(250):  # up to 5 s
+            if not slack.app.health.ok:
+                break
+            await asyncio.sleep(0.02)
+        assert "connection lost" in slack.app.health.problems["slack"]
     finally:
         await slack.stop()

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from adapters.teams.auth import bot_configuration
 from adapters.teams.runtime import attach
 from bot.app.bootstrap import build
-from bot.app.serve import READY, web_application
+from bot.app.serve import run_starters, web_application
 from bot.core.clock import SimulatedClock
 from bot.core.settings import PUBLIC_TOKEN_ENDPOINT, PUBLIC_TOKEN_ISSUER, Settings
 from tests.standins import teams_activities as teams
@@ -56,7 +56,7 @@ async def client(
     cleanup = await attach(
         app, webapp, credentials_factory=StandinCredentialsFactory(APP_ID, APP_PASSWORD, connector)
     )
-    webapp[READY] = True
+    await run_starters(app)
     test_client = TestClient(TestServer(webapp))
     await test_client.start_server()
     try:

@@ -31,7 +31,7 @@ from pydantic import SecretStr
 from adapters.slack.app import SlackBot
 from adapters.slack.runtime import SLACK_BOT
 from bot.app.bootstrap import App, build
-from bot.app.serve import READY, attach_adapters, web_application
+from bot.app.serve import attach_adapters, run_starters, web_application
 from bot.core.clock import SimulatedClock
 from bot.core.settings import Settings
 from tests.conftest import START
@@ -233,7 +233,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        webapp[READY] = True
+        await run_starters(app)
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         teams_context = running_teams(
             f"sqlite:///{base / 'teams.db'}", SimulatedClock(START), connector, credentials=True

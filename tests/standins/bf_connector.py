@@ -118,6 +118,9 @@ class BotConnectorStandIn:
         self.issuer = TokenIssuer()
         self.issued_tokens: list[str] = []
         self.key_fetches = 0
+        # The AAD token endpoint: when set, only these app credentials get a token (else any do).
+        self.registered_apps: dict[str, str] = {}
+        self.tenants: set[str] = {"botframework.com"}
         self._lock = threading.Lock()
         self._counter = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -161,7 +164,7 @@ class BotConnectorStandIn:
         app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._paged_members)
         app.router.add_get("/openid/.well-known/openid-configuration", self._openid)
         app.router.add_get("/openid/keys", self._keys)
-        app.router.add_post("/aad/token", self._token)
+        app.router.add_post("/aad/{tenant}/token", self._token)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -298,12 +301,24 @@ class BotConnectorStandIn:
         return web.json_response(self.issuer.jwks())
 
     async def _token(self, request: web.Request) -> web.Response:
+        """Azure AD's client-credentials grant, with its error shapes (AADSTS codes)."""
         form = await request.post()
-        if form.get("grant_type") != "client_credentials" or not form.get("client_secret"):
-            return web.json_response({"error": "invalid_client"}, status=401)
+        if request.match_info["tenant"] not in self.tenants:
+            return _aad_error(400, "invalid_request", "AADSTS90002: Tenant not found.")
+        app_id, secret = str(form.get("client_id") or ""), str(form.get("client_secret") or "")
+        if form.get("grant_type") != "client_credentials" or not secret:
+            return _aad_error(401, "invalid_client", "AADSTS7000216: client_secret is missing.")
+        if self.registered_apps and app_id not in self.registered_apps:
+            return _aad_error(400, "unauthorized_client", f"AADSTS700016: Application {app_id} not found.")
+        if self.registered_apps and self.registered_apps[app_id] != secret:
+            return _aad_error(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
         token = "aad-" + secrets.token_hex(8)
         self.issued_tokens.append(token)
         return web.json_response({"access_token": token, "token_type": "Bearer", "expires_in": 3600})
+
+
+def _aad_error(status: int, error: str, description: str) -> web.Response:
+    return web.json_response({"error": error, "error_description": description}, status=status)
 
 
 class StandinAppCredentials(AppCredentials):
@@ -329,16 +344,24 @@ class StandinAppCredentials(AppCredentials):
                 },
                 timeout=5,
             )
-            response.raise_for_status()
-            self._token = response.json()["access_token"]
+            answer = response.json()
+            if "access_token" not in answer:  # what botbuilder's MSAL credentials raise
+                raise PermissionError(
+                    f"Failed to get access token with error: {answer.get('error')}, "
+                    f"error_description: {answer.get('error_description')}"
+                )
+            self._token = answer["access_token"]
         return self._token
 
 
 class StandinCredentialsFactory(ServiceClientCredentialsFactory):
-    def __init__(self, app_id: str, password: str, standin: BotConnectorStandIn) -> None:
+    def __init__(
+        self, app_id: str, password: str, standin: BotConnectorStandIn, tenant: str | None = None
+    ) -> None:
         self.app_id = app_id
         self.password = password
         self.standin = standin
+        self.tenant = tenant or "botframework.com"  # a SingleTenant bot asks its own tenant
 
     async def is_valid_app_id(self, app_id: str) -> bool:
         return app_id == self.app_id
@@ -349,7 +372,7 @@ class StandinCredentialsFactory(ServiceClientCredentialsFactory):
     async def create_credentials(
         self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
     ) -> Authentication:
-        return StandinAppCredentials(app_id, self.password, self.standin.url + "aad/token")
+        return StandinAppCredentials(app_id, self.password, f"{self.standin.url}aad/{self.tenant}/token")
 
 
 def main() -> None:

@@ -55,6 +55,15 @@ class SlackApiStandIn:
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     record: bool = True
     delays: dict[str, float] = field(default_factory=dict)  # seconds a method takes to answer
+    # Scopes granted to bot tokens (sent back in `x-oauth-scopes`, as Slack does); None: the manifest's.
+    scopes: list[str] | None = None
+    # Tokens Slack no longer accepts: every call with one answers `invalid_auth`.
+    refused_tokens: set[str] = field(default_factory=set)
+    # OAuth: the codes Slack would hand an installer, and the install each one yields.
+    oauth_installs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    client_id: str = "1111.2222"
+    client_secret: str = "oauth-client-secret"
+    latency: float = 0.0  # seconds each Web API call takes (benchmarks)
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -116,7 +125,38 @@ class SlackApiStandIn:
     def api_url(self) -> str:
         return f"{self.base_url}/api/"
 
-    async def start(self) -> SlackApiStandIn:
+    def add_install(
+        self,
+        code: str,
+        *,
+        team_id: str | None,
+        token: str,
+        enterprise_id: str | None = None,
+        installer: str = "UINSTALLER",
+    ) -> None:
+        """Slack will answer `oauth.v2.access` for `code` with this install: a workspace one, or an
+        org-wide one on Enterprise Grid (`team_id=None`, `enterprise_id` set)."""
+        self.oauth_installs[code] = {
+            "ok": True,
+            "app_id": "A0001",
+            "authed_user": {"id": installer},
+            "scope": ",".join(self.granted_scopes()),
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": "UBOT",
+            "team": {"id": team_id, "name": f"Team {team_id}"} if team_id else None,
+            "enterprise": {"id": enterprise_id, "name": f"Org {enterprise_id}"} if enterprise_id else None,
+            "is_enterprise_install": team_id is None,
+        }
+
+    def granted_scopes(self) -> list[str]:
+        if self.scopes is not None:
+            return self.scopes
+        from adapters.slack.token_check import required_scopes
+
+        return sorted(required_scopes())
+
+    async def start(self, port: int = 0) -> SlackApiStandIn:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response)
@@ -124,7 +164,7 @@ class SlackApiStandIn:
         app.router.add_get("/link", self._socket_link)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self
@@ -152,6 +192,8 @@ class SlackApiStandIn:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if self.latency:
+            await asyncio.sleep(self.latency)
         args = await self._args(request)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") or args.get("token")
@@ -173,10 +215,32 @@ class SlackApiStandIn:
                 body = {"ok": False, "error": "ratelimited" if failure.status == 429 else "fatal_error"}
                 return web.json_response(body, status=failure.status, headers=headers)
             return web.json_response({"ok": False, "error": failure.error})
+        if token in self.refused_tokens:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        if method == "oauth.v2.access":
+            return self._oauth_v2_access(request, args)
         answer = getattr(self, "_" + method.replace(".", "_"), None)
-        if answer is None:
-            return web.json_response({"ok": True})
-        return web.json_response(answer(args))
+        body = {"ok": True} if answer is None else answer(args)
+        headers = {}
+        if token and token.startswith("xoxb-"):  # Slack tells every answer which scopes the token has
+            headers["x-oauth-scopes"] = ",".join(self.granted_scopes())
+        return web.json_response(body, headers=headers)
+
+    def _oauth_v2_access(self, request: web.Request, args: dict[str, Any]) -> web.Response:
+        """Exchange an install code for the workspace's token; the app authenticates with its
+        client id and secret (HTTP Basic, as slack_sdk sends them, or form fields)."""
+        import base64
+
+        basic = request.headers.get("Authorization", "").removeprefix("Basic ")
+        client_id, _, secret = base64.b64decode(basic).decode().partition(":") if basic else ("", "", "")
+        client_id = client_id or str(args.get("client_id", ""))
+        secret = secret or str(args.get("client_secret", ""))
+        if (client_id, secret) != (self.client_id, self.client_secret):
+            return web.json_response({"ok": False, "error": "invalid_client_id"})
+        install = self.oauth_installs.pop(str(args.get("code")), None)
+        if install is None:
+            return web.json_response({"ok": False, "error": "invalid_code"})
+        return web.json_response(install)
 
     async def _response(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -11,7 +11,7 @@ from aiohttp import web
 from adapters.slack.app import SlackBot
 from adapters.slack.runtime import SLACK_BOT, attach
 from bot.app.bootstrap import App, build
-from bot.app.serve import READY, Cleanup, web_application
+from bot.app.serve import Cleanup, run_starters, web_application
 from bot.core.clock import Clock
 from bot.core.settings import Settings
 from tests.standins.slack_api import SlackApiStandIn
@@ -51,7 +51,7 @@ class SlackHarness:
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        webapp[READY] = True
+        await run_starters(app)
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         url = f"http://127.0.0.1:{port}"
         http = SlackRequests(f"{url}/slack/events", SECRET, api.base_url, team_id=api.team_id)

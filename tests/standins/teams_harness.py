@@ -16,7 +16,7 @@ from sqlmodel import select
 from adapters.teams.pacing import Pacer
 from adapters.teams.runtime import attach
 from bot.app.bootstrap import App, build
-from bot.app.serve import READY, web_application
+from bot.app.serve import run_starters, web_application
 from bot.core.clock import SimulatedClock
 from bot.core.delivery import Sender
 from bot.core.models import Activity, Identity, OutboxMessage
@@ -87,7 +87,7 @@ async def running_teams(
     app = await build(settings, dict(other_senders or {}), clock, schema="create")
     webapp = web_application(app)
     cleanup = await attach(app, webapp, **options)
-    webapp[READY] = True
+    await run_starters(app)
     client = TestClient(TestServer(webapp))
     await client.start_server()
     try:
