@@ -146,7 +146,7 @@ async def test_a_few_emails_use_lookup_by_email_and_wait_out_a_429(slack: SlackH
 
 
 async def test_a_missing_scope_is_explained_and_retried_later(slack: SlackHarness) -> None:
-    slack.api.scopes.discard("users:read.email")
+    slack.api.scopes = [s for s in slack.api.granted_scopes() if s != "users:read.email"]
     await slack.command("UTINA", "create spoc")
     await slack.command("UTINA", "enroll spoc learner1@acme.test")
     outcome = await resolver(slack).run_once()

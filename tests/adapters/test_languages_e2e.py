@@ -78,16 +78,16 @@ async def test_a_french_slack_user_reads_french_and_an_english_one_english(slack
     assert reminders == ["Rappel : *Lancement* commence le mardi 2 mars 2027, 14 h 00 (Europe/Paris)."]
 
     help_text = json.dumps(await slack.command("UALICE", "aide"), ensure_ascii=False)
-    assert "Commandes de cohortbot" in help_text and "`inscrire <cohorte> <personnes...>" in help_text
+    assert "Commandes de cohortbot" in help_text and "`inscrire &lt;cohorte&gt; &lt;personnes...&gt;" in help_text  # mrkdwn-escaped
     assert "Pour les formateurs et administrateurs" in help_text
 
     wrong = (await slack.command("UALICE", "inscrir spoc <@UBOB>"))["text"]
     assert "Commande inconnue : 'inscrir'." in wrong
-    assert "Vouliez-vous dire : `inscrire spoc <@UBOB>`" in wrong
-    assert "Syntaxe : `inscrire <cohorte> <personnes...> [team=<nom>]`" in wrong
+    assert "Vouliez-vous dire : `inscrire spoc &lt;@UBOB&gt;`" in wrong
+    assert "Syntaxe : `inscrire &lt;cohorte&gt; &lt;personnes...&gt; [team=&lt;nom&gt;]`" in wrong
 
     english = (await slack.command("UBOB", "enrol spoc <@UALICE>"))["text"]
-    assert "Unknown command 'enrol'." in english and "Did you mean: `enroll spoc <@UALICE>`" in english
+    assert "Unknown command 'enrol'." in english and "Did you mean: `enroll spoc &lt;@UALICE&gt;`" in english
 
 
 async def test_french_buttons_in_block_kit_and_a_choice_of_language(slack: SlackHarness) -> None:

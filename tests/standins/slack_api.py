@@ -312,10 +312,10 @@ class SlackApiStandIn:
         return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files or []]}
 
     # -- people directory (issue 12: identity by email) ----------------------------------------------
-    # users.lookupByEmail and paged users.list as Slack answers them, the `users:read.email` scope,
+    # users.lookupByEmail and paged users.list as Slack answers them, the `users:read.email` scope
+    # (among `scopes`, above),
     # deactivated accounts, and per-method tier limits answered with 429 + Retry-After.
 
-    scopes: set[str] = field(default_factory=lambda: {"users:read", "users:read.email"})
     deactivated: set[str] = field(default_factory=set)  # user ids whose account is deactivated
     tier_limits: dict[str, int] = field(default_factory=dict)  # method -> calls allowed per window
     tier_window: float = 60.0
@@ -347,7 +347,7 @@ class SlackApiStandIn:
 
     def _member(self, user: SlackUser) -> dict[str, Any]:
         profile: dict[str, Any] = {"display_name": user.name, "real_name": user.name.title()}
-        if user.email and "users:read.email" in self.scopes:
+        if user.email and "users:read.email" in self.granted_scopes():
             profile["email"] = user.email
         return {
             "id": user.id,
@@ -361,13 +361,13 @@ class SlackApiStandIn:
         }
 
     def _missing_scope(self, needed: str) -> dict[str, Any] | None:
-        if needed in self.scopes:
+        if needed in self.granted_scopes():
             return None
         return {
             "ok": False,
             "error": "missing_scope",
             "needed": needed,
-            "provided": ",".join(sorted(self.scopes)),
+            "provided": ",".join(self.granted_scopes()),
         }
 
     def _users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
