@@ -10,10 +10,13 @@ then the body must be what Slack sends (400 otherwise). Bolt then verifies again
 from __future__ import annotations
 
 import json
+import logging
 from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
+
+log = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000  # bytes; Slack's payloads are far smaller
 
@@ -35,12 +38,15 @@ class SlackDoor:
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
         if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+            log.info("Slack request refused: missing or malformed X-Slack-Request-Timestamp")
             return web.Response(status=401, text="missing or malformed X-Slack-Request-Timestamp")
         try:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
             return web.Response(status=400, text="the body is not UTF-8")
         if not signature.isascii() or not self.verifier.is_valid(body, timestamp, signature):
+            # Forged, stale (over 5 minutes) or signed with another app's secret.
+            log.info("Slack request refused: invalid or stale signature")
             return web.Response(status=401, text="invalid signature")
         if not _well_formed(body, request.content_type):
             return web.Response(status=400, text="malformed Slack payload")

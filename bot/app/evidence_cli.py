@@ -22,13 +22,13 @@ evidence_app = typer.Typer(
 
 
 def _in_transaction(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
-    """Open the configured database (no migration), run `work` in one transaction, close it."""
+    """Open the configured database (checked, not migrated), run `work` in one transaction, close it."""
     from bot.core.store import Store
 
     settings = Settings()
 
     async def go() -> T:
-        store = await Store.open(settings.database_url, schema="none")
+        store = await Store.open(settings.database_url, schema="check")
         try:
             async with store.transaction() as session:
                 return await work(session, settings)

@@ -78,7 +78,10 @@ async def test_a_french_slack_user_reads_french_and_an_english_one_english(slack
     assert reminders == ["Rappel : *Lancement* commence le mardi 2 mars 2027, 14 h 00 (Europe/Paris)."]
 
     help_text = json.dumps(await slack.command("UALICE", "aide"), ensure_ascii=False)
-    assert "Commandes de cohortbot" in help_text and "`inscrire &lt;cohorte&gt; &lt;personnes...&gt;" in help_text  # mrkdwn-escaped
+    assert (
+        "Commandes de cohortbot" in help_text
+        and "`inscrire &lt;cohorte&gt; &lt;personnes...&gt;" in help_text
+    )  # mrkdwn-escaped
     assert "Pour les formateurs et administrateurs" in help_text
 
     wrong = (await slack.command("UALICE", "inscrir spoc <@UBOB>"))["text"]

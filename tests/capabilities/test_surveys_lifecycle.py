@@ -205,7 +205,8 @@ async def test_named_results_bars_nps_comments_csv_and_kpi(chat: Chat, tmp_path:
     assert "NPS +0 (2 answers: 1 promoters at 9-10, 1 detractors at 0-6)" in results
     assert "yes ▓▓▓▓▓░░░░░ 1/2" in results
     assert "• Loved it (alice)\n• Too long (bob)" in results
-    csv_path = tmp_path / (await chat.say("tina", f"survey spoc export {sid}")).split("`")[1]
+    exported = (await chat.say("tina", f"survey spoc export {sid}")).split("`")[1]  # a file name
+    csv_path = tmp_path / "spoc" / "surveys" / exported
     rows = list(csv.reader(Path(csv_path).read_text(encoding="utf-8").splitlines()))  # noqa: ASYNC240
     assert rows[0][:2] == ["respondent", "q1 (rating) Overall, how satisfied are you with the course?"]
     assert rows[1:] == [["alice", "5", "10", "yes", "Loved it"], ["bob", "3", "6", "no", "Too long"]]
