@@ -8,6 +8,8 @@ from bot.capabilities.attendance import (  # noqa: F401  (imported for their reg
     checkin,
     checkpoint_events,
     demo_part,
+    meeting_links,
+    meeting_records,
     models,
     privacy,
     rules,
