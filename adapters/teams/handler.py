@@ -18,7 +18,9 @@ from adapters.teams.conversations import ConversationBook
 from adapters.teams.profiles import MemberEmails
 from adapters.teams.roster import TeamsRoster
 from adapters.teams.sender import message_activity
+from adapters.teams.meetings import event_key, meeting_event
 from adapters.teams.translate import (
+    PLATFORM,
     conversation_type,
     profile_of,
     reference_of,
@@ -29,7 +31,8 @@ from bot.core import i18n, texts
 from bot.core.dedupe import dedupe_secret
 from bot.core.engine import Engine
 from bot.core.i18n import N_, _
-from bot.core.inbound import Inbound
+from bot.core.inbound import Action, Inbound, Profile
+from bot.core.meetings import MEETING_ACTION, Participant, encode
 from bot.core.messages import say
 
 log = logging.getLogger(__name__)
@@ -124,6 +127,50 @@ class CohortTeamsBot(TeamsActivityHandler):
         if reply.visibility == "public":
             await turn_context.send_activity(message_activity(reply.message))
         return _message_response(reply.message.summary)
+
+    # Meetings: started, ended, participants joining and leaving ---------------------------------
+
+    async def on_teams_meeting_start_event(self, meeting: Any, turn_context: TurnContext) -> None:
+        await self._meeting_event(turn_context)
+
+    async def on_teams_meeting_end_event(self, meeting: Any, turn_context: TurnContext) -> None:
+        await self._meeting_event(turn_context)
+
+    async def on_teams_meeting_participants_join_event(self, meeting: Any, turn_context: TurnContext) -> None:
+        await self._meeting_event(turn_context)
+
+    async def on_teams_meeting_participants_leave_event(self, meeting: Any, turn_context: TurnContext) -> None:
+        await self._meeting_event(turn_context)
+
+    async def _meeting_event(self, turn_context: TurnContext) -> None:
+        """Hand the meeting event to the engine; post its answer (a card to pick the session of an
+        unlinked meeting) in the meeting chat."""
+        activity = turn_context.activity
+        event = meeting_event(activity)
+        if event is None or activity.from_property is None:
+            return
+        # The participants' emails, from the member lookup (cached): they link people enrolled by email.
+        people = [
+            replace(p, email=p.email or (await self._email_of(turn_context, p, event.workspace)))
+            for p in event.participants
+        ]
+        # The sender (a participant, or the organizer) with their email too, as for any activity.
+        sender = profile_of(activity.from_property, event.workspace, activity.locale)
+        inbound = Inbound(
+            sender=await self.members.complete(turn_context, sender),
+            action=Action(MEETING_ACTION, encode(replace(event, participants=tuple(people)))),
+            channel_id=event.thread_id,
+            dedupe_key=event_key(activity, self.dedupe_secret),
+            event_time=event.at,
+            auth=self.auth_kind,
+        )
+        reply = await self.engine.handle(inbound)
+        if reply is not None:
+            await turn_context.send_activity(message_activity(reply.message))
+
+    async def _email_of(self, turn_context: TurnContext, participant: Participant, tenant: str) -> str:
+        profile = Profile(PLATFORM, tenant, participant.user_id, participant.name or None)
+        return (await self.members.complete(turn_context, profile)).email or ""
 
     # Installation and membership --------------------------------------------------------------
 

@@ -61,9 +61,8 @@ def meeting_row(
     decided = deciding_record(history)
     if decided is not None and decided.correction:
         return None
-    note = ""
-    if decided is not None and decided.source != MEETING:
-        note = f"check-in: {STATUS_LABELS.get(decided.status, decided.status)}"
+    click = next((r for r in reversed(history) if r.source != MEETING), None)
+    note = f"check-in: {STATUS_LABELS.get(click.status, click.status)}" if click is not None else ""
     last = history[-1]
     return SheetRow(
         person_id,
