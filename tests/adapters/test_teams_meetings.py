@@ -64,7 +64,7 @@ async def cohort_with_session(h: TeamsHarness, link: str) -> None:
     await say(h, TINA, "enroll spoc carol@example.com", kind="channel", mentions=(ALICE, BOB, DAN))
     h.connector.members[CAROL.id] = {**CAROL.account, "email": "carol@example.com"}
     reply = await say(h, TINA, f'session spoc "Kick-off" 2027-03-01 09:00 60m link={link}')
-    assert "Kick-off" in reply
+    assert "Session *Kick-off* added" in reply.replace("**", "*")
 
 
 def at(hhmm: str) -> str:
@@ -172,7 +172,7 @@ async def test_unlinked_meeting_posts_a_card_to_choose_the_session(
     harness: TeamsHarness, clock: SimulatedClock
 ) -> None:
     h, url = harness, harness.connector.url
-    await cohort_with_session(h, "Room 4")
+    await cohort_with_session(h, "Room-4")
     clock.set(clock.now().replace(hour=7, minute=58))
     before = len(h.connector.messages(MEETING.thread_id))
     await post(h, teams.meeting_start(url, TINA, MEETING, at("07:58")))
