@@ -4,6 +4,7 @@ give one sheet."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
@@ -18,6 +19,7 @@ from bot.core.clock import SimulatedClock
 from bot.core.models import Cohort, LiveSession
 from tests.standins import teams_activities as teams
 from tests.standins.bf_connector import BotConnectorStandIn
+from tests.standins.meeting_cohort import seed_meeting_cohort
 from tests.standins.teams_harness import TeamsHarness, running_teams
 
 TINA, ALICE, BOB, CAROL, DAN, ERIN = (
@@ -194,3 +196,31 @@ async def test_unlinked_meeting_posts_a_card_to_choose_the_session(
     alice = next(r for r in sheet.rows if r.name.lower() == "alice")
     assert (alice.status, alice.minutes) == ("present", 59)
     assert timedelta(minutes=1) < timedelta(minutes=59)
+
+
+async def test_three_hundred_joining_within_a_minute_are_all_recorded(
+    harness: TeamsHarness, clock: SimulatedClock
+) -> None:
+    h, url = harness, harness.connector.url
+    big = teams.TeamsMeeting("big300")
+    users = await seed_meeting_cohort(h.app, 300, big)
+    clock.set(clock.now().replace(hour=7, minute=59))
+    await post(h, teams.meeting_start(url, users[0], big, at("07:59")))
+    # Everyone joins between 08:00:00 and 08:00:59, all at once as Teams delivers them.
+    joins = [
+        teams.participants(url, "join", big, f"2027-03-01T08:00:{i % 60:02d}.{i:03d}Z", user)
+        for i, user in enumerate(users)
+    ]
+    responses = await asyncio.gather(*(h.post(activity) for activity in joins))
+    assert [r.status for r in responses] == [201] * 300
+    await post(h, teams.meeting_end(url, users[0], big, at("09:00")))
+    rows = await records(h)
+    assert len([r for r in rows if r.meeting_event == "join"]) == 300
+    assert len({r.person_id for r in rows if r.meeting_event == "end"}) == 300
+    async with h.app.store.transaction() as session:
+        cohort = (await h.rows(Cohort))[0]
+        (live,) = await h.rows(LiveSession)
+        sheet = await session_sheet(session, cohort, live)
+        assert (await verify(session, chain_secret(h.app.settings))).ok
+    assert {r.status for r in sheet.rows} == {"present"} and len(sheet.rows) == 300
+    assert min(r.minutes or 0 for r in sheet.rows) == 59
