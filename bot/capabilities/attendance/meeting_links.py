@@ -45,30 +45,42 @@ async def session_for_event(
 ) -> tuple[MeetingLink, LiveSession] | None:
     """The linked session this event belongs to (linking sessions whose place is this meeting's
     join URL on first sight), or None for a meeting no session is linked to."""
-    await _link_by_place(session, event, now)
-    clauses = [col(MeetingLink.thread_id) == event.thread_id]
-    if event.meeting_id:
-        clauses.append(col(MeetingLink.meeting_id) == event.meeting_id)
-    rows = (
-        await session.exec(
-            select(MeetingLink, LiveSession)
-            .join(LiveSession, col(LiveSession.id) == MeetingLink.session_id)
-            .where(or_(*clauses))
-        )
-    ).all()
+    rows = await _linked(session, event)
+    if not any(_distance(live, event.at) <= SLACK for _, live in rows):
+        # First sight of this meeting around its time: link the sessions held in it by their place.
+        if await _link_by_place(session, event, now):
+            rows = await _linked(session, event)
     near = [(link, live) for link, live in rows if _distance(live, event.at) <= SLACK]
     if not near:
         return None
     link, live = min(near, key=lambda pair: _distance(pair[1], event.at))
     # Learn the meeting's ids from its events: later events carry only some of them.
-    if not link.thread_id and event.thread_id:
-        link.thread_id = event.thread_id
-    if not link.meeting_id and event.meeting_id:
-        link.meeting_id = event.meeting_id
-    if not link.join_url and event.join_url:
-        link.join_url = event.join_url
-    session.add(link)
+    learnt = {
+        name: value
+        for name, value in (
+            ("thread_id", event.thread_id),
+            ("meeting_id", event.meeting_id),
+            ("join_url", event.join_url),
+        )
+        if value and not getattr(link, name)
+    }
+    if learnt:
+        for name, value in learnt.items():
+            setattr(link, name, value)
+        session.add(link)
     return link, live
+
+
+async def _linked(session: AsyncSession, event: MeetingEvent) -> list[tuple[MeetingLink, LiveSession]]:
+    clauses = [col(MeetingLink.thread_id) == event.thread_id]
+    if event.meeting_id:
+        clauses.append(col(MeetingLink.meeting_id) == event.meeting_id)
+    query = (
+        select(MeetingLink, LiveSession)
+        .join(LiveSession, col(LiveSession.id) == MeetingLink.session_id)
+        .where(or_(*clauses))
+    )
+    return list((await session.exec(query)).all())
 
 
 def _distance(live: LiveSession, at: datetime) -> timedelta:
@@ -79,8 +91,9 @@ def _distance(live: LiveSession, at: datetime) -> timedelta:
     return max(timedelta(0), at - ends)
 
 
-async def _link_by_place(session: AsyncSession, event: MeetingEvent, now: datetime) -> None:
-    """Link sessions around `event.at` whose place is this meeting's join URL (not linked yet)."""
+async def _link_by_place(session: AsyncSession, event: MeetingEvent, now: datetime) -> int:
+    """Link sessions around `event.at` whose place is this meeting's join URL (not linked yet);
+    returns how many."""
     linked = select(MeetingLink.session_id)
     candidates = (
         await session.exec(
@@ -92,6 +105,7 @@ async def _link_by_place(session: AsyncSession, event: MeetingEvent, now: dateti
             )
         )
     ).all()
+    added = 0
     for live in candidates:
         place = live.location or ""
         if not is_meeting_url(place):
@@ -107,7 +121,9 @@ async def _link_by_place(session: AsyncSession, event: MeetingEvent, now: dateti
                     linked_at=now,
                 )
             )
+            added += 1
     await session.flush()
+    return added
 
 
 async def link_session(
