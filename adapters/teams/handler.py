@@ -15,10 +15,10 @@ from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
 from adapters.teams.cards import CARD_CONTENT_TYPE, render_card
 from adapters.teams.conversations import ConversationBook
+from adapters.teams.meetings import event_key, meeting_event
 from adapters.teams.profiles import MemberEmails
 from adapters.teams.roster import TeamsRoster
 from adapters.teams.sender import message_activity
-from adapters.teams.meetings import event_key, meeting_event
 from adapters.teams.translate import (
     PLATFORM,
     conversation_type,
@@ -139,7 +139,9 @@ class CohortTeamsBot(TeamsActivityHandler):
     async def on_teams_meeting_participants_join_event(self, meeting: Any, turn_context: TurnContext) -> None:
         await self._meeting_event(turn_context)
 
-    async def on_teams_meeting_participants_leave_event(self, meeting: Any, turn_context: TurnContext) -> None:
+    async def on_teams_meeting_participants_leave_event(
+        self, meeting: Any, turn_context: TurnContext
+    ) -> None:
         await self._meeting_event(turn_context)
 
     async def _meeting_event(self, turn_context: TurnContext) -> None:

@@ -177,7 +177,8 @@ def meeting_permission_problems(manifest: dict[str, Any]) -> list[str]:
         problems.append("bots[0].scopes must include team and groupChat to receive meeting events")
     granted = {
         (p.get("name"), p.get("type"))
-        for p in ((manifest.get("authorization") or {}).get("permissions") or {}).get("resourceSpecific") or []
+        for p in ((manifest.get("authorization") or {}).get("permissions") or {}).get("resourceSpecific")
+        or []
         if isinstance(p, dict)
     }
     for name in MEETING_PERMISSIONS:

@@ -154,7 +154,9 @@ async def test_clicks_and_meeting_give_one_sheet(harness: TeamsHarness, clock: S
     await say(h, BOB, "checkin spoc", at=at("08:05"))
     await post(h, teams.participants(url, "join", MEETING, at("08:06"), BOB))
     # A trainer correction wins over both sources.
-    reply = await say(h, TINA, "correct spoc @bob present #1 was in the room, no laptop", kind="channel", mentions=(BOB,))
+    reply = await say(
+        h, TINA, "correct spoc @bob present #1 was in the room, no laptop", kind="channel", mentions=(BOB,)
+    )
     assert "Bob" in reply
     await post(h, teams.meeting_end(url, TINA, MEETING, at("09:00")))
 

@@ -38,14 +38,26 @@ async def seed_meeting_cohort(
         await connection.execute(
             insert(Identity.__table__),  # type: ignore[attr-defined]
             [
-                {"person_id": p.id, "platform": "teams", "workspace": TENANT, "user_id": u.id, "conversation_ref": {}}
+                {
+                    "person_id": p.id,
+                    "platform": "teams",
+                    "workspace": TENANT,
+                    "user_id": u.id,
+                    "conversation_ref": {},
+                }
                 for u, p in zip(users, people, strict=True)
             ],
         )
         await connection.execute(
             insert(Enrolment.__table__),  # type: ignore[attr-defined]
             [
-                {"cohort_id": cohort.id, "person_id": p.id, "role": "learner", "status": "active", "enrolled_at": now}
+                {
+                    "cohort_id": cohort.id,
+                    "person_id": p.id,
+                    "role": "learner",
+                    "status": "active",
+                    "enrolled_at": now,
+                }
                 for p in people
             ],
         )

@@ -46,10 +46,10 @@ async def session_for_event(
     """The linked session this event belongs to (linking sessions whose place is this meeting's
     join URL on first sight), or None for a meeting no session is linked to."""
     rows = await _linked(session, event)
-    if not any(_distance(live, event.at) <= SLACK for _, live in rows):
-        # First sight of this meeting around its time: link the sessions held in it by their place.
-        if await _link_by_place(session, event, now):
-            rows = await _linked(session, event)
+    # First sight of this meeting around its time: link the sessions held in it by their place.
+    linked_near = any(_distance(live, event.at) <= SLACK for _, live in rows)
+    if not linked_near and await _link_by_place(session, event, now):
+        rows = await _linked(session, event)
     near = [(link, live) for link, live in rows if _distance(live, event.at) <= SLACK]
     if not near:
         return None

@@ -30,7 +30,7 @@ from bot.core.i18n import N_, _
 from bot.core.inbound import Profile
 from bot.core.linking import link_found
 from bot.core.meetings import MEETING_ACTION, MeetingEvent, Participant, decode, encode
-from bot.core.messages import Button, Buttons, Message, Reply, Text, say
+from bot.core.messages import Button, Buttons, Message, Reply, Text
 from bot.core.models import Cohort, Enrolment, Identity, LiveSession, Person
 from bot.core.registry import action
 
@@ -171,7 +171,9 @@ async def _enrolled(
         ).first()
         if person is None and who.email:
             profile = Profile(PLATFORM, workspace, who.user_id, who.name or None, who.email)
-            enrolled = (await ctx.session.exec(select(Person).where(Person.email == who.email.lower()))).first()
+            enrolled = (
+                await ctx.session.exec(select(Person).where(Person.email == who.email.lower()))
+            ).first()
             if enrolled is not None:
                 person, _identity = await link_found(ctx, Found(who.email, profile), source="meeting")
         if person is not None:

@@ -16,7 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from bot.capabilities.attendance.meeting_time import Edge, PresenceRules, spans_from_edges, status_from_presence
+from bot.capabilities.attendance.meeting_time import (
+    Edge,
+    PresenceRules,
+    spans_from_edges,
+    status_from_presence,
+)
 from bot.capabilities.attendance.models import AttendanceRecord
 from bot.core.models import Cohort, LiveSession
 

@@ -16,8 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.capabilities.attendance.checkin import decisive_time
 from bot.capabilities.attendance.evidence import ERASURE_AUTH
-from bot.capabilities.attendance.models import AttendanceRecord, AttendanceSessionState
 from bot.capabilities.attendance.meeting_sheet import is_edge, meeting_presence, meeting_row
+from bot.capabilities.attendance.models import AttendanceRecord, AttendanceSessionState
 from bot.capabilities.attendance.presence import Presence
 from bot.capabilities.attendance.roster import Learner, latest_records, learners
 from bot.capabilities.attendance.texts import STATUS_LABELS
