@@ -226,3 +226,19 @@ async def test_three_hundred_joining_within_a_minute_are_all_recorded(
         assert (await verify(session, chain_secret(h.app.settings))).ok
     assert {r.status for r in sheet.rows} == {"present"} and len(sheet.rows) == 300
     assert min(r.minutes or 0 for r in sheet.rows) == 59
+
+
+async def test_malformed_meeting_events_are_answered_without_a_5xx(
+    harness: TeamsHarness, clock: SimulatedClock
+) -> None:
+    h, url = harness, harness.connector.url
+    await cohort_with_session(h, MEETING.join_url)
+    clock.set(clock.now().replace(hour=7, minute=59))
+    odd = teams.participants(url, "join", MEETING, at("08:00"), ALICE)
+    for value in ("not an object", {"members": "nope"}, {"members": [{"user": 3}]}, None):
+        odd = {**odd, "id": f"odd-{value!r}", "value": value}
+        response = await h.post(odd)
+        assert response.status < 500, await response.text()
+    no_chat = {**odd, "id": "odd-no-conversation", "conversation": None}
+    assert (await h.post(no_chat)).status < 500
+    assert await records(h) == []
