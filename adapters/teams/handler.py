@@ -15,7 +15,7 @@ from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
 from adapters.teams.cards import CARD_CONTENT_TYPE, render_card
 from adapters.teams.conversations import ConversationBook
-from adapters.teams.meetings import event_key, meeting_event
+from adapters.teams.meetings import event_key, is_meeting_chat, meeting_event
 from adapters.teams.profiles import MemberEmails
 from adapters.teams.roster import TeamsRoster
 from adapters.teams.sender import message_activity
@@ -32,7 +32,7 @@ from bot.core.dedupe import dedupe_secret
 from bot.core.engine import Engine
 from bot.core.i18n import N_, _
 from bot.core.inbound import Action, Inbound, Profile
-from bot.core.meetings import MEETING_ACTION, Participant, encode
+from bot.core.meetings import MEETING_ACTION, Kind, Participant, encode
 from bot.core.messages import say
 
 log = logging.getLogger(__name__)
@@ -144,11 +144,11 @@ class CohortTeamsBot(TeamsActivityHandler):
     ) -> None:
         await self._meeting_event(turn_context)
 
-    async def _meeting_event(self, turn_context: TurnContext) -> None:
+    async def _meeting_event(self, turn_context: TurnContext, kind: Kind | None = None) -> None:
         """Hand the meeting event to the engine; post its answer (a card to pick the session of an
         unlinked meeting) in the meeting chat."""
         activity = turn_context.activity
-        event = meeting_event(activity)
+        event = meeting_event(activity, kind)
         if event is None or activity.from_property is None:
             return
         # The participants' emails, from the member lookup (cached): they link people enrolled by email.
@@ -189,6 +189,8 @@ class CohortTeamsBot(TeamsActivityHandler):
         )
         if scope != "personal":
             self._sync_roster(activity)
+        if scope == "groupChat" and is_meeting_chat(activity):
+            await self._meeting_event(turn_context, "added")  # the card to pick the session
         if scope == "personal":
             name = activity.from_property.name or _("there")
             await turn_context.send_activity(message_activity(say(texts.t("teams.hello", name=name)).message))

@@ -26,9 +26,17 @@ EVENT_KINDS: dict[str, Kind] = {
 }
 
 
-def meeting_event(activity: Activity) -> MeetingEvent | None:
-    """The event, or None when the activity is not a meeting event we can place (no meeting chat)."""
-    kind = EVENT_KINDS.get(activity.name or "")
+def is_meeting_chat(activity: Activity) -> bool:
+    """A meeting's chat: Teams says so in `channelData.meeting`, or by the thread's name."""
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    conversation = activity.conversation.id if activity.conversation else ""
+    return bool((channel_data.get("meeting") or {}).get("id")) or conversation.startswith("19:meeting_")
+
+
+def meeting_event(activity: Activity, kind: Kind | None = None) -> MeetingEvent | None:
+    """The event (`kind` for an activity that is not itself a meeting event, e.g. the app added to
+    a meeting chat), or None when there is none we can place (no meeting chat)."""
+    kind = kind or EVENT_KINDS.get(activity.name or "")
     if kind is None or activity.conversation is None or not activity.conversation.id:
         return None
     value = activity.value if isinstance(activity.value, dict) else {}

@@ -15,8 +15,9 @@ from typing import Literal, cast
 from urllib.parse import unquote, urlsplit
 
 MEETING_ACTION = "meeting.event"
-Kind = Literal["start", "end", "join", "leave"]
-KINDS = ("start", "end", "join", "leave")
+# "added": the app was added to the meeting (its chat), which is when a trainer can pick the session.
+Kind = Literal["added", "start", "end", "join", "leave"]
+KINDS = ("added", "start", "end", "join", "leave")
 # A Teams meeting chat's thread id, as it appears (URL-encoded) in classic join URLs.
 _THREAD = re.compile(r"19:meeting_[A-Za-z0-9_\-=+/]+@thread\.v2")
 

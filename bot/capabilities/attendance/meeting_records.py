@@ -40,15 +40,18 @@ PLATFORM = "teams"
 
 @action(MEETING_ACTION)
 async def on_meeting_event(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply | None:
-    """One meeting event from an adapter. Nothing is recorded for a meeting no session is linked to."""
+    """One meeting event from an adapter. Nothing is recorded for a meeting no session is linked to;
+    the app added to such a meeting, or its start, asks a trainer which session it is."""
     try:
         event = decode(value)
     except ValueError:
         return None  # not ours to answer: the adapter only sends what it encoded
     found = await session_for_event(ctx.session, event, ctx.now)
     if found is None:
-        return await _chooser(ctx, event) if event.kind == "start" else None
+        return await _chooser(ctx, event) if event.kind in ("added", "start") else None
     link, live = found
+    if event.kind == "added":
+        return None
     cohort = await ctx.session.get(Cohort, live.cohort_id)
     assert cohort is not None
     if event.kind == "start":
@@ -115,9 +118,9 @@ async def _settle(ctx: Ctx, cohort: Cohort, live: LiveSession, event: MeetingEve
                 meeting_event="end",
             )
         )
-        outcomes.append((person_id, presence.status))
+        outcomes.append((person_id, presence.status, presence.minutes))
     await append(ctx.session, state, chain_for(chain_secret(ctx.settings), cohort, live), facts, ctx.now)
-    for person_id, status in outcomes:
+    for person_id, status, minutes in outcomes:
         await ctx.log(
             "attendance.recorded",
             cohort_id=cohort.id,
@@ -127,6 +130,7 @@ async def _settle(ctx: Ctx, cohort: Cohort, live: LiveSession, event: MeetingEve
             status=status,
             correction=False,
             source="meeting",
+            minutes=minutes,
         )
 
 
