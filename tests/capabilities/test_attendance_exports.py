@@ -113,11 +113,12 @@ async def test_a_two_day_course_has_four_half_day_sheets_and_a_learner_summary(
     assert exports.summary_table(list(summary.values()))[2] == [
         "bob",
         "console:bob",
-        "0",
-        "1",
-        "1",
-        "0",
-        "0",
+        "0",  # present
+        "1",  # late
+        "0",  # partial (measured by a meeting only)
+        "1",  # absent
+        "0",  # excused
+        "0",  # not recorded
         "2",
         "50%",
         "2.83",  # late at 14:10 to a 14:00-17:00 session

@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from bot.core.models import utc_field
 
-STATUSES = ("present", "late", "partial", "absent", "excused")
+STATUSES = ("present", "late", "absent", "excused")  # what a click, a window or a trainer records
 # Where a record came from: a click or command, or a Teams meeting's join/leave/end events.
 SOURCES = ("click", "meeting")
 

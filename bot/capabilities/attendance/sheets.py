@@ -70,7 +70,9 @@ class SessionSheet:
         return self.live.duration_min / 60
 
     def totals_line(self) -> str:
-        parts = [f"{self.totals[s]} {STATUS_LABELS[s].lower()}" for s in STATUS_ORDER]
+        # Partial exists only where a meeting measured presence: not worth a "0 partial" elsewhere.
+        shown = [s for s in STATUS_ORDER if s != "partial" or self.totals[s]]
+        parts = [f"{self.totals[s]} {STATUS_LABELS[s].lower()}" for s in shown]
         if self.totals[""]:
             parts.append(f"{self.totals['']} not recorded")
         return f"{len(self.rows)} learners: " + ", ".join(parts)
