@@ -259,3 +259,19 @@ async def test_malformed_meeting_events_are_answered_without_a_5xx(
     no_chat = {**odd, "id": "odd-no-conversation", "conversation": None}
     assert (await h.post(no_chat)).status < 500
     assert await records(h) == []
+
+
+async def test_forged_meeting_events_are_refused_and_leave_no_record(
+    db_url: str, clock: SimulatedClock, connector: BotConnectorStandIn
+) -> None:
+    async with running_teams(db_url, clock, connector, credentials=True) as h:
+        users = await seed_meeting_cohort(h.app, 2, MEETING)
+        clock.set(clock.now().replace(hour=8, minute=1))
+        join = teams.participants(h.connector.url, "join", MEETING, at("08:01"), *users)
+        forged = "Bearer " + h.connector.issuer.mint("11111111-2222-3333-4444-555555555555", h.connector.url)
+        assert (await h.post(join, authorization=forged)).status == 401
+        assert (await h.post(join, authorization="")).status == 401
+        assert await records(h) == []
+        assert (await h.post(join)).status == 201  # the same event, signed by the Bot Framework
+        (first, second) = await records(h)
+        assert (first.auth, second.auth) == ("bf-jwt", "bf-jwt")
