@@ -5,6 +5,7 @@ give one sheet."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -16,6 +17,7 @@ from bot.capabilities.attendance.sheets import hours_attended, learner_summaries
 from bot.capabilities.attendance.verification import verify
 from bot.core.clock import SimulatedClock
 from bot.core.models import Cohort, LiveSession
+from tests.capabilities.attendance_helpers import run_until
 from tests.standins import teams_activities as teams
 from tests.standins.bf_connector import BotConnectorStandIn
 from tests.standins.meeting_cohort import seed_meeting_cohort
@@ -275,3 +277,24 @@ async def test_forged_meeting_events_are_refused_and_leave_no_record(
         assert (await h.post(join)).status == 201  # the same event, signed by the Bot Framework
         (first, second) = await records(h)
         assert (first.auth, second.auth) == ("bf-jwt", "bf-jwt")
+
+
+async def test_a_meeting_whose_end_never_comes_is_settled_after_the_planned_end(
+    harness: TeamsHarness, clock: SimulatedClock
+) -> None:
+    h, url = harness, harness.connector.url
+    users = await seed_meeting_cohort(h.app, 2, MEETING)
+    clock.set(clock.now().replace(hour=7, minute=59))
+    await post(h, teams.participants(url, "join", MEETING, at("08:00"), *users))
+    await post(h, teams.participants(url, "leave", MEETING, at("08:30"), users[1]))
+    # No meetingEnd: the bot was removed from the meeting. The settle fires 30 min after 09:00 UTC.
+    await run_until(h.app, clock, clock.now().replace(hour=9, minute=31))
+    ends = [r for r in await records(h) if r.meeting_event == "end"]
+    assert sorted((r.person_name, r.status, r.auth) for r in ends) == [
+        ("L00000", "present", "system:meeting-settle"),
+        ("L00001", "partial", "system:meeting-settle"),
+    ]
+    await run_until(h.app, clock, clock.now() + timedelta(days=1))  # fires once
+    assert len([r for r in await records(h) if r.meeting_event == "end"]) == 2
+    _, checked = await sheet_and_chain(h)
+    assert checked.ok

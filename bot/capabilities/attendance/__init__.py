@@ -10,6 +10,7 @@ from bot.capabilities.attendance import (  # noqa: F401  (imported for their reg
     demo_part,
     meeting_links,
     meeting_records,
+    meeting_settle,
     models,
     privacy,
     rules,

@@ -9,7 +9,7 @@ with the clicks. Who wins between a click and the meeting is stated in `presence
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
@@ -23,7 +23,7 @@ from bot.capabilities.attendance.presence import (
     presence_rules,
     provisional_status,
 )
-from bot.core.context import Ctx
+from bot.core.context import Ctx, EventContext
 from bot.core.directory import Found
 from bot.core.errors import UserError
 from bot.core.i18n import N_, _
@@ -61,7 +61,7 @@ async def on_meeting_event(ctx: Ctx, value: str, inputs: dict[str, str]) -> Repl
     if event.kind == "end":
         link.ended_at = event.at
         ctx.session.add(link)
-        await _settle(ctx, cohort, live, event)
+        await settle(ctx, cohort, live, event.at, auth=ctx.inbound.auth, event_id=ctx.inbound.dedupe_key)
         return None
     await _record_edges(ctx, cohort, live, event)
     return None
@@ -87,7 +87,15 @@ async def _record_edges(ctx: Ctx, cohort: Cohort, live: LiveSession, event: Meet
     await append(ctx.session, state, chain_for(chain_secret(ctx.settings), cohort, live), facts, ctx.now)
 
 
-async def _settle(ctx: Ctx, cohort: Cohort, live: LiveSession, event: MeetingEvent) -> None:
+async def settle(
+    ctx: EventContext,
+    cohort: Cohort,
+    live: LiveSession,
+    ended_at: datetime,
+    *,
+    auth: str,
+    event_id: str | None,
+) -> None:
     """At the meeting's end: each participant's final status and minutes, as one record each
     (a learner a trainer corrected keeps the correction)."""
     histories = await _histories(ctx, live, None)
@@ -95,11 +103,11 @@ async def _settle(ctx: Ctx, cohort: Cohort, live: LiveSession, event: MeetingEve
     state = await session_state(ctx.session, live.id or 0)
     facts, outcomes = [], []
     for person_id, history in histories.items():
-        presence = presence_of(history, live, rules, event.at)
+        presence = presence_of(history, live, rules, ended_at)
         decided = deciding_record(history)
         if presence is None or (decided is not None and decided.correction):
             continue
-        if any(r.meeting_event == "end" and r.event_time == event.at for r in history):
+        if any(r.meeting_event == "end" and r.event_time == ended_at for r in history):
             continue  # this end was settled already
         last = history[-1]
         facts.append(
@@ -110,10 +118,10 @@ async def _settle(ctx: Ctx, cohort: Cohort, live: LiveSession, event: MeetingEve
                 workspace=last.workspace,
                 platform_user_id=last.platform_user_id,
                 status=presence.status,
-                auth=ctx.inbound.auth,
-                idempotency_key=f"meeting:{live.id}:end:{person_id}:{event.at.isoformat()}",
-                event_time=event.at,
-                platform_event_id=ctx.inbound.dedupe_key,
+                auth=auth,
+                idempotency_key=f"meeting:{live.id}:end:{person_id}:{ended_at.isoformat()}",
+                event_time=ended_at,
+                platform_event_id=event_id,
                 source="meeting",
                 meeting_event="end",
             )
@@ -200,7 +208,7 @@ async def _enrolled(
 
 
 async def _histories(
-    ctx: Ctx, live: LiveSession, person_ids: list[int] | None
+    ctx: EventContext, live: LiveSession, person_ids: list[int] | None
 ) -> dict[int, list[AttendanceRecord]]:
     query = select(AttendanceRecord).where(AttendanceRecord.session_id == live.id)
     if person_ids is not None:
