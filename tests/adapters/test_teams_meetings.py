@@ -5,8 +5,8 @@ give one sheet."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 
 import pytest
 
