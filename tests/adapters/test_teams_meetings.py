@@ -128,6 +128,10 @@ async def test_meeting_events_give_statuses_minutes_and_a_verifying_chain(
     assert (by_name["carol"].status, by_name["carol"].minutes) == ("partial", 30)
     assert (by_name["dan"].status, by_name["dan"].minutes) == ("absent", 5)
     assert all(r.recorded_by == "meeting" for r in sheet.rows)
+    assert sheet.totals_line() == (
+        "4 learners: 1 present, 1 late, 1 partial, 1 absent, 0 excused; "
+        "in the meeting: 142 min in all, 35.5 on average"
+    )
     # Certificates' hours and the audit pack's summary come from the minutes.
     assert hours_attended(sheet, by_name["bob"]) == pytest.approx(0.8)
     summary = {s.name.lower(): s for s in learner_summaries([sheet])}

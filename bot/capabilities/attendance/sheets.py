@@ -75,7 +75,12 @@ class SessionSheet:
         parts = [f"{self.totals[s]} {STATUS_LABELS[s].lower()}" for s in shown]
         if self.totals[""]:
             parts.append(f"{self.totals['']} not recorded")
-        return f"{len(self.rows)} learners: " + ", ".join(parts)
+        line = f"{len(self.rows)} learners: " + ", ".join(parts)
+        measured = [r.minutes for r in self.rows if r.minutes is not None]
+        if measured:
+            total, mean = sum(measured), sum(measured) / len(measured)
+            line += f"; in the meeting: {total:g} min in all, {mean:.1f} on average"
+        return line
 
 
 @dataclass
