@@ -1,10 +1,9 @@
 """A session sheet's meeting part: each learner's presence measured by the linked meeting, and the
-row it gives when the meeting decides their status (the rule is in `presence.py`)."""
+note it gives when the meeting decides their status (the rule is in `presence.py`)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,9 +12,6 @@ from bot.capabilities.attendance.models import AttendanceRecord
 from bot.capabilities.attendance.presence import Presence, deciding_record, presence_of, presence_rules
 from bot.capabilities.attendance.texts import STATUS_LABELS
 from bot.core.models import Cohort, LiveSession
-
-if TYPE_CHECKING:
-    from bot.capabilities.attendance.sheets import SheetRow
 
 MEETING = "meeting"
 
@@ -45,33 +41,13 @@ async def meeting_presence(
     return measured
 
 
-def meeting_row(
-    person_id: int,
-    name: str,
-    platform_id: str,
-    history: list[AttendanceRecord],
-    meeting: Presence | None,
-) -> SheetRow | None:
-    """The row when the meeting decides (it saw the learner and no trainer corrected them); the
-    click it overrides, if any, is noted. None when the click or a correction decides."""
-    from bot.capabilities.attendance.sheets import SheetRow
-
+def meeting_note(history: list[AttendanceRecord], meeting: Presence | None) -> str | None:
+    """When the meeting decides the learner's status (it saw them, no trainer corrected them): the
+    sheet's note (the click it overrides, if any). None when the click or a correction decides."""
     if meeting is None:
         return None
     decided = deciding_record(history)
     if decided is not None and decided.correction:
         return None
     click = next((r for r in reversed(history) if r.source != MEETING), None)
-    note = f"check-in: {STATUS_LABELS.get(click.status, click.status)}" if click is not None else ""
-    last = history[-1]
-    return SheetRow(
-        person_id,
-        last.person_name or name,
-        platform_id,
-        meeting.status,
-        meeting.first_join,
-        MEETING,
-        note,
-        minutes=meeting.minutes,
-        by_meeting=True,
-    )
+    return f"check-in: {STATUS_LABELS.get(click.status, click.status)}" if click is not None else ""

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.capabilities.attendance.checkin import decisive_time
 from bot.capabilities.attendance.evidence import ERASURE_AUTH
-from bot.capabilities.attendance.meeting_sheet import is_edge, meeting_presence, meeting_row
+from bot.capabilities.attendance.meeting_sheet import MEETING, is_edge, meeting_note, meeting_presence
 from bot.capabilities.attendance.models import AttendanceRecord, AttendanceSessionState
 from bot.capabilities.attendance.presence import Presence
 from bot.capabilities.attendance.roster import Learner, latest_records, learners
@@ -168,9 +168,20 @@ def _row(
     meeting: Presence | None = None,
 ) -> SheetRow:
     history = [r for r in history if r.auth != ERASURE_AUTH]  # an erasure is not an attendance fact
-    by_meeting = meeting_row(person_id, name, platform_id, history, meeting)
-    if by_meeting is not None:
-        return by_meeting
+    note = meeting_note(history, meeting)
+    if meeting is not None and note is not None:
+        name = history[-1].person_name or name
+        return SheetRow(
+            person_id,
+            name,
+            platform_id,
+            meeting.status,
+            meeting.first_join,
+            MEETING,
+            note,
+            meeting.minutes,
+            True,
+        )
     minutes = meeting.minutes if meeting is not None else None
     history = [r for r in history if not is_edge(r)]  # joins and leaves only count through `meeting`
     if not history:
