@@ -149,7 +149,14 @@ class CohortTeamsBot(TeamsActivityHandler):
         unlinked meeting) in the meeting chat."""
         activity = turn_context.activity
         event = meeting_event(activity, kind)
-        if event is None or activity.from_property is None:
+        if event is None:
+            return
+        sender_account = activity.from_property
+        if (sender_account is None or not sender_account.id) and event.participants:
+            # Teams vouches for the participants; the event itself may name no sender.
+            first = event.participants[0]
+            sender_account = ChannelAccount(id=first.user_id, name=first.name or None)
+        if sender_account is None or not sender_account.id:
             return
         # The participants' emails, from the member lookup (cached): they link people enrolled by email.
         people = [
@@ -157,7 +164,7 @@ class CohortTeamsBot(TeamsActivityHandler):
             for p in event.participants
         ]
         # The sender (a participant, or the organizer) with their email too, as for any activity.
-        sender = profile_of(activity.from_property, event.workspace, activity.locale)
+        sender = profile_of(sender_account, event.workspace, activity.locale)
         inbound = Inbound(
             sender=await self.members.complete(turn_context, sender),
             action=Action(MEETING_ACTION, encode(replace(event, participants=tuple(people)))),
@@ -178,7 +185,8 @@ class CohortTeamsBot(TeamsActivityHandler):
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        scope = conversation_type(activity)
+        # A meeting's chat is a group chat, whether or not Teams says so in conversationType.
+        scope = "groupChat" if is_meeting_chat(activity) else conversation_type(activity)
         # An install carries no email: look the member up, so their email or UPN links them to
         # someone enrolled by email instead of making a second person.
         account = await _looked_up(
@@ -189,9 +197,9 @@ class CohortTeamsBot(TeamsActivityHandler):
         )
         if scope != "personal":
             self._sync_roster(activity)
-        if scope == "groupChat" and is_meeting_chat(activity):
+        if is_meeting_chat(activity):
             await self._meeting_event(turn_context, "added")  # the card to pick the session
-        if scope == "personal":
+        elif scope == "personal":
             name = activity.from_property.name or _("there")
             await turn_context.send_activity(message_activity(say(texts.t("teams.hello", name=name)).message))
 

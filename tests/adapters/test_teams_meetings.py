@@ -213,10 +213,12 @@ async def test_adding_the_app_to_a_meeting_asks_which_session_it_is(
     added = teams.installation(url, TINA, kind="group")
     added["conversation"]["id"] = MEETING.thread_id
     added["channelData"]["meeting"] = {"id": MEETING.meeting_id}
+    del added["conversation"]["conversationType"]  # meeting chats may come without it
     added["timestamp"] = at("07:40")
     await post(h, added)
     (card,) = h.connector.messages(MEETING.thread_id)
     assert "Which session" in card.card_text() and "spoc: Kick-off" in card.card_text()
+    assert not h.connector.messages(TINA.personal_conversation)[-1].card_text().startswith("Hi Tina")
     # The same card for a learner who adds the app? No: only a trainer's sessions are offered.
     learner_added = {**added, "id": "learner-add", "from": ALICE.account}
     await post(h, learner_added)
@@ -281,6 +283,11 @@ async def test_forged_meeting_events_are_refused_and_leave_no_record(
         assert (await h.post(join)).status == 201  # the same event, signed by the Bot Framework
         (first, second) = await records(h)
         assert (first.auth, second.auth) == ("bf-jwt", "bf-jwt")
+        # A leave that names no sender: Teams vouches for the participant in `value.members`.
+        leave = teams.participants(h.connector.url, "leave", MEETING, at("08:30"), users[0])
+        del leave["from"]
+        assert (await h.post(leave)).status == 201
+        assert [r.meeting_event for r in await records(h)] == ["join", "join", "leave"]
 
 
 async def test_a_meeting_whose_end_never_comes_is_settled_after_the_planned_end(
