@@ -32,7 +32,7 @@ from bot.core.dedupe import dedupe_secret
 from bot.core.engine import Engine
 from bot.core.i18n import N_, _
 from bot.core.inbound import Action, Inbound, Profile
-from bot.core.meetings import MEETING_ACTION, Kind, Participant, encode
+from bot.core.meetings import MEETING_ACTION, Kind, MeetingEvent, Participant, encode
 from bot.core.messages import say
 
 log = logging.getLogger(__name__)
@@ -151,22 +151,16 @@ class CohortTeamsBot(TeamsActivityHandler):
         event = meeting_event(activity, kind)
         if event is None:
             return
-        sender_account = activity.from_property
-        if (sender_account is None or not sender_account.id) and event.participants:
-            # Teams vouches for the participants; the event itself may name no sender.
-            first = event.participants[0]
-            sender_account = ChannelAccount(id=first.user_id, name=first.name or None)
-        if sender_account is None or not sender_account.id:
+        sender = await self._meeting_sender(turn_context, event)
+        if sender is None:
             return
         # The participants' emails, from the member lookup (cached): they link people enrolled by email.
         people = [
             replace(p, email=p.email or (await self._email_of(turn_context, p, event.workspace)))
             for p in event.participants
         ]
-        # The sender (a participant, or the organizer) with their email too, as for any activity.
-        sender = profile_of(sender_account, event.workspace, activity.locale)
         inbound = Inbound(
-            sender=await self.members.complete(turn_context, sender),
+            sender=sender,
             action=Action(MEETING_ACTION, encode(replace(event, participants=tuple(people)))),
             channel_id=event.thread_id,
             dedupe_key=event_key(activity, self.dedupe_secret),
@@ -176,6 +170,20 @@ class CohortTeamsBot(TeamsActivityHandler):
         reply = await self.engine.handle(inbound)
         if reply is not None:
             await turn_context.send_activity(message_activity(reply.message))
+
+    async def _meeting_sender(self, turn_context: TurnContext, event: MeetingEvent) -> Profile | None:
+        """Who the engine sees acting. Joins, leaves and the end are the meeting's doing, not a
+        person's: the bot's own account, so a guest who joins leaves no trace here. The app added,
+        or the meeting started, by someone: them (with their email), who may pick the session."""
+        activity = turn_context.activity
+        bot = activity.recipient
+        if event.kind in ("join", "leave", "end") and bot is not None and bot.id:
+            return Profile(PLATFORM, event.workspace, bot.id, bot.name or None)
+        account = activity.from_property
+        if account is None or not account.id:
+            return None
+        sender = profile_of(account, event.workspace, activity.locale)
+        return await self.members.complete(turn_context, sender)
 
     async def _email_of(self, turn_context: TurnContext, participant: Participant, tenant: str) -> str:
         profile = Profile(PLATFORM, tenant, participant.user_id, participant.name or None)

@@ -16,7 +16,7 @@ from bot.capabilities.attendance.models import AttendanceRecord
 from bot.capabilities.attendance.sheets import hours_attended, learner_summaries, session_sheet
 from bot.capabilities.attendance.verification import verify
 from bot.core.clock import SimulatedClock
-from bot.core.models import Cohort, LiveSession
+from bot.core.models import Cohort, Identity, LiveSession
 from tests.capabilities.attendance_helpers import run_until
 from tests.standins import teams_activities as teams
 from tests.standins.bf_connector import BotConnectorStandIn
@@ -61,7 +61,7 @@ async def say(h: TeamsHarness, user: teams.TeamsUser, text: str, at: str | None 
 
 async def cohort_with_session(h: TeamsHarness, link: str) -> None:
     """Tina's cohort; Alice, Bob, Dan installed the app; Carol is enrolled by email only."""
-    for user in (TINA, ALICE, BOB, DAN, ERIN):
+    for user in (TINA, ALICE, BOB, DAN):
         await post(h, teams.installation(h.connector.url, user))
     await say(h, TINA, "create spoc tz=Europe/Paris")
     await say(h, TINA, "enroll spoc carol@example.com", kind="channel", mentions=(ALICE, BOB, DAN))
@@ -119,6 +119,7 @@ async def test_meeting_events_give_statuses_minutes_and_a_verifying_chain(
     assert len(edges) == 9 and all(r.source == "meeting" for r in rows)
     assert all(r.event_time is not None and r.received_at is not None for r in rows)
     assert {r.person_name for r in rows} == {"Alice", "Bob", "carol", "Dan"}
+    assert ERIN.id not in {i.user_id for i in await h.rows(Identity)}  # a guest leaves no trace
 
     sheet, checked = await sheet_and_chain(h)
     assert checked.ok, checked.problems
