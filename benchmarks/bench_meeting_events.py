@@ -4,7 +4,7 @@ check-in click, on SQLite.
 Three rows in one run, same machine, same store:
 - the check-in click through the engine (as `bench_checkin_clicks`), the figure to compare with;
 - a meeting join through the engine (the recording cost alone);
-- a meeting join POSTed to `/api/messages` through botbuilder and the Teams adapter (local mode,
+- a meeting join POSTed to `/api/messages` ("HTTP" rows) through botbuilder and the Teams adapter (local mode,
   the Bot Framework connector stand-in answering the member lookups): what a burst costs end to end.
 Then a leave and a rejoin for everyone (reconnections) and the meeting's end, checking that every
 event is in the chain and the chain verifies. Figures, never pass/fail. Usage:
@@ -105,11 +105,11 @@ async def run(h: object, clock: SimulatedClock, n: int, concurrency: int) -> Non
 
     await post(teams.meeting_start(url, users[0], http_meeting, "2027-03-01T07:59:00.000Z"))
     joins = [teams.participants(url, "join", http_meeting, stamp(i, 0), u) for i, u in enumerate(users)]
-    http = report("meeting join (POST /api/messages)", *await timed(n, concurrency, lambda i: post(joins[i])))
+    http = report("meeting join (HTTP)", *await timed(n, concurrency, lambda i: post(joins[i])))
     leaves = [teams.participants(url, "leave", http_meeting, stamp(i, 20), u) for i, u in enumerate(users)]
-    report("meeting leave (POST /api/messages)", *await timed(n, concurrency, lambda i: post(leaves[i])))
+    report("meeting leave (HTTP)", *await timed(n, concurrency, lambda i: post(leaves[i])))
     rejoins = [teams.participants(url, "join", http_meeting, stamp(i, 21), u) for i, u in enumerate(users)]
-    report("meeting rejoin (POST /api/messages)", *await timed(n, concurrency, lambda i: post(rejoins[i])))
+    report("meeting rejoin (HTTP)", *await timed(n, concurrency, lambda i: post(rejoins[i])))
     await post(teams.meeting_end(url, users[0], http_meeting, "2027-03-01T09:00:00.000Z"))
 
     rows = await h.rows(AttendanceRecord)

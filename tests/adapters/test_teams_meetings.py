@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.capabilities.attendance.exports import session_table
 from bot.capabilities.attendance.keys import chain_secret
 from bot.capabilities.attendance.meeting_links import MeetingLink
 from bot.capabilities.attendance.models import AttendanceRecord
@@ -137,6 +138,9 @@ async def test_meeting_events_give_statuses_minutes_and_a_verifying_chain(
     assert hours_attended(sheet, by_name["bob"]) == pytest.approx(0.8)
     summary = {s.name.lower(): s for s in learner_summaries([sheet])}
     assert summary["carol"].hours == 0.5
+    table = session_table(sheet)  # the CSV / PDF sheet, also in the audit pack
+    assert table[0][-1] == "Minutes in meeting"
+    assert {row[0]: (row[2], row[5], row[-1]) for row in table[1:]}["Bob"] == ("Late", "meeting", "48")
 
     # Redelivered events change nothing (Teams retries) and the end is settled once.
     again = teams.meeting_end(url, TINA, MEETING, at("09:02"))
