@@ -5,6 +5,7 @@ give one sheet."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
@@ -314,3 +315,18 @@ async def test_a_meeting_whose_end_never_comes_is_settled_after_the_planned_end(
     assert len([r for r in await records(h) if r.meeting_event == "end"]) == 2
     _, checked = await sheet_and_chain(h)
     assert checked.ok
+
+
+async def test_a_record_passed_off_as_a_click_breaks_the_chain(
+    harness: TeamsHarness, clock: SimulatedClock, db_url: str
+) -> None:
+    h, url = harness, harness.connector.url
+    users = await seed_meeting_cohort(h.app, 1, MEETING)
+    clock.set(clock.now().replace(hour=8, minute=1))
+    await post(h, teams.participants(url, "join", MEETING, at("08:01"), *users))
+    _, checked = await sheet_and_chain(h)
+    assert checked.ok
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
+        conn.execute("UPDATE attendance_record SET source = 'click', meeting_event = NULL WHERE seq = 1")
+    _, checked = await sheet_and_chain(h)
+    assert not checked.ok and "does not match its hash" in str(checked.problems[0])
