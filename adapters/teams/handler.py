@@ -15,10 +15,12 @@ from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
 from adapters.teams.cards import CARD_CONTENT_TYPE, render_card
 from adapters.teams.conversations import ConversationBook
+from adapters.teams.meetings import event_key, is_meeting_chat, meeting_event
 from adapters.teams.profiles import MemberEmails
 from adapters.teams.roster import TeamsRoster
 from adapters.teams.sender import message_activity
 from adapters.teams.translate import (
+    PLATFORM,
     conversation_type,
     profile_of,
     reference_of,
@@ -29,7 +31,8 @@ from bot.core import i18n, texts
 from bot.core.dedupe import dedupe_secret
 from bot.core.engine import Engine
 from bot.core.i18n import N_, _
-from bot.core.inbound import Inbound
+from bot.core.inbound import Action, Inbound, Profile
+from bot.core.meetings import MEETING_ACTION, Kind, MeetingEvent, Participant, encode
 from bot.core.messages import say
 
 log = logging.getLogger(__name__)
@@ -125,11 +128,73 @@ class CohortTeamsBot(TeamsActivityHandler):
             await turn_context.send_activity(message_activity(reply.message))
         return _message_response(reply.message.summary)
 
+    # Meetings: started, ended, participants joining and leaving ---------------------------------
+
+    async def on_teams_meeting_start_event(self, meeting: Any, turn_context: TurnContext) -> None:
+        await self._meeting_event(turn_context)
+
+    async def on_teams_meeting_end_event(self, meeting: Any, turn_context: TurnContext) -> None:
+        await self._meeting_event(turn_context)
+
+    async def on_teams_meeting_participants_join_event(self, meeting: Any, turn_context: TurnContext) -> None:
+        await self._meeting_event(turn_context)
+
+    async def on_teams_meeting_participants_leave_event(
+        self, meeting: Any, turn_context: TurnContext
+    ) -> None:
+        await self._meeting_event(turn_context)
+
+    async def _meeting_event(self, turn_context: TurnContext, kind: Kind | None = None) -> None:
+        """Hand the meeting event to the engine; post its answer (a card to pick the session of an
+        unlinked meeting) in the meeting chat."""
+        activity = turn_context.activity
+        event = meeting_event(activity, kind)
+        if event is None:
+            return
+        sender = await self._meeting_sender(turn_context, event)
+        if sender is None:
+            return
+        # The participants' emails, from the member lookup (cached): they link people enrolled by email.
+        people = [
+            replace(p, email=p.email or (await self._email_of(turn_context, p, event.workspace)))
+            for p in event.participants
+        ]
+        inbound = Inbound(
+            sender=sender,
+            action=Action(MEETING_ACTION, encode(replace(event, participants=tuple(people)))),
+            channel_id=event.thread_id,
+            dedupe_key=event_key(activity, self.dedupe_secret),
+            event_time=event.at,
+            auth=self.auth_kind,
+        )
+        reply = await self.engine.handle(inbound)
+        if reply is not None:
+            await turn_context.send_activity(message_activity(reply.message))
+
+    async def _meeting_sender(self, turn_context: TurnContext, event: MeetingEvent) -> Profile | None:
+        """Who the engine sees acting. Joins, leaves and the end are the meeting's doing, not a
+        person's: the bot's own account, so a guest who joins leaves no trace here. The app added,
+        or the meeting started, by someone: them (with their email), who may pick the session."""
+        activity = turn_context.activity
+        bot = activity.recipient
+        if event.kind in ("join", "leave", "end") and bot is not None and bot.id:
+            return Profile(PLATFORM, event.workspace, bot.id, bot.name or None)
+        account = activity.from_property
+        if account is None or not account.id:
+            return None
+        sender = profile_of(account, event.workspace, activity.locale)
+        return await self.members.complete(turn_context, sender)
+
+    async def _email_of(self, turn_context: TurnContext, participant: Participant, tenant: str) -> str:
+        profile = Profile(PLATFORM, tenant, participant.user_id, participant.name or None)
+        return (await self.members.complete(turn_context, profile)).email or ""
+
     # Installation and membership --------------------------------------------------------------
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        scope = conversation_type(activity)
+        # A meeting's chat is a group chat, whether or not Teams says so in conversationType.
+        scope = "groupChat" if is_meeting_chat(activity) else conversation_type(activity)
         # An install carries no email: look the member up, so their email or UPN links them to
         # someone enrolled by email instead of making a second person.
         account = await _looked_up(
@@ -140,7 +205,9 @@ class CohortTeamsBot(TeamsActivityHandler):
         )
         if scope != "personal":
             self._sync_roster(activity)
-        if scope == "personal":
+        if is_meeting_chat(activity):
+            await self._meeting_event(turn_context, "added")  # the card to pick the session
+        elif scope == "personal":
             name = activity.from_property.name or _("there")
             await turn_context.send_activity(message_activity(say(texts.t("teams.hello", name=name)).message))
 

@@ -112,6 +112,8 @@ def build_manifest(
     if version:
         manifest["version"] = version
     manifest["bots"][0]["botId"] = app_id
+    # Resource-specific consent (meeting events) is granted to the app's Entra registration.
+    manifest["webApplicationInfo"] = {"id": app_id, "resource": f"api://botid-{app_id}"}
     manifest["bots"][0]["commandLists"] = command_lists(VERBS)
     manifest["validDomains"] = sorted({*manifest.get("validDomains", []), *domains})
     problems = manifest_problems(manifest)
@@ -181,11 +183,44 @@ def manifest_problems(manifest: dict[str, Any]) -> list[str]:
                     problems.append(
                         f"command '{command.get('title')}' description must have 1 to 128 characters"
                     )
+    problems += meeting_permission_problems(manifest)
     for domain in manifest.get("validDomains") or []:
         if not DOMAIN_RE.match(domain) or (domain.startswith("*.") and domain.count(".") < 2):
             problems.append(
                 f"validDomains entry '{domain}' is not a host name (no schemes, no top-level wildcards)"
             )
+    return problems
+
+
+# What a bot needs to receive a meeting's start and end and its participants joining and leaving:
+# scheduled and group-chat meetings (`.Chat`), and channel meetings (`.Group`).
+MEETING_PERMISSIONS = (
+    "OnlineMeeting.ReadBasic.Chat",
+    "OnlineMeetingParticipant.Read.Chat",
+    "ChannelMeeting.ReadBasic.Group",
+    "ChannelMeetingParticipant.Read.Group",
+)
+
+
+def meeting_permission_problems(manifest: dict[str, Any]) -> list[str]:
+    """Meeting events come only to an app in group chats and teams, with the RSC permissions above
+    (as Application permissions) and `webApplicationInfo` naming its registration."""
+    problems: list[str] = []
+    scopes = set(((manifest.get("bots") or [{}])[0]).get("scopes") or [])
+    if not {"team", "groupChat"} <= scopes:
+        problems.append("bots[0].scopes must include team and groupChat to receive meeting events")
+    granted = {
+        (p.get("name"), p.get("type"))
+        for p in ((manifest.get("authorization") or {}).get("permissions") or {}).get("resourceSpecific")
+        or []
+        if isinstance(p, dict)
+    }
+    for name in MEETING_PERMISSIONS:
+        if (name, "Application") not in granted:
+            problems.append(f"authorization.permissions.resourceSpecific lacks {name} (Application)")
+    info = manifest.get("webApplicationInfo") or {}
+    if not GUID_RE.match(str(info.get("id", ""))) or not str(info.get("resource", "")):
+        problems.append("webApplicationInfo needs the app's id and resource for its RSC permissions")
     return problems
 
 

@@ -41,6 +41,19 @@ def test_committed_manifest_and_icons_follow_the_teams_rules() -> None:
         assert icon_problems(kind, data) == []
 
 
+def test_built_manifest_grants_the_meeting_permissions_to_the_app() -> None:
+    manifest = build_manifest(APP_ID)
+    granted = {p["name"]: p["type"] for p in manifest["authorization"]["permissions"]["resourceSpecific"]}
+    assert granted == {
+        "OnlineMeeting.ReadBasic.Chat": "Application",
+        "OnlineMeetingParticipant.Read.Chat": "Application",
+        "ChannelMeeting.ReadBasic.Group": "Application",
+        "ChannelMeetingParticipant.Read.Group": "Application",
+    }
+    assert manifest["webApplicationInfo"] == {"id": APP_ID, "resource": f"api://botid-{APP_ID}"}
+    assert int(manifest["manifestVersion"].split(".")[1]) >= 12  # RSC in the manifest needs 1.12+
+
+
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
@@ -61,6 +74,18 @@ def test_committed_manifest_and_icons_follow_the_teams_rules() -> None:
             "title",
         ),
         (lambda m: m.update(validDomains=["https://cohortbot.example.com"]), "validDomains"),
+        # Meeting attendance (issue 19): no participant events without these.
+        (lambda m: m["bots"][0].update(scopes=["personal", "team"]), "groupChat"),
+        (lambda m: m.pop("authorization"), "OnlineMeetingParticipant.Read.Chat"),
+        (
+            lambda m: m["authorization"]["permissions"]["resourceSpecific"].pop(3),
+            "ChannelMeetingParticipant.Read.Group",
+        ),
+        (
+            lambda m: m["authorization"]["permissions"]["resourceSpecific"][0].update(type="Delegated"),
+            "OnlineMeeting.ReadBasic.Chat",
+        ),
+        (lambda m: m.pop("webApplicationInfo"), "webApplicationInfo"),
     ],
 )
 def test_manifest_rules_catch_what_teams_refuses(change: object, problem: str) -> None:

@@ -54,6 +54,7 @@ async def test_session_sheet_as_csv_and_pdf(
         "Time (UTC)",
         "Recorded by",
         "Note",
+        "Minutes in meeting",
     ]
     assert rows[1][:6] == [
         "alice",
@@ -67,7 +68,7 @@ async def test_session_sheet_as_csv_and_pdf(
     assert rows[3][:3] == ["carol", "console:carol", "Absent"] and rows[3][5] == "automatic"
     assert rows[4][2] == "Excused" and rows[4][5] == "tina"
     assert rows[4][6] == "corrected from Absent: doctor's note"
-    assert len(rows) == 5 and all(len(r) == 7 for r in rows)  # plain CSV: header and one row each
+    assert len(rows) == 5 and all(len(r) == 8 for r in rows)  # plain CSV: header and one row each
 
     pdf = "\n".join(page.extract_text() for page in PdfReader(pdf_path).pages)
     assert "Attendance sheet: Kick-off (#1), Mon 01 Mar 2027 09:00 Europe/Paris" in pdf
@@ -112,11 +113,12 @@ async def test_a_two_day_course_has_four_half_day_sheets_and_a_learner_summary(
     assert exports.summary_table(list(summary.values()))[2] == [
         "bob",
         "console:bob",
-        "0",
-        "1",
-        "1",
-        "0",
-        "0",
+        "0",  # present
+        "1",  # late
+        "0",  # partial (measured by a meeting only)
+        "1",  # absent
+        "0",  # excused
+        "0",  # not recorded
         "2",
         "50%",
         "2.83",  # late at 14:10 to a 14:00-17:00 session

@@ -167,3 +167,102 @@ def actions_of(card: dict[str, Any]) -> list[dict[str, Any]]:
         if element.get("type") == "ActionSet":
             found.extend(element["actions"])
     return found
+
+
+# -- meetings (issue 19): the event activities a bot in a Teams meeting receives ------------------
+
+
+@dataclass(frozen=True)
+class TeamsMeeting:
+    """A scheduled Teams meeting: its chat thread, its id and its (classic) join URL."""
+
+    slug: str
+
+    @property
+    def thread_id(self) -> str:
+        return f"19:meeting_{self.slug}Y2Q3ZmM1@thread.v2"
+
+    @property
+    def meeting_id(self) -> str:
+        return "MCMxOTptZWV0aW5nXz" + self.slug + "QHRocmVhZC52MiMw"
+
+    @property
+    def join_url(self) -> str:
+        thread = self.thread_id.replace(":", "%3a").replace("@", "%40")
+        context = f"%7b%22Tid%22%3a%22{TENANT}%22%2c%22Oid%22%3a%22organizer%22%7d"
+        return f"https://teams.microsoft.com/l/meetup-join/{thread}/0?context={context}"
+
+
+def _meeting_base(
+    service_url: str, sender: dict[str, Any], meeting: TeamsMeeting, name: str, at: str, value: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "id": f"1{next(_ids):012d}",
+        "type": "event",
+        "name": name,
+        "timestamp": at,
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "from": sender,
+        "conversation": {
+            "isGroup": True,
+            "conversationType": "groupChat",
+            "tenantId": TENANT,
+            "id": meeting.thread_id,
+        },
+        "recipient": {"id": BOT_ID, "name": BOT_NAME},
+        "entities": [{"locale": "en-US", "country": "US", "type": "clientInfo"}],
+        "channelData": {"tenant": {"id": TENANT}, "source": None, "meeting": {"id": meeting.meeting_id}},
+        "value": value,
+        "locale": "en-US",
+    }
+
+
+def meeting_start(
+    service_url: str, organizer: TeamsUser, meeting: TeamsMeeting, at: str, title: str = "Kick-off"
+) -> dict[str, Any]:
+    """`application/vnd.microsoft.meetingStart` (Teams' times have 7 fractional digits)."""
+    value = {
+        "MeetingType": "Scheduled",
+        "Title": title,
+        "Id": meeting.meeting_id,
+        "JoinUrl": meeting.join_url,
+        "StartTime": at.replace("Z", "0000Z"),
+    }
+    sender = {"id": organizer.id, "aadObjectId": organizer.aad}
+    return _meeting_base(service_url, sender, meeting, "application/vnd.microsoft.meetingStart", at, value)
+
+
+def meeting_end(service_url: str, organizer: TeamsUser, meeting: TeamsMeeting, at: str) -> dict[str, Any]:
+    value = {
+        "MeetingType": "Scheduled",
+        "Title": "Kick-off",
+        "Id": meeting.meeting_id,
+        "JoinUrl": meeting.join_url,
+        "EndTime": at.replace("Z", "0000Z"),
+    }
+    sender = {"id": organizer.id, "aadObjectId": organizer.aad}
+    return _meeting_base(service_url, sender, meeting, "application/vnd.microsoft.meetingEnd", at, value)
+
+
+def participants(
+    service_url: str, kind: str, meeting: TeamsMeeting, at: str, *users: TeamsUser
+) -> dict[str, Any]:
+    """`application/vnd.microsoft.meetingParticipantJoin` or `...Leave` (kind "join" / "leave")."""
+    members = [
+        {
+            "user": {
+                "tenantId": TENANT,
+                "objectId": u.aad,
+                "id": u.id,
+                "name": u.name.title(),
+                "aadObjectId": u.aad,
+                "role": "Attendee",
+            },
+            "meeting": {"inMeeting": kind == "join", "role": "Attendee"},
+        }
+        for u in users
+    ]
+    name = "application/vnd.microsoft.meetingParticipant" + ("Join" if kind == "join" else "Leave")
+    sender = {"id": users[0].id, "aadObjectId": users[0].aad}
+    return _meeting_base(service_url, sender, meeting, name, at, {"members": members})

@@ -34,10 +34,10 @@ from bot.core.models import Cohort, LiveSession
 from bot.core.store import insert_for
 
 GENESIS = "0" * 64
-CHAIN_VERSION = 2
+CHAIN_VERSION = 3
 ERASURE_AUTH = "system:erasure"
 # What a record's keyed hash covers; the personal fields are covered through `person_digest`.
-HASHED_FIELDS = (
+HASHED_FIELDS_V2 = (
     "chain_version",
     "session_id",
     "seq",
@@ -55,6 +55,8 @@ HASHED_FIELDS = (
     "correction",
     "prev_hash",
 )
+# Version 3 adds where the record came from (a click, a meeting's join / leave / end).
+HASHED_FIELDS = (*HASHED_FIELDS_V2, "source", "meeting_event")
 PERSONAL_FIELDS = ("person_name", "platform", "workspace", "platform_user_id", "reason", "person_salt")
 # Version 1 (before keyed chains): plain SHA-256 over these, personal fields included.
 LEGACY_FIELDS = (
@@ -96,6 +98,8 @@ class Fact:
     actor_id: int | None = None
     correction: bool = False
     reason: str | None = None
+    source: str = "click"
+    meeting_event: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,8 @@ def record_hash(secret: bytes, record: AttendanceRecord) -> str:
     if record.chain_version == 1:
         content = {name: getattr(record, name) for name in LEGACY_FIELDS}
         return hashlib.sha256(canonical(content)).hexdigest()
-    return _mac(secret, {name: getattr(record, name) for name in HASHED_FIELDS})
+    fields = HASHED_FIELDS_V2 if record.chain_version == 2 else HASHED_FIELDS
+    return _mac(secret, {name: getattr(record, name) for name in fields})
 
 
 def seal(secret: bytes, record: AttendanceRecord) -> None:

@@ -22,6 +22,7 @@ from bot.capabilities.attendance.sheets import (
     HalfDaySheet,
     LearnerSummary,
     SessionSheet,
+    SheetRow,
     cohort_sheets,
     half_days,
     learner_summaries,
@@ -30,11 +31,25 @@ from bot.capabilities.attendance.texts import STATUS_LABELS
 from bot.core.cells import safe_rows
 from bot.core.models import Cohort
 
-SESSION_HEADER = ("Learner", "Platform id", "Status", "Time ({tz})", "Time (UTC)", "Recorded by", "Note")
+SESSION_HEADER = (
+    "Learner",
+    "Platform id",
+    "Status",
+    "Time ({tz})",
+    "Time (UTC)",
+    "Recorded by",
+    "Note",
+    "Minutes in meeting",
+)
 
 
 def _label(status: str) -> str:
     return STATUS_LABELS.get(status, status or "not recorded")
+
+
+def _minutes(row: SheetRow) -> str:
+    """Blank when no meeting measured the learner (not zero: nothing was measured)."""
+    return "" if row.minutes is None else f"{row.minutes:g}"
 
 
 def _times(at: datetime | None, tz: str) -> tuple[str, str]:
@@ -46,7 +61,7 @@ def _times(at: datetime | None, tz: str) -> tuple[str, str]:
 def session_table(sheet: SessionSheet) -> list[list[str]]:
     header = [h.format(tz=sheet.tz) for h in SESSION_HEADER]
     rows = [
-        [r.name, r.platform_id, _label(r.status), *_times(r.at, sheet.tz), r.recorded_by, r.note]
+        [r.name, r.platform_id, _label(r.status), *_times(r.at, sheet.tz), r.recorded_by, r.note, _minutes(r)]
         for r in sheet.rows
     ]
     return [header, *rows]

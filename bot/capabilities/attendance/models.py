@@ -9,7 +9,9 @@ from sqlmodel import Field, SQLModel
 
 from bot.core.models import utc_field
 
-STATUSES = ("present", "late", "absent", "excused")
+STATUSES = ("present", "late", "absent", "excused")  # what a click, a window or a trainer records
+# Where a record came from: a click or command, or a Teams meeting's join/leave/end events.
+SOURCES = ("click", "meeting")
 
 
 class AttendanceRecord(SQLModel, table=True):
@@ -37,7 +39,7 @@ class AttendanceRecord(SQLModel, table=True):
     platform: str
     workspace: str = ""
     platform_user_id: str
-    status: str  # present | late | absent | excused
+    status: str  # present | late | partial (meetings) | absent | excused
     event_time: datetime | None = utc_field(nullable=True)  # the platform's time for the click
     received_at: datetime = utc_field()  # the server's time
     auth: str  # how the request was authenticated (slack-signature, teams-jwt, console, system ...)
@@ -54,6 +56,9 @@ class AttendanceRecord(SQLModel, table=True):
     session_digest: str = Field(default="", sa_column_kwargs={"server_default": ""})
     person_digest: str = Field(default="", sa_column_kwargs={"server_default": ""})
     person_salt: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    # Version 3 hashes these too: a meeting's join / leave / end, told apart from clicks.
+    source: str = Field(default="click", sa_column_kwargs={"server_default": "click"})
+    meeting_event: str | None = None  # join | leave | end (source "meeting" only)
     # Personal fields blanked by an erasure (a later erasure record in the chain says so).
     erased: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 

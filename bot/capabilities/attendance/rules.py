@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from bot.capabilities.attendance.models import AttendanceSessionState
+from bot.capabilities.attendance.presence import PERCENT_KEYS, validate_percentages
 from bot.core.models import Cohort, LiveSession
 from bot.core.registry import programme_section
 
@@ -109,12 +110,15 @@ def validate_section(data: Any) -> list[tuple[str, str]]:
             low, high = MINUTE_KEYS[key]
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 errors.append((key, f"must be a whole number of minutes from {low} to {high}"))
+        elif key in PERCENT_KEYS:
+            continue  # meeting presence: checked by validate_percentages below
         elif key in FLAG_KEYS:
             if not isinstance(value, bool):
                 errors.append((key, "must be true or false"))
         else:
-            known = ", ".join([*MINUTE_KEYS, *FLAG_KEYS])
+            known = ", ".join([*MINUTE_KEYS, *FLAG_KEYS, *PERCENT_KEYS])
             errors.append((key, f"unknown setting; known: {known}"))
+    errors += validate_percentages(data)
     late, closes = data.get("late_after_min"), data.get("closes_after_min", 15)
     if isinstance(late, int) and isinstance(closes, int) and not errors and late > closes:
         errors.append(("late_after_min", "must not be after the window closes (closes_after_min)"))

@@ -16,12 +16,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.capabilities.attendance.checkin import decisive_time
 from bot.capabilities.attendance.evidence import ERASURE_AUTH
+from bot.capabilities.attendance.meeting_sheet import MEETING, is_edge, meeting_note, meeting_presence
 from bot.capabilities.attendance.models import AttendanceRecord, AttendanceSessionState
+from bot.capabilities.attendance.presence import Presence
 from bot.capabilities.attendance.roster import Learner, latest_records, learners
 from bot.capabilities.attendance.texts import STATUS_LABELS
 from bot.core.models import Cohort, LiveSession, Person
 
-STATUS_ORDER = ("present", "late", "absent", "excused")
+STATUS_ORDER = ("present", "late", "partial", "absent", "excused")
 NOON = 13  # a session starting before 13:00 (cohort time) belongs to the morning
 
 
@@ -32,8 +34,10 @@ class SheetRow:
     platform_id: str  # platform:user id, else email:<address> for someone not reached on a platform yet
     status: str  # a status, or "" when nothing is recorded yet
     at: datetime | None  # when it happened (the check-in time, or when it was recorded)
-    recorded_by: str  # learner | trainer name | automatic
+    recorded_by: str  # learner | trainer name | automatic | meeting
     note: str = ""
+    minutes: float | None = None  # minutes in the linked meeting, within the planned time
+    by_meeting: bool = False  # the meeting decided the status (see presence.py)
 
 
 @dataclass
@@ -66,10 +70,17 @@ class SessionSheet:
         return self.live.duration_min / 60
 
     def totals_line(self) -> str:
-        parts = [f"{self.totals[s]} {STATUS_LABELS[s].lower()}" for s in STATUS_ORDER]
+        # Partial exists only where a meeting measured presence: not worth a "0 partial" elsewhere.
+        shown = [s for s in STATUS_ORDER if s != "partial" or self.totals[s]]
+        parts = [f"{self.totals[s]} {STATUS_LABELS[s].lower()}" for s in shown]
         if self.totals[""]:
             parts.append(f"{self.totals['']} not recorded")
-        return f"{len(self.rows)} learners: " + ", ".join(parts)
+        line = f"{len(self.rows)} learners: " + ", ".join(parts)
+        measured = [r.minutes for r in self.rows if r.minutes is not None]
+        if measured:
+            total, mean = sum(measured), sum(measured) / len(measured)
+            line += f"; in the meeting: {total:g} min in all, {mean:.1f} on average"
+        return line
 
 
 @dataclass
@@ -117,14 +128,24 @@ async def session_sheet(session: AsyncSession, cohort: Cohort, live: LiveSession
     records = await latest_records(session, live.id or 0)
     roster = await learners(session, cohort.id or 0)
     names = await _names(session, [r[-1].actor_id for r in records.values() if r[-1].actor_id])
+    measured = await meeting_presence(session, cohort, live, records)
     rows = []
     for learner in roster:
         history = records.pop(learner.id, [])
-        rows.append(_row(learner.id, learner.person.display_name, _reached_as(learner), history, names))
+        rows.append(
+            _row(
+                learner.id,
+                learner.person.display_name,
+                _reached_as(learner),
+                history,
+                names,
+                measured.get(learner.id),
+            )
+        )
     for person_id, history in records.items():  # recorded, but no longer an active learner
         last = history[-1]
         where = f"{last.platform}:{last.platform_user_id}" if last.platform else ""
-        rows.append(_row(person_id, last.person_name, where, history, names))
+        rows.append(_row(person_id, last.person_name, where, history, names, measured.get(person_id)))
     rows.sort(key=lambda r: (r.name.lower(), r.person_id))
     state = await session.get(AttendanceSessionState, live.id)
     sheet = SessionSheet(cohort, live, rows, chain_head=state.head_hash if state else "")
@@ -139,11 +160,32 @@ def _reached_as(learner: Learner) -> str:
 
 
 def _row(
-    person_id: int, name: str, platform_id: str, history: list[AttendanceRecord], names: dict[int, str]
+    person_id: int,
+    name: str,
+    platform_id: str,
+    history: list[AttendanceRecord],
+    names: dict[int, str],
+    meeting: Presence | None = None,
 ) -> SheetRow:
     history = [r for r in history if r.auth != ERASURE_AUTH]  # an erasure is not an attendance fact
+    note = meeting_note(history, meeting)
+    if meeting is not None and note is not None:
+        name = history[-1].person_name or name
+        return SheetRow(
+            person_id,
+            name,
+            platform_id,
+            meeting.status,
+            meeting.first_join,
+            MEETING,
+            note,
+            meeting.minutes,
+            True,
+        )
+    minutes = meeting.minutes if meeting is not None else None
+    history = [r for r in history if not is_edge(r)]  # joins and leaves only count through `meeting`
     if not history:
-        return SheetRow(person_id, name, platform_id, "", None, "")
+        return SheetRow(person_id, name, platform_id, "", None, "", minutes=minutes)
     last = history[-1]
     by_self = last.actor_id == last.person_id
     at = decisive_time(last.event_time, last.received_at) if by_self else last.received_at
@@ -152,7 +194,9 @@ def _row(
     if len(history) > 1:
         was = STATUS_LABELS.get(history[-2].status, history[-2].status)
         note = f"corrected from {was}: {note}"
-    return SheetRow(person_id, last.person_name or name, platform_id, last.status, at, recorded_by, note)
+    return SheetRow(
+        person_id, last.person_name or name, platform_id, last.status, at, recorded_by, note, minutes
+    )
 
 
 async def _names(session: AsyncSession, ids: list[int | None]) -> dict[int, str]:
@@ -184,7 +228,10 @@ def half_days(sheets: list[SessionSheet]) -> list[HalfDaySheet]:
 
 
 def hours_attended(sheet: SessionSheet, row: SheetRow) -> float:
-    """Present: the whole session. Late: from the check-in to the end. Otherwise none."""
+    """Measured by a meeting: its minutes. Present: the whole session. Late: from the check-in to
+    the end. Otherwise none."""
+    if row.by_meeting and row.minutes is not None:
+        return min(sheet.hours, row.minutes / 60)
     if row.status == "present":
         return sheet.hours
     if row.status == "late" and row.at is not None:

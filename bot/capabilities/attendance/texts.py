@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from bot.core.texts import register
 
-STATUS_LABELS = {"present": "Present", "late": "Late", "absent": "Absent", "excused": "Excused"}
+STATUS_LABELS = {
+    "present": "Present",
+    "late": "Late",
+    "partial": "Partial",
+    "absent": "Absent",
+    "excused": "Excused",
+}
 
 register(
     {

@@ -137,9 +137,12 @@ async def attendance_out(ctx: EventContext, activity: Activity) -> None:
         return
     status = str(data.get("status"))
     base, slug = ctx.settings.xapi_activity_base, await _cohort_slug(ctx, activity.cohort_id)
-    attended = status in ("present", "late")
-    result: dict[str, Any] = {"completion": attended}
-    if attended:
+    # Partial: a meeting saw them for part of the session; its minutes are the duration.
+    attended = status in ("present", "late", "partial")
+    result: dict[str, Any] = {"completion": status in ("present", "late")}
+    if isinstance(data.get("minutes"), int | float):
+        result["duration"] = f"PT{round(float(data['minutes']) * 60)}S"
+    elif attended:
         result["duration"] = f"PT{session.duration_min}M"
     result["extensions"] = {vocab.attendance_status(base): status}
     # One statement per record: a correction (a new record) sends its own and voids the earlier ones.
