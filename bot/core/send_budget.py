@@ -1,0 +1,175 @@
+"""A workspace's (or tenant's) send budget: an adaptive rate, paced as GCRA, kept in memory or in
+one PostgreSQL row per workspace so that several instances share it instead of doubling it.
+
+The state of a budget is three numbers: the theoretical arrival time of the next send (GCRA),
+and the rate refused by the platform's last 429 with when it happened. The rate in force is a
+pure function of those (`adaptive_rate`): the ceiling until a 429, then 90% of the refused rate,
+regained quickly up to 95% of it and then probed upwards slowly (additive increase,
+multiplicative decrease). No reservation is made ahead of time: a send takes a slot only when
+the slot is due, so a 429's pause holds back every sender at once, in every instance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import sqlalchemy as sa
+
+from bot.core.models import SendBudgetRow
+from bot.core.store import Store
+
+DECREASE = 0.9  # a 429 sets the rate to 90% of the refused one
+RECOVER = 0.95  # regained quickly up to 95% of the refused rate...
+FAST = 0.05  # ...at 5% of the rate per second,
+PROBE = 0.002  # then probed upwards by 0.2% per second (about +1% every 5 s)
+FLOOR = 0.2  # never slower than one send every 5 s
+
+
+@dataclass(frozen=True)
+class BudgetState:
+    tat: float = 0.0
+    limited_rate: float | None = None
+    limited_at: float = 0.0
+
+
+def adaptive_rate(ceiling: float, state: BudgetState, now: float) -> float:
+    """Sends per second allowed now: the ceiling, or what is regained since the last 429."""
+    if state.limited_rate is None:
+        return ceiling
+    elapsed = max(0.0, now - state.limited_at)
+    start = DECREASE * state.limited_rate
+    knee = RECOVER * state.limited_rate
+    to_knee = (knee / start - 1.0) / FAST
+    if elapsed < to_knee:
+        rate = start * (1.0 + FAST * elapsed)
+    else:
+        rate = knee * (1.0 + PROBE * (elapsed - to_knee))
+    return max(FLOOR, min(ceiling, rate))
+
+
+def take(state: BudgetState, ceiling: float, burst: int, now: float) -> tuple[BudgetState, float]:
+    """GCRA: take a slot if one is due (returns 0) or say how long until one is (state unchanged)."""
+    interval = 1.0 / adaptive_rate(ceiling, state, now)
+    tolerance = max(0, burst - 1) * interval
+    wait = state.tat - tolerance - now
+    if wait > 0:
+        return state, wait
+    return BudgetState(max(state.tat, now) + interval, state.limited_rate, state.limited_at), 0.0
+
+
+def refuse(state: BudgetState, ceiling: float, now: float, retry_after: float) -> BudgetState:
+    """The platform answered 429: pause everyone for Retry-After and lower the rate, once per pause
+    (the other sends already in flight when it happened do not lower it again)."""
+    paused_until = max(state.tat, now + retry_after)
+    if state.limited_rate is not None and now - state.limited_at < retry_after:
+        return BudgetState(paused_until, state.limited_rate, state.limited_at)
+    return BudgetState(paused_until, adaptive_rate(ceiling, state, now), now)
+
+
+Change = Callable[[BudgetState, float], tuple[BudgetState, float]]
+
+
+class BudgetRows(Protocol):
+    """Where budget states live; `change` applies a pure change atomically, with the rows' clock."""
+
+    async def change(self, key: str, apply: Change) -> float: ...
+
+
+class LocalRows:
+    """One process's budgets, in memory."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.states: dict[str, BudgetState] = {}
+
+    async def change(self, key: str, apply: Change) -> float:
+        state, result = apply(self.states.get(key, BudgetState()), self.clock())
+        self.states[key] = state
+        return result
+
+
+BUDGET = SendBudgetRow.__table__  # type: ignore[attr-defined]
+
+
+class PostgresRows:
+    """Budgets shared by every instance on one PostgreSQL: each change locks the workspace's row,
+    reads the database's clock (one clock for all instances) and writes the new state back."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._known: set[str] = set()
+
+    async def change(self, key: str, apply: Change) -> float:
+        async with self.store.engine.begin() as conn:
+            if key not in self._known:
+                await conn.execute(
+                    sa.text("INSERT INTO send_budget (key, tat, limited_at) VALUES (:k, 0, 0) ON CONFLICT DO NOTHING"),
+                    {"k": key},
+                )
+                self._known.add(key)
+            row = (
+                await conn.execute(
+                    sa.text(
+                        "SELECT tat, limited_rate, limited_at, extract(epoch from clock_timestamp()) "
+                        "FROM send_budget WHERE key = :k FOR UPDATE"
+                    ),
+                    {"k": key},
+                )
+            ).one()
+            before = BudgetState(float(row[0]), None if row[1] is None else float(row[1]), float(row[2]))
+            after, result = apply(before, float(row[3]))
+            if after != before:
+                await conn.execute(
+                    BUDGET.update()
+                    .where(BUDGET.c.key == key)
+                    .values(tat=after.tat, limited_rate=after.limited_rate, limited_at=after.limited_at)
+                )
+        return result
+
+
+class SendBudget:
+    """Paces sends per workspace to an adaptive rate under `ceiling`; shared when its rows are."""
+
+    def __init__(
+        self,
+        rows: BudgetRows,
+        *,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
+    ) -> None:
+        self.rows = rows
+        self._sleep = sleep
+        self._turns: dict[str, asyncio.Lock] = {}
+
+    async def acquire(self, key: str, ceiling: float, burst: int = 1) -> None:
+        """Return once a send in `key` is within its budget (the slot is taken)."""
+        if ceiling <= 0:
+            return  # pacing off
+        # One waiter per key in this process asks the rows; the others queue behind it locally.
+        turn = self._turns.setdefault(key, asyncio.Lock())
+        async with turn:
+            while True:
+                wait = await self.rows.change(key, lambda s, now: take(s, ceiling, burst, now))
+                if wait <= 0:
+                    return
+                await (self._sleep or asyncio.sleep)(wait)
+
+    async def refused(self, key: str, ceiling: float, retry_after: float) -> None:
+        """The platform said 429 with this Retry-After: pause the key and lower its rate."""
+
+        def apply(state: BudgetState, now: float) -> tuple[BudgetState, float]:
+            return refuse(state, ceiling, now, retry_after), 0.0
+
+        await self.rows.change(key, apply)
+
+    async def rate(self, key: str, ceiling: float) -> float:
+        """The rate in force now for `key` (what a deadline planner should count on)."""
+        return await self.rows.change(key, lambda s, now: (s, adaptive_rate(ceiling, s, now)))
+
+
+def budget_for(store: Store) -> SendBudget:
+    """Shared through the database on PostgreSQL (several instances); in memory on SQLite (one)."""
+    return SendBudget(LocalRows() if store.is_sqlite else PostgresRows(store))
