@@ -37,7 +37,7 @@ def web_client(app: App, session: aiohttp.ClientSession) -> AsyncWebClient:
 
 def pacer(app: App) -> Pacer:
     s = app.settings
-    return Pacer(s.slack_channel_interval, s.slack_workspace_rate, s.slack_workspace_burst)
+    return Pacer(s.slack_channel_interval, s.slack_workspace_rate, s.slack_workspace_burst, budget=app.budget)
 
 
 async def attach(app: App, webapp: web.Application) -> Cleanup:

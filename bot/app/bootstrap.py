@@ -10,6 +10,7 @@ from bot.core.delivery import DeliveryWorker, Sender
 from bot.core.engine import Engine
 from bot.core.runtime import App
 from bot.core.scheduling import EventRunner
+from bot.core.send_budget import budget_for
 from bot.core.settings import Settings
 from bot.core.store import Store
 
@@ -31,6 +32,7 @@ async def build(
         engine=Engine(store, clock, settings),
         runner=EventRunner(store, clock, settings),
         worker=DeliveryWorker(store, senders, clock),
+        budget=budget_for(store),
     )
 
 

@@ -195,7 +195,8 @@ class SendBudgetRow(SQLModel, table=True):
     __tablename__ = "send_budget"
     key: str = Field(primary_key=True)  # e.g. "slack:T0001"
     tat: float = 0.0  # epoch seconds of the next free slot
-    limited_rate: float | None = None  # the rate a 429 refused, None if never
+    limited_rate: float | None = None  # the rate set by the last 429, None if never limited
+    knee: float = 0.0  # the rate regained quickly after it
     limited_at: float = 0.0  # epoch seconds of that 429
 
 

@@ -17,6 +17,11 @@ from bot.core.models import Cohort, Identity, OutboxMessage
 from bot.core.store import insert_for
 
 
+URGENT = 0  # replies and time-critical cards (check-in, a session starting): claimed first
+NORMAL = 1
+BULK = 2  # digests, leaderboards, results: go when nothing more urgent waits
+
+
 class Address(NamedTuple):
     """Where a person is reached: what an outbox row needs, without loading Identity objects."""
 
@@ -86,6 +91,7 @@ async def enqueue_dms(
     now: datetime,
     cohort_id: int | None = None,
     addresses: dict[int, Address] | None = None,
+    priority: int = NORMAL,
 ) -> int:
     """Queue one DM per recipient on the platform they are reached on; returns how many are new.
 
@@ -112,6 +118,7 @@ async def enqueue_dms(
                 "workspace": identity.workspace,
                 "address": identity.user_id,
                 "payload": payloads.setdefault(id(r.message), r.message.to_dict()),
+                "priority": priority,
                 "status": "pending",
                 "attempts": 0,
                 "next_attempt_at": now,
@@ -134,7 +141,7 @@ async def enqueue_dm(
 
 
 async def enqueue_channel_post(
-    session: AsyncSession, cohort: Cohort, message: Message, *, key: str, now: datetime
+    session: AsyncSession, cohort: Cohort, message: Message, *, key: str, now: datetime, priority: int = NORMAL
 ) -> bool:
     """Queue a post to the cohort's channel, if it has one."""
     if not cohort.channel_platform or not cohort.channel_id:
@@ -148,6 +155,7 @@ async def enqueue_channel_post(
         "workspace": cohort.channel_workspace,
         "address": cohort.channel_id,
         "payload": message.to_dict(),
+        "priority": priority,
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": now,

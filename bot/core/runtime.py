@@ -11,6 +11,7 @@ from bot.core.clock import Clock
 from bot.core.delivery import DeliveryWorker
 from bot.core.engine import Engine
 from bot.core.scheduling import EventRunner
+from bot.core.send_budget import SendBudget
 from bot.core.settings import Settings
 from bot.core.store import Store
 
@@ -23,6 +24,7 @@ class App:
     engine: Engine
     runner: EventRunner
     worker: DeliveryWorker
+    budget: SendBudget  # per workspace/tenant send pacing, shared through PostgreSQL
 
     async def close(self) -> None:
         await self.store.close()

@@ -1,11 +1,13 @@
 """A workspace's (or tenant's) send budget: an adaptive rate, paced as GCRA, kept in memory or in
 one PostgreSQL row per workspace so that several instances share it instead of doubling it.
 
-The state of a budget is three numbers: the theoretical arrival time of the next send (GCRA),
-and the rate refused by the platform's last 429 with when it happened. The rate in force is a
-pure function of those (`adaptive_rate`): the ceiling until a 429, then 90% of the refused rate,
-regained quickly up to 95% of it and then probed upwards slowly (additive increase,
-multiplicative decrease). No reservation is made ahead of time: a send takes a slot only when
+The state of a budget is four numbers: the theoretical arrival time of the next send (GCRA), the
+rate set by the platform's last 429, the rate to regain quickly after it, and when it happened.
+The rate in force is a pure function of those (`adaptive_rate`): the ceiling until a 429, then
+90% of the refused rate, then probed upwards slowly (additive increase, multiplicative decrease).
+After a second 429 the refused rate is known to be near the real limit: the rate is regained
+quickly up to 95% of it before probing again. A first 429 at the ceiling says only that the
+ceiling is too high, so it gets no quick regain (that would just meet a second 429). No reservation is made ahead of time: a send takes a slot only when
 the slot is due, so a 429's pause holds back every sender at once, in every instance.
 """
 
@@ -23,16 +25,17 @@ from bot.core.models import SendBudgetRow
 from bot.core.store import Store
 
 DECREASE = 0.9  # a 429 sets the rate to 90% of the refused one
-RECOVER = 0.95  # regained quickly up to 95% of the refused rate...
+RECOVER = 0.95  # after a second 429, regained quickly up to 95% of the refused rate...
 FAST = 0.05  # ...at 5% of the rate per second,
-PROBE = 0.002  # then probed upwards by 0.2% per second (about +1% every 5 s)
+PROBE = 0.001  # then probed upwards by 0.1% per second (about +6% a minute)
 FLOOR = 0.2  # never slower than one send every 5 s
 
 
 @dataclass(frozen=True)
 class BudgetState:
     tat: float = 0.0
-    limited_rate: float | None = None
+    limited_rate: float | None = None  # the rate right after the last 429 (None: never limited)
+    knee: float = 0.0  # regained quickly up to this rate, then probed slowly
     limited_at: float = 0.0
 
 
@@ -41,8 +44,8 @@ def adaptive_rate(ceiling: float, state: BudgetState, now: float) -> float:
     if state.limited_rate is None:
         return ceiling
     elapsed = max(0.0, now - state.limited_at)
-    start = DECREASE * state.limited_rate
-    knee = RECOVER * state.limited_rate
+    start = state.limited_rate
+    knee = max(start, state.knee)
     to_knee = (knee / start - 1.0) / FAST
     if elapsed < to_knee:
         rate = start * (1.0 + FAST * elapsed)
@@ -58,7 +61,7 @@ def take(state: BudgetState, ceiling: float, burst: int, now: float) -> tuple[Bu
     wait = state.tat - tolerance - now
     if wait > 0:
         return state, wait
-    return BudgetState(max(state.tat, now) + interval, state.limited_rate, state.limited_at), 0.0
+    return BudgetState(max(state.tat, now) + interval, state.limited_rate, state.knee, state.limited_at), 0.0
 
 
 def refuse(state: BudgetState, ceiling: float, now: float, retry_after: float) -> BudgetState:
@@ -66,8 +69,10 @@ def refuse(state: BudgetState, ceiling: float, now: float, retry_after: float) -
     (the other sends already in flight when it happened do not lower it again)."""
     paused_until = max(state.tat, now + retry_after)
     if state.limited_rate is not None and now - state.limited_at < retry_after:
-        return BudgetState(paused_until, state.limited_rate, state.limited_at)
-    return BudgetState(paused_until, adaptive_rate(ceiling, state, now), now)
+        return BudgetState(paused_until, state.limited_rate, state.knee, state.limited_at)
+    refused_rate = adaptive_rate(ceiling, state, now)
+    knee = RECOVER * refused_rate if state.limited_rate is not None else 0.0
+    return BudgetState(paused_until, DECREASE * refused_rate, knee, now)
 
 
 Change = Callable[[BudgetState, float], tuple[BudgetState, float]]
@@ -107,26 +112,29 @@ class PostgresRows:
         async with self.store.engine.begin() as conn:
             if key not in self._known:
                 await conn.execute(
-                    sa.text("INSERT INTO send_budget (key, tat, limited_at) VALUES (:k, 0, 0) ON CONFLICT DO NOTHING"),
+                    sa.text("INSERT INTO send_budget (key, tat, knee, limited_at) VALUES (:k, 0, 0, 0) ON CONFLICT DO NOTHING"),
                     {"k": key},
                 )
                 self._known.add(key)
             row = (
                 await conn.execute(
                     sa.text(
-                        "SELECT tat, limited_rate, limited_at, extract(epoch from clock_timestamp()) "
+                        "SELECT tat, limited_rate, knee, limited_at, extract(epoch from clock_timestamp()) "
                         "FROM send_budget WHERE key = :k FOR UPDATE"
                     ),
                     {"k": key},
                 )
             ).one()
-            before = BudgetState(float(row[0]), None if row[1] is None else float(row[1]), float(row[2]))
-            after, result = apply(before, float(row[3]))
+            limited = None if row[1] is None else float(row[1])
+            before = BudgetState(float(row[0]), limited, float(row[2]), float(row[3]))
+            after, result = apply(before, float(row[4]))
             if after != before:
                 await conn.execute(
                     BUDGET.update()
                     .where(BUDGET.c.key == key)
-                    .values(tat=after.tat, limited_rate=after.limited_rate, limited_at=after.limited_at)
+                    .values(
+                        tat=after.tat, limited_rate=after.limited_rate, knee=after.knee, limited_at=after.limited_at
+                    )
                 )
         return result
 

@@ -23,10 +23,12 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
-    # Slack send pacing: seconds between posts to one channel; workspace-wide burst, then posts/s.
+    # Slack send pacing: seconds between posts to one channel (Slack: ~1/s per channel); the
+    # workspace-wide ceiling in posts/s (525/min, a vendor's published Slack figure: the real limit
+    # is unpublished, 429s lower the rate from there) and its burst. 0 turns pacing off.
     slack_channel_interval: float = 1.0
-    slack_workspace_burst: int = 25
-    slack_workspace_rate: float = 1.0
+    slack_workspace_burst: int = 1
+    slack_workspace_rate: float = 525 / 60
 
     microsoft_app_id: str = ""
     microsoft_app_password: SecretStr | None = None

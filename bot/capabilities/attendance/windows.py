@@ -23,7 +23,7 @@ from bot.capabilities.attendance.sessions import session_windows
 from bot.core.context import EventContext
 from bot.core.messages import Message, Text
 from bot.core.models import Cohort, LiveSession, OutboxMessage
-from bot.core.outbox import Recipient
+from bot.core.outbox import URGENT, Recipient
 from bot.core.registry import on_event, planner
 from bot.core.texts import t
 from schedules.events import PlannedEvent
@@ -118,7 +118,7 @@ async def open_window(ctx: EventContext, live: LiveSession, cohort: Cohort) -> i
         )
         for learner in await learners(ctx.session, cohort.id or 0)
     ]
-    queued = await ctx.dms(recipients, cohort_id=cohort.id)
+    queued = await ctx.dms(recipients, cohort_id=cohort.id, priority=URGENT)
     closes = hhmm(window.closes_at, cohort.tz)
     post = t("attendance.channel.open", title=live.title, closes=closes, cohort=cohort.slug)
     await ctx.post(cohort, _plain(post), key=f"attendance:open:{live.id}")
@@ -146,7 +146,7 @@ async def remind_unmarked(ctx: EventContext, live: LiveSession, cohort: Cohort) 
         for learner in await learners(ctx.session, cohort.id or 0)
         if learner.id not in skip
     ]
-    return await ctx.dms(recipients, cohort_id=cohort.id)
+    return await ctx.dms(recipients, cohort_id=cohort.id, priority=URGENT)
 
 
 async def close_window(

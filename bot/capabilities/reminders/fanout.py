@@ -29,7 +29,7 @@ from bot.core.models import (
     Person,
     utc_field,
 )
-from bot.core.outbox import Recipient, addresses_of, enqueue_dms, insert_many
+from bot.core.outbox import NORMAL, URGENT, Recipient, addresses_of, enqueue_dms, insert_many
 from bot.core.registry import (
     on_event,
     planner,
@@ -281,7 +281,11 @@ async def fan_out(
                 "zone": zone,
             }
         )
-    await enqueue_dms(ctx.session, recipients, now=ctx.now, cohort_id=cohort.id, addresses=addresses)
+    # A session about to start is time-critical; a module due date is not.
+    priority = URGENT if item == "session" else NORMAL
+    await enqueue_dms(
+        ctx.session, recipients, now=ctx.now, cohort_id=cohort.id, addresses=addresses, priority=priority
+    )
     await _insert_log(ctx.session, log_rows)
     return outcome
 

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("key", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("tat", sa.Float(), nullable=False),
         sa.Column("limited_rate", sa.Float(), nullable=True),
+        sa.Column("knee", sa.Float(), nullable=False),
         sa.Column("limited_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
