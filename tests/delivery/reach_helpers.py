@@ -57,7 +57,9 @@ async def enrol_slack_learners(app: App, cohort_id: int, count: int, now: dateti
 async def cohort_with_session_opening_now(app: App, now: datetime, slug: str = "reach") -> tuple[int, int]:
     """A cohort and a live session whose check-in window opens at `now`; returns their ids."""
     async with app.store.transaction() as session:
-        cohort = Cohort(slug=slug, tz="UTC", created_at=now - timedelta(days=2))
+        # Only the day-before reminder, long past: the check-in cards are the only messages due.
+        programme = {"reminders": [{"of": "session", "before": "1d"}]}
+        cohort = Cohort(slug=slug, tz="UTC", programme=programme, created_at=now - timedelta(days=2))
         session.add(cohort)
         await session.flush()
         live = LiveSession(

@@ -220,7 +220,7 @@ class SlackApiStandIn:
         channel = str(args.get("channel"))
         if channel[:1] in "UW":  # a user id: Slack posts in (and returns) the app's DM with them
             channel = "D" + channel[1:]
-        ts = f"1700000000.{next(self._ts):06d}"
+        ts = f"{int(time.time())}.{next(self._ts):06d}"  # Slack's ts: epoch seconds, unique per channel
         self.limits.remember(channel, ts, args)
         return {"ok": True, "channel": channel, "ts": ts}
 
@@ -270,6 +270,7 @@ class PostLimits:
     limited: int = 0  # 429 answers given
     accepted: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)  # (at, channel, metadata)
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    on_accept: Any = None  # called with the number of posts accepted so far (e.g. to kill a process)
     _recent: deque[float] = field(default_factory=deque)
     _channel_last: dict[str, float] = field(default_factory=dict)
 
@@ -305,6 +306,8 @@ class PostLimits:
         if metadata:
             message["metadata"] = metadata
         self.history.setdefault(channel, []).append(message)
+        if self.on_accept is not None:
+            self.on_accept(len(self.accepted))
 
     def keys_delivered(self) -> list[str]:
         """The outbox key carried by each accepted post, in order (duplicates show up twice)."""
