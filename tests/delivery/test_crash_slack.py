@@ -27,7 +27,10 @@ LEARNERS = 300
 KILL_AT = 120  # accepted posts when the process dies
 
 
-async def _start(db_url: str, api: SlackApiStandIn, cwd: Path) -> tuple[asyncio.subprocess.Process, int]:
+async def _start(
+    db_url: str, api: SlackApiStandIn, cwd: Path, **env_settings: str
+) -> tuple[asyncio.subprocess.Process, int]:
+    """`cohortbot run` in HTTP mode against the stand-in; returns the process and its port."""
     port = _free_port()
     env = {
         **os.environ,
@@ -39,6 +42,7 @@ async def _start(db_url: str, api: SlackApiStandIn, cwd: Path) -> tuple[asyncio.
         "SLACK_WORKSPACE_RATE": "100",  # the stand-in allows 100/s: a quick test
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
+        **env_settings,
     }
     env.pop("SLACK_APP_TOKEN", None)
     process = await asyncio.create_subprocess_exec(
