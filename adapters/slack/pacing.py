@@ -54,7 +54,9 @@ class Pacer:
     async def refused(self, workspace: str, channel: str, retry_after: float) -> None:
         """Slack answered 429: rest the channel and the workspace for Retry-After, lower the rate
         (Slack does not say which limit it was; a DM fan-out only ever meets the workspace's)."""
-        self._channel_next[channel] = max(self._channel_next.get(channel, 0.0), self.monotonic() + retry_after)
+        self._channel_next[channel] = max(
+            self._channel_next.get(channel, 0.0), self.monotonic() + retry_after
+        )
         assert self.budget is not None
         await self.budget.refused(_key(workspace), self.workspace_rate, retry_after)
 

@@ -56,13 +56,19 @@ class EventContext:
         )
 
     async def dms(
-        self, recipients: list[outbox.Recipient], *, cohort_id: int | None = None, priority: int = outbox.NORMAL
+        self,
+        recipients: list[outbox.Recipient],
+        *,
+        cohort_id: int | None = None,
+        priority: int = outbox.NORMAL,
     ) -> int:
         return await outbox.enqueue_dms(
             self.session, recipients, now=self.now, cohort_id=cohort_id, priority=priority
         )
 
-    async def post(self, cohort: Cohort, message: Message, *, key: str, priority: int = outbox.NORMAL) -> bool:
+    async def post(
+        self, cohort: Cohort, message: Message, *, key: str, priority: int = outbox.NORMAL
+    ) -> bool:
         return await outbox.enqueue_channel_post(
             self.session, cohort, message, key=key, now=self.now, priority=priority
         )

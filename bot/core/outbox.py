@@ -16,7 +16,6 @@ from bot.core.messages import Message
 from bot.core.models import Cohort, Identity, OutboxMessage
 from bot.core.store import insert_for
 
-
 URGENT = 0  # replies and time-critical cards (check-in, a session starting): claimed first
 NORMAL = 1
 BULK = 2  # digests, leaderboards, results: go when nothing more urgent waits
@@ -141,7 +140,13 @@ async def enqueue_dm(
 
 
 async def enqueue_channel_post(
-    session: AsyncSession, cohort: Cohort, message: Message, *, key: str, now: datetime, priority: int = NORMAL
+    session: AsyncSession,
+    cohort: Cohort,
+    message: Message,
+    *,
+    key: str,
+    now: datetime,
+    priority: int = NORMAL,
 ) -> bool:
     """Queue a post to the cohort's channel, if it has one."""
     if not cohort.channel_platform or not cohort.channel_id:

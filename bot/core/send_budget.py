@@ -7,8 +7,9 @@ The rate in force is a pure function of those (`adaptive_rate`): the ceiling unt
 90% of the refused rate, then probed upwards slowly (additive increase, multiplicative decrease).
 After a second 429 the refused rate is known to be near the real limit: the rate is regained
 quickly up to 95% of it before probing again. A first 429 at the ceiling says only that the
-ceiling is too high, so it gets no quick regain (that would just meet a second 429). No reservation is made ahead of time: a send takes a slot only when
-the slot is due, so a 429's pause holds back every sender at once, in every instance.
+ceiling is too high, so it gets no quick regain (that would just meet a second 429).
+No reservation is made ahead of time: a send takes a slot only when the slot is due, so a 429's
+pause holds back every sender at once, in every instance.
 """
 
 from __future__ import annotations
@@ -47,11 +48,9 @@ def adaptive_rate(ceiling: float, state: BudgetState, now: float) -> float:
     start = state.limited_rate
     knee = max(start, state.knee)
     to_knee = (knee / start - 1.0) / FAST
-    if elapsed < to_knee:
-        rate = start * (1.0 + FAST * elapsed)
-    else:
-        rate = knee * (1.0 + PROBE * (elapsed - to_knee))
-    return max(FLOOR, min(ceiling, rate))
+    regained = start * (1.0 + FAST * elapsed)
+    probed = knee * (1.0 + PROBE * (elapsed - to_knee))
+    return max(FLOOR, min(ceiling, regained if elapsed < to_knee else probed))
 
 
 def take(state: BudgetState, ceiling: float, burst: int, now: float) -> tuple[BudgetState, float]:
@@ -112,7 +111,10 @@ class PostgresRows:
         async with self.store.engine.begin() as conn:
             if key not in self._known:
                 await conn.execute(
-                    sa.text("INSERT INTO send_budget (key, tat, knee, limited_at) VALUES (:k, 0, 0, 0) ON CONFLICT DO NOTHING"),
+                    sa.text(
+                        "INSERT INTO send_budget (key, tat, knee, limited_at) VALUES (:k, 0, 0, 0) "
+                        "ON CONFLICT DO NOTHING"
+                    ),
                     {"k": key},
                 )
                 self._known.add(key)
@@ -133,7 +135,10 @@ class PostgresRows:
                     BUDGET.update()
                     .where(BUDGET.c.key == key)
                     .values(
-                        tat=after.tat, limited_rate=after.limited_rate, knee=after.knee, limited_at=after.limited_at
+                        tat=after.tat,
+                        limited_rate=after.limited_rate,
+                        knee=after.knee,
+                        limited_at=after.limited_at,
                     )
                 )
         return result

@@ -32,23 +32,38 @@ async def enrol_slack_learners(app: App, cohort_id: int, count: int, now: dateti
         await conn.execute(
             insert(Person),
             [
-                {"id": first + n, "display_name": f"learner {n}", "email": f"l{n}@acme.test", "created_at": now}
+                {
+                    "id": first + n,
+                    "display_name": f"learner {n}",
+                    "email": f"l{n}@acme.test",
+                    "created_at": now,
+                }
                 for n in range(count)
             ],
         )
         await conn.execute(
             insert(Identity),
             [
-                {"person_id": first + n, "platform": "slack", "workspace": TEAM, "user_id": user_id(n),
-                 "conversation_ref": {}}
+                {
+                    "person_id": first + n,
+                    "platform": "slack",
+                    "workspace": TEAM,
+                    "user_id": user_id(n),
+                    "conversation_ref": {},
+                }
                 for n in range(count)
             ],
         )
         await conn.execute(
             insert(Enrolment),
             [
-                {"cohort_id": cohort_id, "person_id": first + n, "role": "learner", "status": "active",
-                 "enrolled_at": now - timedelta(days=1)}
+                {
+                    "cohort_id": cohort_id,
+                    "person_id": first + n,
+                    "role": "learner",
+                    "status": "active",
+                    "enrolled_at": now - timedelta(days=1),
+                }
                 for n in range(count)
             ],
         )

@@ -6,7 +6,6 @@ and finishes within 1.1x of the bound plus 10 s, with nobody getting two cards."
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 from collections import Counter
@@ -25,7 +24,9 @@ WORKSPACE_LIMIT = 8
 KILL_AT = LEARNERS // 3
 
 
-async def test_two_instances_share_the_budget_and_survive_one_killed(postgres_url: str, tmp_path: Path) -> None:
+async def test_two_instances_share_the_budget_and_survive_one_killed(
+    postgres_url: str, tmp_path: Path
+) -> None:
     app = await build(Settings(database_url=postgres_url), {}, SystemClock())
     now = app.clock.now()
     cohort_id, session_id = await cohort_with_session_opening_now(app, now)
@@ -35,7 +36,9 @@ async def test_two_instances_share_the_budget_and_survive_one_killed(postgres_ur
     api = await SlackApiStandIn().start()
     api.limits.channel_interval = 1.0
     api.limits.workspace_per_second = WORKSPACE_LIMIT
-    started = [await _start(postgres_url, api, tmp_path, SLACK_WORKSPACE_RATE=str(525 / 60)) for _ in range(2)]
+    started = [
+        await _start(postgres_url, api, tmp_path, SLACK_WORKSPACE_RATE=str(525 / 60)) for _ in range(2)
+    ]
     processes = [process for process, _ in started]
     for process, port in started:
         await _wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
