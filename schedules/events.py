@@ -33,6 +33,10 @@ class EventSource(Protocol):
 
     async def fire(self, event: PlannedEvent) -> str: ...
 
+    async def plan_changed(self, poll_seconds: float) -> bool:
+        """Wait up to `poll_seconds`; True if a write changed what is planned (replan now)."""
+        ...
+
     def election(self, retry_seconds: float) -> AbstractAsyncContextManager[None]:
         """Entered once this process may run the scheduler (one per database); left on stop."""
         ...

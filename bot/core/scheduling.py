@@ -21,6 +21,7 @@ from bot.core.clock import Clock
 from bot.core.context import EventContext
 from bot.core.models import Cohort, FiredEvent
 from bot.core.registry import EVENT_HANDLERS, PLANNERS, load_capabilities
+from bot.core.replanning import PlanWatch, install
 from bot.core.settings import Settings
 from bot.core.store import Store, insert_for
 from schedules.events import PlannedEvent
@@ -38,6 +39,19 @@ class EventRunner:
         self.store = store
         self.clock = clock
         self.settings = settings
+        self._watch: PlanWatch | None = None
+        install()  # every instance announces its plan changes, elected or not
+
+    async def plan_changed(self, poll_seconds: float) -> bool:
+        """Wait for a write that changes the plan (here, or seen in `plan_version`)."""
+        if self._watch is None:
+            self._watch = PlanWatch(self._plan_version)
+        return await self._watch.changed(poll_seconds)
+
+    async def _plan_version(self) -> int:
+        async with self.store.transaction() as session:
+            row = (await session.exec(text("SELECT version FROM plan_version WHERE id = 1"))).first()  # type: ignore[call-overload]
+        return int(row[0]) if row else 0
 
     @asynccontextmanager
     async def election(self, retry_seconds: float) -> AsyncIterator[None]:
