@@ -11,6 +11,7 @@ and reads the version every few seconds; the periodic resync stays as the safety
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -78,10 +79,8 @@ class PlanWatch:
 
     async def changed(self, poll_seconds: float) -> bool:
         """True as soon as the plan changed here, or once another instance's change is seen."""
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._woken.wait(), timeout=poll_seconds)
-        except TimeoutError:
-            pass
         woken = self._woken.is_set()
         self._woken.clear()
         version = int(await self._read_version() or 0)
