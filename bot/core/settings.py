@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     slack_channel_interval: float = 1.0
     slack_workspace_burst: int = 1
     slack_workspace_rate: float = 525 / 60
+    # Sends per second a deadline counts on: a reminder to N learners fires N / rate seconds before
+    # it is due. 0: the slowest enabled platform's ceiling, less a margin for 429s.
+    deadline_rate: float = 0.0
 
     microsoft_app_id: str = ""
     microsoft_app_password: SecretStr | None = None

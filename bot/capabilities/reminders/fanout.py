@@ -155,12 +155,33 @@ async def plan_reminders(session: AsyncSession, cohort: Cohort, now: datetime) -
     if not calendar.items:
         return []
     audiences = await audiences_of(session, cohort, calendar.per_enrolment)
+    sizes = await zone_sizes(session, cohort)
     return [
         PlannedEvent(
-            key=r.key, kind=r.kind, due_at=r.due_at, cohort_id=cohort.id, payload=r.payload, grace=r.grace
+            key=r.key,
+            kind=r.kind,
+            due_at=r.due_at,
+            cohort_id=cohort.id,
+            payload=r.payload,
+            grace=r.grace,
+            # A session about to start must reach everyone by its reminder time: start early.
+            audience=sizes.get(r.payload["zone"], 0) if r.kind == "reminder.session" else 0,
         )
         for r in plans.plan(calendar, audiences)
     ]
+
+
+async def zone_sizes(session: AsyncSession, cohort: Cohort) -> dict[str, int]:
+    """Active learners per zone (an upper bound of who a reminder to that zone reaches)."""
+    zone = zone_of(cohort)
+    query = (
+        sa.select(zone, func.count())
+        .select_from(Enrolment)
+        .join(Person, col(Person.id) == Enrolment.person_id)
+        .where(Enrolment.cohort_id == cohort.id, Enrolment.role == "learner", Enrolment.status == "active")
+        .group_by(zone)
+    )
+    return {str(z): int(n) for z, n in (await session.exec(query)).all()}  # type: ignore[call-overload]
 
 
 # -- firing: the fan-out ----------------------------------------------------------------------------
