@@ -56,7 +56,9 @@ async def test_a_session_reminder_reaches_everyone_by_its_due_time(slack: SlackH
     due_monotonic = time.monotonic() + (due - app.clock.now()).total_seconds()
     worker = asyncio.create_task(app.worker.run_forever(idle=0.05))
     try:
-        while not await app.runner.tick():
+        for _ in range(400):  # the scheduler's part, on the real clock
+            if await app.runner.tick():
+                break
             await asyncio.sleep(0.05)
         await slack.api.wait_for(lambda: len(slack.api.limits.accepted) >= LEARNERS, within=30)
     finally:
