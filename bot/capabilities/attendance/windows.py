@@ -30,6 +30,19 @@ from schedules.events import PlannedEvent
 
 CLOSE_GRACE = timedelta(days=30)
 MIN_GRACE = timedelta(minutes=1)
+COINCIDE = timedelta(minutes=2)  # a reminder this close to the window's opening is one DM with the card
+
+
+async def card_carries_reminder(session: AsyncSession, cohort: Cohort, session_id: int, at: datetime) -> bool:
+    """True when the session's check-in card is (or is about to be) in every learner's DM at `at`:
+    its window is open then, or opens within COINCIDE. The card says the session's title and start
+    time with the Check in button, so a reminder at that moment would be a second DM saying less."""
+    for sw in await session_windows(session, cohort, around=at):
+        if sw.live.id != session_id:
+            continue
+        closed = sw.state is not None and sw.state.closed_at is not None
+        return sw.rules.enabled and not closed and sw.window.opens_at - COINCIDE <= at < sw.window.closes_at
+    return False
 
 
 @planner

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.capabilities.attendance.windows import card_carries_reminder
 from bot.core import texts
 from bot.core.context import EventContext
 from bot.core.messages import Button, Buttons, Message, Text
@@ -263,6 +264,8 @@ async def fan_out(
     if row is None:
         return Counter()
     person_ids = [p for p, _ in learners]
+    # One DM where there would be two: the check-in card, open now or in a moment, carries it.
+    in_card = item == "session" and await card_carries_reminder(ctx.session, cohort, item_id, nominal_at)
     done = await _done(ctx.session, item, item_id, person_ids)
     muted, snoozed = await quietened(ctx.session, cohort, ctx.now) if optional else (set(), set())
     addresses = await addresses_of(ctx.session, person_ids)
@@ -274,6 +277,7 @@ async def fan_out(
         reason = (
             skip
             or ("enrolled_later" if enrolled_at > planned_at else None)
+            or ("checkin_card" if in_card else None)
             or ("done" if person_id in done else None)
             or ("muted" if person_id in muted else None)
             or ("snoozed" if person_id in snoozed else None)
