@@ -102,7 +102,7 @@ def build_runtime(
     adapter = CloudAdapter(auth)
     book = ConversationBook(app.store, app.clock, settings)
     bot = CohortTeamsBot(app.engine, book, auth_kind="bf-jwt" if has_credentials else "teams-local")
-    sender = TeamsSender(adapter, settings.microsoft_app_id, book, pacer)
+    sender = TeamsSender(adapter, settings.microsoft_app_id, book, pacer or Pacer(budget=app.budget))
     return TeamsRuntime(auth=auth, adapter=adapter, bot=bot, sender=sender, book=book)
 
 
