@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -53,14 +54,28 @@ def adaptive_rate(ceiling: float, state: BudgetState, now: float) -> float:
     return max(FLOOR, min(ceiling, regained if elapsed < to_knee else probed))
 
 
-def take(state: BudgetState, ceiling: float, burst: int, now: float) -> tuple[BudgetState, float]:
-    """GCRA: take a slot if one is due (returns 0) or say how long until one is (state unchanged)."""
+@dataclass(frozen=True)
+class Grant:
+    """Either a wait (no slot yet), or `count` slots from now, `interval` seconds apart."""
+
+    wait: float = 0.0
+    count: int = 0
+    interval: float = 0.0
+
+
+def take(
+    state: BudgetState, ceiling: float, burst: int, now: float, block_seconds: float = 0.0
+) -> tuple[BudgetState, Grant]:
+    """GCRA: take the slots of the next `block_seconds` (at least one) if a slot is due, or say how
+    long until one is (state unchanged)."""
     interval = 1.0 / adaptive_rate(ceiling, state, now)
     tolerance = max(0, burst - 1) * interval
     wait = state.tat - tolerance - now
     if wait > 0:
-        return state, wait
-    return BudgetState(max(state.tat, now) + interval, state.limited_rate, state.knee, state.limited_at), 0.0
+        return state, Grant(wait=wait)
+    count = max(1, int(block_seconds / interval))
+    tat = max(state.tat, now) + count * interval
+    return BudgetState(tat, state.limited_rate, state.knee, state.limited_at), Grant(0.0, count, interval)
 
 
 def refuse(state: BudgetState, ceiling: float, now: float, retry_after: float) -> BudgetState:
@@ -74,23 +89,29 @@ def refuse(state: BudgetState, ceiling: float, now: float, retry_after: float) -
     return BudgetState(paused_until, DECREASE * refused_rate, knee, now)
 
 
-Change = Callable[[BudgetState, float], tuple[BudgetState, float]]
+Change = Callable[[BudgetState, float], tuple[BudgetState, Any]]
 
 
 class BudgetRows(Protocol):
     """Where budget states live; `change` applies a pure change atomically, with the rows' clock."""
 
-    async def change(self, key: str, apply: Change) -> float: ...
+    # Slots taken per visit, in seconds of sending: a database round trip per send would cap
+    # the rate, while a tenth of a second reserved ahead is harmless.
+    block_seconds: float
+
+    async def change(self, key: str, apply: Change) -> Any: ...
 
 
 class LocalRows:
     """One process's budgets, in memory."""
 
+    block_seconds = 0.0  # in memory: one slot at a time costs nothing
+
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self.states: dict[str, BudgetState] = {}
 
-    async def change(self, key: str, apply: Change) -> float:
+    async def change(self, key: str, apply: Change) -> Any:
         state, result = apply(self.states.get(key, BudgetState()), self.clock())
         self.states[key] = state
         return result
@@ -103,11 +124,13 @@ class PostgresRows:
     """Budgets shared by every instance on one PostgreSQL: each change locks the workspace's row,
     reads the database's clock (one clock for all instances) and writes the new state back."""
 
+    block_seconds = 0.1
+
     def __init__(self, store: Store) -> None:
         self.store = store
         self._known: set[str] = set()
 
-    async def change(self, key: str, apply: Change) -> float:
+    async def change(self, key: str, apply: Change) -> Any:
         async with self.store.engine.begin() as conn:
             if key not in self._known:
                 await conn.execute(
@@ -156,19 +179,30 @@ class SendBudget:
         self.rows = rows
         self._sleep = sleep
         self._turns: dict[str, asyncio.Lock] = {}
+        self._slots: dict[str, deque[float]] = {}  # granted slots not used yet (time.monotonic)
 
     async def acquire(self, key: str, ceiling: float, burst: int = 1) -> None:
         """Return once a send in `key` is within its budget (the slot is taken)."""
         if ceiling <= 0:
             return  # pacing off
+        sleep = self._sleep or asyncio.sleep
+        block = self.rows.block_seconds
         # One waiter per key in this process asks the rows; the others queue behind it locally.
         turn = self._turns.setdefault(key, asyncio.Lock())
         async with turn:
-            while True:
-                wait = await self.rows.change(key, lambda s, now: take(s, ceiling, burst, now))
-                if wait <= 0:
-                    return
-                await (self._sleep or asyncio.sleep)(wait)
+            slots = self._slots.setdefault(key, deque())
+            while not slots:
+                grant = await self.rows.change(key, lambda s, now: take(s, ceiling, burst, now, block))
+                if grant.wait > 0:
+                    await sleep(grant.wait)
+                elif grant.count == 1:
+                    return  # the slot is now
+                else:
+                    start = time.monotonic()
+                    slots.extend(start + i * grant.interval for i in range(grant.count))
+            delay = slots.popleft() - time.monotonic()
+            if delay > 0:
+                await sleep(delay)
 
     async def refused(self, key: str, ceiling: float, retry_after: float) -> None:
         """The platform said 429 with this Retry-After: pause the key and lower its rate."""
@@ -176,6 +210,7 @@ class SendBudget:
         def apply(state: BudgetState, now: float) -> tuple[BudgetState, float]:
             return refuse(state, ceiling, now, retry_after), 0.0
 
+        self._slots.get(key, deque()).clear()  # slots granted before the 429 wait out its pause
         await self.rows.change(key, apply)
 
     async def rate(self, key: str, ceiling: float) -> float:

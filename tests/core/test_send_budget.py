@@ -25,17 +25,17 @@ def test_the_ceiling_paces_until_a_429() -> None:
     state, waited = BudgetState(), []
     now = 0.0
     for _ in range(5):
-        state, wait = take(state, 4.0, 1, now)
-        while wait > 0:
-            now += wait
-            waited.append(round(wait, 3))
-            state, wait = take(state, 4.0, 1, now)
+        state, grant = take(state, 4.0, 1, now)
+        while grant.wait > 0:
+            now += grant.wait
+            waited.append(round(grant.wait, 3))
+            state, grant = take(state, 4.0, 1, now)
     assert waited == [0.25, 0.25, 0.25, 0.25]
 
 
 def test_a_429_pauses_for_retry_after_and_lowers_the_rate_once() -> None:
     state = refuse(BudgetState(), 10.0, now=100.0, retry_after=2.0)
-    assert take(state, 10.0, 1, 101.0)[1] == pytest.approx(1.0)  # nobody sends during the pause
+    assert take(state, 10.0, 1, 101.0)[1].wait == pytest.approx(1.0)  # nobody sends during the pause
     assert adaptive_rate(10.0, state, 102.0) == pytest.approx(10.0 * DECREASE, rel=0.01)
     again = refuse(state, 10.0, now=100.5, retry_after=2.0)  # another send in flight at the time
     assert again.limited_rate == state.limited_rate
