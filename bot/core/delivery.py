@@ -36,6 +36,7 @@ LEASE = timedelta(seconds=120)  # how long a claimed row may stay `sending` befo
 HEARTBEAT = timedelta(seconds=2)  # how often a running worker says it is alive
 DEAD_AFTER = timedelta(seconds=6)  # silent this long: its `sending` rows are taken over
 MAX_ATTEMPTS = 10
+LANES = 2  # claim-send-commit loops per worker, side by side (they share the window)
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 INSTANCES = DeliveryInstance.__table__  # type: ignore[attr-defined]
 
@@ -182,12 +183,14 @@ class DeliveryWorker:
         self._claim_query = claim_query(batch)
         self._beaten_at: datetime | None = None
 
-    async def run_once(self) -> int:
-        """Claim and send one batch of due rows; returns how many rows were handled."""
+    async def run_once(self, lanes: int = 1) -> int:
+        """Claim and send one batch of due rows; returns how many rows were handled. With several
+        `lanes` running side by side, each takes its share of the concurrency and of the window."""
         claimed = await self._claim()
         if not claimed:
             return 0
-        slots = asyncio.Semaphore(self.concurrency)
+        commit_every = max(1, self.commit_every // lanes)
+        slots = asyncio.Semaphore(max(1, self.concurrency // lanes))
         window = asyncio.Condition()
         done: list[Outcome] = []  # sent (or failed) and not committed yet
         uncommitted = 0  # sends started whose outcome is not committed: the duplicate window
@@ -197,7 +200,7 @@ class DeliveryWorker:
             nonlocal uncommitted, sending
             async with slots:
                 async with window:
-                    await window.wait_for(lambda: uncommitted < self.commit_every)
+                    await window.wait_for(lambda: uncommitted < commit_every)
                     uncommitted += 1
                 outcome = await self._attempt(row)
             async with window:
@@ -210,7 +213,7 @@ class DeliveryWorker:
             # other half of the window keeps the sends going.
             if sending == 0:
                 return True
-            return bool(done) and (len(done) * 2 >= self.commit_every or len(done) == uncommitted)
+            return bool(done) and (len(done) * 2 >= commit_every or len(done) == uncommitted)
 
         async def commit_outcomes() -> None:
             # One committer: each commit takes every outcome that arrived meanwhile (group commit).
@@ -246,20 +249,29 @@ class DeliveryWorker:
         return total
 
     async def run_forever(self, idle: float = 0.5) -> None:
+        """Deliver for as long as the task lives: two lanes, so that one claims and commits while
+        the other sends (a paced platform's slots are lost while nothing is ready to send)."""
         heart = asyncio.create_task(self.keep_beating())
+        lanes = [asyncio.create_task(self._lane(idle, LANES)) for _ in range(LANES)]
         try:
-            while True:
-                try:
-                    n = await self.run_once()
-                except Exception:  # keep delivering whatever a bad row or a DB hiccup did
-                    log.exception("delivery round failed")
-                    n = 0
-                if n == 0:
-                    await asyncio.sleep(idle)
+            await asyncio.gather(*lanes)
         finally:
+            for lane in lanes:
+                lane.cancel()
+            await asyncio.gather(*lanes, return_exceptions=True)
             heart.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heart
+
+    async def _lane(self, idle: float, lanes: int) -> None:
+        while True:
+            try:
+                n = await self.run_once(lanes)
+            except Exception:  # keep delivering whatever a bad row or a DB hiccup did
+                log.exception("delivery round failed")
+                n = 0
+            if n == 0:
+                await asyncio.sleep(idle)
 
     async def keep_beating(self) -> None:
         """Say this worker is alive every HEARTBEAT, whatever its sends are doing (a long paced
