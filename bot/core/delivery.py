@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=120)  # how long a claimed row may stay `sending` before another worker resends it
 HEARTBEAT = timedelta(seconds=2)  # how often a running worker says it is alive
 DEAD_AFTER = timedelta(seconds=6)  # silent this long: its `sending` rows are taken over
+FORGET_AFTER = timedelta(days=1)  # heartbeat rows of instances gone this long are deleted
 MAX_ATTEMPTS = 10
 LANES = 2  # claim-send-commit loops per worker, side by side (they share the window)
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -291,6 +292,8 @@ class DeliveryWorker:
             await session.exec(
                 stmt.on_conflict_do_update(index_elements=["id"], set_={"seen_at": now})  # type: ignore[call-overload]
             )
+            if self._beaten_at is None:  # once per start: forget instances long gone
+                await session.exec(INSTANCES.delete().where(INSTANCES.c.seen_at < now - FORGET_AFTER))  # type: ignore[call-overload]
         self._beaten_at = now
 
     async def recover(self) -> int:
