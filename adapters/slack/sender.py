@@ -118,18 +118,25 @@ class SlackSender:
         in the conversation's recent history), else None. Costs one or two Tier 3 calls, only for
         the few rows a crash left in doubt."""
         channel = target.dm_channel or target.address
-        if channel[:1] in "UW":  # a DM never recorded: ask Slack which channel it is
-            opened = await self._call(self.client.conversations_open, target, users=target.address)
-            channel = str(opened["channel"]["id"])
         oldest = (target.queued_at - HISTORY_SLACK).timestamp() if target.queued_at else 0
-        history = await self._call(
-            self.client.conversations_history,
-            target,
-            channel=channel,
-            oldest=f"{oldest:.6f}",
-            limit=HISTORY_LIMIT,
-            include_all_metadata=True,
-        )
+        try:
+            if channel[:1] in "UW":  # a DM never recorded: ask Slack which channel it is
+                opened = await self._call(self.client.conversations_open, target, users=target.address)
+                channel = str(opened["channel"]["id"])
+            history = await self._call(
+                self.client.conversations_history,
+                target,
+                channel=channel,
+                oldest=f"{oldest:.6f}",
+                limit=HISTORY_LIMIT,
+                include_all_metadata=True,
+            )
+        except PermanentFailure:
+            return None  # no way to look (e.g. a channel without a history scope): post again
+        except RetryLater as e:
+            if not e.reason.startswith("rate limited"):
+                return None
+            raise
         for posted in history.get("messages") or []:
             if key_in(posted) == target.key:
                 log.info("%s was already in Slack (ts %s): not posted again", target.key, posted.get("ts"))
