@@ -22,6 +22,9 @@ class PlannedEvent:
     cohort_id: int | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     grace: timedelta = timedelta(hours=1)  # how late it may still fire after a downtime
+    # How many time-critical messages it fans out (0: none, or not time-critical): the engine
+    # fires it early enough that the last of them can be sent by `due_at` at the platform's rate.
+    audience: int = 0
 
 
 class EventSource(Protocol):
@@ -32,6 +35,10 @@ class EventSource(Protocol):
     async def pending_event(self, key: str, cohort_id: int | None) -> PlannedEvent | None: ...
 
     async def fire(self, event: PlannedEvent) -> str: ...
+
+    async def plan_changed(self, poll_seconds: float) -> bool:
+        """Wait up to `poll_seconds`; True if a write changed what is planned (replan now)."""
+        ...
 
     def election(self, retry_seconds: float) -> AbstractAsyncContextManager[None]:
         """Entered once this process may run the scheduler (one per database); left on stop."""

@@ -28,8 +28,9 @@ from schedules.events import EventSource, PlannedEvent
 
 log = logging.getLogger(__name__)
 
-RESYNC_SECONDS = 60.0
+RESYNC_SECONDS = 60.0  # the safety net: writes that change the plan replan at once
 RESYNC_JOB = "scheduler:resync"
+CHANGE_POLL_SECONDS = 2.0  # how often another instance's plan change is looked for
 JOB_DEFAULTS = {
     # Our own grace windows (per event, in EventRunner.fire) decide whether a late event is still
     # worth sending, so APScheduler must always hand it over rather than drop it after 1 s.
@@ -123,6 +124,19 @@ async def _run_elected(
         on_elected(runner)
     log.info("scheduler started with %d event jobs at %s", len(runner.event_jobs()), datetime.now(UTC))
     try:
-        await asyncio.Event().wait()
+        await replan_on_change(events, runner)
     finally:
         runner.shutdown()
+
+
+async def replan_on_change(events: EventSource, runner: SchedulerRunner) -> None:
+    """Resync as soon as a write changes the plan (a session added, moved or cancelled)."""
+    while True:
+        try:
+            if await events.plan_changed(CHANGE_POLL_SECONDS):
+                await runner.sync()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the periodic resync still runs; try again at the next poll
+            log.exception("watching for plan changes failed")
+            await asyncio.sleep(CHANGE_POLL_SECONDS)

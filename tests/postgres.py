@@ -41,9 +41,21 @@ def _as_postgres(args: list[str]) -> list[str]:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """Start a server on a free loopback port; yields its base URL (no database name)."""
+    try:
+        server = throwaway_postgres()
+        url = next(server)
+    except RuntimeError as e:
+        pytest.skip(str(e))
+    yield url
+    next(server, None)
+
+
+def throwaway_postgres() -> Iterator[str]:
+    """The server as a plain generator (benchmarks use it too): yields the URL, stops on resume.
+    Raises RuntimeError when no server can be started here."""
     bin_dir = _bin_dir()
     if bin_dir is None or (os.geteuid() == 0 and shutil.which("runuser") is None):
-        pytest.skip("no PostgreSQL server binaries on this machine")
+        raise RuntimeError("no PostgreSQL server binaries on this machine")
     workdir = Path(tempfile.mkdtemp(prefix="cohortbot-pg-"))
     os.chmod(workdir, 0o777)
     data = workdir / "data"
@@ -76,7 +88,7 @@ def postgres_server() -> Iterator[str]:
         )
     except (subprocess.CalledProcessError, FileNotFoundError, subprocess.TimeoutExpired) as e:
         shutil.rmtree(workdir, ignore_errors=True)
-        pytest.skip(f"could not start PostgreSQL: {e}")
+        raise RuntimeError(f"could not start PostgreSQL: {e}") from e
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}"
     finally:

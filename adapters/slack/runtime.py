@@ -70,7 +70,7 @@ def http_session(settings: Settings) -> aiohttp.ClientSession:
 
 def pacer(app: App) -> Pacer:
     s = app.settings
-    return Pacer(s.slack_channel_interval, s.slack_workspace_rate, s.slack_workspace_burst)
+    return Pacer(s.slack_channel_interval, s.slack_workspace_rate, s.slack_workspace_burst, budget=app.budget)
 
 
 def check_settings(settings: Settings) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -71,6 +72,23 @@ def classify(error: SlackApiError) -> Exception:
     return RetryLater(code)
 
 
+METADATA_EVENT = "cohortbot_outbox"  # Slack metadata event_type: what carries the outbox key
+HISTORY_SLACK = timedelta(minutes=5)  # look back this far before the row was queued (clock skew)
+HISTORY_LIMIT = 100  # the few messages the bot posted in that DM since: one page is enough
+
+
+def outbox_metadata(key: str) -> dict[str, Any]:
+    return {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
+
+
+def key_in(message: dict[str, Any]) -> str | None:
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != METADATA_EVENT:
+        return None
+    key = (metadata.get("event_payload") or {}).get("key")
+    return str(key) if key is not None else None
+
+
 class SlackSender:
     """The `Sender` the delivery worker uses for rows whose platform is "slack"."""
 
@@ -81,18 +99,54 @@ class SlackSender:
 
     async def send(self, target: Target, message: Message) -> SendResult:
         client = await self.clients.client(target.workspace)
+        if target.in_doubt:
+            found = await self.already_posted(client, target)
+            if found is not None:
+                return found
         await self.pacer.wait(target.workspace, target.address)
         response = await self._call(
             client.chat_postMessage,
+            target,
             channel=target.address,
             text=blockkit.summary_text(message),
             blocks=blockkit.render(message),
             unfurl_links=False,
+            metadata=outbox_metadata(target.key),
         )
         channel = str(response["channel"])
         for image in blockkit.local_images(message):
-            await self._upload(client, channel, image)
+            await self._upload(client, target, channel, image)
         return SendResult(message_id=str(response["ts"]), channel_id=channel)
+
+    async def already_posted(self, client: AsyncWebClient, target: Target) -> SendResult | None:
+        """The post of this row if an earlier attempt got it into Slack (found by its metadata key
+        in the conversation's recent history), else None. Costs one or two Tier 3 calls, only for
+        the few rows a crash left in doubt."""
+        channel = target.dm_channel or target.address
+        oldest = (target.queued_at - HISTORY_SLACK).timestamp() if target.queued_at else 0
+        try:
+            if channel[:1] in "UW":  # a DM never recorded: ask Slack which channel it is
+                opened = await self._call(client.conversations_open, target, users=target.address)
+                channel = str(opened["channel"]["id"])
+            history = await self._call(
+                client.conversations_history,
+                target,
+                channel=channel,
+                oldest=f"{oldest:.6f}",
+                limit=HISTORY_LIMIT,
+                include_all_metadata=True,
+            )
+        except PermanentFailure:
+            return None  # no way to look (e.g. a channel without a history scope): post again
+        except RetryLater as e:
+            if not e.reason.startswith("rate limited"):
+                return None
+            raise
+        for posted in history.get("messages") or []:
+            if key_in(posted) == target.key:
+                log.info("%s was already in Slack (ts %s): not posted again", target.key, posted.get("ts"))
+                return SendResult(message_id=str(posted["ts"]), channel_id=channel)
+        return None
 
     async def update(
         self, target: Target, message_id: str, channel_id: str | None, message: Message
@@ -101,6 +155,7 @@ class SlackSender:
         client = await self.clients.client(target.workspace)
         response = await self._call(
             client.chat_update,
+            target,
             channel=channel,
             ts=message_id,
             text=blockkit.summary_text(message),
@@ -108,7 +163,7 @@ class SlackSender:
         )
         return SendResult(message_id=str(response.get("ts") or message_id), channel_id=channel)
 
-    async def _upload(self, client: AsyncWebClient, channel: str, image: Any) -> None:
+    async def _upload(self, client: AsyncWebClient, target: Target, channel: str, image: Any) -> None:
         path = blockkit.local_path(image)
         try:
             data = await asyncio.to_thread(path.read_bytes)
@@ -117,18 +172,23 @@ class SlackSender:
             return
         await self._call(
             client.files_upload_v2,
+            target,
             channel=channel,
             content=data,
             filename=path.name,
             title=image.alt or path.name,
         )
 
-    async def _call(self, method: Any, **kwargs: Any) -> Any:
+    async def _call(self, method: Any, target: Target, **kwargs: Any) -> Any:
         try:
             return await method(**kwargs)
         except SlackApiError as e:
-            # A 429 reschedules the row after Retry-After; the worker holds later rows to the same
-            # address until it is sent, so the limited channel rests while the others go on.
-            raise classify(e) from e
+            # A 429 reschedules the row after Retry-After (the worker holds later rows to the same
+            # address until it is sent) and pauses the pacer, which lowers the workspace's rate.
+            outcome = classify(e)
+            posting = getattr(method, "__name__", "") == "chat_postMessage"  # limits are per method
+            if posting and isinstance(outcome, RetryLater) and outcome.reason.startswith("rate limited"):
+                await self.pacer.refused(target.workspace, target.address, outcome.retry_after or 1.0)
+            raise outcome from e
         except (aiohttp.ClientError, TimeoutError, SlackClientError) as e:
             raise RetryLater(f"{type(e).__name__}: {e}") from e

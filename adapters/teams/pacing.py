@@ -1,8 +1,10 @@
 """Pacing to Teams' published limits, so the platform rarely has to say 429.
 
 Per bot per conversation: 7 per 1 s, 8 per 2 s, 60 per 30 s, 1,800 per hour. Per app per tenant:
-30 requests per second. Sliding windows: a send waits until every window it counts in has room;
-a 429 pauses the conversation or tenant for its Retry-After.
+30 requests per second (Microsoft's "Rate limiting for bots" page). Sliding windows: a send waits
+until every window it counts in has room; a 429 pauses the conversation or tenant for its
+Retry-After. Given a `SendBudget` (the running app's), the tenant's 30/s is that budget instead:
+adaptive (a 429 lowers it, successes raise it back) and shared by every instance on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from bot.core.send_budget import SendBudget
+
 Window = tuple[int, float]  # at most N sends per this many seconds
 
 CONVERSATION_WINDOWS: tuple[Window, ...] = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
 TENANT_WINDOWS: tuple[Window, ...] = ((30, 1.0),)
+TENANT_RATE = 30.0  # per app per tenant, per second
 
 
 class SlidingWindows:
@@ -48,9 +53,14 @@ class Pacer:
         tenant_windows: tuple[Window, ...] = TENANT_WINDOWS,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        budget: SendBudget | None = None,
+        tenant_rate: float = TENANT_RATE,
     ) -> None:
         self.conversation_windows = conversation_windows
-        self.tenant_windows = tenant_windows
+        self.budget = budget
+        self.tenant_rate = tenant_rate
+        # With a shared budget the tenant's limit lives there; the local windows only count.
+        self.tenant_windows = ((10**9, 1.0),) if budget is not None else tenant_windows
         self.clock = clock
         self.sleep = sleep
         self._conversations: dict[str, SlidingWindows] = {}
@@ -77,8 +87,15 @@ class Pacer:
                     conv.sent.append(now)
                     ten.sent.append(now)
                     self._forget_idle(now)
-                    return
+                    break
             await self.sleep(wait)
+        if self.budget is not None:
+            await self.budget.acquire(f"teams:{tenant}", self.tenant_rate)
+
+    async def refused(self, tenant: str, seconds: float) -> None:
+        """Teams said 429: lower the tenant's shared rate (and pause it) when there is a budget."""
+        if self.budget is not None:
+            await self.budget.refused(f"teams:{tenant}", self.tenant_rate, seconds)
 
     def pause(self, tenant: str, conversation: str | None, seconds: float) -> None:
         """The platform said 429: hold the conversation (or the whole tenant) for `seconds`."""

@@ -121,7 +121,7 @@ def build_runtime(
     )
     adapter = CloudAdapter(auth)
     book = ConversationBook(app.store, app.clock, settings)
-    sender = TeamsSender(adapter, settings.microsoft_app_id, book, pacer)
+    sender = TeamsSender(adapter, settings.microsoft_app_id, book, pacer or Pacer(budget=app.budget))
     roster = TeamsRoster(
         adapter, settings.microsoft_app_id, book, sender.pacer, app.store, app.clock, settings
     )

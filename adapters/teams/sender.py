@@ -161,7 +161,10 @@ class TeamsSender:
         try:
             await call()
         except HttpOperationError as e:
-            raise self._sorted(target, conversation, e) from None
+            outcome = self._sorted(target, conversation, e)
+            if isinstance(outcome, RetryLater) and "429" in outcome.reason:
+                await self.pacer.refused(target.workspace, outcome.retry_after or TENANT_PAUSE_ON_429)
+            raise outcome from None
         except ClientRequestError as e:
             raise RetryLater(f"connector unreachable: {e}") from None
 

@@ -11,6 +11,7 @@ from bot.core.engine import Engine
 from bot.core.metrics import Metrics
 from bot.core.runtime import App
 from bot.core.scheduling import EventRunner
+from bot.core.send_budget import budget_for
 from bot.core.settings import Settings
 from bot.core.store import Store
 
@@ -34,6 +35,7 @@ async def build(
         runner=EventRunner(store, clock, settings),
         worker=DeliveryWorker(store, senders, clock, metrics=metrics),
         metrics=metrics,
+        budget=budget_for(store),
     )
 
 

@@ -90,11 +90,23 @@ class EventContext:
             self.session, person_id, message, key=key, now=self.now, cohort_id=cohort_id
         )
 
-    async def dms(self, recipients: list[outbox.Recipient], *, cohort_id: int | None = None) -> int:
-        return await outbox.enqueue_dms(self.session, recipients, now=self.now, cohort_id=cohort_id)
+    async def dms(
+        self,
+        recipients: list[outbox.Recipient],
+        *,
+        cohort_id: int | None = None,
+        priority: int = outbox.NORMAL,
+    ) -> int:
+        return await outbox.enqueue_dms(
+            self.session, recipients, now=self.now, cohort_id=cohort_id, priority=priority
+        )
 
-    async def post(self, cohort: Cohort, message: Message | Compose, *, key: str) -> bool:
-        return await outbox.enqueue_channel_post(self.session, cohort, message, key=key, now=self.now)
+    async def post(
+        self, cohort: Cohort, message: Message | Compose, *, key: str, priority: int = outbox.NORMAL
+    ) -> bool:
+        return await outbox.enqueue_channel_post(
+            self.session, cohort, message, key=key, now=self.now, priority=priority
+        )
 
     async def update_message(self, original_key: str, message: Message, *, key: str) -> bool:
         return await outbox.enqueue_update(self.session, original_key, message, key=key, now=self.now)

@@ -1,19 +1,24 @@
 """Delivers the outbox: claim due rows, send them through the platform's sender, record the outcome.
 
 Guarantees: nothing is dropped (a row is only `sent` after the platform accepted it, and a row
-left `sending` by a crash is sent again once its lease expires); order per recipient is kept
-(a row waits while an earlier one to the same address is unsent). A duplicate is possible only
-when the process dies between the platform's accept and the commit that records it.
+left `sending` by a crash is sent again: at restart, within seconds when another instance sees
+its holder's heartbeat stop, or once its lease expires); order per recipient is kept (a row waits
+while an earlier one to the same address is unsent); claims take urgent rows first (`priority`).
+A duplicate is possible only when the process dies between the platform's accept and the commit
+that records it: at most `commit_every` sends. A row taken over from `sending` is handed to the
+sender as `in_doubt`, so a platform that can find its own messages (Slack, by metadata) skips it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -23,8 +28,8 @@ from sqlmodel import select, update
 from bot.core.clock import Clock
 from bot.core.messages import Message
 from bot.core.metrics import Metrics
-from bot.core.models import Identity, OutboxMessage
-from bot.core.store import Store
+from bot.core.models import DeliveryInstance, Identity, OutboxMessage
+from bot.core.store import Store, insert_for
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +37,13 @@ LEASE = timedelta(seconds=120)  # how long a claimed row may stay `sending` befo
 # A whole send (pacing, every call and its retries) ends well before its lease does: otherwise
 # another instance could claim the row and send it again while this one is still in flight.
 SEND_DEADLINE = LEASE / 2
+HEARTBEAT = timedelta(seconds=2)  # how often a running worker says it is alive
+DEAD_AFTER = timedelta(seconds=6)  # silent this long: its `sending` rows are taken over
+FORGET_AFTER = timedelta(days=1)  # heartbeat rows of instances gone this long are deleted
 MAX_ATTEMPTS = 10
+LANES = 2  # claim-send-commit loops per worker, side by side (they share the window)
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+INSTANCES = DeliveryInstance.__table__  # type: ignore[attr-defined]
 
 
 class RetryLater(Exception):
@@ -66,6 +76,9 @@ class Target:
     person_id: int | None = None
     dm_channel: str | None = None
     conversation_ref: Mapping[str, Any] = field(default_factory=dict)
+    # A crash may have let an earlier attempt reach the platform: look before sending again.
+    in_doubt: bool = False
+    queued_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -94,9 +107,10 @@ IDENTITY = Identity.__table__  # type: ignore[attr-defined]
 
 
 def claim_query(batch: int) -> Any:
-    """Due rows, oldest first, skipping any row with an older unsent one to the same address
-    (order per recipient), with what the platform needs to reach the address. Plain columns,
-    built once with bound parameters: SQLAlchemy compiles it once, no ORM objects are built."""
+    """Due rows, most urgent then oldest first, skipping any row with an older unsent one to the
+    same address (order per recipient), with what the platform needs to reach the address. A row
+    is due when its time has come, or when the instance holding it stopped its heartbeat. Plain
+    columns, built once with bound parameters: SQLAlchemy compiles it once, no ORM objects."""
     earlier = OUTBOX.alias("earlier")
     waiting_before = (
         sa.select(earlier.c.id)
@@ -113,16 +127,23 @@ def claim_query(batch: int) -> Any:
         IDENTITY.c.workspace == OUTBOX.c.workspace,
         IDENTITY.c.user_id == OUTBOX.c.address,
     )
+    dead = sa.select(INSTANCES.c.id).where(
+        INSTANCES.c.seen_at < bindparam("dead_before", type_=INSTANCES.c.seen_at.type)
+    )
+    due = sa.or_(
+        OUTBOX.c.next_attempt_at <= bindparam("now", type_=OUTBOX.c.next_attempt_at.type),
+        sa.and_(OUTBOX.c.status == "sending", OUTBOX.c.claimed_by.in_(dead)),
+    )
     return (
         sa.select(OUTBOX, IDENTITY.c.dm_channel, IDENTITY.c.conversation_ref)
         .select_from(OUTBOX.outerjoin(IDENTITY, reached_by))
         .where(
             OUTBOX.c.status.in_(["pending", "sending"]),
-            OUTBOX.c.next_attempt_at <= bindparam("now", type_=OUTBOX.c.next_attempt_at.type),
+            due,
             OUTBOX.c.platform.in_(bindparam("platforms", expanding=True)),
             ~waiting_before,
         )
-        .order_by(OUTBOX.c.id)
+        .order_by(OUTBOX.c.priority, OUTBOX.c.id)
         .limit(batch)
     )
 
@@ -143,7 +164,9 @@ class DeliveryWorker:
 
     `commit_every` bounds the duplicate window: a send starts only while fewer than that many
     sends are uncommitted, so a crash leaves at most `commit_every` accepted-but-unrecorded
-    messages, and only those can be sent twice.
+    messages, and only those can be sent twice. Claims are small (`batch`): a paced platform
+    takes ~10 messages/s, so a large claim would only hold urgent rows back and leave more rows
+    `sending` (in doubt) after a crash.
     """
 
     def __init__(
@@ -152,9 +175,10 @@ class DeliveryWorker:
         senders: Mapping[str, Sender],
         clock: Clock,
         *,
-        batch: int = 500,
+        batch: int = 64,
         concurrency: int = 16,
-        commit_every: int = 64,
+        commit_every: int = 16,
+        instance_id: str | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self.store = store
@@ -164,16 +188,19 @@ class DeliveryWorker:
         self.batch = batch
         self.concurrency = concurrency
         self.commit_every = commit_every
+        self.instance_id = instance_id or uuid.uuid4().hex[:16]
         self._claim_query = claim_query(batch)
         self._stopping = False
-        self._in_flight = 0
+        self._beaten_at: datetime | None = None
 
-    async def run_once(self) -> int:
-        """Claim and send one batch of due rows; returns how many rows were handled."""
+    async def run_once(self, lanes: int = 1) -> int:
+        """Claim and send one batch of due rows; returns how many rows were handled. With several
+        `lanes` running side by side, each takes its share of the concurrency and of the window."""
         claimed = await self._claim()
         if not claimed:
             return 0
-        slots = asyncio.Semaphore(self.concurrency)
+        commit_every = max(1, self.commit_every // lanes)
+        slots = asyncio.Semaphore(max(1, self.concurrency // lanes))
         window = asyncio.Condition()
         done: list[Outcome] = []  # sent (or failed) and not committed yet
         uncommitted = 0  # sends started whose outcome is not committed: the duplicate window
@@ -183,7 +210,7 @@ class DeliveryWorker:
             nonlocal uncommitted, sending
             async with slots:
                 async with window:
-                    await window.wait_for(lambda: uncommitted < self.commit_every)
+                    await window.wait_for(lambda: uncommitted < commit_every)
                     uncommitted += 1
                 # Stopping: sends already started finish, the others are handed back unsent.
                 outcome = Outcome(row, released=True) if self._stopping else await self._attempt(row)
@@ -197,7 +224,7 @@ class DeliveryWorker:
             # other half of the window keeps the sends going.
             if sending == 0:
                 return True
-            return bool(done) and (len(done) * 2 >= self.commit_every or len(done) == uncommitted)
+            return bool(done) and (len(done) * 2 >= commit_every or len(done) == uncommitted)
 
         async def commit_outcomes() -> None:
             # One committer: each commit takes every outcome that arrived meanwhile (group commit).
@@ -233,11 +260,25 @@ class DeliveryWorker:
         return total
 
     async def run_forever(self, idle: float = 0.5) -> None:
-        """Deliver until `stop()`: a round already started finishes (its sends and their commit);
-        rows not claimed yet stay pending for the next start."""
+        """Deliver until `stop()`: two lanes, so that one claims and commits while the other sends
+        (a paced platform's slots are lost while nothing is ready to send). A round already started
+        finishes (its sends and their commit); rows not claimed yet stay pending for the next start."""
+        heart = asyncio.create_task(self.keep_beating())
+        lanes = [asyncio.create_task(self._lane(idle, LANES)) for _ in range(LANES)]
+        try:
+            await asyncio.gather(*lanes)
+        finally:
+            for lane in lanes:
+                lane.cancel()
+            await asyncio.gather(*lanes, return_exceptions=True)
+            heart.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heart
+
+    async def _lane(self, idle: float, lanes: int) -> None:
         while not self._stopping:
             try:
-                n = await self.run_once()
+                n = await self.run_once(lanes)
             except Exception:  # keep delivering whatever a bad row or a DB hiccup did
                 log.exception("delivery round failed")
                 n = 0
@@ -248,14 +289,37 @@ class DeliveryWorker:
         """Claim nothing more; `run_forever` returns once the round in flight is recorded."""
         self._stopping = True
 
+    async def keep_beating(self) -> None:
+        """Say this worker is alive every HEARTBEAT, whatever its sends are doing (a long paced
+        round must not look like a dead instance)."""
+        while True:
+            try:
+                await self.beat()
+            except Exception:  # a missed beat is retried; others wait DEAD_AFTER before taking over
+                log.exception("delivery heartbeat failed")
+            await asyncio.sleep(HEARTBEAT.total_seconds())
+
+    async def beat(self) -> None:
+        now = self.clock.now()
+        async with self.store.transaction() as session:
+            insert = insert_for(session.get_bind().dialect.name)
+            stmt = insert(INSTANCES).values(id=self.instance_id, seen_at=now)
+            await session.exec(
+                stmt.on_conflict_do_update(index_elements=["id"], set_={"seen_at": now})  # type: ignore[call-overload]
+            )
+            if self._beaten_at is None:  # once per start: forget instances long gone
+                await session.exec(INSTANCES.delete().where(INSTANCES.c.seen_at < now - FORGET_AFTER))  # type: ignore[call-overload]
+        self._beaten_at = now
+
     async def recover(self) -> int:
         """At start of the only worker (SQLite): rows a crash left `sending` are due again now,
-        without waiting for their lease. Returns how many."""
+        without waiting for their lease. They stay `sending`: in doubt, looked up before a resend.
+        Returns how many."""
         async with self.store.transaction() as session:
             result = await session.exec(
                 update(OutboxMessage)  # type: ignore[call-overload]
                 .where(OutboxMessage.status == "sending")
-                .values(status="pending", next_attempt_at=self.clock.now())
+                .values(next_attempt_at=self.clock.now())
             )
         return int(result.rowcount or 0)
 
@@ -263,18 +327,21 @@ class DeliveryWorker:
         """Take due rows, at most one per recipient (the oldest), and lease them as `sending`.
         On PostgreSQL, FOR UPDATE SKIP LOCKED lets several workers claim side by side."""
         now = self.clock.now()
+        if self._beaten_at is None or now - self._beaten_at >= HEARTBEAT:
+            await self.beat()  # alive before holding anything
         query = self._claim_query
         if not self.store.is_sqlite:
             query = query.with_for_update(skip_locked=True, of=OUTBOX)
+        parameters = {"now": now, "dead_before": now - DEAD_AFTER, "platforms": list(self.senders)}
         async with self.store.transaction() as session:
             conn = await session.connection()
-            rows = list((await conn.execute(query, {"now": now, "platforms": list(self.senders)})).all())
+            rows = list((await conn.execute(query, parameters)).all())
             if not rows:
                 return []
             await conn.execute(
                 OUTBOX.update()
                 .where(OUTBOX.c.id.in_([r.id for r in rows]))
-                .values(status="sending", next_attempt_at=now + LEASE)
+                .values(status="sending", next_attempt_at=now + LEASE, claimed_by=self.instance_id)
             )
         return rows
 
@@ -288,6 +355,8 @@ class DeliveryWorker:
             person_id=row.person_id,
             dm_channel=row.dm_channel,
             conversation_ref=row.conversation_ref or {},
+            in_doubt=row.status == "sending",  # the claim read it before marking it
+            queued_at=row.created_at,
         )
         try:
             message = Message.from_dict(row.payload)

@@ -158,6 +158,7 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
         sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+        sa.Index("ix_outbox_claimed_by", "claimed_by", "status"),
         sa.Index("ix_outbox_address", "platform", "address", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -172,6 +173,9 @@ class OutboxMessage(SQLModel, table=True):
     payload: dict[str, Any] = json_field()
     updates_key: str | None = None  # for kind=update: the key of the message to replace
     status: str = "pending"  # pending | sending | sent | failed
+    # Claims take the lowest first: 0 replies and time-critical cards, 1 the rest, 2 bulk posts.
+    priority: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    claimed_by: str | None = None  # the delivery instance holding a `sending` row
     attempts: int = 0
     next_attempt_at: datetime = utc_field()
     created_at: datetime = utc_field()
@@ -179,6 +183,35 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = None
     platform_message_id: str | None = None
     platform_channel_id: str | None = None
+
+
+class DeliveryInstance(SQLModel, table=True):
+    """A running delivery worker's heartbeat: rows held by one that stopped beating are taken over
+    within seconds, not after the lease."""
+
+    __tablename__ = "delivery_instance"
+    id: str = Field(primary_key=True)
+    seen_at: datetime = utc_field()
+
+
+class SendBudgetRow(SQLModel, table=True):
+    """One workspace's or tenant's send budget, shared by the instances (`bot.core.send_budget`)."""
+
+    __tablename__ = "send_budget"
+    key: str = Field(primary_key=True)  # e.g. "slack:T0001"
+    tat: float = 0.0  # epoch seconds of the next free slot
+    limited_rate: float | None = None  # the rate set by the last 429, None if never limited
+    knee: float = 0.0  # the rate regained quickly after it
+    limited_at: float = 0.0  # epoch seconds of that 429
+
+
+class PlanVersion(SQLModel, table=True):
+    """Bumped by every write that changes a cohort's plan: the scheduler of another instance
+    notices the new version within seconds and replans at once."""
+
+    __tablename__ = "plan_version"
+    id: int = Field(default=1, primary_key=True)
+    version: int = 0
 
 
 class FiredEvent(SQLModel, table=True):

@@ -22,6 +22,10 @@ from bot.core.messages import Message
 from bot.core.models import Cohort, Identity, OutboxMessage, Person
 from bot.core.store import insert_for
 
+URGENT = 0  # replies and time-critical cards (check-in, a session starting): claimed first
+NORMAL = 1
+BULK = 2  # digests, leaderboards, results: go when nothing more urgent waits
+
 
 class Address(NamedTuple):
     """Where a person is reached: what an outbox row needs, without loading Identity objects."""
@@ -111,6 +115,7 @@ async def enqueue_dms(
     now: datetime,
     cohort_id: int | None = None,
     addresses: dict[int, Address] | None = None,
+    priority: int = NORMAL,
 ) -> int:
     """Queue one DM per recipient on the platform they are reached on; returns how many are new.
 
@@ -148,6 +153,7 @@ async def enqueue_dms(
                 "workspace": identity.workspace,
                 "address": identity.user_id,
                 "payload": payload,
+                "priority": priority,
                 "status": "pending",
                 "attempts": 0,
                 "next_attempt_at": now,
@@ -170,7 +176,13 @@ async def enqueue_dm(
 
 
 async def enqueue_channel_post(
-    session: AsyncSession, cohort: Cohort, message: Message | Compose, *, key: str, now: datetime
+    session: AsyncSession,
+    cohort: Cohort,
+    message: Message | Compose,
+    *,
+    key: str,
+    now: datetime,
+    priority: int = NORMAL,
 ) -> bool:
     """Queue a post to the cohort's channel, if it has one, in the cohort's language."""
     if not cohort.channel_platform or not cohort.channel_id:
@@ -184,6 +196,7 @@ async def enqueue_channel_post(
         "workspace": cohort.channel_workspace,
         "address": cohort.channel_id,
         "payload": compose(message, cohort.lang).to_dict(),
+        "priority": priority,
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": now,

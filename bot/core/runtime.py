@@ -14,6 +14,7 @@ from bot.core.engine import Engine
 from bot.core.health import Health
 from bot.core.metrics import Metrics
 from bot.core.scheduling import EventRunner
+from bot.core.send_budget import SendBudget
 from bot.core.settings import Settings
 from bot.core.store import Store
 
@@ -26,6 +27,7 @@ class App:
     engine: Engine
     runner: EventRunner
     worker: DeliveryWorker
+    budget: SendBudget  # per workspace/tenant send pacing, shared through PostgreSQL
     # Each chat adapter's people directory (platform -> Directory), added when it is attached.
     directories: dict[str, Directory] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)

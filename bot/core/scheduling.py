@@ -11,7 +11,8 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import text
 from sqlmodel import col, select
@@ -21,6 +22,7 @@ from bot.core.clock import Clock
 from bot.core.context import EventContext
 from bot.core.models import Cohort, FiredEvent
 from bot.core.registry import EVENT_HANDLERS, PLANNERS, load_capabilities
+from bot.core.replanning import PlanWatch, install
 from bot.core.settings import Settings
 from bot.core.store import Store, insert_for
 from schedules.events import PlannedEvent
@@ -28,6 +30,27 @@ from schedules.events import PlannedEvent
 log = logging.getLogger(__name__)
 
 ADVISORY_LOCK_ID = 0x636F686F  # "coho": one scheduler per database
+
+
+TEAMS_TENANT_RATE = 30.0  # Teams: 30 requests/s per app per tenant (documented)
+DEADLINE_MARGIN = 0.85  # a 429 lowers the rate to 90% of the refused one: count on a bit less
+
+
+FIRST_429_PAUSE = 1.0  # the pacer meets the real limit once, and Slack's Retry-After is ~1 s
+MIN_LEAD_SECONDS = 1.0  # below this, starting early gains nothing (firing itself takes about that)
+
+
+def deadline_rate(settings: Settings) -> float:
+    """Sends per second a deadline can count on: the setting, else the slowest enabled platform
+    (0: no platform caps sends, e.g. the console)."""
+    if settings.deadline_rate > 0:
+        return settings.deadline_rate
+    ceilings = []
+    if settings.slack_enabled and settings.slack_workspace_rate > 0:
+        ceilings.append(settings.slack_workspace_rate)
+    if settings.teams_enabled:
+        ceilings.append(TEAMS_TENANT_RATE)
+    return DEADLINE_MARGIN * min(ceilings, default=0.0)
 
 
 class EventRunner:
@@ -38,6 +61,19 @@ class EventRunner:
         self.store = store
         self.clock = clock
         self.settings = settings
+        self._watch: PlanWatch | None = None
+        install()  # every instance announces its plan changes, elected or not
+
+    async def plan_changed(self, poll_seconds: float) -> bool:
+        """Wait for a write that changes the plan (here, or seen in `plan_version`)."""
+        if self._watch is None:
+            self._watch = PlanWatch(self._plan_version)
+        return await self._watch.changed(poll_seconds)
+
+    async def _plan_version(self) -> int:
+        async with self.store.transaction() as session:
+            row = (await session.exec(text("SELECT version FROM plan_version WHERE id = 1"))).first()  # type: ignore[call-overload]
+        return int(row[0]) if row else 0
 
     @asynccontextmanager
     async def election(self, retry_seconds: float) -> AsyncIterator[None]:
@@ -84,8 +120,18 @@ class EventRunner:
         for cohort in cohorts:
             for planner in PLANNERS:
                 events.extend(await planner(session, cohort, now))
+        events = [self._early_enough(e) for e in events]
         events.sort(key=lambda e: (e.due_at, e.key))
         return events
+
+    def _early_enough(self, event: PlannedEvent) -> PlannedEvent:
+        """Fire a fan-out of N time-critical messages N / rate seconds before it is due, so the last
+        one is sent by then (the platforms cap sends per workspace and tenant)."""
+        rate = deadline_rate(self.settings)
+        if event.audience <= 0 or rate <= 0 or event.audience / rate < MIN_LEAD_SECONDS:
+            return event
+        lead = event.audience / rate + FIRST_429_PAUSE
+        return replace(event, due_at=event.due_at - timedelta(seconds=lead))
 
     async def pending(self) -> list[PlannedEvent]:
         """Planned events that have not fired (nor been skipped) yet."""

@@ -36,10 +36,15 @@ class Settings(BaseSettings):
     slack_client_secret: SecretStr | None = None
     # Where Slack's OAuth pages live (a stand-in in tests).
     slack_oauth_url: str = "https://slack.com/oauth/v2/authorize"
-    # Slack send pacing: seconds between posts to one channel; workspace-wide burst, then posts/s.
+    # Slack send pacing: seconds between posts to one channel (Slack: ~1/s per channel); the
+    # workspace-wide ceiling in posts/s (525/min, a vendor's published Slack figure: the real limit
+    # is unpublished, 429s lower the rate from there) and its burst. 0 turns pacing off.
     slack_channel_interval: float = 1.0
-    slack_workspace_burst: int = 25
-    slack_workspace_rate: float = 1.0
+    slack_workspace_burst: int = 1
+    slack_workspace_rate: float = 525 / 60
+    # Sends per second a deadline counts on: a reminder to N learners fires N / rate seconds before
+    # it is due. 0: the slowest enabled platform's ceiling, less a margin for 429s.
+    deadline_rate: float = 0.0
 
     # Seconds between two passes of the identity resolver (people enrolled by email, not yet found).
     identity_lookup_every: float = 60.0

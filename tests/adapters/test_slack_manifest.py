@@ -30,6 +30,9 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "views_open": set(),
     "views_publish": set(),
     "files_upload_v2": {"files:write"},
+    # Looking up a post a crash left in doubt, by its metadata, in the learner's DM.
+    "conversations_open": {"im:write"},
+    "conversations_history": {"im:history"},
 }
 EVENT_SCOPES = {
     "app_home_opened": set(),

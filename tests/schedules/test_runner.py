@@ -108,3 +108,33 @@ async def _outcome(runner: SchedulerRunner, fragment: str) -> bool:
 
 async def _has_job(runner: SchedulerRunner, key: str) -> bool:
     return key in runner.event_jobs()
+
+
+async def test_a_session_added_by_a_command_is_planned_at_once(tmp_path: Path) -> None:
+    """No waiting for the resync: the command's commit wakes the scheduler, which replans."""
+    from schedules.runner import _run_elected
+
+    clock = SystemClock()
+    app = await build(
+        Settings(database_url=f"sqlite:///{tmp_path / 'n.db'}"),
+        {"console": RecordingSender()},
+        clock,
+        schema="create",
+    )
+    chat = Chat(app)
+    await chat.say("tina", "create live tz=UTC")
+    runners: list[SchedulerRunner] = []
+    task = asyncio.create_task(_run_elected(app.runner, 3600.0, runners.append))
+    try:
+        await wait_for(lambda: asyncio.sleep(0, bool(runners)))
+        assert not [k for k in runners[0].event_jobs() if k.startswith("attendance:open:")]
+        starts = (clock.now() + timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
+        assert "added" in await chat.say("tina", f'session live "Kick-off" {starts} 60m')
+        await wait_for(
+            lambda: asyncio.sleep(0, any(k.startswith("attendance:open:") for k in runners[0].event_jobs())),
+            attempts=20,  # within a second, not the hour-long resync
+        )
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await app.close()

@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import itertools
 import json
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +25,7 @@ class Call:
     method: str
     args: dict[str, Any]
     token: str | None
+    at: float = 0.0  # time.monotonic() when the stand-in received it
 
 
 @dataclass
@@ -64,6 +67,7 @@ class SlackApiStandIn:
     client_id: str = "1111.2222"
     client_secret: str = "oauth-client-secret"
     latency: float = 0.0  # seconds each Web API call takes (benchmarks)
+    limits: PostLimits = field(default_factory=lambda: PostLimits())
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -198,10 +202,13 @@ class SlackApiStandIn:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") or args.get("token")
         if self.record:
-            self.calls.append(Call(method, args, token))
+            self.calls.append(Call(method, args, token, time.monotonic()))
         self._changed.set()
         if self.delays.get(method):
             await asyncio.sleep(self.delays[method])
+        limited = self.limits.check(method, args)
+        if limited is not None:
+            return limited
         scripted = self.failures.get(method)
         if scripted:
             failure = scripted[0]
@@ -291,7 +298,9 @@ class SlackApiStandIn:
         channel = str(args.get("channel"))
         if channel[:1] in "UW":  # a user id: Slack posts in (and returns) the app's DM with them
             channel = "D" + channel[1:]
-        return {"ok": True, "channel": channel, "ts": f"1700000000.{next(self._ts):06d}"}
+        ts = f"{int(time.time())}.{next(self._ts):06d}"  # Slack's ts: epoch seconds, unique per channel
+        self.limits.remember(channel, ts, args)
+        return {"ok": True, "channel": channel, "ts": ts}
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
@@ -399,3 +408,98 @@ class SlackApiStandIn:
             "cache_ts": 1700000000,
             "response_metadata": {"next_cursor": next_cursor},
         }
+
+
+# -- delivery at scale: Slack's rate limits on chat.postMessage, metadata and history ----------------
+#
+# Slack documents about one chat.postMessage per second per channel, plus a workspace-wide limit it
+# does not publish; past either it answers HTTP 429 with an integer `Retry-After` (seconds) and
+# `{"ok": false, "error": "ratelimited"}`. Messages posted with `metadata` return it from
+# `conversations.history` only when asked with `include_all_metadata=true`.
+
+
+def _as_dict(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+@dataclass
+class PostLimits:
+    """chat.postMessage limits (off unless set) and each channel's posted messages, newest last."""
+
+    channel_interval: float | None = None  # seconds between two posts to one channel (Slack: 1)
+    workspace_per_second: int | None = None  # posts per rolling second, workspace-wide
+    clock: Any = time.monotonic
+    limited: int = 0  # 429 answers given
+    accepted: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)  # (at, channel, metadata)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    on_accept: Any = None  # called with the number of posts accepted so far (e.g. to kill a process)
+    _recent: deque[float] = field(default_factory=deque)
+    _channel_last: dict[str, float] = field(default_factory=dict)
+
+    def check(self, method: str, args: dict[str, Any]) -> web.Response | None:
+        """A 429 when this post would break a limit; None when it may go (and it is counted)."""
+        if method != "chat.postMessage":
+            return None
+        now = self.clock()
+        channel = str(args.get("channel"))
+        channel = "D" + channel[1:] if channel[:1] in "UW" else channel
+        if self.workspace_per_second is not None:
+            while self._recent and self._recent[0] <= now - 1.0:
+                self._recent.popleft()
+            if len(self._recent) >= self.workspace_per_second:
+                return self._too_many()
+        last = self._channel_last.get(channel)
+        if self.channel_interval is not None and last is not None and now - last < self.channel_interval:
+            return self._too_many()
+        self._recent.append(now)
+        self._channel_last[channel] = now
+        return None
+
+    def _too_many(self) -> web.Response:
+        self.limited += 1
+        return web.json_response(
+            {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+        )
+
+    def remember(self, channel: str, ts: str, args: dict[str, Any]) -> None:
+        metadata = _as_dict(args.get("metadata")) or {}
+        self.accepted.append((self.clock(), channel, metadata))
+        message = {"type": "message", "ts": ts, "text": args.get("text", ""), "bot_id": "BBOT"}
+        if metadata:
+            message["metadata"] = metadata
+        self.history.setdefault(channel, []).append(message)
+        if self.on_accept is not None:
+            self.on_accept(len(self.accepted))
+
+    def keys_delivered(self) -> list[str]:
+        """The outbox key carried by each accepted post, in order (duplicates show up twice)."""
+        return [str((m.get("event_payload") or {}).get("key")) for _, _, m in self.accepted if m]
+
+
+def _conversations_history(self: SlackApiStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    channel = str(args.get("channel"))
+    if channel not in self.limits.history and channel[:1] != "D":
+        return {"ok": False, "error": "channel_not_found"}
+    with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+    oldest = float(args.get("oldest") or 0)
+    limit = int(args.get("limit") or 100)
+    found = [m for m in reversed(self.limits.history.get(channel, [])) if float(m["ts"]) > oldest][:limit]
+    if not with_metadata:
+        found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+    return {"ok": True, "messages": found, "has_more": False}
+
+
+def _conversations_open(self: SlackApiStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    users = str(args.get("users") or "")
+    if not users:
+        return {"ok": False, "error": "users_list_not_supplied"}
+    return {"ok": True, "channel": {"id": "D" + users.split(",")[0][1:]}}
+
+
+SlackApiStandIn._conversations_history = _conversations_history  # type: ignore[attr-defined]
+SlackApiStandIn._conversations_open = _conversations_open  # type: ignore[attr-defined]

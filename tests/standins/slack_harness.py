@@ -35,14 +35,14 @@ class SlackHarness:
         cls, db_url: str, clock: Clock | None = None, *, schema: str = "create", **settings: Any
     ) -> SlackHarness:
         api = await SlackApiStandIn().start()
+        # Pacing off unless a test asks for it (the pacing tests give the real figures).
+        pacing = {"slack_channel_interval": 0.0, "slack_workspace_rate": 0.0}
         config = Settings(
             database_url=db_url,
             slack_bot_token="xoxb-test-token",
             slack_signing_secret=SECRET,
             slack_api_url=api.api_url,
-            slack_channel_interval=0.0,
-            slack_workspace_rate=0.0,
-            **settings,
+            **{**pacing, **settings},
         )
         app = await build(config, {}, clock, schema=schema)
         webapp = web_application(app)

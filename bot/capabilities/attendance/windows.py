@@ -25,13 +25,26 @@ from bot.capabilities.attendance.sessions import session_windows
 from bot.core.context import EventContext
 from bot.core.messages import Message, Text
 from bot.core.models import Cohort, LiveSession, OutboxMessage
-from bot.core.outbox import Recipient
+from bot.core.outbox import URGENT, Recipient
 from bot.core.registry import on_event, planner
 from bot.core.texts import t
 from schedules.events import PlannedEvent
 
 CLOSE_GRACE = timedelta(days=30)
 MIN_GRACE = timedelta(minutes=1)
+COINCIDE = timedelta(minutes=2)  # a reminder this close to the window's opening is one DM with the card
+
+
+async def card_carries_reminder(session: AsyncSession, cohort: Cohort, session_id: int, at: datetime) -> bool:
+    """True when the session's check-in card is (or is about to be) in every learner's DM at `at`:
+    its window is open then, or opens within COINCIDE. The card says the session's title and start
+    time with the Check in button, so a reminder at that moment would be a second DM saying less."""
+    for sw in await session_windows(session, cohort, around=at):
+        if sw.live.id != session_id:
+            continue
+        closed = sw.state is not None and sw.state.closed_at is not None
+        return sw.rules.enabled and not closed and sw.window.opens_at - COINCIDE <= at < sw.window.closes_at
+    return False
 
 
 @planner
@@ -120,7 +133,7 @@ async def open_window(ctx: EventContext, live: LiveSession, cohort: Cohort) -> i
         )
         for learner in await learners(ctx.session, cohort.id or 0)
     ]
-    queued = await ctx.dms(recipients, cohort_id=cohort.id)
+    queued = await ctx.dms(recipients, cohort_id=cohort.id, priority=URGENT)
     closes = hhmm(window.closes_at, cohort.tz)
     post = t("attendance.channel.open", title=live.title, closes=closes, cohort=cohort.slug)
     await ctx.post(cohort, _plain(post), key=f"attendance:open:{live.id}")
@@ -148,7 +161,7 @@ async def remind_unmarked(ctx: EventContext, live: LiveSession, cohort: Cohort) 
         for learner in await learners(ctx.session, cohort.id or 0)
         if learner.id not in skip
     ]
-    return await ctx.dms(recipients, cohort_id=cohort.id)
+    return await ctx.dms(recipients, cohort_id=cohort.id, priority=URGENT)
 
 
 async def close_window(

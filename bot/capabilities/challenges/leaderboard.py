@@ -22,6 +22,7 @@ from bot.core.errors import UserError
 from bot.core.grammar import Choice, Slug
 from bot.core.messages import Block, Fields, Header, Message, Progress, Reply, Text
 from bot.core.models import Cohort, Enrolment, LiveSession, Module
+from bot.core.outbox import BULK
 from bot.core.registry import kpi, on_event, planner, verb
 from schedules.events import PlannedEvent
 
@@ -209,7 +210,7 @@ async def post_weekly_leaderboard(ctx: EventContext, event: PlannedEvent) -> Non
         individual_top=challenge_settings(cohort).individual_top,
         title=f"{cohort.slug}: leaderboard, week of {week.day} {week:%b}",
     )
-    await ctx.post(cohort, message, key=event.key)
+    await ctx.post(cohort, message, key=event.key, priority=BULK)
 
 
 @kpi("engagement")

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.capabilities.attendance.windows import card_carries_reminder
 from bot.core import i18n, texts
 from bot.core.context import EventContext
 from bot.core.i18n import N_
@@ -31,7 +32,7 @@ from bot.core.models import (
     Person,
     utc_field,
 )
-from bot.core.outbox import Compose, Recipient, addresses_of, enqueue_dms, insert_many
+from bot.core.outbox import NORMAL, URGENT, Compose, Recipient, addresses_of, enqueue_dms, insert_many
 from bot.core.registry import (
     on_event,
     planner,
@@ -162,12 +163,33 @@ async def plan_reminders(session: AsyncSession, cohort: Cohort, now: datetime) -
     if not calendar.items:
         return []
     audiences = await audiences_of(session, cohort, calendar.per_enrolment)
+    sizes = await zone_sizes(session, cohort)
     return [
         PlannedEvent(
-            key=r.key, kind=r.kind, due_at=r.due_at, cohort_id=cohort.id, payload=r.payload, grace=r.grace
+            key=r.key,
+            kind=r.kind,
+            due_at=r.due_at,
+            cohort_id=cohort.id,
+            payload=r.payload,
+            grace=r.grace,
+            # A session about to start must reach everyone by its reminder time: start early.
+            audience=sizes.get(r.payload["zone"], 0) if r.kind == "reminder.session" else 0,
         )
         for r in plans.plan(calendar, audiences)
     ]
+
+
+async def zone_sizes(session: AsyncSession, cohort: Cohort) -> dict[str, int]:
+    """Active learners per zone (an upper bound of who a reminder to that zone reaches)."""
+    zone = zone_of(cohort)
+    query = (
+        sa.select(zone, func.count())
+        .select_from(Enrolment)
+        .join(Person, col(Person.id) == Enrolment.person_id)
+        .where(Enrolment.cohort_id == cohort.id, Enrolment.role == "learner", Enrolment.status == "active")
+        .group_by(zone)
+    )
+    return {str(z): int(n) for z, n in (await session.exec(query)).all()}  # type: ignore[call-overload]
 
 
 # -- firing: the fan-out ----------------------------------------------------------------------------
@@ -251,6 +273,8 @@ async def fan_out(
     if row is None:
         return Counter()
     person_ids = [p for p, _ in learners]
+    # One DM where there would be two: the check-in card, open now or in a moment, carries it.
+    in_card = item == "session" and await card_carries_reminder(ctx.session, cohort, item_id, nominal_at)
     done = await _done(ctx.session, item, item_id, person_ids)
     muted, snoozed = await quietened(ctx.session, cohort, ctx.now) if optional else (set(), set())
     addresses = await addresses_of(ctx.session, person_ids)
@@ -262,6 +286,7 @@ async def fan_out(
         reason = (
             skip
             or ("enrolled_later" if enrolled_at > planned_at else None)
+            or ("checkin_card" if in_card else None)
             or ("done" if person_id in done else None)
             or ("muted" if person_id in muted else None)
             or ("snoozed" if person_id in snoozed else None)
@@ -290,7 +315,11 @@ async def fan_out(
                 "zone": zone,
             }
         )
-    await enqueue_dms(ctx.session, recipients, now=ctx.now, cohort_id=cohort.id, addresses=addresses)
+    # A session about to start is time-critical; a module due date is not.
+    priority = URGENT if item == "session" else NORMAL
+    await enqueue_dms(
+        ctx.session, recipients, now=ctx.now, cohort_id=cohort.id, addresses=addresses, priority=priority
+    )
     await _insert_log(ctx.session, log_rows)
     return outcome
 

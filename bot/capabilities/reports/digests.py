@@ -20,7 +20,7 @@ from bot.capabilities.reports.render import digest_message, report_message
 from bot.capabilities.reports.service import build_report, week_label, write_report_chart
 from bot.core.context import STAFF_ROLES, EventContext
 from bot.core.models import Cohort, Enrolment, LiveSession, ManagerLink, Module, Person
-from bot.core.outbox import Recipient
+from bot.core.outbox import BULK, Recipient
 from bot.core.registry import on_event, planner
 from schedules.events import PlannedEvent
 
@@ -124,7 +124,8 @@ async def send_manager_digests(ctx: EventContext, event: PlannedEvent) -> None:
     # Many people: load the whole cohort (set-based scans) rather than a huge IN list.
     some = people if len(people) <= FEW else None
     report = await build_report(ctx.session, cohort, ctx.now, person_ids=some, with_kpis=False)
-    await ctx.dms(manager_digests(report, links, zones, event.payload["week"]), cohort_id=cohort.id)
+    digests = manager_digests(report, links, zones, event.payload["week"])
+    await ctx.dms(digests, cohort_id=cohort.id, priority=BULK)
 
 
 async def staff_of(session: AsyncSession, cohort: Cohort) -> list[int]:
@@ -151,4 +152,5 @@ async def send_staff_digest(ctx: EventContext, event: PlannedEvent) -> None:
     await ctx.dms(
         [Recipient(pid, f"{STAFF_DIGEST}:{cohort.id}:{week}:{pid}", message) for pid in staff],
         cohort_id=cohort.id,
+        priority=BULK,
     )
