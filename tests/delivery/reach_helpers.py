@@ -1,8 +1,10 @@
 """Shared setup of the delivery-at-scale tests and benchmark: a cohort of N learners reached on
 Slack, a live session whose check-in window opens now, and what the Slack stand-in received.
 
-`enrol_slack_learners` is the only place that says how learners arrive: today with Slack
-identities already known; the email-only import path replaces it without touching the tests.
+`enrol_slack_learners` is the only place that says how learners arrive: with Slack identities
+already known (crash, deadline and two-instance tests), or, with `by_email=True`, the main case:
+people known only by their email (an HR or LMS import), who never wrote to the bot, found through
+the Slack directory (paged `users.list` at its tier limit) before the window opens.
 """
 
 from __future__ import annotations
@@ -24,8 +26,14 @@ def user_id(n: int) -> str:
     return f"U{n:07d}"
 
 
-async def enrol_slack_learners(app: App, cohort_id: int, count: int, now: datetime) -> None:
-    """`count` learners enrolled in the cohort, each with a Slack identity in workspace TEAM."""
+async def enrol_slack_learners(
+    app: App, cohort_id: int, count: int, now: datetime, *, by_email: bool = False
+) -> None:
+    """`count` learners enrolled in the cohort, each with a Slack identity in workspace TEAM: known
+    from the start, or (`by_email`) enrolled by email only and resolved through the directory."""
+    if by_email:
+        await _enrol_by_email(app, cohort_id, count, now)
+        return
     async with app.store.transaction() as session:
         conn = await session.connection()
         first = 1_000_000
@@ -67,6 +75,34 @@ async def enrol_slack_learners(app: App, cohort_id: int, count: int, now: dateti
                 for n in range(count)
             ],
         )
+
+
+async def _enrol_by_email(app: App, cohort_id: int, count: int, now: datetime) -> None:
+    from bot.capabilities.reach.resolver import IdentityResolver
+
+    async with app.store.transaction() as session:
+        conn = await session.connection()
+        first = 1_000_000
+        people = [
+            {"id": first + n, "display_name": f"learner {n}", "email": f"l{n}@acme.test", "created_at": now}
+            for n in range(count)
+        ]
+        await conn.execute(insert(Person), people)
+        await conn.execute(
+            insert(Enrolment),
+            [
+                {
+                    "cohort_id": cohort_id,
+                    "person_id": first + n,
+                    "role": "learner",
+                    "status": "active",
+                    "enrolled_at": now - timedelta(days=1),
+                }
+                for n in range(count)
+            ],
+        )
+    report = await IdentityResolver(app.store, app.clock, app.settings, app.directories).run_once()
+    assert report.found == count, report
 
 
 async def cohort_with_session_opening_now(app: App, now: datetime, slug: str = "reach") -> tuple[int, int]:
