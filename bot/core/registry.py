@@ -30,6 +30,8 @@ LEARNER_STATUS: list[Callable[..., Awaitable[Any]]] = []
 STAFF_STATUS: list[Callable[..., Awaitable[Any]]] = []
 # The home screen (Slack's App Home, a Teams personal card): async fn(ctx) -> Message.
 HOME_VIEWS: list[Callable[..., Awaitable[Any]]] = []
+# What a manager sees of a cohort their reports are in: async fn(ctx, cohort) -> Message | None.
+MANAGER_VIEWS: list[Callable[..., Awaitable[Any]]] = []
 DEMO_SETUP: list[tuple[int, Callable[..., Awaitable[Any]]]] = []
 # Activity listeners: (kind prefix, async fn(ctx, activity)) run inside the logging transaction.
 ACTIVITY_LISTENERS: list[tuple[str, Callable[..., Awaitable[Any]]]] = []
@@ -139,6 +141,13 @@ def staff_status(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[A
 def home_view(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     """Provide a person's home screen: `async fn(ctx) -> Message` (the last one registered wins)."""
     HOME_VIEWS.append(fn)
+    return fn
+
+
+def manager_view(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Provide a manager's view of a cohort (`status`, the home screen): `async fn(ctx, cohort) ->
+    Message | None` (None: nobody reports to the caller there). The last one registered wins."""
+    MANAGER_VIEWS.append(fn)
     return fn
 
 

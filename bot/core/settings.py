@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     # notes) are kept; a purge runs hourly (0: kept until a person is erased). See README, "Privacy".
     retention_days: int = Field(default=0, ge=0)
     export_dir: str = "exports"
+    # Report pages: where people reach this server, the key that signs their links (else derived
+    # from EVIDENCE_SECRET or SURVEY_SECRET, else random per process) and how long a link lives.
+    public_url: str = "http://localhost:3000"
+    report_link_secret: SecretStr | None = None
+    report_link_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     log_level: str = Field(default="INFO")
     # The language of people whose own is unknown (no platform locale, no cohort yet), and so of
     # the cohorts they create.
