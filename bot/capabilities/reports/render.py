@@ -9,7 +9,9 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from functools import lru_cache
 
-from bot.capabilities.reports.kpis import CohortReport, LearnerStats
+from babel.numbers import format_decimal
+
+from bot.capabilities.reports.kpis import CohortReport, LearnerStats, ModuleStats, SegmentStats, SessionStats
 from bot.core import i18n
 from bot.core.i18n import N_, _, _n
 from bot.core.messages import Block, Button, Buttons, Fields, Header, Link, Message, Text
@@ -26,7 +28,10 @@ def pct(value: float | None) -> str:
 
 
 def number(value: float | None) -> str:
-    return _("n/a") if value is None else i18n.number(round(value, 1))
+    """One decimal, the reader's way: '56.7' / '56,7'."""
+    if value is None:
+        return _("n/a")
+    return format_decimal(value, format="#,##0.0", locale=i18n.babel_locale(i18n.current()))
 
 
 def kpi_pairs(report: CohortReport) -> list[tuple[str, str]]:
@@ -113,10 +118,7 @@ def page_link(link: str) -> Link:
     return Link(link, _("Open the report page: charts, every learner, downloads (a private link)"))
 
 
-def module_line(report: CohortReport, m: object) -> str:
-    from bot.capabilities.reports.kpis import ModuleStats
-
-    assert isinstance(m, ModuleStats)
+def module_line(report: CohortReport, m: ModuleStats) -> str:
     worst = report.worst_drop
     parts = [_("{rate} ({done}/{learners})", rate=pct(m.rate), done=m.done, learners=m.learners)]
     if m.failed:
@@ -135,10 +137,7 @@ def _module_section(report: CohortReport) -> list[Block]:
     return [Text(heading + "\n" + "\n".join("• " + module_line(report, m) for m in report.modules))]
 
 
-def session_line(report: CohortReport, s: object) -> str:
-    from bot.capabilities.reports.kpis import SessionStats
-
-    assert isinstance(s, SessionStats)
+def session_line(report: CohortReport, s: SessionStats) -> str:
     when = local_date(s.starts_at, report.tz)
     if not s.counted:
         return _("{title} ({when}): not taken yet", title=s.title, when=when)
@@ -157,10 +156,7 @@ def _session_section(report: CohortReport) -> list[Block]:
     return [Text(heading + "\n" + "\n".join("• " + session_line(report, s) for s in report.sessions))]
 
 
-def segment_line(s: object) -> str:
-    from bot.capabilities.reports.kpis import SegmentStats
-
-    assert isinstance(s, SegmentStats)
+def segment_line(s: SegmentStats) -> str:
     return _(
         "{dimension} {value}: {learners} learners, launch {launch}, completion {completion}, "
         "attendance {attendance}, {at_risk} at risk",
