@@ -1,0 +1,104 @@
+"""The report page over HTTP: figures as in chat, charts, downloads, rights, refused links."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+import aiohttp
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from bot.core.clock import SimulatedClock
+from bot.core.messages import Fields
+from tests.capabilities.report_page_support import report_link, served
+from tests.capabilities.reports_fixture import REPORT_AT, build_fixture
+from tests.conftest import Chat
+
+
+async def fetch(url: str) -> tuple[int, str, bytes]:
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        return response.status, response.headers.get("Content-Type", ""), await response.read()
+
+
+async def test_the_page_shows_the_chat_figures_charts_and_every_section(chat: Chat, clock: SimulatedClock) -> None:
+    await build_fixture(chat)
+    clock.set(REPORT_AT)
+    async with served(chat.app):
+        reply, url = await report_link(chat, "tina")
+        status, kind, body = await fetch(url)
+        html = body.decode()
+    assert status == 200 and kind.startswith("text/html")
+    (fields,) = [b for b in reply.message.blocks if isinstance(b, Fields)]
+    for label, value in fields.pairs[:6]:  # the headline figures, word for word
+        assert f"<dt>{label}</dt><dd" in html and f">{value}</dd>" in html
+    assert html.count("<svg") == 2 and 'role="img"' in html and "<desc" in html
+    assert "M2: 25% (1/4) (under 50%)" in html  # the chart's text alternative carries the values
+    assert "As of Fri 12 Mar 2027" in html or "As of" in html
+    assert "⚠ Completion is 38%, under 50%" in html
+    assert "dan</strong>: missed 2 sessions, 2 overdue modules, no activity yet" in html
+    assert "department Ops: 2 learners" in html
+    # Nothing to fetch from elsewhere: no script, no source, every link back to this page's downloads.
+    assert "<script" not in html and " src=" not in html and "<link" not in html
+    hrefs = re.findall(r'href="([^"]*)"', html)
+    path = url.split(":", 2)[2].split("/", 1)[1]
+    assert hrefs and all(h.startswith("/" + path + "/") for h in hrefs)
+
+
+async def test_downloads_are_real_files(chat: Chat, clock: SimulatedClock) -> None:
+    await build_fixture(chat)
+    clock.set(REPORT_AT)
+    async with served(chat.app):
+        _reply, url = await report_link(chat, "tina")
+        status, kind, body = await fetch(f"{url}/learners.csv")
+        assert status == 200 and kind.startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(body.decode())))
+        assert rows[0][:2] == ["person_id", "name"] and {r[1] for r in rows[1:]} == {"ann", "ben", "cat", "dan"}
+        status, _kind, body = await fetch(f"{url}/report.xlsx")
+        book = load_workbook(io.BytesIO(body))
+        assert status == 200 and "learners" in book.sheetnames
+        status, kind, body = await fetch(f"{url}/report.pdf")
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+        assert status == 200 and kind == "application/pdf" and "spoc: training report" in text
+        assert (await fetch(f"{url}/nothing.csv"))[0] == 404
+        # No signing key configured: no audit pack offered, and asking for one finds nothing.
+        assert (await fetch(f"{url}/audit-pack.zip"))[0] == 404
+
+
+async def test_a_managers_link_shows_only_their_people(chat: Chat, clock: SimulatedClock) -> None:
+    await build_fixture(chat)
+    clock.set(REPORT_AT)
+    async with served(chat.app):
+        reply, url = await report_link(chat, "maya")
+        _status, _kind, body = await fetch(url)
+        html = body.decode()
+        _status, _kind, people = await fetch(f"{url}/learners.csv")
+    assert "spoc: your people's report" in reply.message.summary
+    assert "<th scope=\"row\">ann</th>" in html and "<th scope=\"row\">ben</th>" in html
+    for outsider in ("cat", "dan"):
+        assert not re.search(rf"\b{outsider}\b", html) and not re.search(rf"\b{outsider}\b", people.decode())
+    assert "Audit pack" not in html
+
+
+async def test_expired_tampered_and_malformed_links_are_refused(chat: Chat, clock: SimulatedClock) -> None:
+    await build_fixture(chat)
+    clock.set(REPORT_AT)
+    async with served(chat.app) as base:
+        _reply, url = await report_link(chat, "tina")
+        payload, signature = url.rsplit("/", 1)[1].split(".")
+        forged = payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1]
+        for bad in (
+            f"{base}/reports/{forged}.{signature}",
+            f"{base}/reports/{payload}.{signature[:-1]}",
+            f"{base}/reports/nonsense",
+            f"{base}/reports/{'x' * 5000}",
+            f"{base}/reports/{forged}.{signature}/learners.csv",
+        ):
+            status, _kind, body = await fetch(bad)
+            assert status == 403 and b"not valid" in body, bad
+        assert (await fetch(url))[0] == 200
+        clock.advance(timedelta(hours=chat.app.settings.report_link_hours, seconds=1))
+        assert (await fetch(url))[0] == 403
+        assert (await fetch(f"{url}/report.xlsx"))[0] == 403
