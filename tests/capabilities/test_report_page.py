@@ -23,7 +23,9 @@ async def fetch(url: str) -> tuple[int, str, bytes]:
         return response.status, response.headers.get("Content-Type", ""), await response.read()
 
 
-async def test_the_page_shows_the_chat_figures_charts_and_every_section(chat: Chat, clock: SimulatedClock) -> None:
+async def test_the_page_shows_the_chat_figures_charts_and_every_section(
+    chat: Chat, clock: SimulatedClock
+) -> None:
     await build_fixture(chat)
     clock.set(REPORT_AT)
     async with served(chat.app):
@@ -55,7 +57,12 @@ async def test_downloads_are_real_files(chat: Chat, clock: SimulatedClock) -> No
         status, kind, body = await fetch(f"{url}/learners.csv")
         assert status == 200 and kind.startswith("text/csv")
         rows = list(csv.reader(io.StringIO(body.decode())))
-        assert rows[0][:2] == ["person_id", "name"] and {r[1] for r in rows[1:]} == {"ann", "ben", "cat", "dan"}
+        assert rows[0][:2] == ["person_id", "name"] and {r[1] for r in rows[1:]} == {
+            "ann",
+            "ben",
+            "cat",
+            "dan",
+        }
         status, _kind, body = await fetch(f"{url}/report.xlsx")
         book = load_workbook(io.BytesIO(body))
         assert status == 200 and "learners" in book.sheetnames
@@ -76,7 +83,7 @@ async def test_a_managers_link_shows_only_their_people(chat: Chat, clock: Simula
         html = body.decode()
         _status, _kind, people = await fetch(f"{url}/learners.csv")
     assert "spoc: your people's report" in reply.message.summary
-    assert "<th scope=\"row\">ann</th>" in html and "<th scope=\"row\">ben</th>" in html
+    assert '<th scope="row">ann</th>' in html and '<th scope="row">ben</th>' in html
     for outsider in ("cat", "dan"):
         assert not re.search(rf"\b{outsider}\b", html) and not re.search(rf"\b{outsider}\b", people.decode())
     assert "Audit pack" not in html
