@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import aiohttp
 from openpyxl import load_workbook
@@ -66,6 +66,10 @@ async def test_downloads_are_real_files(chat: Chat, clock: SimulatedClock) -> No
         status, _kind, body = await fetch(f"{url}/report.xlsx")
         book = load_workbook(io.BytesIO(body))
         assert status == 200 and "learners" in book.sheetnames
+        # Dates are real dates a spreadsheet can sort and compute with, in the cohort's wall time.
+        modules = list(book["modules"].iter_rows(values_only=True))
+        assert modules[0][2] == "due_at" and all(isinstance(row[2], datetime) for row in modules[1:])
+        assert book["summary"]["B3"].value == datetime(2027, 3, 15, 10, 0)  # REPORT_AT in Paris
         status, kind, body = await fetch(f"{url}/report.pdf")
         text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
         assert status == 200 and kind == "application/pdf" and "spoc: training report" in text

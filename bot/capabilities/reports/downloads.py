@@ -7,7 +7,7 @@ import io
 import tempfile
 from pathlib import Path
 
-from bot.capabilities.reports.exports import report_tables, write_xlsx
+from bot.capabilities.reports.exports import csv_cell, report_tables, write_xlsx
 from bot.capabilities.reports.kpis import CohortReport
 from bot.capabilities.reports.render import (
     completion_warning,
@@ -30,7 +30,7 @@ def csv_bytes(report: CohortReport, table: str) -> bytes | None:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows(safe_row("" if v is None else v for v in row) for row in rows)
+    writer.writerows(safe_row(csv_cell(v) for v in row) for row in rows)
     return out.getvalue().encode("utf-8")
 
 
