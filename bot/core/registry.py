@@ -78,13 +78,17 @@ def verb(
     options: dict[str, Arg] | None = None,
     example: str = "",
     staff_only: bool = False,
+    for_managers: bool = False,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
-    """Register a command: `handler(ctx, **parsed_values)` returns a Reply, Message or str."""
+    """Register a command: `handler(ctx, **parsed_values)` returns a Reply, Message or str.
+    `staff_only`: trainers and admins only; `for_managers`: also managers (help hides it from learners)."""
 
     def register(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         if name in VERBS:
             raise ValueError(f"verb {name!r} registered twice")
-        VERBS[name] = Verb(name, args, summary, handler, options or {}, example, staff_only, aliases_of(name))
+        VERBS[name] = Verb(
+            name, args, summary, handler, options or {}, example, staff_only, aliases_of(name), for_managers
+        )
         return handler
 
     return register

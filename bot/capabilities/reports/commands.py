@@ -39,6 +39,7 @@ async def scoped_report(ctx: Ctx, cohort: Cohort, audience: Audience) -> CohortR
     Slug("cohort"),
     summary="the training report with a link to its page (staff: the cohort; managers: their people)",
     example="report spring-onboarding",
+    for_managers=True,
 )
 async def report(ctx: Ctx, cohort: str) -> Reply:
     row = await ctx.cohort(cohort)
@@ -83,6 +84,7 @@ async def manager_digest(ctx: Ctx, cohort: Cohort) -> Message | None:
     Slug("cohort", optional=True),
     summary="your people's digest now (managers): progress, who is at risk, Nudge",
     example="digest spring-onboarding",
+    for_managers=True,
 )
 async def digest(ctx: Ctx, cohort: str | None) -> Reply:
     if cohort is not None:

@@ -6,7 +6,6 @@ import csv
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
