@@ -324,15 +324,14 @@ async def add_session(
         title=title,
         starts_at=starts_utc.isoformat(),
     )
-    return say(
-        _(
-            "Session *{title}* added to *{cohort}*: {when}, {minutes} min.",
-            title=title,
-            cohort=row.slug,
-            when=texts.local_time(starts_utc, row.tz),
-            minutes=minutes,
-        )
+    added = _(
+        "Session *{title}* added to *{cohort}*: {when}, {minutes} min.",
+        title=title,
+        cohort=row.slug,
+        when=when_said(starts_utc, row.tz, ctx.now, with_time=True),
+        minutes=minutes,
     )
+    return say(added + past_warning(starts_utc + duration, ctx.now))
 
 
 @verb(
@@ -360,14 +359,29 @@ async def add_module(
     await ctx.log(
         "module.added", cohort_id=row.id, actor_id=ctx.actor.id, title=title, due=due_date.isoformat()
     )
-    return say(
-        _(
-            "Module *{title}* added to *{cohort}*, due {when}.",
-            title=title,
-            cohort=row.slug,
-            when=texts.local_date(due_at, row.tz),
-        )
+    added = _(
+        "Module *{title}* added to *{cohort}*, due {when}.",
+        title=title,
+        cohort=row.slug,
+        when=when_said(due_at, row.tz, ctx.now, with_time=False),
     )
+    return say(added + past_warning(due_at, ctx.now))
+
+
+def when_said(when: datetime, tz: str, now: datetime, *, with_time: bool) -> str:
+    """A date as a reply says it: with its year when that is not this year (a typo shows)."""
+    local_year = when.astimezone(ZoneInfo(tz)).year
+    if local_year == now.astimezone(ZoneInfo(tz)).year:
+        return texts.local_time(when, tz) if with_time else texts.local_date(when, tz)
+    return i18n.long_time(when, tz) if with_time else i18n.long_date(when.astimezone(ZoneInfo(tz)).date())
+
+
+def past_warning(ends: datetime, now: datetime) -> str:
+    """Added anyway (a past session can still hold attendance records), but never silently: nothing
+    will remind anyone of it, and it may be a typo in the year."""
+    if ends > now:
+        return ""
+    return "\n" + _("⚠ That is in the past: no reminder will go out for it. Check the date (the year?).")
 
 
 @verb(
