@@ -73,7 +73,7 @@ async def test_a_past_date_is_added_with_a_warning_and_other_years_are_shown(cha
     past = await chat.say("tina", 'module spoc "Intro" due 2026-03-05')
     assert "due Thu 5 Mar 2026" in past and "⚠ That is in the past" in past
     past = await chat.say("tina", 'session spoc "Kick-off" 2026-03-09 09:30 90m')
-    assert "Mon 9 Mar 2026, 09:30" in past and "⚠ That is in the past" in past
+    assert "Mon 9 Mar 2026, 09:30 (Europe/Paris)" in past and "⚠ That is in the past" in past
     ahead = await chat.say("tina", 'session spoc "Next year" 2028-01-10 09:30 90m')
     assert "2028" in ahead and "past" not in ahead
     this_year = await chat.say("tina", 'module spoc "Soon" due 2027-03-05')

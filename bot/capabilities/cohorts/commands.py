@@ -373,7 +373,9 @@ def when_said(when: datetime, tz: str, now: datetime, *, with_time: bool) -> str
     local_year = when.astimezone(ZoneInfo(tz)).year
     if local_year == now.astimezone(ZoneInfo(tz)).year:
         return texts.local_time(when, tz) if with_time else texts.local_date(when, tz)
-    return i18n.long_time(when, tz) if with_time else i18n.long_date(when.astimezone(ZoneInfo(tz)).date())
+    if with_time:
+        return f"{i18n.long_time(when, tz)} ({tz})"
+    return i18n.long_date(when.astimezone(ZoneInfo(tz)).date())
 
 
 def past_warning(ends: datetime, now: datetime) -> str:
