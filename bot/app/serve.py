@@ -149,10 +149,11 @@ async def serve(settings: Settings, *, force_console: bool = False) -> None:
 
 
 async def serve_console(settings: Settings) -> None:
-    from adapters.console.chat import USAGE, ConsoleChat, ConsoleSender, run_lines
+    from adapters.console.chat import USAGE, ConsoleChat, ConsoleSender, run_lines, stored_messages
 
     chat = ConsoleChat(out=sys.stdout)
     app = await build(settings, {"console": ConsoleSender(chat)})
+    chat.stored = stored_messages(app.store)  # buttons keep their numbers across restarts
     interactive = sys.stdin.isatty()
     if interactive:
         print(f"cohortbot console ({settings.database_url}). {USAGE}")

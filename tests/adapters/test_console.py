@@ -75,3 +75,26 @@ def test_the_database_persists_between_runs(tmp_path: Path) -> None:
     run_console(tmp_path, "as tina: create spoc\nas tina: enroll spoc alice\n")
     out = run_console(tmp_path, "as alice: list\n")
     assert "*spoc*: learner" in out
+
+
+def test_buttons_keep_their_numbers_after_a_restart(tmp_path: Path) -> None:
+    from datetime import date, timedelta
+
+    until = (date.today() + timedelta(days=20)).isoformat()
+    first = run_console(
+        tmp_path,
+        "\n".join(
+            [
+                "as tina: create spoc tz=Europe/Paris",
+                "as tina: enroll spoc alice",
+                f'as tina: challenge spoc quiz "Which port does HTTPS use?" *443 80 until={until}T18:00',
+                "quit",
+            ]
+        ),
+    )
+    shown = re.search(r"\[(\d+)\] 443", first)
+    assert shown, first
+    # A new `cohortbot run` on the same database: alice presses the number she was shown.
+    second = run_console(tmp_path, f"as alice: press {shown.group(1)}\nquit")
+    assert "has no button" not in second
+    assert "443" in second, second
