@@ -69,7 +69,7 @@ async def test_one_attendance_figure_not_two_that_disagree(
 
 async def test_a_past_date_is_added_with_a_warning_and_other_years_are_shown(chat: Chat) -> None:
     # The clock starts on Mon 1 Mar 2027.
-    await chat.say("tina", "create spoc")
+    await chat.say("tina", "create spoc tz=Europe/Paris")
     past = await chat.say("tina", 'module spoc "Intro" due 2026-03-05')
     assert "due Thu 5 Mar 2026" in past and "⚠ That is in the past" in past
     past = await chat.say("tina", 'session spoc "Kick-off" 2026-03-09 09:30 90m')
