@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.capabilities.reports.kpis import CohortReport
 from bot.capabilities.reports.links import ReportGrant, Scope
 from bot.core.context import STAFF_ROLES, Ctx
 from bot.core.models import Cohort, Enrolment, ManagerLink
@@ -23,6 +24,13 @@ class Audience:
     @property
     def is_manager(self) -> bool:
         return self.scope == "manager"
+
+
+def visible_to(report: CohortReport, audience: Audience) -> CohortReport:
+    """A report built for `audience.learner_ids`, less the cohort-wide figures a manager may not read."""
+    if not audience.is_manager:
+        return report
+    return replace(report, kpis={k: v for k, v in report.kpis.items() if k in MANAGER_KPIS})
 
 
 async def reports_of(session: AsyncSession, cohort_id: int, manager_id: int) -> list[int]:

@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from sqlmodel import col, select
 
-from bot.capabilities.reports.audience import MANAGER_KPIS, Audience, chat_audience, reports_of
+from bot.capabilities.reports.audience import Audience, chat_audience, reports_of, visible_to
 from bot.capabilities.reports.kpis import CohortReport
 from bot.capabilities.reports.links import person_link
 from bot.capabilities.reports.nudge import nudged
@@ -29,9 +27,7 @@ def report_link(ctx: Ctx, cohort: Cohort, audience: Audience) -> str:
 async def scoped_report(ctx: Ctx, cohort: Cohort, audience: Audience) -> CohortReport:
     """The report as this viewer may see it: a manager gets only their people and cohort-wide aggregates."""
     report = await build_report(ctx.session, cohort, ctx.now, person_ids=audience.learner_ids)
-    if audience.is_manager:
-        report = replace(report, kpis={k: v for k, v in report.kpis.items() if k in MANAGER_KPIS})
-    return report
+    return visible_to(report, audience)
 
 
 @verb(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from bot.capabilities.reports.audience import MANAGER_KPIS, Audience, grant_audience
+from bot.capabilities.reports.audience import Audience, grant_audience, visible_to
 from bot.capabilities.reports.downloads import csv_bytes, pdf_bytes, xlsx_bytes
 from bot.capabilities.reports.exports import report_tables
 from bot.capabilities.reports.kpis import WARN_BELOW, CohortReport
@@ -149,9 +148,7 @@ class ReportPages:
                 return refused("no rights")
             lang = await reader_language(session, person, self.app.settings.default_language)
             report = await build_report(session, cohort, now, person_ids=audience.learner_ids)
-        if audience.is_manager:
-            report = replace(report, kpis={k: v for k, v in report.kpis.items() if k in MANAGER_KPIS})
-        return report, audience, grant, lang
+        return visible_to(report, audience), audience, grant, lang
 
     async def page(self, request: web.Request) -> web.StreamResponse:
         token = request.match_info["token"]
