@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from datetime import datetime, timedelta
 
 import aiohttp
@@ -74,8 +75,10 @@ async def test_downloads_are_real_files(chat: Chat, clock: SimulatedClock) -> No
         text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
         assert status == 200 and kind == "application/pdf" and "spoc: training report" in text
         assert (await fetch(f"{url}/nothing.csv"))[0] == 404
-        # No signing key configured: no audit pack offered, and asking for one finds nothing.
-        assert (await fetch(f"{url}/audit-pack.zip"))[0] == 404
+        # On SQLite the signing key lives beside the database: staff get the signed audit pack.
+        status, kind, body = await fetch(f"{url}/audit-pack.zip")
+        assert status == 200 and kind == "application/zip"
+        assert "evidence/public-key.pem" in zipfile.ZipFile(io.BytesIO(body)).namelist()
 
 
 async def test_a_managers_link_shows_only_their_people(chat: Chat, clock: SimulatedClock) -> None:
@@ -91,6 +94,9 @@ async def test_a_managers_link_shows_only_their_people(chat: Chat, clock: Simula
     for outsider in ("cat", "dan"):
         assert not re.search(rf"\b{outsider}\b", html) and not re.search(rf"\b{outsider}\b", people.decode())
     assert "Audit pack" not in html
+    async with served(chat.app):
+        _reply, url = await report_link(chat, "maya")
+        assert (await fetch(f"{url}/audit-pack.zip"))[0] == 404  # it names everyone: staff only
 
 
 async def test_expired_tampered_and_malformed_links_are_refused(chat: Chat, clock: SimulatedClock) -> None:
@@ -113,3 +119,38 @@ async def test_expired_tampered_and_malformed_links_are_refused(chat: Chat, cloc
         clock.advance(timedelta(hours=chat.app.settings.report_link_hours, seconds=1))
         assert (await fetch(url))[0] == 403
         assert (await fetch(f"{url}/report.xlsx"))[0] == 403
+
+
+async def test_malformed_links_get_4xx_never_5xx(chat: Chat, clock: SimulatedClock) -> None:
+    import base64
+    import hashlib
+    import hmac
+
+    from bot.capabilities.reports.links import link_key
+
+    await build_fixture(chat)
+    clock.set(REPORT_AT)
+
+    def signed(payload: bytes) -> str:
+        body = base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
+        mac = hmac.new(link_key(chat.app.settings), body.encode(), hashlib.sha256).digest()
+        return body + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+    async with served(chat.app) as base:
+        paths = [
+            "%00",
+            "a.b.c",
+            "..%2F..%2Fetc",
+            "%FF%FE.%FF",
+            "." * 10,
+            signed(b"\xff\xfe not json"),
+            signed(b"[1, 2]"),
+            signed(b'{"c": "x", "p": 1, "s": "staff", "e": 1}'),
+            signed(b'{"c": 1, "p": 1, "s": "god", "e": 99999999999}'),
+            signed(b'{"c": 999, "p": 1, "s": "staff", "e": 99999999999}'),  # no such cohort
+            signed(b'{"c": 1, "p": 1, "s": "staff", "e": 1e300}'),
+        ]
+        for path in paths:
+            for suffix in ("", "/learners.csv", "/x", "/report.exe"):
+                status = (await fetch(f"{base}/reports/{path}{suffix}"))[0]
+                assert 400 <= status < 500, (path, suffix, status)

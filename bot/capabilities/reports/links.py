@@ -92,7 +92,10 @@ def verify(settings: Settings, token: str, now: datetime) -> ReportGrant:
         raise BadLink("malformed") from e
     if scope not in SCOPES:
         raise BadLink("malformed")
-    when = datetime.fromtimestamp(expires, tz=now.tzinfo)
+    try:
+        when = datetime.fromtimestamp(expires, tz=now.tzinfo)
+    except (OverflowError, OSError, ValueError) as e:  # a time no calendar holds
+        raise BadLink("malformed") from e
     if when <= now:
         raise BadLink("expired")
     return ReportGrant(cohort_id, person_id, scope, when)

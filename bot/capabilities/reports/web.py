@@ -162,7 +162,11 @@ class ReportPages:
         return web.Response(text=html, content_type="text/html", charset="utf-8", headers=SECURITY_HEADERS)
 
     def _audit_pack(self, audience: Audience) -> bool:
-        return not audience.is_manager and bool(self.app.settings.evidence_signing_key)
+        """Staff only (it names everyone), and only where packs can be signed (a configured key, or
+        one kept beside a SQLite database)."""
+        from bot.capabilities.attendance.keys import signing_key_path
+
+        return not audience.is_manager and signing_key_path(self.app.settings) is not None
 
     async def download(self, request: web.Request) -> web.StreamResponse:
         token, name = request.match_info["token"], request.match_info["name"]
