@@ -154,3 +154,18 @@ async def test_malformed_links_get_4xx_never_5xx(chat: Chat, clock: SimulatedClo
             for suffix in ("", "/learners.csv", "/x", "/report.exe"):
                 status = (await fetch(f"{base}/reports/{path}{suffix}"))[0]
                 assert 400 <= status < 500, (path, suffix, status)
+
+
+async def test_the_page_and_the_digest_speak_the_viewers_language(chat: Chat, clock: SimulatedClock) -> None:
+    await build_fixture(chat)
+    clock.set(REPORT_AT)
+    await chat.say("maya", "lang fr")
+    digest = await chat.say("maya", "digest spoc")
+    assert "spoc : votre équipe cette semaine" in digest and "Relancer ben" in digest
+    async with served(chat.app):
+        _reply, url = await report_link(chat, "maya")
+        html = (await fetch(url))[2].decode()
+        english = (await fetch((await report_link(chat, "tina"))[1]))[2].decode()
+    assert '<html lang="fr">' in html and "Chiffres clés" in html and "Achèvement par module" in html
+    assert "Seules les personnes qui vous sont rattachées sont affichées." in html
+    assert '<html lang="en">' in english and "Headline figures" in english
