@@ -19,7 +19,7 @@ CATALOGUES_MO := $(CATALOGUES_PO:.po=.mo)
 $(CATALOGUES_MO): $(CATALOGUES_PO) $(VENV)/.installed
 	$(VENV)/bin/python -m bot.core.catalogues compile
 
-.PHONY: setup demo test lint bench catalogues fonts lock lock-upgrade
+.PHONY: setup demo test lint bench catalogues fonts browser postgres lock lock-upgrade
 setup: $(VENV)/.installed $(CATALOGUES_MO)
 catalogues: setup
 
@@ -30,6 +30,21 @@ fonts:
 	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-noto-core fonts-noto-cjk; \
 	else echo "install the fonts-noto-core and fonts-noto-cjk packages (as root) for Arabic and CJK names in PDFs"; fi
+
+# Debian's chromium for the report page's browser tests (Playwright drives it; it never downloads
+# a browser). Run as root; without it those tests are skipped with the reason.
+browser:
+	@if [ -x /usr/bin/chromium ]; then echo "chromium installed"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; \
+	else echo "install the chromium package (as root) for the report page's browser tests"; fi
+
+# A PostgreSQL server for the PostgreSQL tests (throwaway clusters under /tmp; skipped without one).
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then echo "PostgreSQL server installed"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql; \
+	else echo "install the postgresql package (as root) to run the PostgreSQL tests"; fi
 
 demo: setup
 	$(VENV)/bin/cohortbot demo $(if $(LANG_DEMO),--lang $(LANG_DEMO))

@@ -52,6 +52,7 @@ from bot.core.models import (
     OutboxMessage,
     Person,
 )
+from bot.core.outbox import compose
 from bot.core.registry import EVENT_HANDLERS
 from bot.core.settings import Settings
 from bot.core.store import Store
@@ -232,8 +233,11 @@ async def compute_everything(store: Store) -> tuple[int, int, int]:
         links = await manager_links(session, 1)
         zones = await manager_zones(session, cohort)
     report = compute_report(rows, DigestConfig.of(cohort))
-    report_message(report, "chart.png")
+    report_message(report, "http://localhost:3000/reports/bench")
     digests = manager_digests(report, links, zones, "2027-W11")
+    # Digests are composed by the outbox in each reader's language: compose them here too.
+    for digest in digests:
+        compose(digest.message, "en")
     return len(report.at_risk), len(digests), len(report.segments)
 
 
@@ -305,7 +309,7 @@ async def measure(path: Path, export_dir: str) -> None:
     started, started_cpu = time.perf_counter(), time.process_time()
     queued = await run_events(store, export_dir)
     print(
-        f"production path (staff digest with chart + {len(ZONES)} zone events, outbox writes): "
+        f"production path (staff digest with page links + {len(ZONES)} zone events, outbox writes): "
         f"wall {time.perf_counter() - started:.3f}s, CPU {time.process_time() - started_cpu:.3f}s, "
         f"{queued:,} outbox rows"
     )

@@ -9,15 +9,19 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
-from collections.abc import AsyncIterable, Awaitable, Callable
+from collections.abc import AsyncIterable, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
+
+from sqlmodel import col, select
 
 from bot.core.delivery import SendResult, Target
 from bot.core.engine import Engine
 from bot.core.inbound import Action, Inbound, Profile
 from bot.core.messages import Message, Reply
+from bot.core.models import OutboxMessage
 from bot.core.render_text import render_text
+from bot.core.store import Store
 
 # `as <name>:` where a name is letters of any script (émilie, 李雷), then letters, digits, . _ -
 LINE_RE = re.compile(r"^\s*as\s+([^\W\d_][\w.-]*)\s*:\s*(.*)$", re.IGNORECASE)
@@ -36,13 +40,38 @@ class Pressable:
     inputs: dict[str, str]
 
 
+# A person's messages as delivered and stored (latest version of each), oldest first.
+StoredMessages = Callable[[str], Awaitable[Sequence[Message]]]
+
+
 @dataclass
 class ConsoleChat:
-    """Keeps the numbered buttons each person was shown, and prints everything to `out`."""
+    """Keeps the numbered buttons each person was shown, and prints everything to `out`.
+
+    With `stored`, a person's numbering starts from the messages delivered to them and kept in the
+    outbox: after a restart of `cohortbot run`, the buttons of earlier messages keep their numbers
+    (replies are not stored: their buttons are numbered after those, for this run only)."""
 
     out: TextIO = field(default_factory=lambda: sys.stdout)
     buttons: dict[str, dict[int, Pressable]] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    stored: StoredMessages | None = None
+    _seeded: set[str] = field(default_factory=set)
+
+    async def seed(self, person: str) -> None:
+        """Number the buttons of `person`'s stored messages, once per run, before anything new."""
+        if self.stored is None or person in self._seeded:
+            return
+        self._seeded.add(person)
+        earlier = await self.stored(person)
+        shown_now = (self.buttons.pop(person, {}), self.counters.pop(person, 0))
+        for message in earlier:
+            self.render_for(person, message)
+        # Anything numbered in this run before the seed (none, in practice) keeps working after them.
+        base = self.counters.get(person, 0)
+        for n, pressable in sorted(shown_now[0].items()):
+            self.buttons.setdefault(person, {})[base + n] = pressable
+        self.counters[person] = base + shown_now[1]
 
     def render_for(self, person: str, message: Message) -> str:
         def number(action: str, value: str, inputs: dict[str, str]) -> int:
@@ -94,6 +123,7 @@ class ConsoleSender:
         self.chat = chat
 
     async def send(self, target: Target, message: Message) -> SendResult:
+        await self.chat.seed(target.address)
         where = (
             f"{target.address} (channel)" if target.address.startswith("#") else f"to {target.address} (DM)"
         )
@@ -103,6 +133,7 @@ class ConsoleSender:
     async def update(
         self, target: Target, message_id: str, channel_id: str | None, message: Message
     ) -> SendResult:
+        await self.chat.seed(target.address)
         self.chat.show(f"{target.address}: earlier message updated", target.address, message)
         return SendResult(message_id=message_id, channel_id=channel_id)
 
@@ -136,6 +167,7 @@ async def run_lines(
 
 
 async def handle_line(engine: Engine, chat: ConsoleChat, speaker: str, text: str) -> Reply | None:
+    await chat.seed(speaker)
     press = PRESS_RE.match(text)
     if press:
         action = chat.press(speaker, [int(n) for n in press.group(1).split()], press.group(2).strip())
@@ -150,3 +182,23 @@ async def handle_line(engine: Engine, chat: ConsoleChat, speaker: str, text: str
         label = "updated card" if reply.visibility == "replace" else "reply"
         chat.show(f"{label} for {speaker}", speaker, reply.message)
     return reply
+
+
+def stored_messages(store: Store) -> StoredMessages:
+    """Every message delivered to a console person (updates too), in the order they were shown:
+    the same numbering a run gave them, rebuilt from the database."""
+
+    async def load(person: str) -> list[Message]:
+        async with store.transaction() as session:
+            rows = await session.exec(
+                select(OutboxMessage.payload)
+                .where(
+                    OutboxMessage.platform == "console",
+                    OutboxMessage.address == person,
+                    OutboxMessage.status == "sent",
+                )
+                .order_by(col(OutboxMessage.sent_at), col(OutboxMessage.id))
+            )
+            return [Message.from_dict(p) for p in rows.all() if p]  # a purged body shows no buttons
+
+    return load

@@ -24,6 +24,7 @@ from bot.core.messages import (
     Fields,
     Header,
     Image,
+    Link,
     Message,
     Progress,
     Question,
@@ -178,6 +179,12 @@ def _render_block(block: Block, numbering: _Numbering) -> list[dict[str, Any]]:
         if is_local_image(block):
             return [{"type": "context", "elements": [mrkdwn(_("📎 {alt} (attached below)", alt=block.alt))]}]
         return [{"type": "image", "image_url": block.url, "alt_text": _cut(block.alt or "image", 2000)}]
+    if isinstance(block, Link):
+        # Only our own http(s) addresses become links; the label is escaped like any text.
+        if not block.url.startswith(("http://", "https://")) or any(c in block.url for c in "<>| "):
+            return [{"type": "section", "text": mrkdwn(f"{block.label}: {block.url}")}]
+        label = _escaped_cut(block.label, MAX_FIELD).replace("|", "¦")
+        return [{"type": "section", "text": {"type": "mrkdwn", "text": f"<{block.url}|{label}>"}}]
     if isinstance(block, Divider):
         return [{"type": "divider"}]
     return []

@@ -24,6 +24,7 @@ from bot.core.messages import (
     Fields,
     Header,
     Image,
+    Link,
     Message,
     Progress,
     Question,
@@ -36,6 +37,7 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.4"
 ROUTE_KEY = "cohortbot"  # data key holding {action, value, key}; every other key is an input
 MAX_BUTTON_CHOICES = 5  # more choices than this become a drop-down with a submit button
+MAX_ACTIONS = 6  # buttons Teams shows in one ActionSet (more are cut off): longer rows are split
 
 _BOLD = re.compile(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])")
 _LINK = re.compile(r"\]\s*\(")
@@ -136,7 +138,12 @@ def _elements(block: Block, source_key: str | None) -> list[dict[str, Any]]:
         bar = progress_bar(block.ratio)
         return [_text(f"{block.label} {bar} {block.done}/{block.total}", fontType="Monospace")]
     if isinstance(block, Buttons):
-        return [{"type": "ActionSet", "actions": [_button(b, source_key) for b in block.buttons]}]
+        # Teams shows at most MAX_ACTIONS buttons in one action set: more go in the next ones.
+        actions = [_button(b, source_key) for b in block.buttons]
+        return [
+            {"type": "ActionSet", "actions": actions[i : i + MAX_ACTIONS]}
+            for i in range(0, len(actions), MAX_ACTIONS)
+        ]
     if isinstance(block, Question):
         return _question(block, source_key)
     if isinstance(block, TextInput):
@@ -149,6 +156,13 @@ def _elements(block: Block, source_key: str | None) -> list[dict[str, Any]]:
         ]
     if isinstance(block, Image):
         return [{"type": "Image", "url": image_url(block.url), "altText": block.alt, "size": "Stretch"}]
+    if isinstance(block, Link):
+        return [
+            {
+                "type": "ActionSet",
+                "actions": [{"type": "Action.OpenUrl", "title": block.label, "url": block.url}],
+            }
+        ]
     return []
 
 

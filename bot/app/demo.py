@@ -68,6 +68,9 @@ LEARNERS = (
     "dina",
 )
 ZONES = ("Europe/Paris", "Europe/Paris", "America/New_York", "Asia/Kolkata", "Europe/Paris")
+# What an HR export says of each learner: the report's segments (site, department) come from it.
+SITES = {"Europe/Paris": "Paris", "America/New_York": "New York", "Asia/Kolkata": "Bangalore"}
+DEPARTMENTS = ("Sales", "Support", "Engineering")
 COMMENTS = ("Great pace.", "More examples please.", "The exercises helped a lot.", "Too long for a Friday.")
 
 
@@ -216,7 +219,8 @@ class Demo:
                     rng=random.Random(f"{self.seed}:{name}"),
                 )
                 profile = Profile("console", "", name, name, tz=tz, locale=self.locale)
-                await upsert_profile(session, profile, self.clock.now())
+                person, _identity = await upsert_profile(session, profile, self.clock.now())
+                person.site, person.department = SITES[tz], DEPARTMENTS[i % len(DEPARTMENTS)]
             for name in (TRAINER, *MANAGERS):
                 profile = Profile("console", "", name, name, tz="Europe/Paris", locale=self.locale)
                 await upsert_profile(session, profile, self.clock.now())

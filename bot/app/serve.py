@@ -154,6 +154,10 @@ async def attach_adapters(app: App, webapp: web.Application) -> list[Cleanup]:
         from bot.capabilities.completion.xapi import attach as attach_xapi
 
         cleanups.append(await attach_xapi(app, webapp))
+    # The report page: links to it are handed out in chat, so it is served whenever HTTP is.
+    from bot.capabilities.reports.web import attach as attach_report_pages
+
+    cleanups.append(await attach_report_pages(app, webapp))
     if settings.xapi_out_url:
         from adapters.lrs.runtime import attach as attach_lrs
         from bot.capabilities.completion.xapi_out import PLATFORM as XAPI_OUT
@@ -266,10 +270,11 @@ async def shut_down(
 
 
 async def serve_console(settings: Settings) -> None:
-    from adapters.console.chat import USAGE, ConsoleChat, ConsoleSender, run_lines
+    from adapters.console.chat import USAGE, ConsoleChat, ConsoleSender, run_lines, stored_messages
 
     chat = ConsoleChat(out=sys.stdout)
     app = await build(settings, {"console": ConsoleSender(chat)})
+    chat.stored = stored_messages(app.store)  # buttons keep their numbers across restarts
     interactive = sys.stdin.isatty()
     if interactive:
         print(f"cohortbot console ({settings.database_url}). {USAGE}")

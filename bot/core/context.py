@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core import outbox
 from bot.core.errors import PermissionDenied, UserError
+from bot.core.grammar import brief
 from bot.core.i18n import _
 from bot.core.inbound import Inbound
 from bot.core.messages import Message
@@ -120,7 +121,7 @@ class EventContext:
 
         near = difflib.get_close_matches(slug.lower(), await self.known_cohorts(), n=1)
         hint = " " + _("Did you mean '{near}'?", near=near[0]) if near else ""
-        raise UserError(_("There is no cohort '{cohort}'.", cohort=slug) + hint)
+        raise UserError(_("There is no cohort '{cohort}'.", cohort=brief(slug)) + hint)
 
     async def known_cohorts(self) -> list[str]:
         """The cohort names a "did you mean" may suggest: all of them to the system itself."""

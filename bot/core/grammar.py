@@ -71,7 +71,7 @@ class Slug(Arg):
                 _(
                     "'{token}' is not a valid cohort name: "
                     "use letters, digits, - and _ (up to 63 characters)",
-                    token=token,
+                    token=brief(token),
                 )
             )
         return slug
@@ -98,7 +98,7 @@ class Number(Arg):
             value = int(token)
         except ValueError:
             raise ArgError(
-                _("'{token}' is not a whole number ({name})", token=token, name=self.label)
+                _("'{token}' is not a whole number ({name})", token=brief(token), name=self.label)
             ) from None
         if not self.low <= value <= self.high:
             raise ArgError(
@@ -122,7 +122,7 @@ class DateArg(Arg):
             return date.fromisoformat(token)
         except ValueError:
             raise ArgError(
-                _("'{token}' is not a date: use YYYY-MM-DD, e.g. 2026-03-09", token=token)
+                _("'{token}' is not a date: use YYYY-MM-DD, e.g. 2026-03-09", token=brief(token))
             ) from None
 
 
@@ -142,7 +142,10 @@ class DateTimeArg(Arg):
             return self._parse(first.replace("T", " ")), i + 1
         if i + 1 >= len(tokens):
             raise ArgError(
-                _("'{token}' needs a time too: use YYYY-MM-DD HH:MM, e.g. 2026-03-09 09:30", token=first)
+                _(
+                    "'{token}' needs a time too: use YYYY-MM-DD HH:MM, e.g. 2026-03-09 09:30",
+                    token=brief(first),
+                )
             )
         return self._parse(f"{first} {tokens[i + 1]}"), i + 2
 
@@ -152,7 +155,10 @@ class DateTimeArg(Arg):
             return datetime.strptime(text, "%Y-%m-%d %H:%M")
         except ValueError:
             raise ArgError(
-                _("'{token}' is not a date and time: use YYYY-MM-DD HH:MM, e.g. 2026-03-09 09:30", token=text)
+                _(
+                    "'{token}' is not a date and time: use YYYY-MM-DD HH:MM, e.g. 2026-03-09 09:30",
+                    token=brief(text),
+                )
             ) from None
 
 
@@ -163,11 +169,15 @@ class DurationArg(Arg):
     def convert(self, token: str) -> timedelta:
         match = DURATION_RE.match(token.lower())
         if not match or not any(match.groups()):
-            raise ArgError(_("'{token}' is not a duration: write it like 90m, 2h or 1h30m", token=token))
+            raise ArgError(
+                _("'{token}' is not a duration: write it like 90m, 2h or 1h30m", token=brief(token))
+            )
         hours, minutes = (int(g) if g else 0 for g in match.groups())
         total = timedelta(hours=hours, minutes=minutes)
         if not timedelta(minutes=1) <= total <= timedelta(hours=24):
-            raise ArgError(_("'{token}' is out of range: a duration is between 1m and 24h", token=token))
+            raise ArgError(
+                _("'{token}' is out of range: a duration is between 1m and 24h", token=brief(token))
+            )
         return total
 
 
@@ -179,7 +189,8 @@ class ZoneArg(Arg):
             near = difflib.get_close_matches(token, sorted(available_timezones()), n=1)
             hint = " " + _("Did you mean {near}?", near=near[0]) if near else ""
             raise ArgError(
-                _("'{token}' is not a known time zone (IANA names like Europe/Paris).", token=token) + hint
+                _("'{token}' is not a known time zone (IANA names like Europe/Paris).", token=brief(token))
+                + hint
             ) from None
         return token
 
@@ -201,7 +212,8 @@ class Choice(Arg):
         near = difflib.get_close_matches(low, self.options, n=1)
         hint = " " + _("Did you mean {near}?", near=near[0]) if near else ""
         raise ArgError(
-            _("'{token}' is not one of {options}.", token=token, options=", ".join(self.options)) + hint
+            _("'{token}' is not one of {options}.", token=brief(token), options=", ".join(self.options))
+            + hint
         )
 
 
@@ -217,7 +229,9 @@ class Literal(Arg):
 
     def convert(self, token: str) -> str:
         if token.lower() != self.name:
-            raise ArgError(_("expected the word '{word}' here, not '{token}'", word=self.name, token=token))
+            raise ArgError(
+                _("expected the word '{word}' here, not '{token}'", word=self.name, token=brief(token))
+            )
         return token
 
 
@@ -262,6 +276,7 @@ class Verb:
     example: str = ""
     staff_only: bool = False  # shown in help under "for trainers and admins"
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> other names
+    for_managers: bool = False  # shown in help to managers (and staff), not to learners
 
     def name_in(self, lang: str) -> str:
         """What a reader of `lang` types: their first alias, else the English name."""
@@ -316,12 +331,46 @@ def by_name(verbs: dict[str, Verb]) -> dict[str, Verb]:
     return names
 
 
+ECHOED = 40  # characters of a typed word said back: a pasted token or essay is not echoed in full
+
+
+def brief(text: str, limit: int = ECHOED) -> str:
+    """What we say back of something typed: at most a short prefix."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def typos(a: str, b: str) -> int:
+    """Edits between two words (insert, delete, replace, swap two neighbours)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, previous2[j - 2] + 1)
+            current.append(cost)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def close_enough(word: str, name: str) -> bool:
+    """A typo of `name`: one slip in a short word, two in a long one. `hello` is not `help`, `as`
+    is not `teams`: a far-fetched suggestion is worse than the list of commands."""
+    allowed = 1 if len(name) < 8 else 2
+    return abs(len(word) - len(name)) <= allowed and typos(word, name) <= allowed
+
+
 def nearest_verb(word: str, verbs: dict[str, Verb], lang: str) -> str | None:
     """The name closest to `word`: in the reader's language first, then English, then any."""
+    if len(word) < 3:
+        return None
     own = [alias for v in verbs.values() for alias in v.aliases.get(lang, ())]
     every = [alias for v in verbs.values() for names in v.aliases.values() for alias in names]
     for candidates in (own, list(verbs), every):
-        near = difflib.get_close_matches(word, candidates, n=1, cutoff=0.5)
+        near = [
+            c for c in difflib.get_close_matches(word, candidates, n=3, cutoff=0.5) if close_enough(word, c)
+        ]
         if near:
             return near[0]
     return None
@@ -343,15 +392,15 @@ def parse(text: str, verbs: dict[str, Verb], lang: str | None = None) -> Parsed 
     if verb is None:
         near = nearest_verb(name, verbs, lang)
         if near:
-            suggestion = " ".join([near, *(_quote(t) for t in tokens[1:])])
+            suggestion = " ".join([near, *(_quote(brief(t)) for t in tokens[1:])])
             return ParseError(
-                _("Unknown command '{word}'.", word=tokens[0]),
+                _("Unknown command '{word}'.", word=brief(tokens[0])),
                 usage=by_name(verbs)[near].usage,
                 suggestion=suggestion,
             )
         known = ", ".join(sorted(v.name_in(lang) for v in verbs.values()))
         return ParseError(
-            _("Unknown command '{word}'. Commands: {commands}.", word=tokens[0], commands=known),
+            _("Unknown command '{word}'. Commands: {commands}.", word=brief(tokens[0]), commands=known),
             usage=help_usage,
         )
     return parse_args(verb, tokens[1:])

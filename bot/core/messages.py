@@ -115,6 +115,15 @@ class Image:
 
 
 @dataclass(frozen=True)
+class Link:
+    # A web page to open (e.g. the report page): a link in Slack, an Action.OpenUrl button in
+    # Teams, the address in the console. Never a click the engine receives.
+    url: str
+    label: str
+    kind: Literal["link"] = "link"
+
+
+@dataclass(frozen=True)
 class Divider:
     kind: Literal["divider"] = "divider"
 
@@ -128,7 +137,7 @@ class Record:
     kind: Literal["record"] = "record"
 
 
-Block = Text | Header | Fields | Progress | Buttons | Question | TextInput | Image | Divider | Record
+Block = Text | Header | Fields | Progress | Buttons | Question | TextInput | Image | Link | Divider | Record
 
 
 @dataclass(frozen=True)
@@ -172,6 +181,7 @@ _BLOCKS: dict[str, Any] = {
     "progress": Progress,
     "text_input": TextInput,
     "image": Image,
+    "link": Link,
     "divider": Divider,
     "record": Record,
 }

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.errors import UserError
+from bot.core.grammar import brief
 from bot.core.i18n import _, language_of
 from bot.core.inbound import Profile
 from bot.core.merging import merge_people
@@ -143,7 +144,9 @@ async def resolve_person(
         matches = (await session.exec(select(Person).where(col(Person.display_name).ilike(name)))).all()
         if len(matches) == 1:
             return matches[0]
-    raise UserError(_("I don't know who '{who}' is: mention them (@name) or write their email.", who=token))
+    raise UserError(
+        _("I don't know who '{who}' is: mention them (@name) or write their email.", who=brief(token))
+    )
 
 
 async def identities_of(session: AsyncSession, person_ids: list[int]) -> dict[int, Identity]:

@@ -30,6 +30,8 @@ LEARNER_STATUS: list[Callable[..., Awaitable[Any]]] = []
 STAFF_STATUS: list[Callable[..., Awaitable[Any]]] = []
 # The home screen (Slack's App Home, a Teams personal card): async fn(ctx) -> Message.
 HOME_VIEWS: list[Callable[..., Awaitable[Any]]] = []
+# What a manager sees of a cohort their reports are in: async fn(ctx, cohort) -> Message | None.
+MANAGER_VIEWS: list[Callable[..., Awaitable[Any]]] = []
 DEMO_SETUP: list[tuple[int, Callable[..., Awaitable[Any]]]] = []
 # Activity listeners: (kind prefix, async fn(ctx, activity)) run inside the logging transaction.
 ACTIVITY_LISTENERS: list[tuple[str, Callable[..., Awaitable[Any]]]] = []
@@ -76,13 +78,17 @@ def verb(
     options: dict[str, Arg] | None = None,
     example: str = "",
     staff_only: bool = False,
+    for_managers: bool = False,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
-    """Register a command: `handler(ctx, **parsed_values)` returns a Reply, Message or str."""
+    """Register a command: `handler(ctx, **parsed_values)` returns a Reply, Message or str.
+    `staff_only`: trainers and admins only; `for_managers`: also managers (help hides it from learners)."""
 
     def register(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         if name in VERBS:
             raise ValueError(f"verb {name!r} registered twice")
-        VERBS[name] = Verb(name, args, summary, handler, options or {}, example, staff_only, aliases_of(name))
+        VERBS[name] = Verb(
+            name, args, summary, handler, options or {}, example, staff_only, aliases_of(name), for_managers
+        )
         return handler
 
     return register
@@ -139,6 +145,13 @@ def staff_status(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[A
 def home_view(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     """Provide a person's home screen: `async fn(ctx) -> Message` (the last one registered wins)."""
     HOME_VIEWS.append(fn)
+    return fn
+
+
+def manager_view(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Provide a manager's view of a cohort (`status`, the home screen): `async fn(ctx, cohort) ->
+    Message | None` (None: nobody reports to the caller there). The last one registered wins."""
+    MANAGER_VIEWS.append(fn)
     return fn
 
 

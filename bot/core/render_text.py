@@ -18,6 +18,7 @@ from bot.core.messages import (
     Fields,
     Header,
     Image,
+    Link,
     Message,
     Progress,
     Question,
@@ -68,6 +69,8 @@ def _block(block: Block, number: Numberer | None) -> list[str]:
         return [block.prompt]
     if isinstance(block, Image):
         return ["(" + _("image: {alt}: {url}", alt=block.alt, url=block.url) + ")"]
+    if isinstance(block, Link):
+        return [f"{block.label}: {block.url}"]
     if isinstance(block, Divider):
         return ["-" * 40]
     return []

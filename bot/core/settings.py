@@ -22,7 +22,8 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     port: int = 3000
-    # The https address Slack and Teams reach this server at (behind the reverse proxy), if any.
+    # The https address Slack, Teams and people's browsers reach this server at (behind the reverse
+    # proxy), if any: report page links use it.
     public_url: str = ""
     # Comma-separated people who may do anything: emails, console names or platform ids.
     admins: str = ""
@@ -91,6 +92,10 @@ class Settings(BaseSettings):
     # notes) are kept; a purge runs hourly (0: kept until a person is erased). See README, "Privacy".
     retention_days: int = Field(default=0, ge=0)
     export_dir: str = "exports"
+    # Report pages (reached at PUBLIC_URL, else http://localhost:PORT): the key that signs their links
+    # (else derived from EVIDENCE_SECRET or SURVEY_SECRET, else random per process), a link's life.
+    report_link_secret: SecretStr | None = None
+    report_link_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     log_level: str = Field(default="INFO")
     # The language of people whose own is unknown (no platform locale, no cohort yet), and so of
     # the cohorts they create.

@@ -17,6 +17,11 @@ async def test_the_demo_runs_six_weeks_and_prints_the_final_state(tmp_path: Path
     assert f"welcome                  {len(LEARNERS)}" in text
     assert "Learners  : 30" in text
     assert (tmp_path / "demo.db").exists()
+    # The learners' HR data gives the report segments, and the export holds them.
+    (segments,) = (tmp_path / "demo-exports").rglob("*-segments.csv")
+    rows = segments.read_text().splitlines()
+    assert len(rows) > 1 and any(row.startswith("site,Paris,") for row in rows)
+    assert any(row.startswith("department,Sales,") for row in rows)
 
 
 async def test_the_demo_is_reproducible(tmp_path: Path) -> None:

@@ -131,6 +131,7 @@ ENDPOINTS = [
     Endpoint("POST", "/healthz", main_url, main_app, no_credentials),
     Endpoint("POST", "/xapi/statements", main_url, main_app, xapi_credentials),
     Endpoint("PUT", "/xapi/statements", main_url, main_app, xapi_credentials),
+    Endpoint("GET", "/reports/eyJjIjoxfQ.forged/report.xlsx", main_url, main_app, no_credentials),
 ]
 
 # -- what is fuzzed -----------------------------------------------------------------------------------

@@ -10,11 +10,11 @@ from sqlmodel import select
 
 from bot.core.clock import SimulatedClock
 from bot.core.inbound import Action, Inbound, Profile
-from bot.core.messages import Buttons, Image, Reply
+from bot.core.messages import Buttons, Image, Link, Reply
 from bot.core.models import Person
 from bot.core.registry import KPIS
 from bot.core.render_text import render_text
-from tests.capabilities.reports_fixture import REPORT_AT, Fixture, build_fixture, is_png
+from tests.capabilities.reports_fixture import REPORT_AT, Fixture, build_fixture
 from tests.conftest import Chat, RecordingSender
 
 
@@ -69,14 +69,14 @@ async def test_only_the_learners_manager_or_staff_may_nudge(chat: Chat, sender: 
     assert "maya is not an active learner of 'spoc'" in not_a_learner
 
 
-async def test_report_verb_is_for_staff_and_attaches_the_chart(
+async def test_report_verb_is_for_staff_and_links_to_the_page(
     chat: Chat, clock: SimulatedClock, tmp_path: Path
 ) -> None:
     fixture = await build_fixture(chat)
     fixture.app.settings.export_dir = str(tmp_path)
     clock.set(REPORT_AT)
     refused = await chat.say("ann", "report spoc")
-    assert refused.startswith("Only admins and trainers of 'spoc' can see the training report.")
+    assert refused.startswith("Only admins and trainers of 'spoc', and managers of its learners, can see")
     assert "Did you mean 'spoc'" in await chat.say("tina", "report spocc")
     reply = await chat.reply("tina", "report spoc")
     assert reply is not None
@@ -96,10 +96,11 @@ async def test_report_verb_is_for_staff_and_attaches_the_chart(
     ):
         # Field labels are padded to the longest one, which other capabilities' KPIs may change.
         assert re.sub(r" +: ", " : ", expected) in re.sub(r" +: ", " : ", text), expected
-    (image,) = [b for b in reply.message.blocks if isinstance(b, Image)]
-    png = Path(image.url)
-    assert png.parent == tmp_path / "spoc" / "charts" and is_png(png)
-    assert f"(image: Completion per module and attendance per session: {png})" in text
+    # The charts are on the report page: the card links to it and carries no image.
+    assert not [b for b in reply.message.blocks if isinstance(b, Image)]
+    (link,) = [b for b in reply.message.blocks if isinstance(b, Link)]
+    assert link.url.startswith("http://localhost:3000/reports/")
+    assert f"Open the report page: charts, every learner, downloads (a private link): {link.url}" in text
 
 
 async def test_report_shows_figures_other_capabilities_contribute(

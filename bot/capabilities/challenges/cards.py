@@ -16,7 +16,9 @@ NAMES = {"quiz": "Quiz", "task": "Task challenge", "streak": "Streak"}
 
 
 def label(challenge: Challenge) -> str:
-    return f"{NAMES.get(challenge.kind, 'Challenge')} #{challenge.id}"
+    # A streak carries its own number (options[0]); quizzes and tasks go by the id trainers type.
+    number = challenge.options[0] if challenge.kind == "streak" and challenge.options else challenge.id
+    return f"{NAMES.get(challenge.kind, 'Challenge')} #{number}"
 
 
 def how_to_win(challenge: Challenge) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -89,9 +90,14 @@ async def judge_streak(ctx: EventContext, event: PlannedEvent) -> None:
     learners = await ctx.learners(cohort)
     if not any(e.person_id in winners for e in learners):
         return  # nobody made it: a weekly "no winner" post would only be noise
+    # Streaks are numbered among the cohort's streaks (the first is #1), not with quizzes and tasks.
+    earlier = await ctx.session.exec(
+        select(sa.func.count()).where(Challenge.cohort_id == cohort.id, Challenge.kind == "streak")
+    )
     streak = Challenge(
         cohort_id=cohort.id or 0,
         kind="streak",
+        options=[str(earlier.one() + 1)],
         title=f"Every module on time, week of {monday.day} {monday:%b}",
         points=points_rules(cohort)["streak_week"],
         scoring="person",

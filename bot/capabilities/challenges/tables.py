@@ -19,6 +19,7 @@ class Challenge(SQLModel, table=True):
     cohort_id: int = Field(foreign_key="cohort.id", index=True)
     kind: str  # quiz | task | streak
     title: str  # the quiz question, the task to do, or the streak's week
+    # A quiz's answers; a streak's own number among the cohort's streaks (its label, "Streak #1").
     options: list[str] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
     correct: str | None = None  # quiz only
     points: int  # what each winner earns, fixed when the challenge is posted

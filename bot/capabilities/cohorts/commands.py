@@ -29,7 +29,7 @@ from bot.core.i18n import N_, _, _n
 from bot.core.messages import Divider, Fields, Header, Message, Reply, Text, say
 from bot.core.models import Cohort, Enrolment, LiveSession, ManagerLink, Module, Person
 from bot.core.outbox import Recipient
-from bot.core.registry import LEARNER_STATUS, STAFF_STATUS, home_view, verb
+from bot.core.registry import HOME_VIEWS, LEARNER_STATUS, MANAGER_VIEWS, STAFF_STATUS, home_view, verb
 
 
 def to_utc(local: datetime, tz: str) -> datetime:
@@ -324,15 +324,14 @@ async def add_session(
         title=title,
         starts_at=starts_utc.isoformat(),
     )
-    return say(
-        _(
-            "Session *{title}* added to *{cohort}*: {when}, {minutes} min.",
-            title=title,
-            cohort=row.slug,
-            when=texts.local_time(starts_utc, row.tz),
-            minutes=minutes,
-        )
+    added = _(
+        "Session *{title}* added to *{cohort}*: {when}, {minutes} min.",
+        title=title,
+        cohort=row.slug,
+        when=when_said(starts_utc, row.tz, ctx.now, with_time=True),
+        minutes=minutes,
     )
+    return say(added + past_warning(starts_utc + duration, ctx.now))
 
 
 @verb(
@@ -360,14 +359,31 @@ async def add_module(
     await ctx.log(
         "module.added", cohort_id=row.id, actor_id=ctx.actor.id, title=title, due=due_date.isoformat()
     )
-    return say(
-        _(
-            "Module *{title}* added to *{cohort}*, due {when}.",
-            title=title,
-            cohort=row.slug,
-            when=texts.local_date(due_at, row.tz),
-        )
+    added = _(
+        "Module *{title}* added to *{cohort}*, due {when}.",
+        title=title,
+        cohort=row.slug,
+        when=when_said(due_at, row.tz, ctx.now, with_time=False),
     )
+    return say(added + past_warning(due_at, ctx.now))
+
+
+def when_said(when: datetime, tz: str, now: datetime, *, with_time: bool) -> str:
+    """A date as a reply says it: with its year when that is not this year (a typo shows)."""
+    local_year = when.astimezone(ZoneInfo(tz)).year
+    if local_year == now.astimezone(ZoneInfo(tz)).year:
+        return texts.local_time(when, tz) if with_time else texts.local_date(when, tz)
+    if with_time:
+        return f"{i18n.long_time(when, tz)} ({tz})"
+    return i18n.long_date(when.astimezone(ZoneInfo(tz)).date())
+
+
+def past_warning(ends: datetime, now: datetime) -> str:
+    """Added anyway (a past session can still hold attendance records), but never silently: nothing
+    will remind anyone of it, and it may be a typo in the year."""
+    if ends > now:
+        return ""
+    return "\n" + _("⚠ That is in the past: no reminder will go out for it. Check the date (the year?).")
 
 
 @verb(
@@ -378,7 +394,7 @@ async def add_module(
 )
 async def status(ctx: Ctx, cohort: str | None) -> Reply:
     if cohort is None:
-        mine = await _my_cohorts(ctx)
+        mine = await _my_cohorts(ctx) + [(c, None) for c in await _managed_only(ctx)]
         if not mine:
             return say(texts.t("status.none"))
         if len(mine) > 1:
@@ -394,9 +410,35 @@ async def status(ctx: Ctx, cohort: str | None) -> Reply:
     row = await ctx.cohort(cohort)
     if await ctx.is_staff(row):
         return Reply(await staff_view(ctx, row))
+    managed = await manager_view(ctx, row)
     if await ctx.role_in(row) is None:
+        if managed is not None:
+            return Reply(managed)
         raise UserError(_("You are not in '{cohort}'. `list` shows your cohorts.", cohort=row.slug))
-    return Reply(await learner_view(ctx, row, ctx.actor.id or 0))
+    own = await learner_view(ctx, row, ctx.actor.id or 0)
+    if managed is not None:  # a learner who also manages others in the same cohort
+        own = Message(own.summary, (*own.blocks, Divider(), *managed.blocks))
+    return Reply(own)
+
+
+async def manager_view(ctx: Ctx, cohort: Cohort) -> Message | None:
+    """What a manager sees of their reports in `cohort` (None: nobody reports to the caller)."""
+    return await MANAGER_VIEWS[-1](ctx, cohort) if MANAGER_VIEWS else None
+
+
+async def _managed_only(ctx: Ctx) -> list[Cohort]:
+    """Cohorts where people report to the caller but the caller is not enrolled."""
+    enrolled = select(Enrolment.cohort_id).where(
+        Enrolment.person_id == ctx.actor.id, Enrolment.status == "active"
+    )
+    rows = await ctx.session.exec(
+        select(Cohort)
+        .join(ManagerLink, col(ManagerLink.cohort_id) == Cohort.id)
+        .where(ManagerLink.manager_id == ctx.actor.id, col(Cohort.id).not_in(enrolled))
+        .distinct()
+        .order_by(col(Cohort.slug))
+    )
+    return list(rows.all())
 
 
 async def learner_view(ctx: Ctx, cohort: Cohort, person_id: int) -> Message:
@@ -488,17 +530,26 @@ async def list_cohorts(ctx: Ctx) -> Reply:
 async def overview(ctx: Ctx) -> Message:
     """A person's home screen (e.g. Slack's App Home): each of their cohorts as `status` shows it."""
     mine = await _my_cohorts(ctx)
-    if not mine:
+    managed = await _managed_only(ctx)
+    if not mine and not managed:
         return say(texts.t("status.none")).message
     blocks: list = [Header(_("Your cohorts"))]
     for cohort, _enrolment in mine:
-        view = (
-            await staff_view(ctx, cohort)
-            if await ctx.is_staff(cohort)
-            else await learner_view(ctx, cohort, ctx.actor.id or 0)
-        )
+        if await ctx.is_staff(cohort):
+            view = await staff_view(ctx, cohort)
+        else:
+            view = (await status(ctx, cohort.slug)).message
         blocks.extend((Divider(), *view.blocks))
+    for cohort in managed:
+        if (theirs := await manager_view(ctx, cohort)) is not None:
+            blocks.extend((Divider(), *theirs.blocks))
     return Message(_("Your cohorts"), tuple(blocks))
+
+
+@verb("home", summary="your home screen: every cohort you follow, as Slack's App Home shows it")
+async def home(ctx: Ctx) -> Reply:
+    """The home screen in any chat (Teams and the console have no App Home tab)."""
+    return Reply(await HOME_VIEWS[-1](ctx))
 
 
 # Stored words shown through the catalogue (roles, cohort states).

@@ -7,6 +7,7 @@ out one DM per manager through the outbox, each keyed by cohort, week and manage
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -15,13 +16,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.capabilities.reports.config import DigestConfig
 from bot.capabilities.reports.kpis import CohortReport
+from bot.capabilities.reports.links import Scope, person_link
 from bot.capabilities.reports.load import manager_links
 from bot.capabilities.reports.render import digest_message, report_message
-from bot.capabilities.reports.service import build_report, week_label, write_report_chart
+from bot.capabilities.reports.service import build_report, week_label
 from bot.core.context import STAFF_ROLES, EventContext
 from bot.core.models import Cohort, Enrolment, LiveSession, ManagerLink, Module, Person
 from bot.core.outbox import BULK, Recipient
 from bot.core.registry import on_event, planner
+from bot.core.settings import Settings
 from schedules.events import PlannedEvent
 
 MANAGER_DIGEST = "reports.digest"
@@ -96,20 +99,33 @@ async def plan_digests(session: AsyncSession, cohort: Cohort, now: datetime) -> 
 
 
 def manager_digests(
-    report: CohortReport, links: dict[int, list[int]], zones: dict[int, str], week: str
+    report: CohortReport,
+    links: dict[int, list[int]],
+    zones: dict[int, str],
+    week: str,
+    page_links: dict[int, str] | None = None,
 ) -> list[Recipient]:
-    """One digest per manager, about their own reports only (pure: the report is already computed)."""
+    """One digest per manager, about their own reports only (pure: the report is already computed),
+    written by the outbox in each manager's language."""
     stats = {s.person_id: s for s in report.learners}
     recipients = []
     for manager_id, learner_ids in sorted(links.items()):
         mine = [stats[pid] for pid in learner_ids if pid in stats]
         if not mine or manager_id not in zones:
             continue
-        message = digest_message(report, mine, tz=zones[manager_id])
+        link = (page_links or {}).get(manager_id)
+        compose = partial(digest_message, report, mine, tz=zones[manager_id], link=link)
         recipients.append(
-            Recipient(manager_id, f"{MANAGER_DIGEST}:{report.cohort_id}:{week}:{manager_id}", message)
+            Recipient(manager_id, f"{MANAGER_DIGEST}:{report.cohort_id}:{week}:{manager_id}", compose)
         )
     return recipients
+
+
+def page_links(
+    settings: Settings, cohort_id: int, people: list[int], scope: Scope, now: datetime
+) -> dict[int, str]:
+    """A private report-page link per person (the page re-checks their rights when opened)."""
+    return {pid: person_link(settings, cohort_id, pid, scope, now) for pid in people}
 
 
 @on_event(MANAGER_DIGEST)
@@ -124,7 +140,8 @@ async def send_manager_digests(ctx: EventContext, event: PlannedEvent) -> None:
     # Many people: load the whole cohort (set-based scans) rather than a huge IN list.
     some = people if len(people) <= FEW else None
     report = await build_report(ctx.session, cohort, ctx.now, person_ids=some, with_kpis=False)
-    digests = manager_digests(report, links, zones, event.payload["week"])
+    pages = page_links(ctx.settings, cohort.id or 0, sorted(links), "manager", ctx.now)
+    digests = manager_digests(report, links, zones, event.payload["week"], pages)
     await ctx.dms(digests, cohort_id=cohort.id, priority=BULK)
 
 
@@ -146,11 +163,16 @@ async def send_staff_digest(ctx: EventContext, event: PlannedEvent) -> None:
     if not staff:
         return
     report = await build_report(ctx.session, cohort, ctx.now)
-    chart = await write_report_chart(report, ctx.settings.export_dir)
-    message = report_message(report, str(chart))
     week = event.payload["week"]
+    pages = page_links(ctx.settings, cohort.id or 0, staff, "staff", ctx.now)
+    # The charts are on the page: a card stays small instead of carrying an image.
     await ctx.dms(
-        [Recipient(pid, f"{STAFF_DIGEST}:{cohort.id}:{week}:{pid}", message) for pid in staff],
+        [
+            Recipient(
+                pid, f"{STAFF_DIGEST}:{cohort.id}:{week}:{pid}", partial(report_message, report, pages[pid])
+            )
+            for pid in staff
+        ],
         cohort_id=cohort.id,
         priority=BULK,
     )

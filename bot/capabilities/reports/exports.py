@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from bot.capabilities.reports.kpis import CohortReport
 from bot.capabilities.reports.render import kpi_pairs
@@ -19,8 +22,22 @@ def _rate(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def _iso(value: Any) -> str:
-    return value.isoformat() if value is not None else ""
+def _iso(value: Any) -> Any:
+    # Kept as a datetime: CSV writes it as ISO 8601 text, XLSX as a real date (see `cell`).
+    return value
+
+
+def csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def xlsx_cell(value: Any, tz: str) -> Any:
+    """Excel dates have no time zone: a time is written as the cohort's local wall time."""
+    if isinstance(value, datetime):
+        return value.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+    return value
 
 
 def report_tables(report: CohortReport) -> dict[str, Table]:
@@ -153,7 +170,7 @@ def write_csv(report: CohortReport, out: Path) -> list[Path]:
         with path.open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(header)
-            writer.writerows(safe_row("" if v is None else v for v in row) for row in rows)
+            writer.writerows(safe_row(csv_cell(v) for v in row) for row in rows)
         written.append(path)
     return written
 
@@ -165,7 +182,16 @@ def write_xlsx(report: CohortReport, out: Path) -> list[Path]:
         sheet = book.create_sheet(name)
         sheet.append(header)
         for row in rows:
-            sheet.append(safe_row(row))  # openpyxl would store "=..." as a live formula
+            # openpyxl would store "=..." as a live formula: text is neutralised; dates stay dates.
+            sheet.append([_xlsx_value(sheet, v, report.tz) for v in safe_row(row)])
     path = out / f"{report.slug}-report.xlsx"
     book.save(path)
     return [path]
+
+
+def _xlsx_value(sheet: Any, value: Any, tz: str) -> Any:
+    if not isinstance(value, datetime):
+        return value
+    cell = WriteOnlyCell(sheet, value=xlsx_cell(value, tz))
+    cell.number_format = "yyyy-mm-dd hh:mm"
+    return cell

@@ -3,28 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import partial
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.capabilities.reports.render import NUDGE_ACTION, digest_message
+from bot.capabilities.reports.links import person_link
+from bot.capabilities.reports.render import NUDGE_ACTION, digest_message, reasons
 from bot.capabilities.reports.service import build_report, week_label
-from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.errors import PermissionDenied, UserError
+from bot.core.i18n import N_, _
 from bot.core.messages import Message, Reply, Text, say
 from bot.core.models import Cohort, ManagerLink, OutboxMessage, Person
 from bot.core.registry import action
 
-texts.register(
-    {
-        "reports.nudge": (
-            "Hi {name}, a friendly nudge from {by} about *{cohort}*: {todo}. "
-            "Type `status {cohort}` to see what's next. You've got this!"
-        ),
-        "reports.nudge.todo": "a few things are waiting for you",
-    }
-)
+
+def nudge_message(name: str, by: str, cohort: str, stats: object) -> Message:
+    """The nudge, in the learner's language (the outbox calls this for each reader)."""
+    from bot.capabilities.reports.kpis import LearnerStats
+
+    todo = (
+        reasons(stats)
+        if isinstance(stats, LearnerStats) and stats.risks
+        else _("a few things are waiting for you")
+    )
+    text = _(
+        "Hi {name}, a friendly nudge from {by} about *{cohort}*: {todo}. "
+        "Type `status {cohort}` to see what's next. You've got this!",
+        name=name,
+        by=by,
+        cohort=cohort,
+        todo=todo,
+    )
+    return Message(text, (Text(text),))
 
 
 def nudge_key(cohort_id: int, person_id: int, week: str) -> str:
@@ -38,13 +50,13 @@ async def nudged(session: AsyncSession, cohort_id: int, people: Collection[int],
     return {pid for pid in rows.all() if pid is not None}
 
 
-NOT_YOURS = "This nudge button is not valid any more, or it is not yours to press."
+NOT_YOURS = N_("This nudge button is not valid any more, or it is not yours to press.")
 
 
 def _parse(value: str) -> tuple[int, int]:
-    cohort, _, person = value.partition(":")
+    cohort, _sep, person = value.partition(":")
     if not (cohort.isdigit() and person.isdigit()):
-        raise PermissionDenied(NOT_YOURS)
+        raise PermissionDenied(_(NOT_YOURS))
     return int(cohort), int(person)
 
 
@@ -62,11 +74,15 @@ async def nudge(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     # gets the same answer whether or not the cohort, the person or the enrolment exists.
     allowed = link is not None and link.manager_id == ctx.actor.id
     if cohort is None or learner is None or not (allowed or await ctx.is_staff(cohort)):
-        raise PermissionDenied(NOT_YOURS)
+        raise PermissionDenied(_(NOT_YOURS))
     enrolment = await ctx.enrolment(cohort, person_id)
     if enrolment is None or enrolment.role != "learner" or enrolment.status != "active":
         raise UserError(
-            f"{learner.display_name} is not an active learner of '{cohort.slug}': nobody was nudged."
+            _(
+                "{name} is not an active learner of '{cohort}': nobody was nudged.",
+                name=learner.display_name,
+                cohort=cohort.slug,
+            )
         )
     week = week_label(ctx.now, cohort.tz)
     # The card to redraw is the digest of the learner's manager (the one holding this button).
@@ -75,27 +91,28 @@ async def nudge(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     report = await build_report(ctx.session, cohort, ctx.now, person_ids=team, with_kpis=False)
     stats = report.learner(person_id)
     if person_id not in await nudged(ctx.session, cohort_id, [person_id], week):
-        todo = ", ".join(stats.risks) if stats and stats.risks else texts.t("reports.nudge.todo")
-        text = texts.t(
-            "reports.nudge",
-            name=learner.display_name,
-            by=ctx.actor.display_name,
-            cohort=cohort.slug,
-            todo=todo,
-        )
+        compose = partial(nudge_message, learner.display_name, ctx.actor.display_name, cohort.slug, stats)
         key = nudge_key(cohort_id, person_id, week)
-        if await ctx.dm(person_id, Message(text, (Text(text),)), key=key, cohort_id=cohort_id):
+        if await ctx.dm(person_id, compose, key=key, cohort_id=cohort_id):
             await ctx.log(
                 "reports.nudged", cohort_id=cohort_id, person_id=person_id, actor_id=ctx.actor.id, week=week
             )
         elif person_id not in await nudged(ctx.session, cohort_id, [person_id], week):
             # Not a concurrent double click that queued it first: they have no chat identity.
-            raise UserError(f"{learner.display_name} cannot be reached in chat yet: nobody was nudged.")
+            raise UserError(
+                _("{name} cannot be reached in chat yet: nobody was nudged.", name=learner.display_name)
+            )
     if manager_id is None:
-        return say(f"{learner.display_name}: Nudged ✓")
+        return say(_("{name}: Nudged ✓", name=learner.display_name))
     manager = await ctx.session.get_one(Person, manager_id)
     done = await nudged(ctx.session, cohort_id, team, week)
-    return Reply(digest_message(report, report.learners, tz=manager.tz or cohort.tz, nudged=done), "replace")
+    page = (
+        person_link(ctx.settings, cohort_id, manager_id, "manager", ctx.now)
+        if manager_id == ctx.actor.id
+        else None
+    )
+    message = digest_message(report, report.learners, tz=manager.tz or cohort.tz, nudged=done, link=page)
+    return Reply(message, "replace")
 
 
 async def _team(ctx: Ctx, cohort_id: int, manager_id: int) -> list[int]:
