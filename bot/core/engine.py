@@ -5,6 +5,7 @@ outbox, never sent here."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
@@ -17,6 +18,7 @@ from bot.core import i18n
 from bot.core.clock import Clock
 from bot.core.context import Ctx
 from bot.core.errors import PermissionDenied, UserError
+from bot.core.group_commit import GroupCommit
 from bot.core.grammar import ParseError, parse
 from bot.core.i18n import N_, _
 from bot.core.inbound import Inbound, Profile
@@ -43,11 +45,13 @@ class Engine:
         self.store = store
         self.clock = clock
         self.settings = settings
+        self.group_commit = GroupCommit(store) if store.is_sqlite else None
 
     async def handle(self, inbound: Inbound) -> Reply | None:
         """Run one command or action; returns the reply for the caller (None for a duplicate).
 
-        Everything it does is one transaction. A UserError rolls all of it back (so a refused
+        Everything it does is one transaction (on SQLite shared, in a savepoint of its own, with
+        the inbounds that arrive with it: see group_commit.py), committed before this returns. A UserError rolls all of it back (so a refused
         command changes nothing), then only the event id is remembered, so a retry is not rerun.
         """
         now = self.clock.now()
@@ -66,37 +70,54 @@ class Engine:
         if inbound.pending_mentions:
             inbound = await self._look_up_mentions(inbound)
         try:
-            async with self.store.transaction() as session:
-                if inbound.dedupe_key and not await self._first_time(session, inbound.dedupe_key, now):
-                    return None
-                links: list[int] = []
-                person, identity = await upsert_profile(session, inbound.sender, now, links=links)
-                i18n.set_language(await reader_language(session, person, self.settings.default_language))
-                if inbound.conversation_ref and identity.conversation_ref != inbound.conversation_ref:
-                    identity.conversation_ref = inbound.conversation_ref
-                    session.add(identity)
-                ctx = Ctx(
-                    session=session,
-                    now=now,
-                    settings=self.settings,
-                    inbound=inbound,
-                    actor=person,
-                    identity=identity,
-                )
-                # Someone enrolled by email wrote for the first time: let capabilities catch up.
-                await announce(ctx, links, platform=inbound.sender.platform, source="first message")
-                return _as_reply(await self._dispatch(ctx, inbound))
-        except UserError as e:
-            if inbound.dedupe_key:
-                async with self.store.transaction() as session:
-                    await self._first_time(session, inbound.dedupe_key, now)
-            return say(e.render())
+            return await self._commit(lambda session: self._run(session, inbound, now))
         except OperationalError as e:
             if not isinstance(e.orig, DatabaseBusy):
                 raise
             # Nothing was done (the event id neither), so the same request can simply come again.
             log.warning("database busy: %s", e.orig)
             return say(_(BUSY))
+
+    async def _commit(self, unit: Callable[[AsyncSession], Awaitable[Reply | None]]) -> Reply | None:
+        """Run `unit` and commit it: SQLite shares a commit among the clicks that arrive together
+        (its one connection serialises them anyway), PostgreSQL gives each its own transaction."""
+        if self.group_commit is not None:
+            return await self.group_commit.run(unit)
+        async with self.store.transaction() as session:
+            return await unit(session)
+
+    async def _run(self, session: AsyncSession, inbound: Inbound, now: datetime) -> Reply | None:
+        """One inbound, in a savepoint of the (maybe shared) transaction. A UserError undoes all it
+        did, then only the event id is remembered, so a retry is not rerun."""
+        with i18n.use(i18n.language_of(inbound.sender.locale)):
+            try:
+                async with session.begin_nested():
+                    if inbound.dedupe_key and not await self._first_time(session, inbound.dedupe_key, now):
+                        return None
+                    return await self._run_inbound(session, inbound, now)
+            except UserError as e:
+                if inbound.dedupe_key:
+                    await self._first_time(session, inbound.dedupe_key, now)
+                return say(e.render())
+
+    async def _run_inbound(self, session: AsyncSession, inbound: Inbound, now: datetime) -> Reply | None:
+        links: list[int] = []
+        person, identity = await upsert_profile(session, inbound.sender, now, links=links)
+        i18n.set_language(await reader_language(session, person, self.settings.default_language))
+        if inbound.conversation_ref and identity.conversation_ref != inbound.conversation_ref:
+            identity.conversation_ref = inbound.conversation_ref
+            session.add(identity)
+        ctx = Ctx(
+            session=session,
+            now=now,
+            settings=self.settings,
+            inbound=inbound,
+            actor=person,
+            identity=identity,
+        )
+        # Someone enrolled by email wrote for the first time: let capabilities catch up.
+        await announce(ctx, links, platform=inbound.sender.platform, source="first message")
+        return _as_reply(await self._dispatch(ctx, inbound))
 
     async def _look_up_mentions(self, inbound: Inbound) -> Inbound:
         """Resolve the mentions of a command that may run; a staff command from someone who is
