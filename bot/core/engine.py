@@ -5,10 +5,9 @@ outbox, never sent here."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
@@ -18,8 +17,8 @@ from bot.core import i18n
 from bot.core.clock import Clock
 from bot.core.context import Ctx
 from bot.core.errors import PermissionDenied, UserError
-from bot.core.group_commit import GroupCommit
 from bot.core.grammar import ParseError, parse
+from bot.core.group_commit import GroupCommit
 from bot.core.i18n import N_, _
 from bot.core.inbound import Inbound, Profile
 from bot.core.languages import reader_language
@@ -50,9 +49,10 @@ class Engine:
     async def handle(self, inbound: Inbound) -> Reply | None:
         """Run one command or action; returns the reply for the caller (None for a duplicate).
 
-        Everything it does is one transaction (on SQLite shared, in a savepoint of its own, with
-        the inbounds that arrive with it: see group_commit.py), committed before this returns. A UserError rolls all of it back (so a refused
-        command changes nothing), then only the event id is remembered, so a retry is not rerun.
+        Everything it does is one transaction, committed before this returns (on SQLite shared
+        with the inbounds that arrive with it: see group_commit.py). A UserError undoes all of it
+        (so a refused command changes nothing), then only the event id is remembered, so a retry
+        is not rerun.
         """
         now = self.clock.now()
         with i18n.use(i18n.language_of(inbound.sender.locale)):
@@ -70,7 +70,7 @@ class Engine:
         if inbound.pending_mentions:
             inbound = await self._look_up_mentions(inbound)
         try:
-            return await self._commit(lambda session: self._run(session, inbound, now))
+            return await self._commit(inbound, now)
         except OperationalError as e:
             if not isinstance(e.orig, DatabaseBusy):
                 raise
@@ -78,27 +78,39 @@ class Engine:
             log.warning("database busy: %s", e.orig)
             return say(_(BUSY))
 
-    async def _commit(self, unit: Callable[[AsyncSession], Awaitable[Reply | None]]) -> Reply | None:
-        """Run `unit` and commit it: SQLite shares a commit among the clicks that arrive together
-        (its one connection serialises them anyway), PostgreSQL gives each its own transaction."""
+    async def _commit(self, inbound: Inbound, now: datetime) -> Reply | None:
+        """Run one inbound and commit it: SQLite shares a commit among the inbounds that arrive
+        together (its one connection serialises them anyway), PostgreSQL gives each its own."""
+        unit = partial(self._run, inbound=inbound, now=now)
+        recover = partial(self._refused, inbound=inbound, now=now)
         if self.group_commit is not None:
-            return await self.group_commit.run(unit)
+            return await self.group_commit.run(unit, recover)
         async with self.store.transaction() as session:
-            return await unit(session)
-
-    async def _run(self, session: AsyncSession, inbound: Inbound, now: datetime) -> Reply | None:
-        """One inbound, in a savepoint of the (maybe shared) transaction. A UserError undoes all it
-        did, then only the event id is remembered, so a retry is not rerun."""
-        with i18n.use(i18n.language_of(inbound.sender.locale)):
             try:
                 async with session.begin_nested():
-                    if inbound.dedupe_key and not await self._first_time(session, inbound.dedupe_key, now):
-                        return None
-                    return await self._run_inbound(session, inbound, now)
+                    return await unit(session)
+            except _Refused as refused:
+                return await recover(session, refused)
+
+    async def _run(self, session: AsyncSession, *, inbound: Inbound, now: datetime) -> Reply | None:
+        """One inbound; a UserError leaves as _Refused, carrying its answer in the reader's language."""
+        with i18n.use(i18n.language_of(inbound.sender.locale)):
+            if inbound.dedupe_key and not await self._first_time(session, inbound.dedupe_key, now):
+                return None
+            try:
+                return await self._run_inbound(session, inbound, now)
             except UserError as e:
-                if inbound.dedupe_key:
-                    await self._first_time(session, inbound.dedupe_key, now)
-                return say(e.render())
+                raise _Refused(say(e.render())) from e
+
+    async def _refused(
+        self, session: AsyncSession, error: Exception, *, inbound: Inbound, now: datetime
+    ) -> Reply | None:
+        """After a refusal was undone: remember its event id only, so a retry is not rerun."""
+        if not isinstance(error, _Refused):
+            raise error
+        if inbound.dedupe_key:
+            await self._first_time(session, inbound.dedupe_key, now)
+        return error.reply
 
     async def _run_inbound(self, session: AsyncSession, inbound: Inbound, now: datetime) -> Reply | None:
         links: list[int] = []
@@ -193,3 +205,11 @@ def _as_reply(result: Any) -> Reply | None:
     if isinstance(result, Message):
         return Reply(result)
     return say(str(result))
+
+
+class _Refused(Exception):
+    """A UserError, rendered in the reader's language: its inbound is undone, the answer kept."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.message.summary)
+        self.reply = reply

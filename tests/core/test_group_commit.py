@@ -52,6 +52,7 @@ async def test_concurrent_clicks_share_commits_and_each_counts_once(app: App) ->
     assert await count(app, ProcessedInbound) == 400  # refused ones remembered too
     group = app.engine.group_commit
     assert group is not None and group.units >= 800 and group.batches < group.units / 4
+    assert group.reruns > 0  # the batches with a refusal ran again, unit by unit
 
 
 async def test_a_caller_hears_back_only_once_its_click_is_committed(app: App) -> None:
