@@ -20,6 +20,7 @@ from bot.core.errors import PermissionDenied, UserError
 from bot.core.grammar import ParseError, parse
 from bot.core.group_commit import GroupCommit
 from bot.core.i18n import N_, _
+from bot.core.identity_cache import IdentityCache
 from bot.core.inbound import Inbound, Profile
 from bot.core.languages import reader_language
 from bot.core.linking import announce
@@ -44,7 +45,9 @@ class Engine:
         self.store = store
         self.clock = clock
         self.settings = settings
+        # Both need this process to see every write: SQLite has one instance, PostgreSQL may not.
         self.group_commit = GroupCommit(store) if store.is_sqlite else None
+        self.identities = IdentityCache(store.engine) if store.is_sqlite else None
 
     async def handle(self, inbound: Inbound) -> Reply | None:
         """Run one command or action; returns the reply for the caller (None for a duplicate).
@@ -114,7 +117,9 @@ class Engine:
 
     async def _run_inbound(self, session: AsyncSession, inbound: Inbound, now: datetime) -> Reply | None:
         links: list[int] = []
-        person, identity = await upsert_profile(session, inbound.sender, now, links=links)
+        person, identity = await upsert_profile(
+            session, inbound.sender, now, links=links, cache=self.identities
+        )
         i18n.set_language(await reader_language(session, person, self.settings.default_language))
         if inbound.conversation_ref and identity.conversation_ref != inbound.conversation_ref:
             identity.conversation_ref = inbound.conversation_ref
