@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlmodel import col, select
@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.clock import Clock
 from bot.core.context import EventContext
 from bot.core.models import Cohort, FiredEvent
+from bot.core.plan_cache import PlanCache
 from bot.core.registry import EVENT_HANDLERS, PLANNERS, load_capabilities
 from bot.core.settings import Settings
 from bot.core.store import Store, insert_for
@@ -38,6 +39,11 @@ class EventRunner:
         self.store = store
         self.clock = clock
         self.settings = settings
+        # Plans per cohort, reused until a write may change them (see plan_cache.py). Only where
+        # this process sees every write: SQLite (another process's commits are noticed too).
+        self.plans = (
+            PlanCache(store.engine.sync_engine, watch_other_processes=True) if store.is_sqlite else None
+        )
 
     @asynccontextmanager
     async def election(self, retry_seconds: float) -> AsyncIterator[None]:
@@ -81,9 +87,17 @@ class EventRunner:
         if cohort_id is not None:
             query = query.where(Cohort.id == cohort_id)
         cohorts = (await session.exec(query)).all()
+        today = now.astimezone(UTC).date()
         for cohort in cohorts:
-            for planner in PLANNERS:
-                events.extend(await planner(session, cohort, now))
+            cohort_id = cohort.id or 0
+            cached = self.plans.get(cohort_id, today) if self.plans is not None else None
+            if cached is None:
+                cached = []
+                for planner in PLANNERS:
+                    cached.extend(await planner(session, cohort, now))
+                if self.plans is not None:
+                    self.plans.put(cohort_id, cached)
+            events.extend(cached)
         events.sort(key=lambda e: (e.due_at, e.key))
         return events
 
