@@ -19,9 +19,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from schedules.events import PlannedEvent
 
@@ -38,12 +39,19 @@ NOT_PLAN_INPUTS = frozenset(
 # A new person plans nothing until enrolled (the enrolment names its cohort).
 NEW_ROWS_CHANGE_NO_PLAN = frozenset({"person"})
 _ORM_FLUSH = "plan_cache.orm_flush"
+_FIRED_SINCE = text("SELECT rowid, key FROM fired_event WHERE rowid > :upto")
+_FIRED_DELETE = "DELETE FROM fired_event"
 _WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 class PlanCache:
     def __init__(self, sync_engine: Any, *, watch_other_processes: bool) -> None:
         self._plans: dict[int, list[PlannedEvent]] = {}
+        self._merged: tuple[list[int], list[PlannedEvent]] | None = None
+        # Every fired event's key, read incrementally by rowid (fired_event is append-only here;
+        # a DELETE or another process's commit makes it read afresh).
+        self._fired: set[str] = set()
+        self._fired_upto = 0
         self._day: date | None = None
         self._data_version: int | None = None
         self._engine = sync_engine
@@ -64,12 +72,34 @@ class PlanCache:
 
     def forget_all(self) -> None:
         self._plans.clear()
+        self._forget_fired()
+
+    def merged(self, cohort_ids: list[int], replanned: bool) -> list[PlannedEvent] | None:
+        """The merged plan of these cohorts, if none was replanned since it was merged."""
+        if replanned or self._merged is None or self._merged[0] != cohort_ids:
+            return None
+        return self._merged[1]
+
+    def put_merged(self, cohort_ids: list[int], events: list[PlannedEvent]) -> None:
+        self._merged = (cohort_ids, events)
+
+    async def fired_keys(self, session: AsyncSession) -> set[str]:
+        """The keys of every event fired (or skipped) so far."""
+        rows = await session.execute(_FIRED_SINCE, {"upto": self._fired_upto})
+        for rowid, key in rows:
+            self._fired.add(key)
+            self._fired_upto = max(self._fired_upto, rowid)
+        return self._fired
+
+    def _forget_fired(self) -> None:
+        self._fired, self._fired_upto = set(), 0
 
     def _check_other_writers(self, conn: Connection) -> None:
         version = conn.exec_driver_sql("PRAGMA data_version").scalar()
         if version != self._data_version:
             self._data_version = version
             self._plans.clear()
+            self._forget_fired()
 
     def _before_flush(self, session: Session, _flush: Any, _instances: Any) -> None:
         """The ORM knows each row's cohort, before and after the change: forget only theirs."""
@@ -95,6 +125,8 @@ class PlanCache:
     def _after_execute(
         self, conn: Connection, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
     ) -> None:
+        if statement.startswith(_FIRED_DELETE):
+            self._forget_fired()
         if not self._plans or conn.info.get(_ORM_FLUSH):
             return
         compiled = getattr(context, "compiled", None)

@@ -8,6 +8,7 @@ so an event can never fire twice, even across restarts or several instances.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -82,23 +83,30 @@ class EventRunner:
 
     async def _plan(self, session: AsyncSession, cohort_id: int | None = None) -> list[PlannedEvent]:
         now = self.clock.now()
-        events: list[PlannedEvent] = []
         query = select(Cohort).where(Cohort.status == "active")
         if cohort_id is not None:
             query = query.where(Cohort.id == cohort_id)
         cohorts = (await session.exec(query)).all()
         today = now.astimezone(UTC).date()
+        plans, replanned = [], False
         for cohort in cohorts:
-            cohort_id = cohort.id or 0
-            cached = self.plans.get(cohort_id, today) if self.plans is not None else None
+            cached = self.plans.get(cohort.id or 0, today) if self.plans is not None else None
             if cached is None:
-                cached = []
+                replanned, cached = True, []
                 for planner in PLANNERS:
                     cached.extend(await planner(session, cohort, now))
+                cached.sort(key=_in_time_order)
                 if self.plans is not None:
-                    self.plans.put(cohort_id, cached)
-            events.extend(cached)
-        events.sort(key=lambda e: (e.due_at, e.key))
+                    self.plans.put(cohort.id or 0, cached)
+            plans.append(cached)
+        if cohort_id is None and self.plans is not None:
+            # Unchanged cohorts, unchanged plans: the merged list too (sorting it was most of a resync).
+            merged = self.plans.merged([c.id or 0 for c in cohorts], replanned)
+            if merged is not None:
+                return list(merged)  # callers may sort or trim theirs
+        events = list(heapq.merge(*plans, key=_in_time_order))
+        if cohort_id is None and self.plans is not None:
+            self.plans.put_merged([c.id or 0 for c in cohorts], events)
         return events
 
     async def pending(self) -> list[PlannedEvent]:
@@ -107,13 +115,16 @@ class EventRunner:
             events = await self._plan(session)
             if not events:
                 return []
-            fired = set(
-                (
-                    await session.exec(
-                        select(FiredEvent.key).where(col(FiredEvent.key).in_([e.key for e in events]))
-                    )
-                ).all()
-            )
+            if self.plans is not None:
+                fired = await self.plans.fired_keys(session)
+            else:
+                fired = set(
+                    (
+                        await session.exec(
+                            select(FiredEvent.key).where(col(FiredEvent.key).in_([e.key for e in events]))
+                        )
+                    ).all()
+                )
         return [e for e in events if e.key not in fired]
 
     async def tick(self) -> list[tuple[PlannedEvent, str]]:
@@ -157,3 +168,7 @@ class EventRunner:
             else:
                 log.warning("event %s missed its grace window (due %s), skipped", event.key, event.due_at)
         return outcome
+
+
+def _in_time_order(event: PlannedEvent) -> tuple[datetime, str]:
+    return event.due_at, event.key

@@ -103,3 +103,20 @@ async def test_a_new_day_replans(app: App, clock: SimulatedClock) -> None:
     clock.advance(timedelta(days=1))
     later = {e.key for e in await app.runner.pending() if e.key.startswith("evidence:checkpoint:")}
     assert first != later and "evidence:checkpoint:2027-03-03" in later
+
+
+async def test_fired_events_leave_the_pending_list_whoever_fired_them(app: App) -> None:
+    await two_cohorts(app)
+    pending = {e.key: e for e in await app.runner.pending()}
+    first, second = pending["attendance:open:1"], pending["attendance:open:2"]
+    await app.runner.fire(first)
+    keys = {e.key for e in await app.runner.pending()}
+    assert first.key not in keys and second.key in keys
+    path = app.store.engine.url.database
+    assert path is not None
+    with sqlite3.connect(path) as other:  # another process skipped it
+        other.execute(
+            "INSERT INTO fired_event (key, kind, due_at, fired_at, outcome) VALUES (?, ?, ?, ?, 'skipped')",
+            (second.key, second.kind, str(second.due_at), str(START)),
+        )
+    assert second.key not in {e.key for e in await app.runner.pending()}
