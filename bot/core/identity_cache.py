@@ -4,18 +4,21 @@ the identity and person rows, so a click does not load them from the database ev
 Only where one connection does all of this process's writes (SQLite). Any UPDATE or DELETE of a
 person or an identity (a merge, a link, a profile change, an erasure) forgets everything, and so
 does any rollback, so the cache never holds what was undone; so does a commit by another process
-(a CLI import), seen at the start of each transaction in SQLite's `data_version`. Entries are
-plain column values: each click gets its own objects, attached to its session as if loaded.
+(a CLI import), seen at the start of each transaction in SQLite's `data_version`. Entries are the
+objects a click loaded: once its session is closed they are detached but keep their values (the
+store does not expire on commit), and the next click attaches them to its own session as they are,
+with no load. Those clicks run one transaction after another (group commits), so an object is
+never in two sessions; should it be, the click simply loads its own.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.models import Identity, Person
@@ -31,7 +34,7 @@ _WRITES = tuple(
 
 class IdentityCache:
     def __init__(self, engine: AsyncEngine) -> None:
-        self._rows: dict[Key, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._rows: dict[Key, tuple[Identity, Person]] = {}
         sync_engine = engine.sync_engine
         event.listen(sync_engine, "after_cursor_execute", self._after_execute)
         event.listen(sync_engine, "rollback", self._forget_all)
@@ -55,7 +58,7 @@ class IdentityCache:
     def remember(self, key: Key, identity: Identity, person: Person) -> None:
         if len(self._rows) >= MAX_ENTRIES:
             self._rows.clear()
-        self._rows[key] = (identity.model_dump(), person.model_dump())
+        self._rows[key] = (identity, person)
 
     def recall(self, session: AsyncSession, key: Key) -> tuple[Identity, Person] | None:
         """The identity and person as persistent objects of `session`, or None if not known.
@@ -63,17 +66,19 @@ class IdentityCache:
         rows = self._rows.get(key)
         if rows is None:
             return None
-        identity_row, person_row = rows
-        return _attached(session, Identity, identity_row), _attached(session, Person, person_row)
+        try:
+            return _attached(session, rows[0]), _attached(session, rows[1])
+        except InvalidRequestError:  # still in another session: load afresh
+            del self._rows[key]
+            return None
 
 
-def _attached(session: AsyncSession, model: Any, row: dict[str, Any]) -> Any:
-    """The session's own object for this row if it holds one already, else a new one from the row."""
+def _attached(session: AsyncSession, obj: Any) -> Any:
+    """The session's own object for this row if it holds one already, else `obj`, attached."""
     sync = session.sync_session
-    present = sync.identity_map.get(sync.identity_key(model, row["id"]))
+    state = inspect(obj)
+    present = sync.identity_map.get(state.key) if state.key is not None else None
     if present is not None:
         return present
-    obj = model(**row)
-    make_transient_to_detached(obj)
     sync.add(obj)
     return obj
