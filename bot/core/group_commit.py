@@ -60,28 +60,37 @@ class GroupCommit:
         return await pending.future  # type: ignore[no-any-return]
 
     async def _drain(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+        batch: list[_Pending] = []
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                await self._commit_batch(batch)
+        finally:  # stopped (cancelled at shutdown): nobody may wait forever for an answer
+            for pending in [*batch, *self._queue]:
+                if not pending.future.done():
+                    pending.future.cancel()
+
+    async def _commit_batch(self, batch: list[_Pending]) -> None:
+        try:
+            outcomes = await self._all_or_nothing(batch)
+        except _UnitFailed:
+            self.reruns += 1
             try:
-                outcomes = await self._all_or_nothing(batch)
-            except _UnitFailed:
-                self.reruns += 1
-                try:
-                    outcomes = await self._one_by_one(batch)
-                except Exception as e:
-                    outcomes = [(False, e)] * len(batch)
-            except Exception as e:  # the transaction failed: none of the batch happened
+                outcomes = await self._one_by_one(batch)
+            except Exception as e:
                 outcomes = [(False, e)] * len(batch)
+        except Exception as e:  # the transaction failed: none of the batch happened
+            outcomes = [(False, e)] * len(batch)
+        else:
+            self.batches += 1
+            self.units += len(batch)
+        for pending, (ok, value) in zip(batch, outcomes, strict=True):
+            if pending.future.done():  # its caller gave up waiting (cancelled): the work stands
+                continue
+            if ok:
+                pending.future.set_result(value)
             else:
-                self.batches += 1
-                self.units += len(batch)
-            for pending, (ok, value) in zip(batch, outcomes, strict=True):
-                if pending.future.done():  # its caller gave up waiting (cancelled): the work stands
-                    continue
-                if ok:
-                    pending.future.set_result(value)
-                else:
-                    pending.future.set_exception(value)
+                pending.future.set_exception(value)
 
     async def _all_or_nothing(self, batch: list[_Pending]) -> list[tuple[bool, Any]]:
         async with self.store.transaction() as session:
