@@ -88,11 +88,11 @@ class Engine:
         recover = partial(self._refused, inbound=inbound, now=now)
         if self.group_commit is not None:
             return await self.group_commit.run(unit, recover)
-        async with self.store.transaction() as session:
-            try:
-                async with session.begin_nested():
-                    return await unit(session)
-            except _Refused as refused:
+        try:  # no savepoint: a refusal rolls the whole transaction back, then a new one remembers it
+            async with self.store.transaction() as session:
+                return await unit(session)
+        except _Refused as refused:
+            async with self.store.transaction() as session:
                 return await recover(session, refused)
 
     async def _run(self, session: AsyncSession, *, inbound: Inbound, now: datetime) -> Reply | None:
