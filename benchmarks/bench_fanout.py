@@ -27,6 +27,7 @@ from sqlalchemy import insert, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.postgres_server import postgres_database
 from bot.app.bootstrap import App, build
 from bot.core.clock import SimulatedClock
 from bot.core.delivery import SendResult, Target
@@ -181,28 +182,39 @@ async def bare_loop(client: AsyncWebClient, messages: list[tuple[str, str]], con
     return time.perf_counter() - started
 
 
-async def main(learners: int, latency_ms: float, latency_messages: int, concurrency: int) -> None:
+async def engine_figures(
+    database_url: str, name: str, learners: int, concurrency: int
+) -> tuple[App, SimulatedClock]:
+    """Figures 1 and 2 on one database; returns the app (its outbox drained) for figure 3."""
+    clock = SimulatedClock(START)
+    app = await build(Settings(database_url=database_url), {"slack": NullSender()}, clock, schema="create")
+    app.worker.concurrency = concurrency
+    await populate(app, learners)
+    print(
+        f"fan-out benchmark: {learners:,} learners in {len(ZONES)} zones, {name}, concurrency {concurrency}"
+    )
+
+    elapsed, queued = await plan_and_enqueue(app, clock)
+    print(f"  plan + enqueue one reminder:     {elapsed * 1000:8.0f} ms  ({queued:,} outbox rows + log rows)")
+
+    elapsed, sent = await timed_drain(app)
+    print(f"  engine only (do-nothing sender): {sent / elapsed:8,.0f} msgs/s  ({sent:,} in {elapsed:.2f} s)")
+    return app, clock
+
+
+async def main(
+    learners: int, latency_ms: float, latency_messages: int, concurrency: int, postgres: bool = False
+) -> None:
+    if postgres:
+        async with postgres_database() as url:
+            if url is None:
+                print("(no PostgreSQL binaries here: the PostgreSQL figures are left out)")
+            else:
+                on_pg, _clock = await engine_figures(url, "PostgreSQL", learners, concurrency)
+                await on_pg.close()
     with tempfile.TemporaryDirectory() as tmp:
-        clock = SimulatedClock(START)
-        settings = Settings(database_url=f"sqlite:///{Path(tmp) / 'bench.db'}")
-        app = await build(settings, {"slack": NullSender()}, clock, schema="create")
-        app.worker.concurrency = concurrency
-        await populate(app, learners)
-        print(
-            f"fan-out benchmark: {learners:,} learners in {len(ZONES)} zones, "
-            f"SQLite (WAL), concurrency {concurrency}"
-        )
-
-        elapsed, queued = await plan_and_enqueue(app, clock)
-        print(
-            f"  plan + enqueue one reminder:     {elapsed * 1000:8.0f} ms  "
-            f"({queued:,} outbox rows + log rows)"
-        )
-
-        elapsed, sent = await timed_drain(app)
-        print(
-            f"  engine only (do-nothing sender): {sent / elapsed:8,.0f} msgs/s  ({sent:,} in {elapsed:.2f} s)"
-        )
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        app, clock = await engine_figures(url, "SQLite (WAL)", learners, concurrency)
 
         stand_in, base_url = await slack_stand_in(latency_ms / 1000)
         async with aiohttp.ClientSession() as http:
@@ -229,5 +241,6 @@ if __name__ == "__main__":
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--latency-messages", type=int, default=2_000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--postgres", action="store_true", help="figures 1 and 2 on a local PostgreSQL too")
     args = parser.parse_args()
-    asyncio.run(main(args.learners, args.latency_ms, args.latency_messages, args.concurrency))
+    asyncio.run(main(args.learners, args.latency_ms, args.latency_messages, args.concurrency, args.postgres))

@@ -9,7 +9,7 @@ another process, and the load generator is this one, so only the server's own wo
 sentence with a date formatted by Babel), against (b)'s English reply built with an f-string and
 strftime: the cost of rendering through the catalogue. Prints figures and ratios; never pass/fail.
 
-    python benchmarks/bench_slack_clicks.py [--clicks 2000] [--concurrency 32]
+    python -m benchmarks.bench_slack_clicks [--clicks 2000] [--concurrency 32] [--postgres]
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import func, select
 
 from adapters.slack.runtime import SLACK_BOT, attach
+from benchmarks.postgres_server import postgres_database
 from bot.app.bootstrap import build
 from bot.app.serve import run_starters, web_application
 from bot.core import i18n, texts
@@ -290,6 +291,7 @@ async def main() -> None:
     parser.add_argument("--clicks", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3, help="alternating engine-alone rounds per reply")
+    parser.add_argument("--postgres", action="store_true", help="also against a local PostgreSQL")
     parser.add_argument("--role", choices=["standin", "bare", "cohortbot"], help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -321,11 +323,23 @@ async def main() -> None:
                 value="catalogue",
                 users=FRENCH_USERS,
             )
+        pg = None
+        if args.postgres:
+            async with postgres_database() as url:
+                if url is None:
+                    print("(no PostgreSQL binaries here: the PostgreSQL row is left out)")
+                else:
+                    pg = await bench_server(
+                        "cohortbot", standin.url, args.clicks, args.concurrency, "--db", url, value="plain"
+                    )
     finally:
         standin.stop()
     bare = report("bare Bolt app (ack only)", args.clicks, bare_s, bare_lat)
     ours = report("cohortbot (engine + commit, then ack)", args.clicks, ours_s, ours_lat)
     french = report("  same, French reply via catalogue", args.clicks, fr_s, fr_lat)
+    if pg is not None:
+        on_pg = report("  same, on PostgreSQL", args.clicks, pg[0], pg[1])
+        print(f"{'':<34} ratio to bare {on_pg / bare:.2f}x, clicks committed {pg[2] - len(USERS)}")
     alone = await bench_engine_alone(args.clicks, args.concurrency)
     print(f"{'engine alone (no HTTP), same clicks':<34} {alone:8.0f} clicks/s")
     # The catalogue's cost without HTTP noise: plain and French rounds alternate, medians compared.

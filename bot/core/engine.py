@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
@@ -18,7 +18,9 @@ from bot.core.clock import Clock
 from bot.core.context import Ctx
 from bot.core.errors import PermissionDenied, UserError
 from bot.core.grammar import ParseError, parse
+from bot.core.group_commit import GroupCommit
 from bot.core.i18n import N_, _
+from bot.core.identity_cache import IdentityCache
 from bot.core.inbound import Inbound, Profile
 from bot.core.languages import reader_language
 from bot.core.linking import announce
@@ -43,12 +45,17 @@ class Engine:
         self.store = store
         self.clock = clock
         self.settings = settings
+        # Both need this process to see every write: SQLite has one instance, PostgreSQL may not.
+        self.group_commit = GroupCommit(store) if store.is_sqlite else None
+        self.identities = IdentityCache(store.engine) if store.is_sqlite else None
 
     async def handle(self, inbound: Inbound) -> Reply | None:
         """Run one command or action; returns the reply for the caller (None for a duplicate).
 
-        Everything it does is one transaction. A UserError rolls all of it back (so a refused
-        command changes nothing), then only the event id is remembered, so a retry is not rerun.
+        Everything it does is one transaction, committed before this returns (on SQLite shared
+        with the inbounds that arrive with it: see group_commit.py). A UserError undoes all of it
+        (so a refused command changes nothing), then only the event id is remembered, so a retry
+        is not rerun.
         """
         now = self.clock.now()
         with i18n.use(i18n.language_of(inbound.sender.locale)):
@@ -66,37 +73,68 @@ class Engine:
         if inbound.pending_mentions:
             inbound = await self._look_up_mentions(inbound)
         try:
-            async with self.store.transaction() as session:
-                if inbound.dedupe_key and not await self._first_time(session, inbound.dedupe_key, now):
-                    return None
-                links: list[int] = []
-                person, identity = await upsert_profile(session, inbound.sender, now, links=links)
-                i18n.set_language(await reader_language(session, person, self.settings.default_language))
-                if inbound.conversation_ref and identity.conversation_ref != inbound.conversation_ref:
-                    identity.conversation_ref = inbound.conversation_ref
-                    session.add(identity)
-                ctx = Ctx(
-                    session=session,
-                    now=now,
-                    settings=self.settings,
-                    inbound=inbound,
-                    actor=person,
-                    identity=identity,
-                )
-                # Someone enrolled by email wrote for the first time: let capabilities catch up.
-                await announce(ctx, links, platform=inbound.sender.platform, source="first message")
-                return _as_reply(await self._dispatch(ctx, inbound))
-        except UserError as e:
-            if inbound.dedupe_key:
-                async with self.store.transaction() as session:
-                    await self._first_time(session, inbound.dedupe_key, now)
-            return say(e.render())
+            return await self._commit(inbound, now)
         except OperationalError as e:
             if not isinstance(e.orig, DatabaseBusy):
                 raise
             # Nothing was done (the event id neither), so the same request can simply come again.
             log.warning("database busy: %s", e.orig)
             return say(_(BUSY))
+
+    async def _commit(self, inbound: Inbound, now: datetime) -> Reply | None:
+        """Run one inbound and commit it: SQLite shares a commit among the inbounds that arrive
+        together (its one connection serialises them anyway), PostgreSQL gives each its own."""
+        unit = partial(self._run, inbound=inbound, now=now)
+        recover = partial(self._refused, inbound=inbound, now=now)
+        if self.group_commit is not None:
+            return await self.group_commit.run(unit, recover)
+        try:  # no savepoint: a refusal rolls the whole transaction back, then a new one remembers it
+            async with self.store.transaction() as session:
+                return await unit(session)
+        except _Refused as refused:
+            async with self.store.transaction() as session:
+                return await recover(session, refused)
+
+    async def _run(self, session: AsyncSession, *, inbound: Inbound, now: datetime) -> Reply | None:
+        """One inbound; a UserError leaves as _Refused, carrying its answer in the reader's language."""
+        with i18n.use(i18n.language_of(inbound.sender.locale)):
+            if inbound.dedupe_key and not await self._first_time(session, inbound.dedupe_key, now):
+                return None
+            try:
+                return await self._run_inbound(session, inbound, now)
+            except UserError as e:
+                raise _Refused(say(e.render())) from e
+
+    async def _refused(
+        self, session: AsyncSession, error: Exception, *, inbound: Inbound, now: datetime
+    ) -> Reply | None:
+        """After a refusal was undone: remember its event id only, so a retry is not rerun."""
+        if not isinstance(error, _Refused):
+            raise error
+        if inbound.dedupe_key:
+            await self._first_time(session, inbound.dedupe_key, now)
+        return error.reply
+
+    async def _run_inbound(self, session: AsyncSession, inbound: Inbound, now: datetime) -> Reply | None:
+        links: list[int] = []
+        person, identity = await upsert_profile(
+            session, inbound.sender, now, links=links, cache=self.identities
+        )
+        i18n.set_language(await reader_language(session, person, self.settings.default_language))
+        if inbound.conversation_ref and identity.conversation_ref != inbound.conversation_ref:
+            identity.conversation_ref = inbound.conversation_ref
+            session.add(identity)
+        ctx = Ctx(
+            session=session,
+            now=now,
+            settings=self.settings,
+            inbound=inbound,
+            actor=person,
+            identity=identity,
+        )
+        # Someone enrolled by email wrote for the first time: let capabilities catch up.
+        await announce(ctx, links, platform=inbound.sender.platform, source="first message")
+        return _as_reply(await self._dispatch(ctx, inbound))
 
     async def _look_up_mentions(self, inbound: Inbound) -> Inbound:
         """Resolve the mentions of a command that may run; a staff command from someone who is
@@ -172,3 +210,11 @@ def _as_reply(result: Any) -> Reply | None:
     if isinstance(result, Message):
         return Reply(result)
     return say(str(result))
+
+
+class _Refused(Exception):
+    """A UserError, rendered in the reader's language: its inbound is undone, the answer kept."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.message.summary)
+        self.reply = reply

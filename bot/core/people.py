@@ -6,12 +6,14 @@ import re
 import unicodedata
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.errors import UserError
 from bot.core.grammar import brief
 from bot.core.i18n import _, language_of
+from bot.core.identity_cache import IdentityCache
 from bot.core.inbound import Profile
 from bot.core.merging import merge_people
 from bot.core.models import Identity, Person
@@ -20,28 +22,43 @@ SLACK_MENTION_RE = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 # A console name: letters of any script first (émilie, 李雷, Σοφία), then letters, digits, . _ -.
 NAME_RE = re.compile(r"^[^\W\d_][\w.-]{0,40}$")
+# Built once with bound parameters: it runs on every inbound, and building it cost more than running it.
+_IDENTITY_AND_PERSON = (
+    select(Identity, Person)
+    .join(Person, col(Person.id) == Identity.person_id)
+    .where(
+        Identity.platform == bindparam("platform"),
+        Identity.workspace == bindparam("workspace"),
+        Identity.user_id == bindparam("user_id"),
+    )
+)
 
 
 async def upsert_profile(
-    session: AsyncSession, profile: Profile, now: datetime, *, links: list[int] | None = None
+    session: AsyncSession,
+    profile: Profile,
+    now: datetime,
+    *,
+    links: list[int] | None = None,
+    cache: IdentityCache | None = None,
 ) -> tuple[Person, Identity]:
     """Find or create the person behind a platform profile, refreshing what the platform told us.
 
     The profile's email (vouched for by the platform) links the account to someone enrolled by
     email: at once for a new account, or later for an account first seen without it (its profile
     lookup failed), by merging the two person records. Each person linked so is added to `links`.
+    `cache` (the engine's, on SQLite) spares the lookup of an account seen before.
     """
-    found = (
-        await session.exec(
-            select(Identity, Person)
-            .join(Person, col(Person.id) == Identity.person_id)
-            .where(
-                Identity.platform == profile.platform,
-                Identity.workspace == profile.workspace,
-                Identity.user_id == profile.user_id,
-            )
-        )
-    ).first()
+    key = (profile.platform, profile.workspace, profile.user_id)
+    found = None
+    if cache is not None:
+        await session.connection()  # the transaction has begun: the cache has seen other writers
+        found = cache.recall(session, key)
+    if found is None:
+        params = {"platform": profile.platform, "workspace": profile.workspace, "user_id": profile.user_id}
+        found = (await session.exec(_IDENTITY_AND_PERSON, params=params)).first()
+        if found is not None and cache is not None:
+            cache.remember(key, *found)
     if found is None:
         person, enrolled_before = await _person_for_new_identity(session, profile, now)
         if links is not None and enrolled_before:

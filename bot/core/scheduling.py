@@ -8,11 +8,12 @@ so an event can never fire twice, even across restarts or several instances.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from sqlmodel import col, select
@@ -21,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.clock import Clock
 from bot.core.context import EventContext
 from bot.core.models import Cohort, FiredEvent
+from bot.core.plan_cache import PlanCache
 from bot.core.registry import EVENT_HANDLERS, PLANNERS, load_capabilities
 from bot.core.replanning import PlanWatch, install
 from bot.core.settings import Settings
@@ -61,6 +63,11 @@ class EventRunner:
         self.store = store
         self.clock = clock
         self.settings = settings
+        # Plans per cohort, reused until a write may change them (see plan_cache.py). Only where
+        # this process sees every write: SQLite (another process's commits are noticed too).
+        self.plans = (
+            PlanCache(store.engine.sync_engine, watch_other_processes=True) if store.is_sqlite else None
+        )
         self._watch: PlanWatch | None = None
         install()  # every instance announces its plan changes, elected or not
 
@@ -112,16 +119,32 @@ class EventRunner:
 
     async def _plan(self, session: AsyncSession, cohort_id: int | None = None) -> list[PlannedEvent]:
         now = self.clock.now()
-        events: list[PlannedEvent] = []
         query = select(Cohort).where(Cohort.status == "active")
         if cohort_id is not None:
             query = query.where(Cohort.id == cohort_id)
         cohorts = (await session.exec(query)).all()
+        today = now.astimezone(UTC).date()
+        plans, replanned = [], False
         for cohort in cohorts:
-            for planner in PLANNERS:
-                events.extend(await planner(session, cohort, now))
-        events = [self._early_enough(e) for e in events]
-        events.sort(key=lambda e: (e.due_at, e.key))
+            cached = self.plans.get(cohort.id or 0, today) if self.plans is not None else None
+            if cached is None:
+                replanned, cached = True, []
+                for planner in PLANNERS:
+                    cached.extend(await planner(session, cohort, now))
+                # Big fan-outs start early enough for the last message to be sent by its due time.
+                cached = [self._early_enough(e) for e in cached]
+                cached.sort(key=_in_time_order)
+                if self.plans is not None:
+                    self.plans.put(cohort.id or 0, cached)
+            plans.append(cached)
+        if cohort_id is None and self.plans is not None:
+            # Unchanged cohorts, unchanged plans: the merged list too (sorting it was most of a resync).
+            merged = self.plans.merged([c.id or 0 for c in cohorts], replanned)
+            if merged is not None:
+                return list(merged)  # callers may sort or trim theirs
+        events = list(heapq.merge(*plans, key=_in_time_order))
+        if cohort_id is None and self.plans is not None:
+            self.plans.put_merged([c.id or 0 for c in cohorts], events)
         return events
 
     def _early_enough(self, event: PlannedEvent) -> PlannedEvent:
@@ -139,13 +162,16 @@ class EventRunner:
             events = await self._plan(session)
             if not events:
                 return []
-            fired = set(
-                (
-                    await session.exec(
-                        select(FiredEvent.key).where(col(FiredEvent.key).in_([e.key for e in events]))
-                    )
-                ).all()
-            )
+            if self.plans is not None:
+                fired = await self.plans.fired_keys(session)
+            else:
+                fired = set(
+                    (
+                        await session.exec(
+                            select(FiredEvent.key).where(col(FiredEvent.key).in_([e.key for e in events]))
+                        )
+                    ).all()
+                )
         return [e for e in events if e.key not in fired]
 
     async def tick(self) -> list[tuple[PlannedEvent, str]]:
@@ -189,3 +215,7 @@ class EventRunner:
             else:
                 log.warning("event %s missed its grace window (due %s), skipped", event.key, event.due_at)
         return outcome
+
+
+def _in_time_order(event: PlannedEvent) -> tuple[datetime, str]:
+    return event.due_at, event.key

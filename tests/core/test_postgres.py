@@ -42,3 +42,27 @@ async def test_a_cohort_flow_and_its_outbox_on_postgresql(
         assert len(sender.sent) == 2  # delivered once
     finally:
         await app.close()
+
+
+async def test_a_refused_command_changes_nothing_and_is_not_rerun_on_postgresql(
+    postgres_url: str, clock: SimulatedClock, sender: RecordingSender
+) -> None:
+    from sqlmodel import func, select
+
+    from bot.core.inbound import Inbound, Profile
+    from bot.core.models import Person, ProcessedInbound
+
+    app = await build(Settings(database_url=postgres_url), {"console": sender}, clock)
+    retried = Inbound(
+        sender=Profile("console", "", "stranger", "stranger"), text="status nowhere", dedupe_key="k1"
+    )
+    try:
+        first = await app.engine.handle(retried)
+        assert first is not None and "There is no cohort 'nowhere'" in first.message.summary
+        assert await app.engine.handle(retried) is None  # the retry is recognised, not run again
+        async with app.store.transaction() as session:
+            # Refused: not even the caller's profile was kept; only the event id was.
+            assert (await session.exec(select(func.count()).select_from(Person))).one() == 0
+            assert (await session.exec(select(ProcessedInbound.key))).all() == ["k1"]
+    finally:
+        await app.close()
