@@ -180,7 +180,7 @@ async def test_learners_imported_by_email_never_seen_in_chat_are_one_row_each(
     table = exports.half_day_table(half)
     fatimas = [r for r in table[1:] if r[0] == "Fatima Zahra"]
     assert sorted(r[1] for r in fatimas) == [f"email:fatima{i}@example.com" for i in range(1, 6)]
-    assert len(table) - 1 == 6 and half.totals_line() == "6 learners over 2 session(s)"
+    assert len(table) - 1 == 6 and half.totals_line() == "6 learners over 2 sessions"
     for sheet in sheets:
         assert len(sheet.rows) == 6 and sum(sheet.totals.values()) == 6
         assert sheet.totals_line().startswith("6 learners: ")

@@ -19,6 +19,8 @@ from bot.capabilities.attendance.evidence import ERASURE_AUTH
 from bot.capabilities.attendance.models import AttendanceRecord, AttendanceSessionState
 from bot.capabilities.attendance.roster import Learner, latest_records, learners
 from bot.capabilities.attendance.texts import STATUS_LABELS
+from bot.core import i18n
+from bot.core.i18n import N_, _, _n
 from bot.core.models import Cohort, LiveSession, Person
 
 STATUS_ORDER = ("present", "late", "absent", "excused")
@@ -55,7 +57,12 @@ class SessionSheet:
 
     def title(self) -> str:
         local = self.live.starts_at.astimezone(ZoneInfo(self.tz))
-        return f"{self.live.title} (#{self.live.id}), {local:%a %d %b %Y %H:%M} {self.tz}"
+        when = (
+            i18n.long_time(self.live.starts_at, self.tz)
+            if i18n.current() != "en"
+            else f"{local:%a %d %b %Y %H:%M}"
+        )
+        return f"{self.live.title} (#{self.live.id}), {when} {self.tz}"
 
     @property
     def ends_at(self) -> datetime:
@@ -66,10 +73,13 @@ class SessionSheet:
         return self.live.duration_min / 60
 
     def totals_line(self) -> str:
-        parts = [f"{self.totals[s]} {STATUS_LABELS[s].lower()}" for s in STATUS_ORDER]
+        parts = [f"{i18n.number(self.totals[s])} {_(STATUS_LABELS[s]).lower()}" for s in STATUS_ORDER]
         if self.totals[""]:
-            parts.append(f"{self.totals['']} not recorded")
-        return f"{len(self.rows)} learners: " + ", ".join(parts)
+            parts.append(_("{n} not recorded", n=i18n.number(self.totals[""])))
+        return _n("{n} learner: {parts}", "{n} learners: {parts}", len(self.rows), parts=", ".join(parts))
+
+
+HALF_DAY_NAMES = {"morning": N_("morning"), "afternoon": N_("afternoon")}
 
 
 @dataclass
@@ -80,11 +90,17 @@ class HalfDaySheet:
     sessions: list[SessionSheet]
 
     def title(self) -> str:
-        return f"{self.cohort.slug}: {self.day:%a %d %b %Y} {self.part}"
+        part = _(HALF_DAY_NAMES[self.part]) if self.part in HALF_DAY_NAMES else self.part
+        english = i18n.current() == i18n.SOURCE_LANGUAGE
+        day = f"{self.day:%a %d %b %Y}" if english else i18n.long_date(self.day)
+        return f"{self.cohort.slug}: {day} {part}"
 
     def totals_line(self) -> str:
         people = {r.person_id for s in self.sessions for r in s.rows}
-        return f"{len(people)} learners over {len(self.sessions)} session(s)"
+        sessions = _n("{n} session", "{n} sessions", len(self.sessions))
+        return _n(
+            "{n} learner over {sessions}", "{n} learners over {sessions}", len(people), sessions=sessions
+        )
 
     @property
     def slug(self) -> str:
