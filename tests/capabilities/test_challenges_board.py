@@ -158,7 +158,7 @@ async def test_weekly_leaderboard_and_streaks_on_the_clock(
     assert fired == [("challenges.streak", "fired"), ("challenges.leaderboard", "fired")]
     await chat.app.worker.drain()
     channel = [m.summary for m in sender.to("#spoc")]
-    assert channel[-2:] == ["Streak #1: 1 winner(s)", "spoc: leaderboard, week of 8 Mar: red leads"]
+    assert channel[-2:] == ["Streak #1: 1 winner", "spoc: leaderboard, week of 8 Mar: red leads"]
     assert sender.to("alice")[-1].summary == "You won *15 points* in Streak #1."
     alice = await person_id(chat.app, "alice")
     running, replayed = await both_totals(chat.app)
