@@ -187,7 +187,8 @@ def _grid(pdf: Any, table: list[list[str]], size: float = 7.5, height: float = 5
 
 
 def _generated(now: datetime) -> str:
-    return _("Generated {when} UTC by cohortbot.", when=f"{now.astimezone(UTC):%Y-%m-%d %H:%M}")
+    when = f"{now.astimezone(UTC):%Y-%m-%d %H:%M}"
+    return _("Generated {when} UTC by cohortbot.", when=when)
 
 
 def write_session(sheet: SessionSheet, out: Path, now: datetime) -> list[Path]:

@@ -155,7 +155,7 @@ async def code(ctx: Ctx, cohort: str, action: str, session: int | None, every: i
         "Code for {session}: *{code}* (changes at {changes}, every {minutes} min; the previous code "
         "stays valid one more step). Show it again with `code {cohort} show #{id}`.",
         session=name,
-        code=f"{current[:3]} {current[3:]}",
+        code=current[:3] + " " + current[3:],
         changes=changes,
         minutes=state.code_step_s // 60,
         cohort=row.slug,

@@ -212,7 +212,7 @@ def _write_certificate(certificate: Certificate, out: Path, issued: datetime) ->
     pdf.cell(0, 8, _("Evidence"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
     for m in certificate.modules:
-        score = _(", score {score}", score=f"{m.score:g}") if m.score is not None else ""
+        score = _(", score {score}", score=format(m.score, "g")) if m.score is not None else ""
         line = _(
             "{module}: {status} on {date}, source {source}{score}",
             module=m.title,

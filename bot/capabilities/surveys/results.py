@@ -175,7 +175,7 @@ def _headline(tally: QuestionTally) -> str:
         detractors = sum(1 for v in tally.numbers if v <= 6)
         return "  " + _(
             "NPS {score} ({answers}: {promoters} promoters at 9-10, {detractors} detractors at 0-6)",
-            score=f"{nps_score(tally.numbers):+d}",
+            score=format(nps_score(tally.numbers), "+d"),
             answers=answers,
             promoters=promoters,
             detractors=detractors,
