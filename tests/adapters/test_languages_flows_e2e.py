@@ -138,7 +138,7 @@ async def test_a_quiz_in_french_and_in_english_on_slack(slack: SlackHarness) -> 
     results = json.dumps(_blocks(_posts(slack, "C0SPOC")[-1]), ensure_ascii=False)
     assert "Résultats : Quiz n° 1" in results and "La réponse était *443*." in results
     assert "2 gagnants remportent 10 points chacun : alice, bob." in results
-    assert _posts(slack, "UALICE")[-1]["text"] == "Vous avez gagné *10 points* au Quiz n° 1."
+    assert _posts(slack, "UALICE")[-1]["text"] == "Vous avez gagné *10 points* : Quiz n° 1."
     assert _posts(slack, "UBOB")[-1]["text"] == "You won *10 points* in Quiz #1."
 
 

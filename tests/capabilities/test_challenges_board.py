@@ -80,7 +80,7 @@ async def test_leaderboard_ranks_by_points_per_member(chat: Chat) -> None:
     assert board is not None
     bars = [b for b in board.message.blocks if isinstance(b, Progress)]
     assert [b.label for b in bars] == [
-        "1. small: 10.0 pts/member (10 pts, 1 members)",
+        "1. small: 10.0 pts/member (10 pts, 1 member)",
         "2. big: 2.2 pts/member (9 pts, 4 members)",
     ]
     text = await chat.say("a1", "leaderboard spoc individual")
