@@ -55,7 +55,7 @@ async def test_balance_keeps_points_where_they_were_earned(chat: Chat, sender: R
     assert "Say how many teams" in await chat.say("tina", "teams spoc balance")
     assert "not enough for 9 teams" in await chat.say("tina", "teams spoc balance 9")
     shown = await chat.say("tina", "teams spoc balance 2")
-    assert "Balanced *spoc* into 2 teams: 2 learner(s) moved." in shown
+    assert "Balanced *spoc* into 2 teams: 2 learners moved." in shown
     assert "blue (3, 0 pts) : dora, emil, fay" in shown and "red (3, 3 pts)  : alice, bob, carl" in shown
     await chat.app.worker.drain()
     assert "now in team *blue*" in sender.to("dora")[-1].summary
