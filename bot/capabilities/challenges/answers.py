@@ -59,7 +59,8 @@ def _answered(ctx: Ctx, challenge: Challenge, text: str) -> Reply:
     """Replace the learner's own card; a click on the channel's card is answered privately, or one
     learner's answer would replace the card everyone else still has to answer."""
     card = Message(
-        f"{label(challenge)}: {text}", (Header(label(challenge)), Text(f"{challenge.title}\n{text}"))
+        _("{label}: {title}", label=label(challenge), title=text),
+        (Header(label(challenge)), Text(f"{challenge.title}\n{text}")),
     )
     from_channel = (ctx.inbound.source_key or "").startswith("challenges.post:")
     return Reply(card, "private" if from_channel else "replace")

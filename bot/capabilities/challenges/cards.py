@@ -49,7 +49,7 @@ def challenge_card(challenge: Challenge, tz: str | None) -> Message:
             Text(f"*{challenge.title}*\n{how_to_win(challenge)} {closes}"),
             Buttons((Button(_("Mark as done"), "challenges.done", str(challenge.id), "primary"),)),
         ]
-    return Message(f"{label(challenge)}: {challenge.title}", tuple(blocks))
+    return Message(_("{label}: {title}", label=label(challenge), title=challenge.title), tuple(blocks))
 
 
 def answer_note(challenge: Challenge) -> str:

@@ -81,7 +81,7 @@ def survey_card(
     blocks.append(Text(texts.t("surveys.anonymous" if survey.anonymous else "surveys.named")))
     summary = _("Reminder: {title}", title=title) if reminder else _("Survey: {title}", title=title)
     if status_line:
-        summary = f"{status_line.split('.')[0]}: {title}"
+        summary = _("{label}: {title}", label=status_line.split(".")[0], title=title)
     return Message(summary, tuple(blocks))
 
 
