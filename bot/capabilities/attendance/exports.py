@@ -19,10 +19,13 @@ from babel.numbers import format_decimal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.capabilities.attendance.sheets import (
+    AUTOMATIC,
+    LEARNER,
     STATUS_ORDER,
     HalfDaySheet,
     LearnerSummary,
     SessionSheet,
+    SheetRow,
     cohort_sheets,
     half_days,
     learner_summaries,
@@ -48,6 +51,16 @@ def _label(status: str) -> str:
     return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status or _("not recorded")
 
 
+def _recorder(row: SheetRow) -> str:
+    return _(row.recorded_by) if row.recorded_by in (LEARNER, AUTOMATIC) else row.recorded_by
+
+
+def _note(row: SheetRow) -> str:
+    if not row.corrected_from:
+        return row.note
+    return _("corrected from {status}: {reason}", status=_label(row.corrected_from), reason=row.note)
+
+
 def _times(at: datetime | None, tz: str) -> tuple[str, str]:
     if at is None:
         return "", ""
@@ -57,7 +70,7 @@ def _times(at: datetime | None, tz: str) -> tuple[str, str]:
 def session_table(sheet: SessionSheet) -> list[list[str]]:
     header = [_(h, tz=sheet.tz) for h in SESSION_HEADER]
     rows = [
-        [r.name, r.platform_id, _label(r.status), *_times(r.at, sheet.tz), r.recorded_by, r.note]
+        [r.name, r.platform_id, _label(r.status), *_times(r.at, sheet.tz), _recorder(r), _note(r)]
         for r in sheet.rows
     ]
     return [header, *rows]

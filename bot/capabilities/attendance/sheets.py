@@ -34,8 +34,13 @@ class SheetRow:
     platform_id: str  # platform:user id, else email:<address> for someone not reached on a platform yet
     status: str  # a status, or "" when nothing is recorded yet
     at: datetime | None  # when it happened (the check-in time, or when it was recorded)
-    recorded_by: str  # learner | trainer name | automatic
+    recorded_by: str  # LEARNER | a trainer's name | AUTOMATIC
     note: str = ""
+    corrected_from: str = ""  # the status a correction replaced, shown in the note when written
+
+
+# Who recorded a status, when no person's name says it (shown in the document's language).
+LEARNER, AUTOMATIC = N_("learner"), N_("automatic")
 
 
 @dataclass
@@ -163,12 +168,11 @@ def _row(
     last = history[-1]
     by_self = last.actor_id == last.person_id
     at = decisive_time(last.event_time, last.received_at) if by_self else last.received_at
-    recorded_by = "learner" if by_self else names.get(last.actor_id or 0, "automatic")
-    note = last.reason or ""
-    if len(history) > 1:
-        was = STATUS_LABELS.get(history[-2].status, history[-2].status)
-        note = f"corrected from {was}: {note}"
-    return SheetRow(person_id, last.person_name or name, platform_id, last.status, at, recorded_by, note)
+    recorded_by = LEARNER if by_self else names.get(last.actor_id or 0, AUTOMATIC)
+    was = history[-2].status if len(history) > 1 else ""
+    return SheetRow(
+        person_id, last.person_name or name, platform_id, last.status, at, recorded_by, last.reason or "", was
+    )
 
 
 async def _names(session: AsyncSession, ids: list[int | None]) -> dict[int, str]:
