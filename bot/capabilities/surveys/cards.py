@@ -37,9 +37,12 @@ texts.register(
 def survey_title(survey: Survey) -> str:
     """A template's title in the reader's language (with the session or module it is about)."""
     template = TEMPLATES.get(survey.template or "")
-    if template is not None and survey.title.startswith(template.title):
-        return _(template.title) + survey.title[len(template.title) :]
-    return survey.title
+    if template is None or not survey.title.startswith(template.title):
+        return survey.title
+    subject = survey.title[len(template.title) :]
+    if subject.startswith(": "):  # "Session feedback: Kick-off", as planning names one per session
+        return _("{label}: {title}", label=_(template.title), title=subject[2:])
+    return _(template.title) + subject
 
 
 def prompt_of(q: QuestionSpec) -> str:
