@@ -110,7 +110,7 @@ async def main(learners: int, concurrency: int) -> None:
                     Inbound(
                         sender=Profile("console", "", who, who),
                         action=Action("attendance.checkin", session_id),
-                        dedupe_key=f"evt-{session_id}-{i}",
+                        dedupe_key=f"evt-{session_id}-{who}",
                         event_time=clock.now(),
                         auth="slack-signature",
                     )
