@@ -93,7 +93,7 @@ async def test_a_check_in_in_french_and_in_english_on_slack(slack: SlackHarness)
     assert "✓ Checked in at 08:00 (Present)" in await _click(slack, "UBOB", _button(english, "Check in"))
 
     missing = json.dumps(await slack.command("UTINA", "missing spoc", channel="C0SPOC"), ensure_ascii=False)
-    assert "2/2 enregistrés : 2 présent" in missing and "Personne ne manque." in missing
+    assert "2/2 enregistrés : 2 présents" in missing and "Personne ne manque." in missing
 
 
 async def test_a_survey_in_french_and_in_english_on_slack(slack: SlackHarness) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.capabilities.attendance.rules import Window
-from bot.capabilities.attendance.texts import STATUS_LABELS
+from bot.capabilities.attendance.texts import STATUS_COUNTS, STATUS_LABELS
 from bot.core import i18n
 from bot.core.i18n import _
 from bot.core.messages import Block, Button, Buttons, Header, Message, Text, TextInput
@@ -23,6 +23,12 @@ def hhmm(when: datetime, tz: str | None) -> str:
 
 def label(status: str) -> str:
     return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
+
+
+def count_of(status: str, n: int) -> str:
+    """'3 present' / '3 présents'."""
+    forms = STATUS_COUNTS.get(status)
+    return i18n._n(forms[0], forms[1], n) if forms else f"{i18n.number(n)} {status}"
 
 
 def checkin_card(

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.capabilities.attendance.cards import count_of
 from bot.capabilities.attendance.checkin import decisive_time
 from bot.capabilities.attendance.evidence import ERASURE_AUTH
 from bot.capabilities.attendance.models import AttendanceRecord, AttendanceSessionState
 from bot.capabilities.attendance.roster import Learner, latest_records, learners
-from bot.capabilities.attendance.texts import STATUS_LABELS
 from bot.core import i18n
 from bot.core.i18n import N_, _, _n
 from bot.core.models import Cohort, LiveSession, Person
@@ -78,7 +78,7 @@ class SessionSheet:
         return self.live.duration_min / 60
 
     def totals_line(self) -> str:
-        parts = [f"{i18n.number(self.totals[s])} {_(STATUS_LABELS[s]).lower()}" for s in STATUS_ORDER]
+        parts = [count_of(s, self.totals[s]) for s in STATUS_ORDER]
         if self.totals[""]:
             parts.append(_("{n} not recorded", n=i18n.number(self.totals[""])))
         return _n("{n} learner: {parts}", "{n} learners: {parts}", len(self.rows), parts=", ".join(parts))

@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.capabilities.attendance.cards import count_of
 from bot.capabilities.attendance.models import AttendanceRecord
 from bot.capabilities.attendance.texts import STATUS_LABELS
 from bot.core import i18n
@@ -50,9 +51,7 @@ async def learner_attendance(ctx: Ctx, cohort: Cohort, person_id: int) -> list[B
     held = sum(statuses.values())
     if not held:
         return []
-    parts = ", ".join(
-        f"{i18n.number(statuses[s])} {_(label).lower()}" for s, label in STATUS_LABELS.items() if statuses[s]
-    )
+    parts = ", ".join(count_of(s, statuses[s]) for s in STATUS_LABELS if statuses[s])
     attended = statuses["present"] + statuses["late"]
     line = _n(
         "*Attendance*: {attended}/{n} session ({parts})",
@@ -74,9 +73,7 @@ async def cohort_attendance(ctx: Ctx, cohort: Cohort) -> list[Block]:
     lines = []
     for session_id in sorted(per_session):
         c = per_session[session_id]
-        counts = ", ".join(
-            f"{i18n.number(c[s])} {_(label).lower()}" for s, label in STATUS_LABELS.items() if c[s]
-        )
+        counts = ", ".join(count_of(s, c[s]) for s in STATUS_LABELS if c[s])
         lines.append(f"#{session_id}: {counts}")
     return [Text(_("*Attendance* (`sheet <cohort> #id` for a sheet)") + "\n" + "\n".join(lines))]
 

@@ -5,6 +5,14 @@ from __future__ import annotations
 from bot.core.i18n import N_, Np_
 from bot.core.texts import register
 
+# "3 present", "1 late": a count with its status, agreeing in number where the language does.
+STATUS_COUNTS = {
+    "present": Np_("{n} present", "{n} present"),
+    "late": Np_("{n} late", "{n} late"),
+    "absent": Np_("{n} absent", "{n} absent"),
+    "excused": Np_("{n} excused", "{n} excused"),
+}
+
 STATUS_LABELS = {
     "present": N_("Present"),
     "late": N_("Late"),
@@ -56,6 +64,5 @@ register(
             "or `checkin {cohort}`."
         ),
         "attendance.channel.closed": N_("Check-in for *{title}* is closed: {totals}."),
-        "attendance.totals": N_("{present} present, {late} late, {absent} absent, {excused} excused"),
     }
 )

@@ -7,7 +7,7 @@ import asyncio
 from datetime import timedelta
 
 from bot.capabilities.attendance import codes, exports
-from bot.capabilities.attendance.cards import done_card, hhmm, label
+from bot.capabilities.attendance.cards import count_of, done_card, hhmm, label
 from bot.capabilities.attendance.checkin import session_secret
 from bot.capabilities.attendance.evidence import Fact, append, chain_for, session_state
 from bot.capabilities.attendance.keys import chain_secret
@@ -107,7 +107,7 @@ async def window(
         )
     totals = await close_window(ctx, live, row, auth=ctx.inbound.auth, actor_id=ctx.actor.id)
     await ctx.log("attendance.window_closed", cohort_id=row.id, actor_id=ctx.actor.id, session_id=live.id)
-    summary = ", ".join(f"{i18n.number(totals[s])} {label(s).lower()}" for s in STATUSES)
+    summary = ", ".join(count_of(s, totals[s]) for s in STATUSES)
     return say(_("Check-in for {session} is closed: {totals}.", session=name, totals=summary))
 
 
@@ -275,7 +275,7 @@ async def missing(ctx: Ctx, cohort: str, session: int | None) -> Reply:
         "open": _("Check-in closes {when}.", when=when),
         "closed": _("Check-in closed {when}.", when=when),
     }
-    recorded = ", ".join(f"{i18n.number(n)} {label(s).lower()}" for s, n in counts.items() if n)
+    recorded = ", ".join(count_of(s, n) for s, n in counts.items() if n)
     lines = [
         _("{done}/{all} recorded: ", done=len(roster) - len(absent), all=len(roster)) + recorded,
         phrases[phase],

@@ -14,7 +14,7 @@ from functools import partial
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.capabilities.attendance.cards import checkin_card, closed_card, hhmm
+from bot.capabilities.attendance.cards import checkin_card, closed_card, count_of, hhmm
 from bot.capabilities.attendance.checkin import session_secret
 from bot.capabilities.attendance.checkpoint_events import take_and_announce
 from bot.capabilities.attendance.evidence import Fact, append, chain_for, session_state
@@ -255,8 +255,8 @@ def _open_post(live: LiveSession, cohort: Cohort, closes_at: datetime) -> Messag
 
 
 def _closed_post(title: str, totals: Counter[str]) -> Message:
-    counts = {s: i18n.number(totals[s]) for s in ("present", "late", "absent", "excused")}
-    return _plain(t("attendance.channel.closed", title=title, totals=t("attendance.totals", **counts)))
+    counts = ", ".join(count_of(s, totals[s]) for s in ("present", "late", "absent", "excused"))
+    return _plain(t("attendance.channel.closed", title=title, totals=counts))
 
 
 def _plain(text: str) -> Message:

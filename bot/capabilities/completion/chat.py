@@ -13,7 +13,7 @@ from bot.core import i18n, texts
 from bot.core.context import Ctx
 from bot.core.errors import UserError
 from bot.core.grammar import Arg, ArgError, Choice, Many, Slug, Title
-from bot.core.i18n import N_, _
+from bot.core.i18n import N_, _, _n
 from bot.core.messages import Block, Message, Progress, Reply, Text, say
 from bot.core.models import Cohort, Completion, Enrolment, Module, Person
 from bot.core.registry import action, learner_status, staff_status, verb
@@ -284,11 +284,11 @@ async def completion_by_module(ctx: Ctx, cohort: Cohort) -> list[Block]:
         share = f" ({i18n.percent(round(100 * n_done / learners) / 100)})" if learners else ""
         parts = [_("{done}/{all} done", done=n_done, all=learners) + share]
         if n_late:
-            parts.append(_("{n} late", n=n_late))
+            parts.append(_n("{n} late", "{n} late", n_late))
         if n_failed:
-            parts.append(_("{n} failed", n=n_failed))
+            parts.append(_n("{n} failed", "{n} failed", n_failed))
         if module.due_at < ctx.now and learners - n_done:
-            parts.append(_("{n} overdue", n=learners - n_done))
+            parts.append(_n("{n} overdue", "{n} overdue", learners - n_done))
         due = texts.local_date(module.due_at, cohort.tz)
         lines.append(
             "• " + _("{module} (due {date}): {parts}", module=module.title, date=due, parts=", ".join(parts))
