@@ -3,7 +3,10 @@ outcome; and the timing rules those messages state."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
+
+from babel.dates import format_date
 
 from bot.capabilities.challenges.judging import Judgement
 from bot.capabilities.challenges.tables import Challenge
@@ -18,6 +21,22 @@ NAMES = {"quiz": N_("Quiz #{id}"), "task": N_("Task challenge #{id}"), "streak":
 
 def label(challenge: Challenge) -> str:
     return _(NAMES.get(challenge.kind, N_("Challenge #{id}")), id=challenge.id)
+
+
+STREAK_TITLE = re.compile(r"week of (\d{1,2}) ([A-Z][a-z]{2})$")  # as streaks.py stores it, in English
+
+
+def title_of(challenge: Challenge) -> str:
+    """The challenge's title; a weekly streak's (stored in English) in the reader's language."""
+    found = STREAK_TITLE.search(challenge.title) if challenge.kind == "streak" else None
+    if found is None:
+        return challenge.title
+    try:
+        day = datetime.strptime(f"{found[1]} {found[2]} {challenge.opens_at.year}", "%d %b %Y").date()
+    except ValueError:
+        return challenge.title
+    week = format_date(day, _("d MMM"), locale=i18n.babel_locale(i18n.current()))
+    return _("Every module on time, week of {week}", week=week)
 
 
 def how_to_win(challenge: Challenge) -> str:
@@ -46,10 +65,10 @@ def challenge_card(challenge: Challenge, tz: str | None) -> Message:
         ]
     else:
         blocks += [
-            Text(f"*{challenge.title}*\n{how_to_win(challenge)} {closes}"),
+            Text(f"*{title_of(challenge)}*\n{how_to_win(challenge)} {closes}"),
             Buttons((Button(_("Mark as done"), "challenges.done", str(challenge.id), "primary"),)),
         ]
-    return Message(_("{label}: {title}", label=label(challenge), title=challenge.title), tuple(blocks))
+    return Message(_("{label}: {title}", label=label(challenge), title=title_of(challenge)), tuple(blocks))
 
 
 def answer_note(challenge: Challenge) -> str:
@@ -60,7 +79,7 @@ def result_message(challenge: Challenge, judgement: Judgement, names: dict[int, 
     """The winners' announcement: the answer, each team's share, who wins and what."""
     blocks: list[Block] = [
         Header(_("Results: {title}", title=label(challenge))),
-        Text(f"{challenge.title}{answer_note(challenge)}"),
+        Text(f"{title_of(challenge)}{answer_note(challenge)}"),
     ]
     if judgement.rates:
         blocks.append(

@@ -18,6 +18,7 @@ from bot.capabilities.challenges.cards import (
     label,
     outcome_message,
     result_message,
+    title_of,
 )
 from bot.capabilities.challenges.judging import Attempt, Judgement, judge
 from bot.capabilities.challenges.names import display_names
@@ -183,7 +184,9 @@ def _closed_card(challenge: Challenge) -> Message:
         (
             Header(label(challenge)),
             Text(
-                f"{challenge.title}\n" + _("Closed: see the results in the channel.") + answer_note(challenge)
+                f"{title_of(challenge)}\n"
+                + _("Closed: see the results in the channel.")
+                + answer_note(challenge)
             ),
         ),
     )

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from bot.capabilities.challenges.cards import LONGEST, challenge_card, label
+from bot.capabilities.challenges.cards import LONGEST, challenge_card, label, title_of
 from bot.capabilities.challenges.closing import close_verb, confirm_verb
 from bot.capabilities.challenges.rules import points_rules
 from bot.capabilities.challenges.tables import Challenge
@@ -217,7 +217,7 @@ async def list_verb(ctx: Ctx, cohort: str) -> Reply:
                 + _(
                     "{label}: {title} (open until {when})",
                     label=label(c),
-                    title=c.title,
+                    title=title_of(c),
                     when=texts.local_time(c.closes_at, tz),
                 )
             )
@@ -225,7 +225,9 @@ async def list_verb(ctx: Ctx, cohort: str) -> Reply:
             won = _(" and ").join(c.result.get("teams") or []) or _n(
                 "{n} winner", "{n} winners", len(c.result.get("people") or [])
             )
-            lines.append("• " + _("{label}: {title} (closed: {won})", label=label(c), title=c.title, won=won))
+            lines.append(
+                "• " + _("{label}: {title} (closed: {won})", label=label(c), title=title_of(c), won=won)
+            )
     return Reply(
         Message(
             _("Challenges of {cohort}", cohort=row.slug),
