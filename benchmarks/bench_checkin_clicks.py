@@ -1,7 +1,9 @@
 """Check-in clicks committed before the ack: rate and latency at 32 concurrent clicks, on SQLite.
 
 Prints figures side by side with a bare baseline in the same run (one insert + commit per click,
-through the same store), never pass/fail. Usage:
+through the same store), and the same click by learners of a French cohort, whose replies go
+through the French catalogue and Babel's French times: the cost of a translated reply. Never
+pass/fail. Usage:
 
     python -m benchmarks.bench_checkin_clicks [--learners 2000] [--concurrency 32]
 """
@@ -42,8 +44,8 @@ class NullSender:
 
 async def timed(
     n: int, concurrency: int, one: Callable[[int], Awaitable[object]]
-) -> tuple[float, list[float]]:
-    """Run one(i) for i < n with `concurrency` in flight; returns (wall seconds, latencies in ms)."""
+) -> tuple[float, float, list[float]]:
+    """Run one(i) for i < n with `concurrency` in flight; returns (wall s, CPU s, latencies in ms)."""
     queue = iter(range(n))
     latencies: list[float] = []
 
@@ -56,6 +58,10 @@ async def timed(
     started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return time.perf_counter() - started, time.process_time() - cpu, latencies
+
+
+def _merged(runs: list[tuple[float, float, list[float]]]) -> tuple[float, float, list[float]]:
+    return sum(r[0] for r in runs), sum(r[1] for r in runs), [x for r in runs for x in r[2]]
 
 
 def report(name: str, wall: float, cpu: float, latencies: list[float]) -> float:
@@ -73,11 +79,13 @@ async def main(learners: int, concurrency: int) -> None:
             Settings(database_url=f"sqlite:///{Path(tmp) / 'bench.db'}"), {"console": NullSender()}, clock
         )
         names = [f"l{i:05d}" for i in range(learners)]
+        french = [f"f{i:05d}" for i in range(learners)]
         say = lambda who, t: app.engine.handle(Inbound(sender=Profile("console", "", who, who), text=t))  # noqa: E731
-        await say("tina", "create bench tz=Europe/Paris")
-        for chunk in range(0, learners, 500):
-            await say("tina", "enroll bench " + " ".join(names[chunk : chunk + 500]))
-        await say("tina", 'session bench "Kick-off" 2027-03-01 09:00 90m')
+        for cohort, people, lang in (("bench", names, "en"), ("banc", french, "fr")):
+            await say("tina", f"create {cohort} tz=Europe/Paris lang={lang}")
+            for chunk in range(0, learners, 500):
+                await say("tina", f"enroll {cohort} " + " ".join(people[chunk : chunk + 500]))
+            await say("tina", f'session {cohort} "Kick-off" 2027-03-01 09:00 90m')
         clock.set(STARTS - timedelta(minutes=2))  # inside the check-in window
         print(f"{learners} learners, {concurrency} concurrent clicks, SQLite (WAL) on {tmp}")
 
@@ -95,21 +103,37 @@ async def main(learners: int, concurrency: int) -> None:
 
         base = report("bare insert+commit per click", *await timed(learners, concurrency, bare))
 
-        async def click(i: int) -> None:
-            who = names[i]
-            reply = await app.engine.handle(
-                Inbound(
-                    sender=Profile("console", "", who, who),
-                    action=Action("attendance.checkin", "1"),
-                    dedupe_key=f"evt-{i}",
-                    event_time=clock.now(),
-                    auth="slack-signature",
+        def clicker(people: list[str], session_id: str, said: str) -> Callable[[int], Awaitable[None]]:
+            async def click(i: int) -> None:
+                who = people[i]
+                reply = await app.engine.handle(
+                    Inbound(
+                        sender=Profile("console", "", who, who),
+                        action=Action("attendance.checkin", session_id),
+                        dedupe_key=f"evt-{session_id}-{who}",
+                        event_time=clock.now(),
+                        auth="slack-signature",
+                    )
                 )
-            )
-            assert reply is not None and "Checked in" in reply.message.summary, reply
+                assert reply is not None and said in reply.message.summary, reply
 
-        rate = report("attendance check-in click", *await timed(learners, concurrency, click))
+            return click
+
+        # English and French alternate in halves, so drift on a shared machine hits both alike.
+        half = learners // 2
+        en_runs, fr_runs = [], []
+        for part in (range(0, half), range(half, learners)):
+            for runs, people, sid, said in (
+                (en_runs, names, "1", "Checked in"),
+                (fr_runs, french, "2", "Émargé"),
+            ):
+                one = clicker(people[part.start : part.stop], sid, said)
+                runs.append(await timed(len(part), concurrency, one))
+        rate = report("attendance check-in click", *_merged(en_runs))
+        rate_fr = report("  same, French cohort", *_merged(fr_runs))
         print(f"ratio check-in / bare: {rate / base:.2f}; load average now {os.getloadavg()[0]:.1f}")
+        cost = 1 - rate_fr / rate
+        print(f"ratio French / English check-in: {rate_fr / rate:.3f} (French catalogue cost {cost:+.1%})")
         await app.close()
 
 

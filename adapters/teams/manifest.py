@@ -14,6 +14,7 @@ from typing import Any
 
 from PIL import Image
 
+from bot.core import i18n
 from bot.core.grammar import Verb
 from bot.core.registry import VERBS, load_capabilities
 
@@ -120,6 +121,46 @@ def build_manifest(
     if problems:
         raise ManifestError("; ".join(problems))
     return manifest
+
+
+def localizations(manifest: dict[str, Any], directory: Path = MANIFEST_DIR) -> dict[str, dict[str, Any]]:
+    """Each additional language's file (Teams `localizationInfo`): its committed name and
+    descriptions, plus the menu's command descriptions translated through the catalogue. Command
+    titles stay the English verbs, which every reader's bot understands."""
+    files: dict[str, dict[str, Any]] = {}
+    for language in (manifest.get("localizationInfo") or {}).get("additionalLanguages") or []:
+        strings = json.loads((directory / language["file"]).read_text(encoding="utf-8"))
+        with i18n.use(i18n.language_of(language["languageTag"])):
+            for i, command_list in enumerate(manifest["bots"][0].get("commandLists") or []):
+                for j, command in enumerate(command_list.get("commands") or []):
+                    verb = VERBS.get(command["title"])
+                    if verb is not None:
+                        described = i18n._(verb.summary)[:MAX_COMMAND_DESCRIPTION]
+                        strings[f"bots[0].commandLists[{i}].commands[{j}].description"] = described
+        files[language["file"]] = strings
+    return files
+
+
+def localization_problems(manifest: dict[str, Any], files: dict[str, dict[str, Any]]) -> list[str]:
+    """What Teams would refuse in the language files: a missing file, text over the manifest's limits."""
+    problems: list[str] = []
+    info = manifest.get("localizationInfo") or {}
+    languages = info.get("additionalLanguages") or []
+    if languages and not info.get("defaultLanguageTag"):
+        problems.append("localizationInfo.defaultLanguageTag is missing")
+    limits = {"name.short": 30, "name.full": 100, "description.short": 80, "description.full": 4000}
+    for language in languages:
+        strings = files.get(language.get("file", ""))
+        if strings is None:
+            problems.append(f"localization file {language.get('file')!r} is missing")
+            continue
+        for key, limit in limits.items():
+            if key in strings and not 1 <= len(strings[key]) <= limit:
+                problems.append(f"{language['file']}: {key} must have 1 to {limit} characters")
+        for key, value in strings.items():
+            if key.endswith(".description") and len(value) > MAX_COMMAND_DESCRIPTION:
+                problems.append(f"{language['file']}: {key} is over {MAX_COMMAND_DESCRIPTION} characters")
+    return problems
 
 
 def manifest_problems(manifest: dict[str, Any]) -> list[str]:
@@ -263,7 +304,9 @@ def build_package(
         app_id, version=version, domains=domains, directory=directory, developer=developer
     )
     icons = {kind: (directory / manifest["icons"][kind]).read_bytes() for kind in ICON_SIZES}
+    languages = localizations(manifest, directory)
     problems = [p for kind, data in icons.items() for p in icon_problems(kind, data)]
+    problems += localization_problems(manifest, languages)
     if problems:
         raise ManifestError("; ".join(problems))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -271,4 +314,6 @@ def build_package(
         package.writestr("manifest.json", json.dumps(manifest, indent=2))
         for kind, data in icons.items():
             package.writestr(manifest["icons"][kind], data)
+        for name, strings in languages.items():
+            package.writestr(name, json.dumps(strings, indent=2, ensure_ascii=False))
     return manifest

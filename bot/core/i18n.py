@@ -120,6 +120,7 @@ SHORT_DATE = N_("EEE d MMM")
 SHORT_TIME = N_("EEE d MMM HH:mm")
 LONG_TIME = N_("EEE d MMM y, HH:mm")
 LONG_DATE = N_("EEE d MMM y")
+TIME_OF_DAY = N_("HH:mm")
 
 
 @cache
@@ -153,6 +154,11 @@ def short_time(when: datetime, tz: str | None) -> str:
 def long_time(when: datetime, tz: str | None) -> str:
     """'Mon 2 Mar 2026, 14:00' / 'lundi 2 mars 2026, 14 h 00'."""
     return _format(when, tz, LONG_TIME)
+
+
+def time_of_day(when: datetime, tz: str | None) -> str:
+    """'14:05' / '14 h 05'."""
+    return _format(when, tz, TIME_OF_DAY)
 
 
 def long_date(day: date) -> str:

@@ -19,6 +19,7 @@ from adapters.teams.manifest import (
     build_manifest,
     icon_problems,
     load_template,
+    localization_problems,
     manifest_problems,
 )
 from bot.app.cli import app as cli
@@ -124,8 +125,21 @@ def test_cli_builds_the_package_an_admin_uploads(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     with zipfile.ZipFile(out) as package:
-        assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        assert sorted(package.namelist()) == ["color.png", "fr.json", "manifest.json", "outline.png"]
         manifest = json.loads(package.read("manifest.json"))
+        french = json.loads(package.read("fr.json"))
+    # French readers see a French description and menu (Teams' localizationInfo); the commands stay verbs.
+    assert manifest["localizationInfo"]["additionalLanguages"] == [
+        {"languageTag": "fr-fr", "file": "fr.json"}
+    ]
+    assert french["description.short"].startswith("Rappels, émargement")
+    commands = manifest["bots"][0]["commandLists"][0]["commands"]
+    help_at = next(i for i, c in enumerate(commands) if c["title"] == "help")
+    assert (
+        french[f"bots[0].commandLists[0].commands[{help_at}].description"] != commands[help_at]["description"]
+    )
+    assert localization_problems(manifest, {"fr.json": french}) == []
+    assert localization_problems(manifest, {}) == ["localization file 'fr.json' is missing"]
     assert manifest["id"] == manifest["bots"][0]["botId"] == APP_ID and manifest["version"] == "1.2.3"
     assert manifest_problems(manifest) == []
 

@@ -203,7 +203,7 @@ async def test_status_and_kpi_show_attendance(app: App, chat: Chat, clock: Simul
     await cohort_with_session(chat, ("alice", "bob"))
     await click(app, clock, "alice", at(8, 6))
     await run_until(app, clock, at(8, 30))
-    assert "*Attendance*: 1/1 sessions (1 late)" in await chat.say("alice", "status spoc")
+    assert "*Attendance*: 1/1 session (1 late)" in await chat.say("alice", "status spoc")
     assert "#1: 1 late, 1 absent" in await chat.say("tina", "status spoc")
     async with app.store.transaction() as session:
         cohort = (await session.exec(select(Cohort))).one()

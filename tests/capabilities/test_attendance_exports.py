@@ -182,7 +182,7 @@ async def test_learners_imported_by_email_never_seen_in_chat_are_one_row_each(
     table = exports.half_day_table(half)
     fatimas = [r for r in table[1:] if r[0] == "Fatima Zahra"]
     assert sorted(r[1] for r in fatimas) == [f"email:fatima{i}@example.com" for i in range(1, 6)]
-    assert len(table) - 1 == 6 and half.totals_line() == "6 learners over 2 session(s)"
+    assert len(table) - 1 == 6 and half.totals_line() == "6 learners over 2 sessions"
     for sheet in sheets:
         assert len(sheet.rows) == 6 and sum(sheet.totals.values()) == 6
         assert sheet.totals_line().startswith("6 learners: ")
@@ -203,3 +203,40 @@ async def test_learners_imported_by_email_never_seen_in_chat_are_one_row_each(
         "spoc-half-day-2027-03-01-morning.csv",
         "spoc-session-2-late-morning-2027-03-01.pdf",
     }
+
+
+async def test_a_french_cohort_gets_french_sheets_and_a_feuille_d_emargement(
+    app: App, chat: Chat, clock: SimulatedClock, tmp_path: Path
+) -> None:
+    """Sheets are documents for an auditor: in the cohort's language, whoever asks for them."""
+    await a_finished_session(app, chat, clock)
+    async with app.store.transaction() as session:
+        cohort = (await session.exec(select(Cohort))).one()
+        cohort.lang = "fr"
+        session.add(cohort)
+        live = (await session.exec(select(LiveSession))).one()
+        sheet = await session_sheet(session, cohort, live)
+    csv_path, pdf_path = exports.write_session(sheet, tmp_path, clock.now())
+    with csv_path.open(encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == [
+        "Apprenant",
+        "Identifiant plateforme",
+        "Statut",
+        "Heure (Europe/Paris)",
+        "Heure (UTC)",
+        "Enregistré par",
+        "Remarque",
+    ]
+    assert rows[1][2] == "Présent" and rows[1][5] == "apprenant" and rows[2][2] == "En retard"
+    assert rows[3][5] == "automatique" and rows[4][2] == "Excusé"
+    assert rows[4][6] == "corrigé depuis Absent : doctor's note"
+    session_pdf = " ".join(p.extract_text() for p in PdfReader(pdf_path).pages)
+    assert "Feuille de présence : Kick-off (#1), lundi 1 mars 2027, 09 h 00 Europe/Paris" in session_pdf
+    assert "Totaux : 4 apprenants : 1 présent, 1 en retard, 1 absent, 1 excusé" in session_pdf
+
+    (half,) = half_days([sheet])
+    _, half_pdf = exports.write_half_day(half, tmp_path, clock.now())
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(half_pdf).pages).split())
+    assert "Feuille d'émargement : spoc: lundi 1 mars 2027 matin" in text
+    assert "Demi-journée : 4 apprenants sur 1 séance" in text  # French plurals: 1 is singular

@@ -55,7 +55,7 @@ async def test_balance_keeps_points_where_they_were_earned(chat: Chat, sender: R
     assert "Say how many teams" in await chat.say("tina", "teams spoc balance")
     assert "not enough for 9 teams" in await chat.say("tina", "teams spoc balance 9")
     shown = await chat.say("tina", "teams spoc balance 2")
-    assert "Balanced *spoc* into 2 teams: 2 learner(s) moved." in shown
+    assert "Balanced *spoc* into 2 teams: 2 learners moved." in shown
     assert "blue (3, 0 pts) : dora, emil, fay" in shown and "red (3, 3 pts)  : alice, bob, carl" in shown
     await chat.app.worker.drain()
     assert "now in team *blue*" in sender.to("dora")[-1].summary
@@ -80,7 +80,7 @@ async def test_leaderboard_ranks_by_points_per_member(chat: Chat) -> None:
     assert board is not None
     bars = [b for b in board.message.blocks if isinstance(b, Progress)]
     assert [b.label for b in bars] == [
-        "1. small: 10.0 pts/member (10 pts, 1 members)",
+        "1. small: 10.0 pts/member (10 pts, 1 member)",
         "2. big: 2.2 pts/member (9 pts, 4 members)",
     ]
     text = await chat.say("a1", "leaderboard spoc individual")
@@ -165,7 +165,7 @@ async def test_weekly_leaderboard_and_streaks_on_the_clock(
     assert fired == [("challenges.streak", "fired"), ("challenges.leaderboard", "fired")]
     await chat.app.worker.drain()
     channel = [m.summary for m in sender.to("#spoc")]
-    assert channel[-2:] == ["Streak #1: 1 winner(s)", "spoc: leaderboard, week of 8 Mar: red leads"]
+    assert channel[-2:] == ["Streak #1: 1 winner", "spoc: leaderboard, week of 8 Mar: red leads"]
     assert sender.to("alice")[-1].summary == "You won *15 points* in Streak #1."
     alice = await person_id(chat.app, "alice")
     running, replayed = await both_totals(chat.app)

@@ -135,7 +135,7 @@ async def test_a_task_a_trainer_confirms(chat: Chat, sender: RecordingSender, cl
         "tina", "challenge spoc confirm 1 alice carl"
     )
     closed = await chat.say("tina", "challenge spoc close 1")
-    assert "2 winner(s) earn 20 points each: alice, carl." in closed
+    assert "2 winners earn 20 points each: alice, carl." in closed
     assert await person_points(chat.app, "bob") == 0
     assert "is closed" in await chat.say("tina", "challenge spoc confirm 1 bob")
 

@@ -51,7 +51,7 @@ async def test_one_question_per_click_is_kept_until_the_ballot_is_complete(chat:
     await cohort_with_learners(chat)
     sid = str(await send_now(chat, PULSE))
     first = await chat.press("alice", "surveys.answer", sid, {"q1": "4"})
-    assert "1 question(s) still to answer" in first
+    assert "1 question still to answer" in first
     assert "your answer: 4" in first
     assert await answered_log(chat) == []
     second = await chat.press("alice", "surveys.answer", sid, {"q2": "Labs"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlmodel import col, select
 
 from bot.capabilities.attendance.cards import ABSENT, absence_prompt, done_card, label
@@ -13,6 +15,7 @@ from bot.capabilities.attendance.sessions import SessionAndReason, describe, pic
 from bot.core.context import Ctx
 from bot.core.errors import PermissionDenied, UserError
 from bot.core.grammar import Number, Slug
+from bot.core.i18n import N_, _, _n
 from bot.core.messages import Button, Buttons, Header, Message, Reply, Text, say
 from bot.core.models import Cohort, Enrolment, LiveSession, Person
 from bot.core.outbox import Recipient
@@ -28,7 +31,7 @@ MAX_REASON = 300
 async def click_absent(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     live = await ctx.session.get(LiveSession, int(value)) if value.isdigit() else None
     if live is None:
-        raise UserError("This session no longer exists.")
+        raise UserError(_("This session no longer exists."))
     reason = (inputs.get("reason") or "").strip()
     if not reason:
         return Reply(absence_prompt(live), "replace")
@@ -47,7 +50,7 @@ async def absent(ctx: Ctx, cohort: str, session_and_reason: tuple[int | None, st
     row = await ctx.cohort(cohort)
     ref, reason = session_and_reason
     if not reason:
-        raise UserError("Give a reason, so your trainer can approve it.")
+        raise UserError(_("Give a reason, so your trainer can approve it."))
     live = await pick_session(ctx, row, ref)
     return say(await declare(ctx, row, live, reason))
 
@@ -56,12 +59,16 @@ async def declare(ctx: Ctx, cohort: Cohort, live: LiveSession, reason: str) -> s
     """Store (or update) the learner's absence request and ask the cohort's trainers to approve it."""
     person_id = ctx.actor.id or 0
     if await ctx.role_in(cohort) != "learner":
-        raise UserError(f"You are not a learner of '{cohort.slug}'.")
+        raise UserError(_("You are not a learner of '{cohort}'.", cohort=cohort.slug))
     reason = reason[:MAX_REASON]
     current = await latest_record(ctx.session, live.id or 0, person_id)
     if current is not None and current.status in ("present", "late", "excused"):
         raise UserError(
-            f"You are already recorded {label(current.status)} for {live.title}: nothing to excuse."
+            _(
+                "You are already recorded {status} for {title}: nothing to excuse.",
+                status=label(current.status),
+                title=live.title,
+            )
         )
     request = (
         await ctx.session.exec(
@@ -71,7 +78,7 @@ async def declare(ctx: Ctx, cohort: Cohort, live: LiveSession, reason: str) -> s
         )
     ).first()
     if request is not None and request.status == "approved":
-        raise UserError(f"Your absence from {live.title} is already approved.")
+        raise UserError(_("Your absence from {title} is already approved.", title=live.title))
     if request is None:
         request = AbsenceRequest(
             cohort_id=cohort.id or 0,
@@ -105,18 +112,7 @@ async def _ask_trainers(ctx: Ctx, cohort: Cohort, live: LiveSession, request: Ab
             )
         )
     ).all()
-    text = (
-        f"{ctx.actor.display_name} can't attend {describe(live, cohort.tz)}: {request.reason}. "
-        f"Approve with the button or `excuse {cohort.slug} {request.id}`."
-    )
-    card = Message(
-        text,
-        (
-            Header("Absence request"),
-            Text(text),
-            Buttons((Button("Approve (excused)", EXCUSE, str(request.id), "primary"),)),
-        ),
-    )
+    card = partial(_absence_request_card, ctx.actor.display_name, live, cohort, request)
     await ctx.dms(
         [
             Recipient(pid, f"absence:{request.id}:{int(request.requested_at.timestamp())}:{pid}", card)
@@ -132,9 +128,9 @@ async def click_excuse(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     cohort = await ctx.session.get(Cohort, request.cohort_id) if request is not None else None
     # One answer for "no such request" and "not yours": request ids cannot be probed.
     if request is None or cohort is None or not await ctx.is_staff(cohort):
-        raise PermissionDenied("This absence request no longer exists, or it is not yours to approve.")
+        raise PermissionDenied(_("This absence request no longer exists, or it is not yours to approve."))
     text = await approve(ctx, cohort, request)
-    return Reply(Message(text, (Header("Absence request"), Text(text))), "replace")
+    return Reply(Message(text, (Header(_("Absence request")), Text(text))), "replace")
 
 
 @verb(
@@ -146,27 +142,54 @@ async def click_excuse(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     staff_only=True,
 )
 async def excuse(ctx: Ctx, cohort: str, request: int) -> Reply:
-    row = await ctx.staff_cohort(cohort, "approve absences")  # before saying which requests exist
+    row = await ctx.staff_cohort(cohort, N_("approve absences"))  # before saying which requests exist
     found = await ctx.session.get(AbsenceRequest, request)
     if found is None or found.cohort_id != row.id:
-        raise UserError(f"'{row.slug}' has no absence request {request}. `absences {row.slug}` lists them.")
+        raise UserError(
+            _(
+                "'{cohort}' has no absence request {request}. `absences {cohort}` lists them.",
+                cohort=row.slug,
+                request=request,
+            )
+        )
     return say(await approve(ctx, row, found))
+
+
+def _absence_request_card(name: str, live: LiveSession, cohort: Cohort, request: AbsenceRequest) -> Message:
+    text = _(
+        "{name} can't attend {session}: {reason}. Approve with the button or `excuse {cohort} {request}`.",
+        name=name,
+        session=describe(live, cohort.tz),
+        reason=request.reason,
+        cohort=cohort.slug,
+        request=request.id,
+    )
+    return Message(
+        text,
+        (
+            Header(_("Absence request")),
+            Text(text),
+            Buttons((Button(_("Approve (excused)"), EXCUSE, str(request.id), "primary"),)),
+        ),
+    )
 
 
 async def approve(ctx: Ctx, cohort: Cohort, request: AbsenceRequest) -> str:
     """Approve; if the window already closed with the learner Absent, record Excused as a correction."""
-    await ctx.require_staff(cohort, "approve absences")
+    await ctx.require_staff(cohort, N_("approve absences"))
     live = await ctx.session.get_one(LiveSession, request.session_id)
     learner = await ctx.session.get_one(Person, request.person_id)
     if request.status == "approved":
-        return f"{learner.display_name}'s absence from {live.title} was already approved."
+        return _(
+            "{name}'s absence from {title} was already approved.", name=learner.display_name, title=live.title
+        )
     request.status, request.decided_by, request.decided_at = "approved", ctx.actor.id, ctx.now
     ctx.session.add(request)
     state = await session_state(ctx.session, live.id or 0)
     current = await latest_record(ctx.session, live.id or 0, learner.id or 0)
-    outcome = "they will be recorded Excused when the check-in closes"
+    outcome = _("they will be recorded Excused when the check-in closes")
     if current is not None and current.status in ("present", "late"):
-        outcome = f"they checked in ({label(current.status)}), so that stays"
+        outcome = _("they checked in ({status}), so that stays", status=label(current.status))
     elif current is not None and current.status == "absent":
         identity = (await identities_of(ctx.session, [learner.id or 0])).get(learner.id or 0)
         fact = Fact(
@@ -195,15 +218,24 @@ async def approve(ctx: Ctx, cohort: Cohort, request: AbsenceRequest) -> str:
             status="excused",
             correction=True,
         )
-        outcome = "recorded Excused (the Absent record is kept)"
+        outcome = _("recorded Excused (the Absent record is kept)")
     if current is None or current.status != "present":
         await ctx.dm(
             learner.id or 0,
-            say(t("attendance.absence.approved", title=live.title)).message,
+            partial(_approved_card, live.title),
             key=f"absence-approved:{request.id}",
             cohort_id=cohort.id,
         )
-    return f"Approved {learner.display_name}'s absence from {describe(live, cohort.tz)}: {outcome}."
+    return _(
+        "Approved {name}'s absence from {session}: {outcome}.",
+        name=learner.display_name,
+        session=describe(live, cohort.tz),
+        outcome=outcome,
+    )
+
+
+def _approved_card(title: str) -> Message:
+    return say(t("attendance.absence.approved", title=title)).message
 
 
 @verb(
@@ -214,7 +246,7 @@ async def approve(ctx: Ctx, cohort: Cohort, request: AbsenceRequest) -> str:
     staff_only=True,
 )
 async def list_absences(ctx: Ctx, cohort: str) -> Reply:
-    row = await ctx.staff_cohort(cohort, "see absence requests")
+    row = await ctx.staff_cohort(cohort, N_("see absence requests"))
     pending = (
         await ctx.session.exec(
             select(AbsenceRequest, Person, LiveSession)
@@ -225,9 +257,12 @@ async def list_absences(ctx: Ctx, cohort: str) -> Reply:
         )
     ).all()
     if not pending:
-        return say(f"No absence requests waiting in *{row.slug}*.")
+        return say(_("No absence requests waiting in *{cohort}*.", cohort=row.slug))
     lines = [f"{r.id}. {p.display_name}, {describe(s, row.tz)}: {r.reason}" for r, p, s in pending]
-    lines.append(f"Approve one with `excuse {row.slug} <number>`.")
+    lines.append(_("Approve one with `excuse {cohort} <number>`.", cohort=row.slug))
     return Reply(
-        Message(f"{len(pending)} absence requests", (Header("Absence requests"), Text("\n".join(lines))))
+        Message(
+            _n("{n} absence request", "{n} absence requests", len(pending)),
+            (Header(_("Absence requests")), Text("\n".join(lines))),
+        )
     )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from bot.capabilities.attendance.rules import Window
-from bot.capabilities.attendance.texts import STATUS_LABELS
+from bot.capabilities.attendance.texts import STATUS_COUNTS, STATUS_LABELS
+from bot.core import i18n
+from bot.core.i18n import _
 from bot.core.messages import Block, Button, Buttons, Header, Message, Text, TextInput
 from bot.core.models import LiveSession
 from bot.core.texts import t
@@ -16,11 +17,18 @@ ABSENT = "attendance.absent"
 
 
 def hhmm(when: datetime, tz: str | None) -> str:
-    return f"{when.astimezone(ZoneInfo(tz or 'UTC')):%H:%M}"
+    """'14:05' / '14 h 05': a time of day the reader's way."""
+    return i18n.time_of_day(when, tz)
 
 
 def label(status: str) -> str:
-    return STATUS_LABELS.get(status, status)
+    return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
+
+
+def count_of(status: str, n: int) -> str:
+    """'3 present' / '3 présents'."""
+    forms = STATUS_COUNTS.get(status)
+    return i18n._n(forms[0], forms[1], n) if forms else f"{i18n.number(n)} {status}"
 
 
 def checkin_card(

@@ -25,6 +25,7 @@ from bot.capabilities.attendance.sessions import session_windows
 from bot.core.context import Ctx
 from bot.core.errors import UserError
 from bot.core.grammar import Slug, Word
+from bot.core.i18n import _
 from bot.core.messages import Reply, say
 from bot.core.models import Cohort, Enrolment, LiveSession
 from bot.core.registry import action, verb
@@ -55,7 +56,7 @@ def session_secret(state: AttendanceSessionState, rules: WindowRules) -> str | N
 @action(CHECKIN)
 async def click_check_in(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     if not value.isdigit():
-        raise UserError("This check-in button is out of date: use `checkin <cohort>`.")
+        raise UserError(_("This check-in button is out of date: use `checkin <cohort>`."))
     return await check_in(ctx, int(value), inputs.get("code"))
 
 
@@ -74,11 +75,16 @@ async def check_in_by_command(ctx: Ctx, cohort: str, code: str | None) -> Reply:
     if not open_now:
         upcoming = [sw for sw in windows if sw.window.phase(now) == "before"]
         hint = (
-            f" Next: *{upcoming[0].live.title}* opens {local_time(upcoming[0].window.opens_at, row.tz)}."
+            " "
+            + _(
+                "Next: *{title}* opens {opens}.",
+                title=upcoming[0].live.title,
+                opens=local_time(upcoming[0].window.opens_at, row.tz),
+            )
             if upcoming
             else ""
         )
-        raise UserError(f"No check-in is open in '{row.slug}' right now.{hint}")
+        raise UserError(_("No check-in is open in '{cohort}' right now.", cohort=row.slug) + hint)
     reply = await check_in(ctx, open_now[0].live.id or 0, code)
     return Reply(reply.message)  # a typed command has no card to replace
 
@@ -88,13 +94,15 @@ async def check_in(ctx: Ctx, session_id: int, code: str | None) -> Reply:
     person_id = ctx.actor.id or 0
     live, cohort, enrolment, state, previous = await _click_context(ctx, session_id, person_id)
     if enrolment is None or enrolment.role != "learner" or enrolment.status != "active":
-        raise UserError(f"You are not a learner of '{cohort.slug}', so there is nothing to check in to.")
+        raise UserError(
+            _("You are not a learner of '{cohort}', so there is nothing to check in to.", cohort=cohort.slug)
+        )
     tz = ctx.actor.tz or cohort.tz
     if previous is not None:
         return Reply(done_card(live, _already(previous, live, tz)), "replace")
     rules = rules_for(cohort, state)
     if not rules.enabled:
-        raise UserError(f"Attendance is not tracked in '{cohort.slug}'.")
+        raise UserError(_("Attendance is not tracked in '{cohort}'.", cohort=cohort.slug))
     window = window_of(live, rules, state)
     when = decisive_time(ctx.inbound.event_time, ctx.now)
     phase = window.phase(when)
@@ -176,7 +184,7 @@ async def _click_context(
     params = {"session_id": session_id, "person_id": person_id}
     found = (await ctx.session.exec(_click_query(serialized), params=params)).first()
     if found is None:
-        raise UserError("This session no longer exists.")
+        raise UserError(_("This session no longer exists."))
     if serialized:
         live, cohort, enrolment, state, previous = found
         if state is None:
@@ -220,4 +228,4 @@ async def _check_code(
     used = (failures.failures if failures else 0) + 1
     if used >= codes.MAX_FAILURES:
         return say(t("attendance.code_locked", title=live.title))
-    return say(t("attendance.code_wrong", left=codes.MAX_FAILURES - used))
+    return say(t("attendance.code_wrong", n=codes.MAX_FAILURES - used))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,9 +18,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.capabilities.attendance import checkpoints
 from bot.core.context import STAFF_ROLES, EventContext
 from bot.core.errors import ConfigurationError
+from bot.core.i18n import N_
 from bot.core.messages import Message, Text
 from bot.core.models import Cohort, Enrolment
-from bot.core.outbox import Recipient
+from bot.core.outbox import Compose, Recipient
 from bot.core.registry import on_event, planner
 from bot.core.texts import register, t
 from schedules.events import PlannedEvent
@@ -29,7 +31,7 @@ DAILY_AT = time(23, 55)  # UTC: the day's last checkpoint, before the date in it
 
 register(
     {
-        "evidence.checkpoint": (
+        "evidence.checkpoint": N_(
             "Evidence checkpoint {at} ({reason}): {chains} attendance chains, {records} records, "
             "signed by key {fingerprint}. SHA-256 of the checkpoint file: `{digest}`. "
             "Keep this message: with the file, it proves later that no record was removed or rewritten."
@@ -76,8 +78,7 @@ async def take_and_announce(ctx: EventContext, reason: str, *, only_if_changed: 
     old = {c["session"]: c["head"] for c in json.loads(before.body)["chains"]} if before else {}
     moved = sorted({c["cohort"] for c in body["chains"] if old.get(c["session"]) != c["head"]})
     digest = checkpoints.file_digest(signed)
-    text = t(
-        "evidence.checkpoint",
+    values = dict(
         at=body["at"],
         reason=reason,
         chains=body["chain_count"],
@@ -85,11 +86,16 @@ async def take_and_announce(ctx: EventContext, reason: str, *, only_if_changed: 
         fingerprint=body["key"][:16],
         digest=digest,
     )
-    await _tell_staff(ctx, moved, Message(text, (Text(text),)), f"evidence:checkpoint:{row.id}")
+    await _tell_staff(ctx, moved, partial(_checkpoint_message, values), f"evidence:checkpoint:{row.id}")
     return digest
 
 
-async def _tell_staff(ctx: EventContext, slugs: list[str], message: Message, key: str) -> None:
+def _checkpoint_message(values: dict[str, object]) -> Message:
+    text = t("evidence.checkpoint", **values)
+    return Message(text, (Text(text),))
+
+
+async def _tell_staff(ctx: EventContext, slugs: list[str], message: Compose, key: str) -> None:
     if not slugs:
         return
     rows = await ctx.session.exec(

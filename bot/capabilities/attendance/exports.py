@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.capabilities.attendance.sheets import (
+    AUTOMATIC,
+    LEARNER,
     STATUS_ORDER,
     HalfDaySheet,
     LearnerSummary,
@@ -28,28 +31,44 @@ from bot.capabilities.attendance.sheets import (
     learner_summaries,
 )
 from bot.capabilities.attendance.texts import STATUS_LABELS
+from bot.core import i18n
 from bot.core.cells import safe_rows
+from bot.core.i18n import N_, _, _n
 from bot.core.models import Cohort
 
 SESSION_HEADER = (
-    "Learner",
-    "Platform id",
-    "Status",
-    "Time ({tz})",
-    "Time (UTC)",
-    "Recorded by",
-    "Note",
-    "Minutes in meeting",
+    N_("Learner"),
+    N_("Platform id"),
+    N_("Status"),
+    N_("Time ({tz})"),
+    N_("Time (UTC)"),
+    N_("Recorded by"),
+    N_("Note"),
+    N_("Minutes in meeting"),
 )
 
 
 def _label(status: str) -> str:
-    return STATUS_LABELS.get(status, status or "not recorded")
+    return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status or _("not recorded")
+
+
+MEETING_RECORDER = N_("meeting")  # the Teams meeting decided (meeting_sheet.MEETING)
+
+
+def _recorder(row: SheetRow) -> str:
+    known = (LEARNER, AUTOMATIC, MEETING_RECORDER)
+    return _(row.recorded_by) if row.recorded_by in known else row.recorded_by
+
+
+def _note(row: SheetRow) -> str:
+    if not row.corrected_from:
+        return row.note
+    return _("corrected from {status}: {reason}", status=_label(row.corrected_from), reason=row.note)
 
 
 def _minutes(row: SheetRow) -> str:
     """Blank when no meeting measured the learner (not zero: nothing was measured)."""
-    return "" if row.minutes is None else f"{row.minutes:g}"
+    return "" if row.minutes is None else i18n.number(row.minutes)
 
 
 def _times(at: datetime | None, tz: str) -> tuple[str, str]:
@@ -59,9 +78,17 @@ def _times(at: datetime | None, tz: str) -> tuple[str, str]:
 
 
 def session_table(sheet: SessionSheet) -> list[list[str]]:
-    header = [h.format(tz=sheet.tz) for h in SESSION_HEADER]
+    header = [_(h, tz=sheet.tz) for h in SESSION_HEADER]
     rows = [
-        [r.name, r.platform_id, _label(r.status), *_times(r.at, sheet.tz), r.recorded_by, r.note, _minutes(r)]
+        [
+            r.name,
+            r.platform_id,
+            _label(r.status),
+            *_times(r.at, sheet.tz),
+            _recorder(r),
+            _note(r),
+            _minutes(r),
+        ]
         for r in sheet.rows
     ]
     return [header, *rows]
@@ -69,9 +96,9 @@ def session_table(sheet: SessionSheet) -> list[list[str]]:
 
 def half_day_table(sheet: HalfDaySheet) -> list[list[str]]:
     """One row per person (never per platform identity), one status and time column per session."""
-    header = ["Learner", "Platform id"]
+    header = [_("Learner"), _("Platform id")]
     for s in sheet.sessions:
-        header += [f"#{s.live.id} status", f"#{s.live.id} time ({s.tz})"]
+        header += [_("#{id} status", id=s.live.id), _("#{id} time ({tz})", id=s.live.id, tz=s.tz)]
     cells: dict[int, list[str]] = {}
     who: dict[int, tuple[str, str]] = {}
     for i, s in enumerate(sheet.sessions):
@@ -86,13 +113,13 @@ def half_day_table(sheet: HalfDaySheet) -> list[list[str]]:
 
 def summary_table(summaries: list[LearnerSummary]) -> list[list[str]]:
     header = [
-        "Learner",
-        "Platform id",
-        *(STATUS_LABELS[s] for s in STATUS_ORDER),
-        "Not recorded",
-        "Expected",
-        "Rate",
-        "Hours attended",
+        _("Learner"),
+        _("Platform id"),
+        *(_(STATUS_LABELS[s]) for s in STATUS_ORDER),
+        _("Not recorded"),
+        _("Expected"),
+        _("Rate"),
+        _("Hours attended"),
     ]
     rows = [
         [
@@ -101,8 +128,8 @@ def summary_table(summaries: list[LearnerSummary]) -> list[list[str]]:
             *(str(s.counts[st]) for st in STATUS_ORDER),
             str(s.counts["unrecorded"]),
             str(s.expected),
-            "n/a" if s.rate is None else f"{s.rate:.0%}",
-            f"{s.hours:.2f}",
+            _("n/a") if s.rate is None else i18n.percent(s.rate),
+            format_decimal(s.hours, format="0.00", locale=i18n.babel_locale(i18n.current())),
         ]
         for s in summaries
     ]
@@ -110,7 +137,7 @@ def summary_table(summaries: list[LearnerSummary]) -> list[list[str]]:
 
 
 def totals_rows(sheets: Iterable[SessionSheet]) -> list[list[str]]:
-    return [[f"Totals #{s.live.id}", s.totals_line()] for s in sheets]
+    return [[_("Totals #{id}", id=s.live.id), s.totals_line()] for s in sheets]
 
 
 def write_csv(path: Path, table: list[list[str]]) -> Path:
@@ -191,32 +218,55 @@ def _grid(pdf: Any, table: list[list[str]], size: float = 7.5, height: float = 5
 
 
 def _generated(now: datetime) -> str:
-    return f"Generated {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC by cohortbot."
+    when = f"{now.astimezone(UTC):%Y-%m-%d %H:%M}"
+    return _("Generated {when} UTC by cohortbot.", when=when)
 
 
 def write_session(sheet: SessionSheet, out: Path, now: datetime) -> list[Path]:
+    """A document for an auditor: in the cohort's language."""
+    with i18n.use(sheet.cohort.lang):
+        return _write_session(sheet, out, now)
+
+
+def _write_session(sheet: SessionSheet, out: Path, now: datetime) -> list[Path]:
     stem = out / session_stem(sheet)
-    title = f"Attendance sheet: {sheet.title()}"
+    title = _("Attendance sheet: {title}", title=sheet.title())
     table = session_table(sheet)
     lines = [
-        f"Cohort {sheet.cohort.slug}. Times in {sheet.tz} and UTC. {_generated(now)}",
-        f"Evidence: hash chain head {sheet.chain_head or '(no records)'}; "
-        "check it with `cohortbot evidence verify`.",
+        _("Cohort {cohort}. Times in {tz} and UTC.", cohort=sheet.cohort.slug, tz=sheet.tz)
+        + " "
+        + _generated(now),
+        _(
+            "Evidence: hash chain head {head}; check it with `cohortbot evidence verify`.",
+            head=sheet.chain_head or _("(no records)"),
+        ),
     ]
     return [
         write_csv(stem.with_name(stem.name + ".csv"), table),
         write_pdf(
-            stem.with_name(stem.name + ".pdf"), title, lines, table, [f"Totals: {sheet.totals_line()}"]
+            stem.with_name(stem.name + ".pdf"),
+            title,
+            lines,
+            table,
+            [_("Totals: {totals}", totals=sheet.totals_line())],
         ),
     ]
 
 
 def write_half_day(sheet: HalfDaySheet, out: Path, now: datetime) -> list[Path]:
+    """The sheet per half-day (in French a "feuille d'émargement"), in the cohort's language."""
+    with i18n.use(sheet.cohort.lang):
+        return _write_half_day(sheet, out, now)
+
+
+def _write_half_day(sheet: HalfDaySheet, out: Path, now: datetime) -> list[Path]:
     stem = out / f"{sheet.cohort.slug}-half-day-{sheet.day.isoformat()}-{sheet.part}"
-    title = f"Attendance sheet: {sheet.title()}"
+    # msgctxt-free: the French catalogue names this document "Feuille d'émargement".
+    title = _("Half-day attendance sheet: {title}", title=sheet.title())
     table = half_day_table(sheet)
     lines = [f"#{s.live.id}: {s.title()}" for s in sheet.sessions] + [_generated(now)]
-    totals = [f"{a}: {b}" for a, b in totals_rows(sheet.sessions)] + [f"Half-day: {sheet.totals_line()}"]
+    totals = [f"{a}: {b}" for a, b in totals_rows(sheet.sessions)]
+    totals.append(_("Half-day: {totals}", totals=sheet.totals_line()))
     return [
         write_csv(stem.with_name(stem.name + ".csv"), table),
         write_pdf(stem.with_name(stem.name + ".pdf"), title, lines, table, totals),
@@ -224,16 +274,25 @@ def write_half_day(sheet: HalfDaySheet, out: Path, now: datetime) -> list[Path]:
 
 
 def write_summary(cohort: Cohort, summaries: list[LearnerSummary], out: Path, now: datetime) -> list[Path]:
+    with i18n.use(cohort.lang):
+        return _write_summary(cohort, summaries, out, now)
+
+
+def _write_summary(cohort: Cohort, summaries: list[LearnerSummary], out: Path, now: datetime) -> list[Path]:
     stem = out / f"{cohort.slug}-attendance-by-learner"
-    title = f"Attendance by learner: {cohort.slug}"
+    title = _("Attendance by learner: {cohort}", cohort=cohort.slug)
     table = summary_table(summaries)
     held = summaries[0].held if summaries else 0
     lines = [
-        f"{held} sessions held. Expected = sessions held - excused; rate = (present + late) / expected. "
-        "Hours: the whole session when present, from the check-in to the end when late.",
+        _n("{n} session held.", "{n} sessions held.", held)
+        + " "
+        + _(
+            "Expected = sessions held - excused; rate = (present + late) / expected. "
+            "Hours: the whole session when present, from the check-in to the end when late."
+        ),
         _generated(now),
     ]
-    totals = [f"{len(summaries)} learners"]
+    totals = [_n("{n} learner", "{n} learners", len(summaries))]
     return [
         write_csv(stem.with_name(stem.name + ".csv"), table),
         write_pdf(stem.with_name(stem.name + ".pdf"), title, lines, table, totals),
@@ -268,7 +327,7 @@ def render_session_text(sheet: SessionSheet) -> str:
     keep = [0, 2, 3, 5]  # learner, status, local time, recorded by
     rows = [[row[i] if i != 3 or n == 0 else short(row[i]) for i in keep] for n, row in enumerate(table)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(keep))]
-    lines = [f"Attendance: {sheet.title()}"]
+    lines = [_("Attendance: {title}", title=sheet.title())]
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    lines.append(f"Totals: {sheet.totals_line()}")
+    lines.append(_("Totals: {totals}", totals=sheet.totals_line()))
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from bot.capabilities.attendance.rules import Window, WindowRules, rules_for, wi
 from bot.core.context import Ctx
 from bot.core.errors import UserError
 from bot.core.grammar import Arg, ArgError, Rest
+from bot.core.i18n import _
 from bot.core.models import Cohort, LiveSession
 from bot.core.texts import local_time
 
@@ -43,7 +44,7 @@ class SessionRef(Arg):
     def convert(self, token: str) -> int:
         match = SESSION_REF.match(token)
         if not match:
-            raise ArgError(f"'{token}' is not a session number: write it like #12")
+            raise ArgError(_("'{token}' is not a session number: write it like #12", token=token))
         return int(match.group(1))
 
 
@@ -97,7 +98,9 @@ async def session_windows(
 async def session_by_ref(ctx: Ctx, cohort: Cohort, ref: int) -> LiveSession:
     live = await ctx.session.get(LiveSession, ref)
     if live is None or live.cohort_id != cohort.id:
-        raise UserError(f"'{cohort.slug}' has no session #{ref}. `sheet {cohort.slug}` lists them.")
+        raise UserError(
+            _("'{cohort}' has no session #{ref}. `sheet {cohort}` lists them.", cohort=cohort.slug, ref=ref)
+        )
     return live
 
 
@@ -115,7 +118,7 @@ async def pick_session(ctx: Ctx, cohort: Cohort, ref: int | None) -> LiveSession
     upcoming = [sw.live for sw in near if sw.live.starts_at > ctx.now]
     if upcoming:
         return upcoming[0]
-    raise UserError(f"'{cohort.slug}' has no session around now: name one, e.g. #12.")
+    raise UserError(_("'{cohort}' has no session around now: name one, e.g. #12.", cohort=cohort.slug))
 
 
 def describe(live: LiveSession, tz: str) -> str:

@@ -14,13 +14,15 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.capabilities.attendance.cards import count_of
 from bot.capabilities.attendance.checkin import decisive_time
 from bot.capabilities.attendance.evidence import ERASURE_AUTH
 from bot.capabilities.attendance.meeting_sheet import MEETING, is_edge, meeting_note, meeting_presence
 from bot.capabilities.attendance.models import AttendanceRecord, AttendanceSessionState
 from bot.capabilities.attendance.presence import Presence
 from bot.capabilities.attendance.roster import Learner, latest_records, learners
-from bot.capabilities.attendance.texts import STATUS_LABELS
+from bot.core import i18n
+from bot.core.i18n import N_, _, _n
 from bot.core.models import Cohort, LiveSession, Person
 
 STATUS_ORDER = ("present", "late", "partial", "absent", "excused")
@@ -34,10 +36,15 @@ class SheetRow:
     platform_id: str  # platform:user id, else email:<address> for someone not reached on a platform yet
     status: str  # a status, or "" when nothing is recorded yet
     at: datetime | None  # when it happened (the check-in time, or when it was recorded)
-    recorded_by: str  # learner | trainer name | automatic | meeting
+    recorded_by: str  # LEARNER | a trainer's name | AUTOMATIC | meeting
     note: str = ""
     minutes: float | None = None  # minutes in the linked meeting, within the planned time
     by_meeting: bool = False  # the meeting decided the status (see presence.py)
+    corrected_from: str = ""  # the status a correction replaced, shown in the note when written
+
+
+# Who recorded a status, when no person's name says it (shown in the document's language).
+LEARNER, AUTOMATIC = N_("learner"), N_("automatic")
 
 
 @dataclass
@@ -59,7 +66,12 @@ class SessionSheet:
 
     def title(self) -> str:
         local = self.live.starts_at.astimezone(ZoneInfo(self.tz))
-        return f"{self.live.title} (#{self.live.id}), {local:%a %d %b %Y %H:%M} {self.tz}"
+        when = (
+            i18n.long_time(self.live.starts_at, self.tz)
+            if i18n.current() != "en"
+            else f"{local:%a %d %b %Y %H:%M}"
+        )
+        return f"{self.live.title} (#{self.live.id}), {when} {self.tz}"
 
     @property
     def ends_at(self) -> datetime:
@@ -72,15 +84,22 @@ class SessionSheet:
     def totals_line(self) -> str:
         # Partial exists only where a meeting measured presence: not worth a "0 partial" elsewhere.
         shown = [s for s in STATUS_ORDER if s != "partial" or self.totals[s]]
-        parts = [f"{self.totals[s]} {STATUS_LABELS[s].lower()}" for s in shown]
+        parts = [count_of(s, self.totals[s]) for s in shown]
         if self.totals[""]:
-            parts.append(f"{self.totals['']} not recorded")
-        line = f"{len(self.rows)} learners: " + ", ".join(parts)
+            parts.append(_("{n} not recorded", n=i18n.number(self.totals[""])))
+        line = _n("{n} learner: {parts}", "{n} learners: {parts}", len(self.rows), parts=", ".join(parts))
         measured = [r.minutes for r in self.rows if r.minutes is not None]
         if measured:
             total, mean = sum(measured), sum(measured) / len(measured)
-            line += f"; in the meeting: {total:g} min in all, {mean:.1f} on average"
+            line += _(
+                "; in the meeting: {total} min in all, {mean} on average",
+                total=i18n.number(round(total, 1)),
+                mean=i18n.number(round(mean, 1)),
+            )
         return line
+
+
+HALF_DAY_NAMES = {"morning": N_("morning"), "afternoon": N_("afternoon")}
 
 
 @dataclass
@@ -91,11 +110,17 @@ class HalfDaySheet:
     sessions: list[SessionSheet]
 
     def title(self) -> str:
-        return f"{self.cohort.slug}: {self.day:%a %d %b %Y} {self.part}"
+        part = _(HALF_DAY_NAMES[self.part]) if self.part in HALF_DAY_NAMES else self.part
+        english = i18n.current() == i18n.SOURCE_LANGUAGE
+        day = f"{self.day:%a %d %b %Y}" if english else i18n.long_date(self.day)
+        return f"{self.cohort.slug}: {day} {part}"
 
     def totals_line(self) -> str:
         people = {r.person_id for s in self.sessions for r in s.rows}
-        return f"{len(people)} learners over {len(self.sessions)} session(s)"
+        sessions = _n("{n} session", "{n} sessions", len(self.sessions))
+        return _n(
+            "{n} learner over {sessions}", "{n} learners over {sessions}", len(people), sessions=sessions
+        )
 
     @property
     def slug(self) -> str:
@@ -189,13 +214,18 @@ def _row(
     last = history[-1]
     by_self = last.actor_id == last.person_id
     at = decisive_time(last.event_time, last.received_at) if by_self else last.received_at
-    recorded_by = "learner" if by_self else names.get(last.actor_id or 0, "automatic")
-    note = last.reason or ""
-    if len(history) > 1:
-        was = STATUS_LABELS.get(history[-2].status, history[-2].status)
-        note = f"corrected from {was}: {note}"
+    recorded_by = LEARNER if by_self else names.get(last.actor_id or 0, AUTOMATIC)
+    was = history[-2].status if len(history) > 1 else ""
     return SheetRow(
-        person_id, last.person_name or name, platform_id, last.status, at, recorded_by, note, minutes
+        person_id,
+        last.person_name or name,
+        platform_id,
+        last.status,
+        at,
+        recorded_by,
+        last.reason or "",
+        minutes,
+        corrected_from=was,
     )
 
 

@@ -9,9 +9,12 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.capabilities.attendance.cards import count_of
 from bot.capabilities.attendance.models import AttendanceRecord
 from bot.capabilities.attendance.texts import STATUS_LABELS
+from bot.core import i18n
 from bot.core.context import Ctx
+from bot.core.i18n import _, _n
 from bot.core.messages import Block, Text
 from bot.core.models import Cohort
 from bot.core.registry import kpi, learner_status, staff_status
@@ -48,22 +51,31 @@ async def learner_attendance(ctx: Ctx, cohort: Cohort, person_id: int) -> list[B
     held = sum(statuses.values())
     if not held:
         return []
-    parts = ", ".join(f"{statuses[s]} {label.lower()}" for s, label in STATUS_LABELS.items() if statuses[s])
-    return [Text(f"*Attendance*: {statuses['present'] + statuses['late']}/{held} sessions ({parts})")]
+    parts = ", ".join(count_of(s, statuses[s]) for s in STATUS_LABELS if statuses[s])
+    attended = statuses["present"] + statuses["late"]
+    line = _n(
+        "*Attendance*: {attended}/{n} session ({parts})",
+        "*Attendance*: {attended}/{n} sessions ({parts})",
+        held,
+        attended=i18n.number(attended),
+        parts=parts,
+    )
+    return [Text(line)]
 
 
 @staff_status
 async def cohort_attendance(ctx: Ctx, cohort: Cohort) -> list[Block]:
     per_session: dict[int, Counter[str]] = {}
-    for (session_id, _), status in (await current_statuses(ctx.session, cohort)).items():
+    for (session_id, _person), status in (await current_statuses(ctx.session, cohort)).items():
         per_session.setdefault(session_id, Counter())[status] += 1
     if not per_session:
         return []
     lines = []
     for session_id in sorted(per_session):
         c = per_session[session_id]
-        lines.append(f"#{session_id}: " + ", ".join(f"{c[s]} {s}" for s in STATUS_LABELS if c[s]))
-    return [Text("*Attendance* (`sheet <cohort> #id` for a sheet)\n" + "\n".join(lines))]
+        counts = ", ".join(count_of(s, c[s]) for s in STATUS_LABELS if c[s])
+        lines.append(f"#{session_id}: {counts}")
+    return [Text(_("*Attendance* (`sheet <cohort> #id` for a sheet)") + "\n" + "\n".join(lines))]
 
 
 @kpi("attendance")

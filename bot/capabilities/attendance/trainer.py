@@ -7,7 +7,7 @@ import asyncio
 from datetime import timedelta
 
 from bot.capabilities.attendance import codes, exports
-from bot.capabilities.attendance.cards import done_card, hhmm, label
+from bot.capabilities.attendance.cards import count_of, done_card, hhmm, label
 from bot.capabilities.attendance.checkin import session_secret
 from bot.capabilities.attendance.evidence import Fact, append, chain_for, session_state
 from bot.capabilities.attendance.keys import chain_secret
@@ -17,10 +17,12 @@ from bot.capabilities.attendance.rules import rules_for, window_of
 from bot.capabilities.attendance.sessions import SessionAndReason, SessionRef, describe, pick_session
 from bot.capabilities.attendance.sheets import session_sheet
 from bot.capabilities.attendance.windows import close_window, open_window
+from bot.core import i18n
 from bot.core.context import Ctx
 from bot.core.errors import UserError
 from bot.core.exports import cohort_folder
 from bot.core.grammar import Choice, Number, Slug, Word
+from bot.core.i18n import N_, _, _n
 from bot.core.messages import Header, Message, Reply, Text, say
 from bot.core.people import identities_of
 from bot.core.registry import verb
@@ -50,42 +52,63 @@ async def window(
     after: int | None,
     late: int | None,
 ) -> Reply:
-    row = await ctx.staff_cohort(cohort, "change check-in windows")
+    row = await ctx.staff_cohort(cohort, N_("change check-in windows"))
     live = await pick_session(ctx, row, session)
     state = await session_state(ctx.session, live.id or 0)
     name = describe(live, row.tz)
     if state.closed_at is not None:
-        raise UserError(f"Check-in for {name} is already closed. Use `correct` to fix a status.")
+        raise UserError(
+            _("Check-in for {session} is already closed. Use `correct` to fix a status.", session=name)
+        )
     if action == "set":
         if before is None and after is None and late is None:
-            raise UserError("Say what to change: before=, after= and/or late= (minutes).")
+            raise UserError(_("Say what to change: before=, after= and/or late= (minutes)."))
         state.opens_before_min = before if before is not None else state.opens_before_min
         state.closes_after_min = after if after is not None else state.closes_after_min
         state.late_after_min = late if late is not None else state.late_after_min
         rules = rules_for(row, state)
         if rules.late_after > rules.closes_after:
-            raise UserError("Late can't start after the window closes: make late= at most after=.")
+            raise UserError(_("Late can't start after the window closes: make late= at most after=."))
         ctx.session.add(state)
         w = window_of(live, rules, state)
         await ctx.log("attendance.window_set", cohort_id=row.id, actor_id=ctx.actor.id, session_id=live.id)
         return say(
-            f"Check-in for {name}: opens {hhmm(w.opens_at, row.tz)}, late from {hhmm(w.late_at, row.tz)}, "
-            f"closes {hhmm(w.closes_at, row.tz)} ({row.tz})."
+            _(
+                "Check-in for {session}: opens {opens}, late from {late}, closes {closes} ({tz}).",
+                session=name,
+                opens=hhmm(w.opens_at, row.tz),
+                late=hhmm(w.late_at, row.tz),
+                closes=hhmm(w.closes_at, row.tz),
+                tz=row.tz,
+            )
         )
     if action == "open":
         w = window_of(live, rules_for(row, state), state)
         if w.phase(ctx.now) == "closed":
-            raise UserError(f"Check-in for {name} already closed at {hhmm(w.closes_at, row.tz)}.")
+            raise UserError(
+                _(
+                    "Check-in for {session} already closed at {closes}.",
+                    session=name,
+                    closes=hhmm(w.closes_at, row.tz),
+                )
+            )
         if w.phase(ctx.now) == "before":
             state.opened_at = ctx.now
             ctx.session.add(state)
         sent = await open_window(ctx, live, row)
         await ctx.log("attendance.window_opened", cohort_id=row.id, actor_id=ctx.actor.id, session_id=live.id)
-        return say(f"Check-in for {name} is open: {sent} cards sent.")
+        return say(
+            _n(
+                "Check-in for {session} is open: {n} card sent.",
+                "Check-in for {session} is open: {n} cards sent.",
+                sent,
+                session=name,
+            )
+        )
     totals = await close_window(ctx, live, row, auth=ctx.inbound.auth, actor_id=ctx.actor.id)
     await ctx.log("attendance.window_closed", cohort_id=row.id, actor_id=ctx.actor.id, session_id=live.id)
-    summary = ", ".join(f"{totals[s]} {s}" for s in STATUSES)
-    return say(f"Check-in for {name} is closed: {summary}.")
+    summary = ", ".join(count_of(s, totals[s]) for s in STATUSES)
+    return say(_("Check-in for {session} is closed: {totals}.", session=name, totals=summary))
 
 
 @verb(
@@ -99,7 +122,7 @@ async def window(
     staff_only=True,
 )
 async def code(ctx: Ctx, cohort: str, action: str, session: int | None, every: int | None) -> Reply:
-    row = await ctx.staff_cohort(cohort, "manage check-in codes")
+    row = await ctx.staff_cohort(cohort, N_("manage check-in codes"))
     live = await pick_session(ctx, row, session)
     state = await session_state(ctx.session, live.id or 0)
     name = describe(live, row.tz)
@@ -107,7 +130,7 @@ async def code(ctx: Ctx, cohort: str, action: str, session: int | None, every: i
         state.code_secret = ""
         ctx.session.add(state)
         await ctx.log("attendance.code_off", cohort_id=row.id, actor_id=ctx.actor.id, session_id=live.id)
-        return say(f"Check-in for {name} no longer needs a code.")
+        return say(_("Check-in for {session} no longer needs a code.", session=name))
     if action == "on":
         if every is not None:
             state.code_step_s = every * 60
@@ -118,15 +141,25 @@ async def code(ctx: Ctx, cohort: str, action: str, session: int | None, every: i
     secret = session_secret(state, rules_for(row, state))
     if secret is None:
         raise UserError(
-            f"Check-in for {name} needs no code. Turn it on with `code {row.slug} on #{live.id}`."
+            _(
+                "Check-in for {session} needs no code. Turn it on with `code {cohort} on #{id}`.",
+                session=name,
+                cohort=row.slug,
+                id=live.id,
+            )
         )
     step = timedelta(seconds=state.code_step_s)
     current = codes.current_code(secret, ctx.now, step)
     changes = hhmm(codes.rotates_at(ctx.now, step), row.tz)
-    text = (
-        f"Code for {name}: *{current[:3]} {current[3:]}* (changes at {changes}, every "
-        f"{state.code_step_s // 60} min; the previous code stays valid one more step). "
-        f"Show it again with `code {row.slug} show #{live.id}`."
+    text = _(
+        "Code for {session}: *{code}* (changes at {changes}, every {minutes} min; the previous code "
+        "stays valid one more step). Show it again with `code {cohort} show #{id}`.",
+        session=name,
+        code=current[:3] + " " + current[3:],
+        changes=changes,
+        minutes=state.code_step_s // 60,
+        cohort=row.slug,
+        id=live.id,
     )
     return say(text)
 
@@ -144,20 +177,27 @@ async def code(ctx: Ctx, cohort: str, action: str, session: int | None, every: i
 async def correct(
     ctx: Ctx, cohort: str, learner: str, status: str, session_and_reason: tuple[int | None, str]
 ) -> Reply:
-    row = await ctx.staff_cohort(cohort, "correct attendance")
+    row = await ctx.staff_cohort(cohort, N_("correct attendance"))
     ref, reason = session_and_reason
     if not reason:
-        raise UserError("Say why: the reason is kept with the record.")
+        raise UserError(_("Say why: the reason is kept with the record."))
     person = await ctx.person(learner)
     enrolment = await ctx.enrolment(row, person.id or 0)
     if enrolment is None or enrolment.role != "learner":
-        raise UserError(f"{person.display_name} is not a learner of '{row.slug}'.")
+        raise UserError(
+            _("{name} is not a learner of '{cohort}'.", name=person.display_name, cohort=row.slug)
+        )
     live = await pick_session(ctx, row, ref)
     state = await session_state(ctx.session, live.id or 0)
     previous = await latest_record(ctx.session, live.id or 0, person.id or 0)
     if previous is not None and previous.status == status:
         raise UserError(
-            f"{person.display_name} is already {label(status)} for {live.title}. Nothing changed."
+            _(
+                "{name} is already {status} for {title}. Nothing changed.",
+                name=person.display_name,
+                status=label(status),
+                title=live.title,
+            )
         )
     identity = (await identities_of(ctx.session, [person.id or 0])).get(person.id or 0)
     fact = Fact(
@@ -186,12 +226,29 @@ async def correct(
         status=status,
         correction=previous is not None,
     )
-    card = done_card(live, f"Your attendance for *{live.title}* was set to *{label(status)}* by a trainer.")
+    with i18n.use(person.lang or row.lang):  # the learner's card, in their language
+        card = done_card(
+            live,
+            _(
+                "Your attendance for *{title}* was set to *{status}* by a trainer.",
+                title=live.title,
+                status=label(status),
+            ),
+        )
     for kind in ("checkin", "checkin-reminder"):
         original = f"{kind}:{live.id}:{person.id}"
         await ctx.update_message(original, card, key=f"{original}:set:{record.seq}")
-    was = f" (was {label(previous.status)}; that record is kept)" if previous else ""
-    return say(f"{person.display_name}: {label(status)} for {describe(live, row.tz)}{was}. Reason: {reason}")
+    was = " " + _("(was {status}; that record is kept)", status=label(previous.status)) if previous else ""
+    return say(
+        _(
+            "{name}: {status} for {session}{was}. Reason: {reason}",
+            name=person.display_name,
+            status=label(status),
+            session=describe(live, row.tz),
+            was=was,
+            reason=reason,
+        )
+    )
 
 
 @verb(
@@ -203,7 +260,7 @@ async def correct(
     staff_only=True,
 )
 async def missing(ctx: Ctx, cohort: str, session: int | None) -> Reply:
-    row = await ctx.staff_cohort(cohort, "see who is missing")
+    row = await ctx.staff_cohort(cohort, N_("see who is missing"))
     live = await pick_session(ctx, row, session)
     records = await latest_records(ctx.session, live.id or 0)
     roster = await learners(ctx.session, row.id or 0)
@@ -211,15 +268,20 @@ async def missing(ctx: Ctx, cohort: str, session: int | None) -> Reply:
     counts = {s: sum(1 for r in records.values() if r[-1].status == s) for s in STATUSES}
     state = await session_state(ctx.session, live.id or 0, lock=False)
     w = window_of(live, rules_for(row, state), state)
-    phase = {"before": "opens", "open": "closes", "closed": "closed"}[w.phase(ctx.now)]
-    when = w.opens_at if phase == "opens" else w.closes_at
+    phase = w.phase(ctx.now)
+    when = local_time(w.opens_at if phase == "before" else w.closes_at, row.tz)
+    phrases = {
+        "before": _("Check-in opens {when}.", when=when),
+        "open": _("Check-in closes {when}.", when=when),
+        "closed": _("Check-in closed {when}.", when=when),
+    }
+    recorded = ", ".join(count_of(s, n) for s, n in counts.items() if n)
     lines = [
-        f"{len(roster) - len(absent)}/{len(roster)} recorded: "
-        + ", ".join(f"{n} {s}" for s, n in counts.items() if n),
-        f"Check-in {phase} {local_time(when, row.tz)}.",
-        ("Missing: " + ", ".join(absent)) if absent else "Nobody is missing.",
+        _("{done}/{all} recorded: ", done=len(roster) - len(absent), all=len(roster)) + recorded,
+        phrases[phase],
+        _("Missing: {names}", names=", ".join(absent)) if absent else _("Nobody is missing."),
     ]
-    title = f"Missing: {describe(live, row.tz)}"
+    title = _("Missing: {session}", session=describe(live, row.tz))
     return Reply(Message(title, (Header(title), Text("\n".join(lines)))))
 
 
@@ -232,11 +294,11 @@ async def missing(ctx: Ctx, cohort: str, session: int | None) -> Reply:
     staff_only=True,
 )
 async def sheet(ctx: Ctx, cohort: str, session: int | None) -> Reply:
-    row = await ctx.staff_cohort(cohort, "see attendance sheets")
+    row = await ctx.staff_cohort(cohort, N_("see attendance sheets"))
     live = await pick_session(ctx, row, session)
     data = await session_sheet(ctx.session, row, live)
     out = cohort_folder(ctx.settings.export_dir, row.slug, "attendance")
     paths = await asyncio.to_thread(exports.write_session, data, out, ctx.now)
     text = exports.render_session_text(data)
-    files = "Files (in the server's export folder): " + ", ".join(p.name for p in paths)
+    files = _("Files (in the server's export folder): {files}", files=", ".join(p.name for p in paths))
     return Reply(Message(text.splitlines()[0], (Text(f"```\n{text}\n```"), Text(files))))

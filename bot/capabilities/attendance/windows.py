@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.capabilities.attendance.cards import checkin_card, closed_card, hhmm, label
+from bot.capabilities.attendance.cards import checkin_card, closed_card, count_of, hhmm
 from bot.capabilities.attendance.checkin import session_secret
 from bot.capabilities.attendance.checkpoint_events import take_and_announce
 from bot.capabilities.attendance.evidence import Fact, append, chain_for, session_state
@@ -22,6 +23,7 @@ from bot.capabilities.attendance.models import AttendanceRecord
 from bot.capabilities.attendance.roster import approved_absences, declared_absences, latest_records, learners
 from bot.capabilities.attendance.rules import rules_for, window_of
 from bot.capabilities.attendance.sessions import session_windows
+from bot.core import i18n
 from bot.core.context import EventContext
 from bot.core.messages import Message, Text
 from bot.core.models import Cohort, LiveSession, OutboxMessage
@@ -129,14 +131,14 @@ async def open_window(ctx: EventContext, live: LiveSession, cohort: Cohort) -> i
         Recipient(
             learner.id,
             f"checkin:{live.id}:{learner.id}",
-            checkin_card(live, window, learner.person.tz or cohort.tz, code_required=code_required),
+            partial(checkin_card, live, window, learner.person.tz or cohort.tz, code_required=code_required),
         )
         for learner in await learners(ctx.session, cohort.id or 0)
     ]
     queued = await ctx.dms(recipients, cohort_id=cohort.id, priority=URGENT)
-    closes = hhmm(window.closes_at, cohort.tz)
-    post = t("attendance.channel.open", title=live.title, closes=closes, cohort=cohort.slug)
-    await ctx.post(cohort, _plain(post), key=f"attendance:open:{live.id}")
+    await ctx.post(
+        cohort, partial(_open_post, live, cohort, window.closes_at), key=f"attendance:open:{live.id}"
+    )
     return queued
 
 
@@ -154,8 +156,13 @@ async def remind_unmarked(ctx: EventContext, live: LiveSession, cohort: Cohort) 
         Recipient(
             learner.id,
             f"checkin-reminder:{live.id}:{learner.id}",
-            checkin_card(
-                live, window, learner.person.tz or cohort.tz, code_required=code_required, reminder=True
+            partial(
+                checkin_card,
+                live,
+                window,
+                learner.person.tz or cohort.tz,
+                code_required=code_required,
+                reminder=True,
             ),
         )
         for learner in await learners(ctx.session, cohort.id or 0)
@@ -213,19 +220,21 @@ async def close_window(
     for learner in roster:
         status = records[learner.id][-1].status
         totals[status] += 1
-        await _close_cards(ctx, live, learner.id, records[learner.id], reminded)
-    summary = ", ".join(f"{totals[s]} {label(s).lower()}" for s in ("present", "late", "absent", "excused"))
-    await ctx.post(
-        cohort,
-        _plain(t("attendance.channel.closed", title=live.title, totals=summary)),
-        key=f"attendance:closed:{live.id}",
-    )
+        await _close_cards(
+            ctx, live, learner.id, records[learner.id], reminded, learner.person.lang or cohort.lang
+        )
+    await ctx.post(cohort, partial(_closed_post, live.title, totals), key=f"attendance:closed:{live.id}")
     await take_and_announce(ctx, f"session {live.id} closed")
     return totals
 
 
 async def _close_cards(
-    ctx: EventContext, live: LiveSession, person_id: int, history: list[AttendanceRecord], reminded: set[int]
+    ctx: EventContext,
+    live: LiveSession,
+    person_id: int,
+    history: list[AttendanceRecord],
+    reminded: set[int],
+    reader_lang: str | None,
 ) -> None:
     """Replace the learner's open cards with the final status.
 
@@ -235,7 +244,8 @@ async def _close_cards(
     last = history[-1]
     if last.actor_id == last.person_id and person_id not in reminded:
         return
-    card = closed_card(live, last.status)
+    with i18n.use(reader_lang):
+        card = closed_card(live, last.status)
     for kind in ("checkin", "checkin-reminder"):
         original = f"{kind}:{live.id}:{person_id}"
         await ctx.update_message(original, card, key=f"{original}:closed")
@@ -250,6 +260,16 @@ async def _reminded(ctx: EventContext, live: LiveSession) -> set[int]:
         )
     )
     return {int(key.rsplit(":", 1)[1]) for key in keys.all() if key.count(":") == 2}
+
+
+def _open_post(live: LiveSession, cohort: Cohort, closes_at: datetime) -> Message:
+    closes = hhmm(closes_at, cohort.tz)
+    return _plain(t("attendance.channel.open", title=live.title, closes=closes, cohort=cohort.slug))
+
+
+def _closed_post(title: str, totals: Counter[str]) -> Message:
+    counts = ", ".join(count_of(s, totals[s]) for s in ("present", "late", "absent", "excused"))
+    return _plain(t("attendance.channel.closed", title=title, totals=counts))
 
 
 def _plain(text: str) -> Message:

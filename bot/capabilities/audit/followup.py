@@ -18,6 +18,7 @@ from bot.capabilities.reminders.fanout import ReminderLog
 from bot.capabilities.reminders.log import delivery_state, log_entries
 from bot.capabilities.surveys.models import Survey
 from bot.capabilities.surveys.results import Results, collect, nps_score, results_csv
+from bot.core.i18n import _
 from bot.core.models import Activity, Cohort, Enrolment, LiveSession, Module, OutboxMessage, Person
 
 Table = list[list[str]]
@@ -49,15 +50,15 @@ async def reminder_log(session: AsyncSession, cohort: Cohort) -> Table:
         }
     )
     header = [
-        "Learner",
-        "Email",
-        "Item",
-        "Title",
-        "Rule",
-        "Due (UTC)",
-        "Logged (UTC)",
-        "Outcome",
-        "Sent (UTC)",
+        _("Learner"),
+        _("Email"),
+        _("Item"),
+        _("Title"),
+        _("Rule"),
+        _("Due (UTC)"),
+        _("Logged (UTC)"),
+        _("Outcome"),
+        _("Sent (UTC)"),
     ]
     rows = [
         [
@@ -80,17 +81,17 @@ async def absent_and_late(session: AsyncSession, cohort: Cohort, sheets: list[Se
     """Each absence or late arrival, and what followed: the check-in reminder, a declared absence,
     reminders and nudges the learner received afterwards."""
     header = [
-        "Learner",
-        "Platform id",
-        "Session",
-        "Starts (UTC)",
-        "Status",
-        "Check-in reminder",
-        "Absence request",
-        "Reminders delivered after",
-        "First one (UTC)",
-        "Nudges after",
-        "Followed up",
+        _("Learner"),
+        _("Platform id"),
+        _("Session"),
+        _("Starts (UTC)"),
+        _("Status"),
+        _("Check-in reminder"),
+        _("Absence request"),
+        _("Reminders delivered after"),
+        _("First one (UTC)"),
+        _("Nudges after"),
+        _("Followed up"),
     ]
     reminders: dict[int, list[datetime]] = defaultdict(list)
     sent = await session.exec(
@@ -166,7 +167,13 @@ async def dropouts(session: AsyncSession, cohort: Cohort) -> Table:
             )
         )
     ).all()
-    header = ["Learner", "Email", "Enrolled (UTC)", "Last activity (UTC)", "Reminders delivered"]
+    header = [
+        _("Learner"),
+        _("Email"),
+        _("Enrolled (UTC)"),
+        _("Last activity (UTC)"),
+        _("Reminders delivered"),
+    ]
     rows = []
     for enrolment, person in dropped:
         last = (
@@ -214,19 +221,19 @@ async def satisfaction(session: AsyncSession, cohort: Cohort) -> tuple[Table, di
     ).all():
         reminded[int(data.get("survey_id", 0))].append((at, int(data.get("reminded", 0))))
     header = [
-        "Survey",
-        "Title",
-        "Anonymous",
-        "Status",
-        "Opened (UTC)",
-        "Closed (UTC)",
-        "Asked",
-        "Answered",
-        "Response rate",
-        "Average rating",
-        "NPS",
-        "Follow-up reminders",
-        "Learners reminded",
+        _("Survey"),
+        _("Title"),
+        _("Anonymous"),
+        _("Status"),
+        _("Opened (UTC)"),
+        _("Closed (UTC)"),
+        _("Asked"),
+        _("Answered"),
+        _("Response rate"),
+        _("Average rating"),
+        _("NPS"),
+        _("Follow-up reminders"),
+        _("Learners reminded"),
     ]
     rows: Table = []
     answers: dict[str, str] = {}

@@ -36,6 +36,8 @@ from bot.capabilities.attendance.verification import compare, verify
 from bot.capabilities.audit import followup
 from bot.capabilities.audit import verify as verifier
 from bot.capabilities.reports.certificates import Issuer, certificates, course_title, write_certificate
+from bot.core import i18n
+from bot.core.i18n import _
 from bot.core.models import Activity, Cohort
 from bot.core.settings import Settings
 
@@ -70,7 +72,20 @@ async def build(
     out: Path,
     course: str | None = None,
 ) -> Pack:
-    """Write the pack of `cohort` to `out` (a .zip), signed with the evidence signing key."""
+    """Write the pack of `cohort` to `out` (a .zip), signed with the evidence signing key; in the
+    cohort's language, since its documents are for an auditor of that training."""
+    with i18n.use(cohort.lang):
+        return await _build(session, settings, cohort, now, out, course)
+
+
+async def _build(
+    session: AsyncSession,
+    settings: Settings,
+    cohort: Cohort,
+    now: datetime,
+    out: Path,
+    course: str | None,
+) -> Pack:
     key = signing_key(settings)
     files: dict[str, bytes] = {}
     sheets = await cohort_sheets(session, cohort)
@@ -80,7 +95,14 @@ async def build(
     slug = cohort.slug
     files[f"hours/{slug}-hours-by-learner.csv"] = csv_bytes(
         [
-            ["Learner", "Platform id", "Sessions held", "Sessions expected", "Attended", "Hours attended"],
+            [
+                _("Learner"),
+                _("Platform id"),
+                _("Sessions held"),
+                _("Sessions expected"),
+                _("Attended"),
+                _("Hours attended"),
+            ],
             *(
                 [
                     s.name,

@@ -16,6 +16,7 @@ from bot.capabilities.challenges.cards import GRACE, answer_note, label
 from bot.capabilities.challenges.tables import Challenge, ChallengeEntry
 from bot.core import texts
 from bot.core.context import Ctx, EventContext
+from bot.core.i18n import _
 from bot.core.messages import Header, Message, Reply, Text, say
 from bot.core.models import Cohort, Enrolment
 from bot.core.registry import action
@@ -25,7 +26,7 @@ async def _playable(ctx: Ctx, value: str) -> tuple[Challenge, Cohort, Enrolment]
     """The challenge a click is about and the learner's enrolment, or the polite reason it can't count."""
     challenge = await ctx.session.get(Challenge, int(value)) if value.isdigit() else None
     if challenge is None:
-        return say("This challenge no longer exists.")
+        return say(_("This challenge no longer exists."))
     cohort = await ctx.session.get_one(Cohort, challenge.cohort_id)
     enrolment = await ctx.enrolment(cohort, ctx.actor.id or 0)
     if enrolment is None or enrolment.role != "learner" or enrolment.status != "active":
@@ -58,7 +59,8 @@ def _answered(ctx: Ctx, challenge: Challenge, text: str) -> Reply:
     """Replace the learner's own card; a click on the channel's card is answered privately, or one
     learner's answer would replace the card everyone else still has to answer."""
     card = Message(
-        f"{label(challenge)}: {text}", (Header(label(challenge)), Text(f"{challenge.title}\n{text}"))
+        _("{label}: {title}", label=label(challenge), title=text),
+        (Header(label(challenge)), Text(f"{challenge.title}\n{text}")),
     )
     from_channel = (ctx.inbound.source_key or "").startswith("challenges.post:")
     return Reply(card, "private" if from_channel else "replace")
@@ -76,7 +78,7 @@ async def answer_quiz(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
         return say(texts.t("challenges.quiz.already", answer=existing.answer, when=when))
     choice = inputs.get(f"challenge-{challenge.id}", "").strip()
     if choice not in challenge.options:
-        return say(f"Pick one of the answers: {', '.join(challenge.options)}.")
+        return say(_("Pick one of the answers: {answers}.", answers=", ".join(challenge.options)))
     if not await _enter(ctx, challenge, enrolment, choice, choice == challenge.correct):
         first = await entry_of(ctx, challenge.id or 0, enrolment.person_id)
         return say(texts.t("challenges.quiz.already", answer=first.answer if first else choice, when=when))
@@ -90,7 +92,7 @@ async def mark_task_done(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
         return found
     challenge, cohort, enrolment = found
     if challenge.kind != "task":
-        return say("This challenge is not a task.")
+        return say(_("This challenge is not a task."))
     when = texts.local_time(challenge.closes_at, ctx.actor.tz or cohort.tz)
     if await entry_of(ctx, challenge.id or 0, enrolment.person_id) is not None:
         return say(texts.t("challenges.task.already", when=when))

@@ -3,29 +3,49 @@ outcome; and the timing rules those messages state."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
+
+from babel.dates import format_date
 
 from bot.capabilities.challenges.judging import Judgement
 from bot.capabilities.challenges.tables import Challenge
-from bot.core import texts
+from bot.core import i18n, texts
+from bot.core.i18n import N_, _, _n
 from bot.core.messages import Block, Button, Buttons, Fields, Header, Message, Question, Text
 
 GRACE = timedelta(minutes=2)  # clicks made just before the deadline may still be on their way
 LONGEST = timedelta(days=90)  # the longest a challenge may run
-NAMES = {"quiz": "Quiz", "task": "Task challenge", "streak": "Streak"}
+NAMES = {"quiz": N_("Quiz #{id}"), "task": N_("Task challenge #{id}"), "streak": N_("Streak #{id}")}
 
 
 def label(challenge: Challenge) -> str:
     # A streak carries its own number (options[0]); quizzes and tasks go by the id trainers type.
     number = challenge.options[0] if challenge.kind == "streak" and challenge.options else challenge.id
-    return f"{NAMES.get(challenge.kind, 'Challenge')} #{number}"
+    return _(NAMES.get(challenge.kind, N_("Challenge #{id}")), id=number)
+
+
+STREAK_TITLE = re.compile(r"week of (\d{1,2}) ([A-Z][a-z]{2})$")  # as streaks.py stores it, in English
+
+
+def title_of(challenge: Challenge) -> str:
+    """The challenge's title; a weekly streak's (stored in English) in the reader's language."""
+    found = STREAK_TITLE.search(challenge.title) if challenge.kind == "streak" else None
+    if found is None:
+        return challenge.title
+    try:
+        day = datetime.strptime(f"{found[1]} {found[2]} {challenge.opens_at.year}", "%d %b %Y").date()
+    except ValueError:
+        return challenge.title
+    week = format_date(day, _("d MMM"), locale=i18n.babel_locale(i18n.current()))
+    return _("Every module on time, week of {week}", week=week)
 
 
 def how_to_win(challenge: Challenge) -> str:
     if challenge.scoring == "person":
-        succeeds = "gets it right" if challenge.kind == "quiz" else "does it in time"
+        succeeds = _("gets it right") if challenge.kind == "quiz" else _("does it in time")
         return texts.t("challenges.scoring.person", succeeds=succeeds, points=challenge.points)
-    succeed = "get it right" if challenge.kind == "quiz" else "do it in time"
+    succeed = _("get it right") if challenge.kind == "quiz" else _("do it in time")
     return texts.t("challenges.scoring.team", succeed=succeed, points=challenge.points)
 
 
@@ -47,47 +67,66 @@ def challenge_card(challenge: Challenge, tz: str | None) -> Message:
         ]
     else:
         blocks += [
-            Text(f"*{challenge.title}*\n{how_to_win(challenge)} {closes}"),
-            Buttons((Button("Mark as done", "challenges.done", str(challenge.id), "primary"),)),
+            Text(f"*{title_of(challenge)}*\n{how_to_win(challenge)} {closes}"),
+            Buttons((Button(_("Mark as done"), "challenges.done", str(challenge.id), "primary"),)),
         ]
-    return Message(f"{label(challenge)}: {challenge.title}", tuple(blocks))
+    return Message(_("{label}: {title}", label=label(challenge), title=title_of(challenge)), tuple(blocks))
 
 
 def answer_note(challenge: Challenge) -> str:
-    return f" The answer was *{challenge.correct}*." if challenge.kind == "quiz" else ""
+    return " " + _("The answer was *{answer}*.", answer=challenge.correct) if challenge.kind == "quiz" else ""
 
 
 def result_message(challenge: Challenge, judgement: Judgement, names: dict[int, str]) -> Message:
     """The winners' announcement: the answer, each team's share, who wins and what."""
     blocks: list[Block] = [
-        Header(f"Results: {label(challenge)}"),
-        Text(f"{challenge.title}{answer_note(challenge)}"),
+        Header(_("Results: {title}", title=label(challenge))),
+        Text(f"{title_of(challenge)}{answer_note(challenge)}"),
     ]
     if judgement.rates:
         blocks.append(
             Fields(
                 tuple(
-                    (team, f"{right}/{n} ({right * 100 // n}%)")
+                    (team, f"{right}/{n} ({i18n.percent((right * 100 // n) / 100)})")
                     for team, (right, n) in judgement.rates.items()
                     if n
                 )
             )
         )
     if not judgement.people:
-        blocks.append(Text("No winner this time: nobody succeeded."))
-        summary = f"{label(challenge)} closed: no winner"
+        blocks.append(Text(_("No winner this time: nobody succeeded.")))
+        summary = _("{title} closed: no winner", title=label(challenge))
     elif challenge.scoring == "team":
-        teams = " and ".join(judgement.teams)
-        verb_ = "share the win" if len(judgement.teams) > 1 else "wins"
+        teams = _(" and ").join(judgement.teams)
+        verb_ = _("share the win") if len(judgement.teams) > 1 else _("wins")
         who = ", ".join(sorted(names.get(p, "?") for p in judgement.people))
-        earn = "earns" if len(judgement.people) == 1 else "earn"
-        each = "" if len(judgement.people) == 1 else " each"
-        blocks.append(Text(f"*{teams}* {verb_}: {who} {earn} {challenge.points} points{each}."))
+        points = _n("{n} point", "{n} points", challenge.points)
+        earned = _n(
+            "{who} earns {points}.",
+            "{who} earn {points} each.",
+            len(judgement.people),
+            who=who,
+            points=points,
+        )
+        blocks.append(Text(f"*{teams}* {verb_}: {earned}"))
         summary = f"{label(challenge)}: {teams} {verb_}"
     else:
         who = ", ".join(sorted(names.get(p, "?") for p in judgement.people))
-        blocks.append(Text(f"{len(judgement.people)} winner(s) earn {challenge.points} points each: {who}."))
-        summary = f"{label(challenge)}: {len(judgement.people)} winner(s)"
+        points = _n("{n} point", "{n} points", challenge.points)
+        blocks.append(
+            Text(
+                _n(
+                    "{n} winner earns {points}: {who}.",
+                    "{n} winners earn {points} each: {who}.",
+                    len(judgement.people),
+                    points=points,
+                    who=who,
+                )
+            )
+        )
+        summary = _n(
+            "{title}: {n} winner", "{title}: {n} winners", len(judgement.people), title=label(challenge)
+        )
     return Message(summary, tuple(blocks))
 
 
@@ -96,8 +135,12 @@ def outcome_message(challenge: Challenge, judgement: Judgement, person_id: int, 
         text = texts.t("challenges.outcome.won", points=challenge.points, title=label(challenge))
     else:
         if challenge.scoring == "team" and judgement.teams and team not in judgement.teams:
-            why = f"{' and '.join(judgement.teams)} had the best share of members who succeeded."
+            why = _(
+                "{teams} had the best share of members who succeeded.", teams=_(" and ").join(judgement.teams)
+            )
         else:
-            why = f"The answer was *{challenge.correct}*." if challenge.kind == "quiz" else ""
+            why = (
+                _("The answer was *{answer}*.", answer=challenge.correct) if challenge.kind == "quiz" else ""
+            )
         text = texts.t("challenges.outcome.lost", title=label(challenge), why=why).strip()
     return Message(text, (Text(text),))

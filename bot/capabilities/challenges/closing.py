@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import partial
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,6 +18,7 @@ from bot.capabilities.challenges.cards import (
     label,
     outcome_message,
     result_message,
+    title_of,
 )
 from bot.capabilities.challenges.judging import Attempt, Judgement, judge
 from bot.capabilities.challenges.names import display_names
@@ -24,8 +26,9 @@ from bot.capabilities.challenges.tables import Challenge, ChallengeEntry
 from bot.core import outbox
 from bot.core.context import Ctx, EventContext
 from bot.core.errors import UserError
+from bot.core.i18n import _
 from bot.core.messages import Header, Message, Reply, Text, say
-from bot.core.models import Cohort
+from bot.core.models import Cohort, Person
 from bot.core.outbox import Recipient, Update
 from bot.core.registry import on_event, planner
 from schedules.events import PlannedEvent
@@ -37,12 +40,16 @@ async def _challenge_of(ctx: Ctx, cohort: Cohort, token: str | None, usage: str)
     match = CHALLENGE_ID_RE.match(token or "")
     if not match:
         raise UserError(
-            "Say which challenge by its number, e.g. 3 (`challenges <cohort>` lists them).", usage=usage
+            _("Say which challenge by its number, e.g. 3 (`challenges <cohort>` lists them)."), usage=usage
         )
     challenge = await ctx.session.get(Challenge, int(match.group(1)))
     if challenge is None or challenge.cohort_id != cohort.id:
         raise UserError(
-            f"'{cohort.slug}' has no challenge #{match.group(1)}. `challenges {cohort.slug}` lists them."
+            _(
+                "'{cohort}' has no challenge #{id}. `challenges {cohort}` lists them.",
+                cohort=cohort.slug,
+                id=match.group(1),
+            )
         )
     return challenge
 
@@ -51,21 +58,28 @@ async def confirm_verb(ctx: Ctx, cohort: Cohort, details: list[str]) -> Reply:
     usage = "challenge <cohort> confirm <number> <people...>"
     challenge = await _challenge_of(ctx, cohort, details[0] if details else None, usage)
     if challenge.kind != "task":
-        raise UserError(f"{label(challenge)} is not a task: only tasks are confirmed.")
+        raise UserError(_("{title} is not a task: only tasks are confirmed.", title=label(challenge)))
     if challenge.status == "closed":
         raise UserError(
-            f"{label(challenge)} is closed. To reward someone now: "
-            f"`award {cohort.slug} <learner> <points> <reason>`."
+            _(
+                "{title} is closed. To reward someone now: `award {cohort} <learner> <points> <reason>`.",
+                title=label(challenge),
+                cohort=cohort.slug,
+            )
         )
     if len(details) < 2:
-        raise UserError("Say whose task to confirm.", usage=usage)
+        raise UserError(_("Say whose task to confirm."), usage=usage)
     confirmed = []
     for token in details[1:]:
         person = await ctx.person(token)
         enrolment = await ctx.enrolment(cohort, person.id or 0)
         if enrolment is None or enrolment.role != "learner" or enrolment.status != "active":
             raise UserError(
-                f"{person.display_name} is not an active learner of '{cohort.slug}'. Nothing was confirmed."
+                _(
+                    "{name} is not an active learner of '{cohort}'. Nothing was confirmed.",
+                    name=person.display_name,
+                    cohort=cohort.slug,
+                )
             )
         entry = await entry_of(ctx, challenge.id or 0, person.id or 0)
         if entry is None:  # the trainer saw it done: that counts as their "done"
@@ -87,7 +101,7 @@ async def confirm_verb(ctx: Ctx, cohort: Cohort, details: list[str]) -> Reply:
         challenge_id=challenge.id,
         people=confirmed,
     )
-    return say(f"Confirmed {label(challenge)} for {', '.join(confirmed)}.")
+    return say(_("Confirmed {title} for {people}.", title=label(challenge), people=", ".join(confirmed)))
 
 
 async def close_verb(ctx: Ctx, cohort: Cohort, details: list[str]) -> Reply:
@@ -95,9 +109,9 @@ async def close_verb(ctx: Ctx, cohort: Cohort, details: list[str]) -> Reply:
         ctx, cohort, details[0] if details else None, "challenge <cohort> close <number>"
     )
     if len(details) > 1:
-        raise UserError(f"Unexpected '{' '.join(details[1:])}' after the challenge number.")
+        raise UserError(_("Unexpected '{words}' after the challenge number.", words=" ".join(details[1:])))
     if challenge.status == "closed":
-        raise UserError(f"{label(challenge)} is already closed.")
+        raise UserError(_("{title} is already closed.", title=label(challenge)))
     judgement = await close_challenge(ctx, cohort, challenge, closed_by=ctx.actor.id)
     return Reply(
         result_message(challenge, judgement, await display_names(ctx.session, list(judgement.people)))
@@ -136,27 +150,25 @@ async def close_challenge(
             points=challenge.points,
         )
     names = await display_names(ctx.session, list(judgement.people))
-    result = result_message(challenge, judgement, names)
+    result = partial(result_message, challenge, judgement, names)
     await ctx.post(cohort, result, key=f"challenges.result:{challenge.id}")
-    closed_card = Message(
-        f"{label(challenge)} is closed",
-        (
-            Header(label(challenge)),
-            Text(f"{challenge.title}\nClosed: see the results in the channel.{answer_note(challenge)}"),
-        ),
-    )
-    cards = [f"challenges.post:{challenge.id}"] + [
-        f"challenges.card:{challenge.id}:{e.person_id}" for e in learners
+    langs = await reader_languages(ctx, cohort, [e.person_id for e in learners])
+    closed = {
+        lang: outbox.compose(partial(_closed_card, challenge), lang)
+        for lang in {cohort.lang, *langs.values()}
+    }
+    cards = [(f"challenges.post:{challenge.id}", cohort.lang)] + [
+        (f"challenges.card:{challenge.id}:{e.person_id}", langs[e.person_id]) for e in learners
     ]
     await outbox.enqueue_updates(
-        ctx.session, [Update(k, f"{k}:closed", closed_card) for k in cards], now=ctx.now
+        ctx.session, [Update(k, f"{k}:closed", closed[lang]) for k, lang in cards], now=ctx.now
     )
     await ctx.dms(
         [
             Recipient(
                 e.person_id,
                 f"challenges.outcome:{challenge.id}:{e.person_id}",
-                outcome_message(challenge, judgement, e.person_id, e.team),
+                partial(outcome_message, challenge, judgement, e.person_id, e.team),
             )
             for e in entries
             if e.person_id in active
@@ -164,6 +176,27 @@ async def close_challenge(
         cohort_id=cohort.id,
     )
     return judgement
+
+
+def _closed_card(challenge: Challenge) -> Message:
+    return Message(
+        _("{title} is closed", title=label(challenge)),
+        (
+            Header(label(challenge)),
+            Text(
+                f"{title_of(challenge)}\n"
+                + _("Closed: see the results in the channel.")
+                + answer_note(challenge)
+            ),
+        ),
+    )
+
+
+async def reader_languages(ctx: EventContext, cohort: Cohort, person_ids: list[int]) -> dict[int, str]:
+    """Each person's reading language (their own, else the cohort's), for messages updated in place."""
+    rows = await ctx.session.exec(select(Person.id, Person.lang).where(col(Person.id).in_(person_ids)))
+    own = {pid: lang for pid, lang in rows.all() if pid is not None}
+    return {pid: own.get(pid) or cohort.lang for pid in person_ids}
 
 
 @planner
@@ -214,10 +247,22 @@ async def ask_to_confirm(ctx: EventContext, event: PlannedEvent) -> None:
     waiting = sorted(
         (await display_names(ctx.session, [e.person_id for e in entries if not e.correct])).values()
     )
-    text = (
-        f"{label(challenge)} in {cohort.slug} reached its deadline. Waiting for your confirmation: "
-        f"{', '.join(waiting) or 'nobody'}. "
-        f"Confirm with `challenge {cohort.slug} confirm {challenge.id} <people...>`, "
-        f"then `challenge {cohort.slug} close {challenge.id}` announces the winners."
+    await ctx.dm(
+        challenge.created_by,
+        partial(_confirm_request, challenge, cohort.slug, waiting),
+        key=event.key,
+        cohort_id=cohort.id,
     )
-    await ctx.dm(challenge.created_by, Message(text, (Text(text),)), key=event.key, cohort_id=cohort.id)
+
+
+def _confirm_request(challenge: Challenge, cohort: str, waiting: list[str]) -> Message:
+    text = _(
+        "{title} in {cohort} reached its deadline. Waiting for your confirmation: {people}. "
+        "Confirm with `challenge {cohort} confirm {id} <people...>`, "
+        "then `challenge {cohort} close {id}` announces the winners.",
+        title=label(challenge),
+        cohort=cohort,
+        people=", ".join(waiting) or _("nobody"),
+        id=challenge.id,
+    )
+    return Message(text, (Text(text),))

@@ -10,6 +10,8 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,9 +19,11 @@ from bot.capabilities.challenges.ledger import running_totals
 from bot.capabilities.challenges.names import display_names
 from bot.capabilities.challenges.rules import challenge_settings
 from bot.capabilities.cohorts.commands import to_utc
+from bot.core import i18n
 from bot.core.context import Ctx, EventContext
 from bot.core.errors import UserError
 from bot.core.grammar import Choice, Slug
+from bot.core.i18n import _, _n
 from bot.core.messages import Block, Fields, Header, Message, Progress, Reply, Text
 from bot.core.models import Cohort, Enrolment, LiveSession, Module
 from bot.core.outbox import BULK
@@ -104,23 +108,28 @@ async def leaderboard_message(
     session: AsyncSession, cohort: Cohort, *, individual_top: int = 0, title: str | None = None
 ) -> Message:
     teams = await team_standings(session, cohort.id or 0)
-    title = title or f"{cohort.slug}: leaderboard"
+    title = title or _("{cohort}: leaderboard", cohort=cohort.slug)
     blocks: list[Block] = [Header(title)]
     if teams:
         best = max(t.per_member for t in teams)
         ranks = [t.rank for t in teams]
-        blocks.append(Text("Teams, by points per member (fair to teams of different sizes):"))
+        blocks.append(Text(_("Teams, by points per member (fair to teams of different sizes):")))
         for t in teams:
-            blocks.append(
-                Progress(
-                    f"{_rank_label(t.rank, ranks)} {t.team}: {float(t.per_member):.1f} pts/member "
-                    f"({t.points} pts, {t.members} members)",
-                    round(t.per_member),
-                    max(1, round(best)),
-                )
+            per_member = format_decimal(
+                float(t.per_member), format="0.0", locale=i18n.babel_locale(i18n.current())
             )
+            standing = _n(
+                "{rank} {team}: {per_member} pts/member ({points} pts, {n} member)",
+                "{rank} {team}: {per_member} pts/member ({points} pts, {n} members)",
+                t.members,
+                rank=_rank_label(t.rank, ranks),
+                team=t.team,
+                per_member=per_member,
+                points=t.points,
+            )
+            blocks.append(Progress(standing, round(t.per_member), max(1, round(best))))
     else:
-        blocks.append(Text("No teams yet: `teams <cohort> balance <n>` makes them."))
+        blocks.append(Text(_("No teams yet: `teams <cohort> balance <n>` makes them.")))
     if individual_top:
         people = await person_standings(session, cohort.id or 0, individual_top)
         ranks = [p.rank for p in people]
@@ -128,10 +137,12 @@ async def leaderboard_message(
             (f"{_rank_label(p.rank, ranks)} {p.name}", f"{p.points} pts" + (f" ({p.team})" if p.team else ""))
             for p in people
         )
-        blocks += [Text(f"Top {individual_top} learners:"), Fields(pairs)] if pairs else []
+        top = _n("Top {n} learner:", "Top {n} learners:", individual_top)
+        blocks += [Text(top), Fields(pairs)] if pairs else []
     if teams:
         lead = [t.team for t in teams if t.rank == 1]
-        summary = f"{title}: {' and '.join(lead)} {'lead' if len(lead) > 1 else 'leads'}"
+        leading = _n("{teams} leads", "{teams} lead", len(lead), teams=_(" and ").join(lead))
+        summary = f"{title}: {leading}"
     else:
         summary = title
     return Message(summary, tuple(blocks))
@@ -204,12 +215,14 @@ async def post_weekly_leaderboard(ctx: EventContext, event: PlannedEvent) -> Non
     if not any(totals.people.values()) and not any(totals.teams.values()):
         return  # nothing earned yet: an empty board helps nobody
     week = date.fromisoformat(event.payload["week"])
-    message = await leaderboard_message(
-        ctx.session,
-        cohort,
-        individual_top=challenge_settings(cohort).individual_top,
-        title=f"{cohort.slug}: leaderboard, week of {week.day} {week:%b}",
-    )
+    with i18n.use(cohort.lang):  # a channel post: the cohort's language
+        week_of = format_date(week, _("d MMM"), locale=i18n.babel_locale(i18n.current()))
+        message = await leaderboard_message(
+            ctx.session,
+            cohort,
+            individual_top=challenge_settings(cohort).individual_top,
+            title=_("{cohort}: leaderboard, week of {week}", cohort=cohort.slug, week=week_of),
+        )
     await ctx.post(cohort, message, key=event.key, priority=BULK)
 
 

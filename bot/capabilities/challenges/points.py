@@ -4,14 +4,18 @@ log; and each learner's points in `status`."""
 from __future__ import annotations
 
 import uuid
+from functools import partial
+
+from babel.numbers import format_decimal
 
 from bot.capabilities.challenges.leaderboard import team_standings
 from bot.capabilities.challenges.ledger import rebuild, running_totals
 from bot.capabilities.challenges.rules import DEFAULT_POINTS, MAX_POINTS, points_rules
-from bot.core import texts
+from bot.core import i18n, texts
 from bot.core.context import Ctx
 from bot.core.errors import UserError
 from bot.core.grammar import Choice, Number, Rest, Slug, Word
+from bot.core.i18n import N_, _, _n
 from bot.core.messages import Block, Fields, Header, Message, Reply, Text, say
 from bot.core.models import Cohort
 from bot.core.registry import learner_status, staff_status, verb
@@ -28,16 +32,18 @@ from bot.core.registry import learner_status, staff_status, verb
     staff_only=True,
 )
 async def award(ctx: Ctx, cohort: str, learner_or_team_name: str, points: int, reason: str) -> Reply:
-    row = await ctx.staff_cohort(cohort, "award points")
+    row = await ctx.staff_cohort(cohort, N_("award points"))
     if points == 0:
-        raise UserError("Award a number of points other than 0.")
+        raise UserError(_("Award a number of points other than 0."))
     if not reason.strip():
-        raise UserError("Say why: the reason is shown to the learner and kept in the log.")
+        raise UserError(_("Say why: the reason is shown to the learner and kept in the log."))
     target = learner_or_team_name
     if target.lower().startswith("team:"):
         team = target[5:].lower()
         if team not in {e.team for e in await ctx.learners(row)}:
-            raise UserError(f"'{row.slug}' has no team '{team}'. `teams {row.slug}` lists them.")
+            raise UserError(
+                _("'{cohort}' has no team '{team}'. `teams {cohort}` lists them.", cohort=row.slug, team=team)
+            )
         await ctx.log(
             "points.awarded",
             cohort_id=row.id,
@@ -47,11 +53,20 @@ async def award(ctx: Ctx, cohort: str, learner_or_team_name: str, points: int, r
             team=team,
             award_id=uuid.uuid4().hex,
         )
-        return say(f"Team *{team}* gets {points:+d} points: {reason}")
+        return say(
+            _(
+                "Team *{team}* gets {points} points: {reason}",
+                team=team,
+                points=format(points, "+d"),
+                reason=reason,
+            )
+        )
     person = await ctx.person(target)
     enrolment = await ctx.enrolment(row, person.id or 0)
     if enrolment is None or enrolment.role != "learner":
-        raise UserError(f"{person.display_name} is not a learner of '{row.slug}'.")
+        raise UserError(
+            _("{name} is not a learner of '{cohort}'.", name=person.display_name, cohort=row.slug)
+        )
     await ctx.log(
         "points.awarded",
         cohort_id=row.id,
@@ -62,15 +77,27 @@ async def award(ctx: Ctx, cohort: str, learner_or_team_name: str, points: int, r
         team=enrolment.team,
         award_id=uuid.uuid4().hex,
     )
-    text = texts.t("challenges.awarded", points=f"{points:+d}", cohort=row.slug, reason=reason)
     await ctx.dm(
         person.id or 0,
-        Message(text, (Text(text),)),
+        partial(_awarded_message, format(points, "+d"), row.slug, reason),
         key=f"challenges.award:{row.id}:{person.id}:{ctx.now.isoformat()}:{points}:{reason}"[:255],
         cohort_id=row.id,
     )
-    team = f" (for team {enrolment.team})" if enrolment.team else ""
-    return say(f"{person.display_name} gets {points:+d} points{team}: {reason}")
+    team = " " + _("(for team {team})", team=enrolment.team) if enrolment.team else ""
+    return say(
+        _(
+            "{name} gets {points} points{team}: {reason}",
+            name=person.display_name,
+            points=format(points, "+d"),
+            team=team,
+            reason=reason,
+        )
+    )
+
+
+def _awarded_message(points: str, cohort: str, reason: str) -> Message:
+    text = texts.t("challenges.awarded", points=points, cohort=cohort, reason=reason)
+    return Message(text, (Text(text),))
 
 
 @verb(
@@ -85,34 +112,40 @@ async def award(ctx: Ctx, cohort: str, learner_or_team_name: str, points: int, r
 async def points_verb(ctx: Ctx, cohort: str, what: str | None, kind: str | None, n: int | None) -> Reply:
     row = await ctx.cohort(cohort)
     if what in ("set", "recompute"):
-        await ctx.require_staff(row, "change points")
+        await ctx.require_staff(row, N_("change points"))
     elif not await ctx.is_staff(row) and await ctx.role_in(row) is None:
-        raise UserError(f"You are not in '{row.slug}'. `list` shows your cohorts.")
+        raise UserError(_("You are not in '{cohort}'. `list` shows your cohorts.", cohort=row.slug))
     if what == "set":
         return await _set_rule(ctx, row, kind, n)
     if kind is not None or n is not None:
-        raise UserError(f"Only `points {row.slug} set <kind> <n>` takes a kind and a number.")
+        raise UserError(
+            _("Only `points {cohort} set <kind> <n>` takes a kind and a number.", cohort=row.slug)
+        )
     if what == "recompute":
         before = (await running_totals(ctx.session, row.id or 0)).nonzero()
         after = (await rebuild(ctx.session, row)).nonzero()
         await ctx.log("points.recomputed", cohort_id=row.id, actor_id=ctx.actor.id, matched=before == after)
         verdict = (
-            "They matched the running totals."
+            _("They matched the running totals.")
             if before == after
-            else "They differed: the totals are now repaired."
+            else _("They differed: the totals are now repaired.")
         )
-        return say(f"Recomputed the points of *{row.slug}* from the activity log. {verdict}")
+        recomputed = _("Recomputed the points of *{cohort}* from the activity log.", cohort=row.slug)
+        return say(f"{recomputed} {verdict}")
     if what == "rules" or await ctx.is_staff(row):
         return Reply(rules_message(row))
     return Reply(
-        Message(f"{row.slug}: your points", tuple(await my_points_blocks(ctx, row, ctx.actor.id or 0)))
+        Message(
+            _("{cohort}: your points", cohort=row.slug),
+            tuple(await my_points_blocks(ctx, row, ctx.actor.id or 0)),
+        )
     )
 
 
 async def _set_rule(ctx: Ctx, cohort: Cohort, kind: str | None, n: int | None) -> Reply:
     if kind not in DEFAULT_POINTS or n is None:
         raise UserError(
-            f"Say a kind and a number. Kinds: {', '.join(DEFAULT_POINTS)}.",
+            _("Say a kind and a number. Kinds: {kinds}.", kinds=", ".join(DEFAULT_POINTS)),
             usage="points <cohort> set <kind> <n>",
         )
     programme = dict(cohort.programme or {})
@@ -121,22 +154,34 @@ async def _set_rule(ctx: Ctx, cohort: Cohort, kind: str | None, n: int | None) -
     ctx.session.add(cohort)
     await ctx.log("points.rule_set", cohort_id=cohort.id, actor_id=ctx.actor.id, rule=kind, points=n)
     await rebuild(ctx.session, cohort)  # the same rules for everyone: past points follow the new rule
-    return say(f"*{kind}* is now worth {n} points in *{cohort.slug}*; everyone's points were recomputed.")
+    return say(
+        _(
+            "*{kind}* is now worth {n} points in *{cohort}*; everyone's points were recomputed.",
+            kind=kind,
+            n=n,
+            cohort=cohort.slug,
+        )
+    )
 
 
 def rules_message(cohort: Cohort) -> Message:
     rules = points_rules(cohort)
     pairs = tuple(
-        (kind, f"{points}" + ("" if points == DEFAULT_POINTS[kind] else f" (default {DEFAULT_POINTS[kind]})"))
+        (
+            kind,
+            f"{points}"
+            + ("" if points == DEFAULT_POINTS[kind] else " " + _("(default {n})", n=DEFAULT_POINTS[kind])),
+        )
         for kind, points in rules.items()
     )
-    return Message(f"{cohort.slug}: points rules", (Header(f"{cohort.slug}: points rules"), Fields(pairs)))
+    title = _("{cohort}: points rules", cohort=cohort.slug)
+    return Message(title, (Header(title), Fields(pairs)))
 
 
 async def my_points_blocks(ctx: Ctx, cohort: Cohort, person_id: int) -> list[Block]:
     totals = await running_totals(ctx.session, cohort.id or 0)
     enrolment = await ctx.enrolment(cohort, person_id)
-    pairs = [("Your points", str(totals.people.get(person_id, 0)))]
+    pairs = [(_("Your points"), i18n.number(totals.people.get(person_id, 0)))]
     if enrolment is not None and enrolment.team:
         standing = next(
             (t for t in await team_standings(ctx.session, cohort.id or 0) if t.team == enrolment.team), None
@@ -144,8 +189,14 @@ async def my_points_blocks(ctx: Ctx, cohort: Cohort, person_id: int) -> list[Blo
         if standing is not None:
             pairs.append(
                 (
-                    f"Team {standing.team}",
-                    f"rank {standing.rank}, {float(standing.per_member):.1f} pts/member",
+                    _("Team {team}", team=standing.team),
+                    _(
+                        "rank {rank}, {per_member} pts/member",
+                        rank=standing.rank,
+                        per_member=format_decimal(
+                            float(standing.per_member), format="0.0", locale=i18n.babel_locale(i18n.current())
+                        ),
+                    ),
                 )
             )
     return [Fields(tuple(pairs))]
@@ -161,7 +212,6 @@ async def staff_points(ctx: Ctx, cohort: Cohort) -> list[Block]:
     teams = await team_standings(ctx.session, cohort.id or 0)
     if not teams:
         return []
-    lead = " and ".join(t.team for t in teams if t.rank == 1)
-    return [
-        Text(f"Leaderboard: {lead} {'lead' if ' and ' in lead else 'leads'} (`leaderboard {cohort.slug}`).")
-    ]
+    leaders = [t.team for t in teams if t.rank == 1]
+    leading = _n("{teams} leads", "{teams} lead", len(leaders), teams=_(" and ").join(leaders))
+    return [Text(_("Leaderboard: {leading} (`leaderboard {cohort}`).", leading=leading, cohort=cohort.slug))]

@@ -4,11 +4,12 @@ the card sent to the channel and to every learner, and the `challenges` list."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from bot.capabilities.challenges.cards import LONGEST, challenge_card, label
+from bot.capabilities.challenges.cards import LONGEST, challenge_card, label, title_of
 from bot.capabilities.challenges.closing import close_verb, confirm_verb
 from bot.capabilities.challenges.rules import points_rules
 from bot.capabilities.challenges.tables import Challenge
@@ -17,6 +18,7 @@ from bot.core import texts
 from bot.core.context import Ctx, EventContext
 from bot.core.errors import UserError
 from bot.core.grammar import Arg, ArgError, Choice, Many, Number, Slug
+from bot.core.i18n import N_, _, _n
 from bot.core.messages import Header, Message, Reply, Text, say
 from bot.core.models import Cohort, Person
 from bot.core.outbox import Recipient
@@ -37,7 +39,9 @@ class WhenArg(Arg):
         try:
             return datetime.strptime(token, "%Y-%m-%dT%H:%M") if "T" in token else date.fromisoformat(token)
         except ValueError:
-            raise ArgError(f"'{token}' is not a deadline: use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+            raise ArgError(
+                _("'{token}' is not a deadline: use YYYY-MM-DD or YYYY-MM-DDTHH:MM", token=token)
+            ) from None
 
 
 # -- creating --------------------------------------------------------------------------------------------
@@ -68,7 +72,7 @@ async def challenge_verb(
     scoring: str | None,
     confirm: str | None,
 ) -> Reply:
-    row = await ctx.staff_cohort(cohort, "run challenges")
+    row = await ctx.staff_cohort(cohort, N_("run challenges"))
     if what == "close":
         return await close_verb(ctx, row, details)
     if what == "confirm":
@@ -82,11 +86,11 @@ async def challenge_verb(
     else:
         if len(details) != 1:
             raise UserError(
-                'Say what to do as one quoted text, e.g. "Share one tip in the channel".', usage=TASK_USAGE
+                _('Say what to do as one quoted text, e.g. "Share one tip in the channel".'), usage=TASK_USAGE
             )
         question, options, correct = details[0].strip(), [], None
         if not question:
-            raise UserError("The task is empty: say what to do.", usage=TASK_USAGE)
+            raise UserError(_("The task is empty: say what to do."), usage=TASK_USAGE)
     closes_at = deadline(row, what, until, ctx.now)
     challenge = Challenge(
         cohort_id=row.id or 0,
@@ -112,24 +116,33 @@ async def challenge_verb(
     )
     await post_challenge(ctx, row, challenge)
     return say(
-        f"Posted {label(challenge)} to *{row.slug}*: {len(await ctx.learners(row))} learners get it by DM. "
-        f"It closes {texts.local_time(closes_at, row.tz)}; "
-        f"`challenge {row.slug} close {challenge.id}` closes it now."
+        _n(
+            "Posted {title} to *{cohort}*: {n} learner gets it by DM. It closes {when}; "
+            "`challenge {cohort} close {id}` closes it now.",
+            "Posted {title} to *{cohort}*: {n} learners get it by DM. It closes {when}; "
+            "`challenge {cohort} close {id}` closes it now.",
+            len(await ctx.learners(row)),
+            title=label(challenge),
+            cohort=row.slug,
+            when=texts.local_time(closes_at, row.tz),
+            id=challenge.id,
+        )
     )
 
 
 def parse_quiz(details: list[str]) -> tuple[str, list[str], str]:
     if not details or not details[0].strip():
-        raise UserError("Missing the question.", usage=QUIZ_USAGE)
+        raise UserError(_("Missing the question."), usage=QUIZ_USAGE)
     question, answers = details[0].strip(), [a.strip() for a in details[1:]]
     starred = [a for a in answers if a.startswith("*")]
     if len(answers) < 2 or len(starred) != 1:
         raise UserError(
-            "Give at least two answers and mark the right one with a *, e.g. *443 80 8080.", usage=QUIZ_USAGE
+            _("Give at least two answers and mark the right one with a *, e.g. *443 80 8080."),
+            usage=QUIZ_USAGE,
         )
     options = [a.lstrip("*").strip() for a in answers]
     if any(not o for o in options) or len({o.lower() for o in options}) != len(options):
-        raise UserError("Answers must be different and not empty.", usage=QUIZ_USAGE)
+        raise UserError(_("Answers must be different and not empty."), usage=QUIZ_USAGE)
     return question, options, starred[0].lstrip("*").strip()
 
 
@@ -142,15 +155,19 @@ def deadline(cohort: Cohort, kind: str, until: date | datetime | None, now: date
         )
     closes = to_utc(until, cohort.tz) if isinstance(until, datetime) else end_of_day_utc(until, cohort.tz)
     if closes <= now:
-        raise UserError(f"That deadline ({texts.local_time(closes, cohort.tz)}) has already passed.")
+        raise UserError(
+            _("That deadline ({when}) has already passed.", when=texts.local_time(closes, cohort.tz))
+        )
     if closes - now > LONGEST:
-        raise UserError("A challenge runs for at most 90 days: pick an earlier deadline.")
+        raise UserError(_("A challenge runs for at most 90 days: pick an earlier deadline."))
     return closes
 
 
 async def post_challenge(ctx: EventContext, cohort: Cohort, challenge: Challenge) -> None:
     """To the cohort channel, and to every active learner by DM in their own time zone."""
-    await ctx.post(cohort, challenge_card(challenge, cohort.tz), key=f"challenges.post:{challenge.id}")
+    await ctx.post(
+        cohort, partial(challenge_card, challenge, cohort.tz), key=f"challenges.post:{challenge.id}"
+    )
     learners = await ctx.learners(cohort)
     zones = await _zones(ctx, [e.person_id for e in learners])
     await ctx.dms(
@@ -158,7 +175,7 @@ async def post_challenge(ctx: EventContext, cohort: Cohort, challenge: Challenge
             Recipient(
                 e.person_id,
                 f"challenges.card:{challenge.id}:{e.person_id}",
-                challenge_card(challenge, zones.get(e.person_id) or cohort.tz),
+                partial(challenge_card, challenge, zones.get(e.person_id) or cohort.tz),
             )
             for e in learners
         ],
@@ -183,24 +200,37 @@ async def _zones(ctx: EventContext, person_ids: list[int]) -> dict[int, str | No
 async def list_verb(ctx: Ctx, cohort: str) -> Reply:
     row = await ctx.cohort(cohort)
     if not await ctx.is_staff(row) and await ctx.role_in(row) is None:
-        raise UserError(f"You are not in '{row.slug}'. `list` shows your cohorts.")
+        raise UserError(_("You are not in '{cohort}'. `list` shows your cohorts.", cohort=row.slug))
     rows = (
         await ctx.session.exec(
             select(Challenge).where(Challenge.cohort_id == row.id).order_by(col(Challenge.id))
         )
     ).all()
     if not rows:
-        return say(f"No challenges in *{row.slug}* yet.")
+        return say(_("No challenges in *{cohort}* yet.", cohort=row.slug))
     tz = ctx.actor.tz or row.tz
     lines = []
     for c in rows:
         if c.status == "open":
-            lines.append(f"• {label(c)}: {c.title} (open until {texts.local_time(c.closes_at, tz)})")
-        else:
-            won = (
-                " and ".join(c.result.get("teams") or []) or f"{len(c.result.get('people') or [])} winner(s)"
+            lines.append(
+                "• "
+                + _(
+                    "{label}: {title} (open until {when})",
+                    label=label(c),
+                    title=title_of(c),
+                    when=texts.local_time(c.closes_at, tz),
+                )
             )
-            lines.append(f"• {label(c)}: {c.title} (closed: {won})")
+        else:
+            won = _(" and ").join(c.result.get("teams") or []) or _n(
+                "{n} winner", "{n} winners", len(c.result.get("people") or [])
+            )
+            lines.append(
+                "• " + _("{label}: {title} (closed: {won})", label=label(c), title=title_of(c), won=won)
+            )
     return Reply(
-        Message(f"Challenges of {row.slug}", (Header(f"Challenges of {row.slug}"), Text("\n".join(lines))))
+        Message(
+            _("Challenges of {cohort}", cohort=row.slug),
+            (Header(_("Challenges of {cohort}", cohort=row.slug)), Text("\n".join(lines))),
+        )
     )

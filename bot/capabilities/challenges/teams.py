@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 
 from bot.capabilities.challenges.ledger import running_totals
 from bot.capabilities.challenges.names import display_names
@@ -13,6 +14,7 @@ from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.errors import UserError
 from bot.core.grammar import Choice, Number, Slug, Word
+from bot.core.i18n import N_, _, _n
 from bot.core.messages import Fields, Header, Message, Reply, Text, say
 from bot.core.models import Cohort, Enrolment
 from bot.core.outbox import Recipient
@@ -75,9 +77,13 @@ async def assign_team(ctx: Ctx, cohort: Cohort, enrolment: Enrolment, team: str)
         team=team,
         previous=previous,
     )
-    text = texts.t("challenges.team.moved", team=team, cohort=cohort.slug)
     key = f"challenges.team:{cohort.id}:{enrolment.person_id}:{ctx.now.isoformat()}"
-    return Recipient(enrolment.person_id, key, Message(text, (Text(text),)))
+    return Recipient(enrolment.person_id, key, partial(_moved_message, team, cohort.slug))
+
+
+def _moved_message(team: str, cohort: str) -> Message:
+    text = texts.t("challenges.team.moved", team=team, cohort=cohort)
+    return Message(text, (Text(text),))
 
 
 @verb(
@@ -90,25 +96,39 @@ async def assign_team(ctx: Ctx, cohort: Cohort, enrolment: Enrolment, team: str)
     staff_only=True,
 )
 async def teams_verb(ctx: Ctx, cohort: str, balance: str | None, n: int | None) -> Reply:
-    row = await ctx.staff_cohort(cohort, "manage teams")
+    row = await ctx.staff_cohort(cohort, N_("manage teams"))
     learners = await ctx.learners(row)
     if balance == "balance":
         if n is None:
-            raise UserError(f"Say how many teams, e.g. `teams {row.slug} balance 3`.")
+            raise UserError(_("Say how many teams, e.g. `teams {cohort} balance 3`.", cohort=row.slug))
         if n > len(learners):
             raise UserError(
-                f"'{row.slug}' has {len(learners)} active learners: that's not enough for {n} teams."
+                _n(
+                    "'{cohort}' has {n} active learner: that's not enough for {teams} teams.",
+                    "'{cohort}' has {n} active learners: that's not enough for {teams} teams.",
+                    len(learners),
+                    cohort=row.slug,
+                    teams=n,
+                )
             )
         members = [Member(e.person_id, e.team, e.id or 0) for e in learners]
         moves = balance_teams(members, n)
         by_person = {e.person_id: e for e in learners}
         recipients = [await assign_team(ctx, row, by_person[pid], team) for pid, team in moves.items()]
         await ctx.dms(recipients, cohort_id=row.id)
-        summary = f"Balanced *{row.slug}* into {n} teams: {len(moves)} learner(s) moved."
+        summary = _n(
+            "Balanced *{cohort}* into {teams} teams: {n} learner moved.",
+            "Balanced *{cohort}* into {teams} teams: {n} learners moved.",
+            len(moves),
+            cohort=row.slug,
+            teams=n,
+        )
         return Reply(await teams_message(ctx, row, summary))
     if n is not None:
-        raise UserError(f"A number only goes with balance: `teams {row.slug} balance {n}`.")
-    return Reply(await teams_message(ctx, row, f"Teams of {row.slug}"))
+        raise UserError(
+            _("A number only goes with balance: `teams {cohort} balance {n}`.", cohort=row.slug, n=n)
+        )
+    return Reply(await teams_message(ctx, row, _("Teams of {cohort}", cohort=row.slug)))
 
 
 async def teams_message(ctx: Ctx, cohort: Cohort, summary: str) -> Message:
@@ -117,12 +137,12 @@ async def teams_message(ctx: Ctx, cohort: Cohort, summary: str) -> Message:
     totals = await running_totals(ctx.session, cohort.id or 0)
     rosters: dict[str, list[str]] = {}
     for e in learners:
-        rosters.setdefault(e.team or "(no team)", []).append(names.get(e.person_id, "?"))
+        rosters.setdefault(e.team or _("(no team)"), []).append(names.get(e.person_id, "?"))
     pairs = tuple(
         (f"{team} ({len(people)}, {totals.teams.get(team, 0)} pts)", ", ".join(sorted(people)))
         for team, people in sorted(rosters.items())
     )
-    blocks = [Header(summary), Fields(pairs)] if pairs else [Header(summary), Text("No learners yet.")]
+    blocks = [Header(summary), Fields(pairs)] if pairs else [Header(summary), Text(_("No learners yet."))]
     return Message(summary, tuple(blocks))
 
 
@@ -136,17 +156,27 @@ async def teams_message(ctx: Ctx, cohort: Cohort, summary: str) -> Message:
     staff_only=True,
 )
 async def move_verb(ctx: Ctx, cohort: str, learner: str, team: str) -> Reply:
-    row = await ctx.staff_cohort(cohort, "move learners between teams")
+    row = await ctx.staff_cohort(cohort, N_("move learners between teams"))
     name = team.lower()
     if not TEAM_RE.match(name):
-        raise UserError(f"'{team}' is not a valid team name: use letters, digits, - and _ (up to 31).")
+        raise UserError(
+            _("'{team}' is not a valid team name: use letters, digits, - and _ (up to 31).", team=team)
+        )
     person = await ctx.person(learner)
     enrolment = await ctx.enrolment(row, person.id or 0)
     if enrolment is None or enrolment.role != "learner" or enrolment.status != "active":
-        raise UserError(f"{person.display_name} is not an active learner of '{row.slug}'.")
+        raise UserError(
+            _("{name} is not an active learner of '{cohort}'.", name=person.display_name, cohort=row.slug)
+        )
     if enrolment.team == name:
-        raise UserError(f"{person.display_name} is already in team {name}. Nothing was changed.")
+        raise UserError(
+            _("{name} is already in team {team}. Nothing was changed.", name=person.display_name, team=name)
+        )
     previous = enrolment.team
     await ctx.dms([await assign_team(ctx, row, enrolment, name)], cohort_id=row.id)
-    was = f" (from {previous}; the points they earned there stay with {previous})" if previous else ""
-    return say(f"{person.display_name} is now in team *{name}*{was}.")
+    was = (
+        " " + _("(from {team}; the points they earned there stay with {team})", team=previous)
+        if previous
+        else ""
+    )
+    return say(_("{name} is now in team *{team}*{was}.", name=person.display_name, team=name, was=was))

@@ -9,31 +9,38 @@ from sqlmodel import col, func, select
 
 from bot.capabilities.completion.lookup import cohort_modules, find_module
 from bot.capabilities.completion.recording import DONE_STATUSES, STATUSES, is_done, record_completion
-from bot.core import texts
+from bot.core import i18n, texts
 from bot.core.context import Ctx
 from bot.core.errors import UserError
 from bot.core.grammar import Arg, ArgError, Choice, Many, Slug, Title
+from bot.core.i18n import N_, _, _n
 from bot.core.messages import Block, Message, Progress, Reply, Text, say
 from bot.core.models import Cohort, Completion, Enrolment, Module, Person
 from bot.core.registry import action, learner_status, staff_status, verb
 
 texts.register(
     {
-        "completion.done": "✓ {module} marked done on {date}.",
-        "completion.done.late": "✓ {module} marked done on {date}, after its due date ({due}).",
-        "completion.already": "✓ {module} was already marked done on {date}.",
-        "completion.failed": (
+        "completion.done": N_("✓ {module} marked done on {date}."),
+        "completion.done.late": N_("✓ {module} marked done on {date}, after its due date ({due})."),
+        "completion.already": N_("✓ {module} was already marked done on {date}."),
+        "completion.failed": N_(
             "Your result for {module} is recorded as failed{score}: retake it, or ask your trainer."
         ),
-        "completion.not_released": "{module} opens on {date}: you can mark it done after that.",
-        "completion.not_learner": "You are not a learner of '{cohort}', so there is nothing to mark done.",
-        "completion.progress": "Modules done",
-        "completion.overdue": "Overdue: {modules}",
-        "completion.overdue.due": "{module} (due {date})",
-        "completion.overdue.failed": "{module} (failed{score})",
-        "completion.stale_button": "This button is no longer active.",
+        "completion.not_released": N_("{module} opens on {date}: you can mark it done after that."),
+        "completion.not_learner": N_(
+            "You are not a learner of '{cohort}', so there is nothing to mark done."
+        ),
+        "completion.progress": N_("Modules done"),
+        "completion.overdue": N_("Overdue: {modules}"),
+        "completion.overdue.due": N_("{module} (due {date})"),
+        "completion.overdue.failed": N_("{module} (failed{score})"),
+        "completion.stale_button": N_("This button is no longer active."),
     }
 )
+
+
+# Statuses are stored in English and shown with _().
+STATUS_WORDS = (N_("completed"), N_("passed"), N_("failed"))
 
 
 class ModuleRef(Arg):
@@ -52,9 +59,11 @@ class Score(Arg):
         try:
             value = float(token.rstrip("%"))
         except ValueError:
-            raise ArgError(f"'{token}' is not a score: write a number from 0 to 100, e.g. score=85") from None
+            raise ArgError(
+                _("'{token}' is not a score: write a number from 0 to 100, e.g. score=85", token=token)
+            ) from None
         if not 0 <= value <= 100:
-            raise ArgError(f"a score is between 0 and 100, not {token}")
+            raise ArgError(_("a score is between 0 and 100, not {token}", token=token))
         return value
 
 
@@ -123,7 +132,11 @@ async def _mark_done(ctx: Ctx, cohort: Cohort, module: Module) -> str:
     ).first()
     if existing is not None and existing.status == "failed":
         # A self-report does not overturn a failed result from a trainer or the LMS.
-        score = f" (score {existing.score:g})" if existing.score is not None else ""
+        score = (
+            " " + _("(score {score})", score=format(existing.score, "g"))
+            if existing.score is not None
+            else ""
+        )
         raise UserError(texts.t("completion.failed", module=module.title, score=score))
     result = await record_completion(
         ctx,
@@ -158,14 +171,20 @@ async def _mark_done(ctx: Ctx, cohort: Cohort, module: Module) -> str:
 async def record(
     ctx: Ctx, cohort: str, module: str, people: list[str], score: float | None, status: str | None
 ) -> Reply:
-    row = await ctx.staff_cohort(cohort, "record completions")
+    row = await ctx.staff_cohort(cohort, N_("record completions"))
     target = await find_module(ctx.session, row, module)
     persons: dict[int, Person] = {}
     for token in people:
         person = await ctx.person(token)
         enrolment = await ctx.enrolment(row, person.id or 0)
         if enrolment is None or enrolment.role != "learner":
-            raise UserError(f"{person.display_name} is not a learner of '{row.slug}': enroll them first.")
+            raise UserError(
+                _(
+                    "{name} is not a learner of '{cohort}': enroll them first.",
+                    name=person.display_name,
+                    cohort=row.slug,
+                )
+            )
         persons[person.id or 0] = person
     status = status or "completed"
     changed: list[str] = []
@@ -183,12 +202,19 @@ async def record(
             correction=True,
         )
         (changed if result.changed else unchanged).append(person.display_name)
-    what = status + (f", score {score:g}" if score is not None else "")
+    what = _(status) + (_(", score {score}", score=format(score, "g")) if score is not None else "")
     lines = []
     if changed:
-        lines.append(f"Recorded *{target.title}* for {', '.join(changed)}: {what}.")
+        lines.append(
+            _(
+                "Recorded *{module}* for {people}: {what}.",
+                module=target.title,
+                people=", ".join(changed),
+                what=what,
+            )
+        )
     if unchanged:
-        lines.append(f"Already recorded as {what}: {', '.join(unchanged)}.")
+        lines.append(_("Already recorded as {what}: {people}.", what=what, people=", ".join(unchanged)))
     return say("\n".join(lines))
 
 
@@ -212,7 +238,11 @@ async def learner_progress(ctx: Ctx, cohort: Cohort, person_id: int) -> list[Blo
         if module.due_at >= ctx.now or is_done(completion):
             continue
         if completion is not None and completion.status == "failed":
-            score = f", score {completion.score:g}" if completion.score is not None else ""
+            score = (
+                _(", score {score}", score=format(completion.score, "g"))
+                if completion.score is not None
+                else ""
+            )
             overdue.append(texts.t("completion.overdue.failed", module=module.title, score=score))
         else:
             date = texts.local_date(module.due_at, tz)
@@ -248,17 +278,19 @@ async def completion_by_module(ctx: Ctx, cohort: Cohort) -> list[Block]:
     counts = {
         module_id: (int(d or 0), int(late or 0), int(failed or 0)) for module_id, d, late, failed in rows
     }
-    lines = ["*Completion by module*"]
+    lines = [_("*Completion by module*")]
     for module in modules:
         n_done, n_late, n_failed = counts.get(module.id or 0, (0, 0, 0))
-        share = f" ({round(100 * n_done / learners)}%)" if learners else ""
-        parts = [f"{n_done}/{learners} done{share}"]
+        share = f" ({i18n.percent(round(100 * n_done / learners) / 100)})" if learners else ""
+        parts = [_("{done}/{all} done", done=n_done, all=learners) + share]
         if n_late:
-            parts.append(f"{n_late} late")
+            parts.append(_n("{n} late", "{n} late", n_late))
         if n_failed:
-            parts.append(f"{n_failed} failed")
+            parts.append(_n("{n} failed", "{n} failed", n_failed))
         if module.due_at < ctx.now and learners - n_done:
-            parts.append(f"{learners - n_done} overdue")
+            parts.append(_n("{n} overdue", "{n} overdue", learners - n_done))
         due = texts.local_date(module.due_at, cohort.tz)
-        lines.append(f"• {module.title} (due {due}): {', '.join(parts)}")
+        lines.append(
+            "• " + _("{module} (due {date}): {parts}", module=module.title, date=due, parts=", ".join(parts))
+        )
     return [Text("\n".join(lines))]

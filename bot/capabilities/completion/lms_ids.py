@@ -12,6 +12,7 @@ from bot.capabilities.completion.models import XapiActivity
 from bot.capabilities.completion.xapi_store import link_waiting
 from bot.core.context import Ctx
 from bot.core.grammar import Slug, Title, Word
+from bot.core.i18n import N_
 from bot.core.messages import Reply, say
 from bot.core.models import Cohort
 from bot.core.people import EMAIL_RE
@@ -31,7 +32,7 @@ from bot.core.registry import verb
 async def link_lms_id(ctx: Ctx, cohort: str, module_or_person: str, lms_id: str) -> Reply:
     """A module title, or a person (a mention, @name or email)."""
     target = module_or_person
-    row = await ctx.staff_cohort(cohort, "link LMS ids")
+    row = await ctx.staff_cohort(cohort, N_("link LMS ids"))
     if target.startswith(("@", "<@")) or target in ctx.inbound.mentions or EMAIL_RE.match(target):
         return await _link_person(ctx, row, target, lms_id)
     return await _link_activity(ctx, row, target, lms_id)

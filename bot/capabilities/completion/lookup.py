@@ -8,6 +8,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.errors import UserError
+from bot.core.i18n import _
 from bot.core.models import Cohort, Module
 
 
@@ -25,11 +26,11 @@ def match_module(modules: list[Module], title: str, cohort_slug: str) -> Module:
         if normalise(module.title) == wanted:
             return module
     if not modules:
-        raise UserError(f"'{cohort_slug}' has no modules yet.")
+        raise UserError(_("'{cohort}' has no modules yet.", cohort=cohort_slug))
     by_key = {normalise(m.title): m for m in modules}
     near = difflib.get_close_matches(wanted, list(by_key), n=1, cutoff=0.4)
-    hint = f' Did you mean "{by_key[near[0]].title}"?' if near else ""
-    raise UserError(f"'{cohort_slug}' has no module \"{title}\".{hint}")
+    hint = " " + _('Did you mean "{near}"?', near=by_key[near[0]].title) if near else ""
+    raise UserError(_("'{cohort}' has no module \"{title}\".", cohort=cohort_slug, title=title) + hint)
 
 
 async def find_module(session: AsyncSession, cohort: Cohort, title: str) -> Module:

@@ -17,41 +17,44 @@ from bot.core.directory import (
     UNINSTALLED,
 )
 from bot.core.grammar import Slug
+from bot.core.i18n import N_, _
 from bot.core.messages import Fields, Header, Message, Reply, Text
 from bot.core.models import Cohort
 from bot.core.registry import staff_status, verb
 
 LISTED = 30  # people named in `reach`; the rest are counted
 
-PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams", "console": "console"}
+PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams", "console": "console"}  # names, not translated
 
 texts.register(
     {
-        "reach.title": "{cohort}: reach",
-        "reach.reachable": "Can be reached",
-        "reach.count": "{reachable} of {learners} learners",
-        "reach.none_missing": "Every learner can be reached.",
-        "reach.cannot": "*{count} cannot be reached:*",
-        "reach.more": "… and {count} more.",
-        "reach.status_line": "Reach: {reachable} of {learners} learners ({platforms}).",
-        "reach.status_missing": " {count} cannot be reached: see `reach {cohort}`.",
-        f"reach.why.{NOT_IN_WORKSPACE}": (
+        "reach.title": N_("{cohort}: reach"),
+        "reach.reachable": N_("Can be reached"),
+        "reach.count": N_("{reachable} of {learners} learners"),
+        "reach.none_missing": N_("Every learner can be reached."),
+        "reach.cannot": N_("*{count} cannot be reached:*"),
+        "reach.more": N_("… and {count} more."),
+        "reach.status_line": N_("Reach: {reachable} of {learners} learners ({platforms})."),
+        "reach.status_missing": N_(" {count} cannot be reached: see `reach {cohort}`."),
+        f"reach.why.{NOT_IN_WORKSPACE}": N_(
             "no {platform} account has this email. Invite them, or correct the email in the import "
             "(it is looked up again every few hours)."
         ),
-        f"reach.why.{DEACTIVATED}": "their {platform} account is deactivated. Ask your workspace admin.",
-        f"reach.why.{NOT_INSTALLED}": (
+        f"reach.why.{DEACTIVATED}": N_("their {platform} account is deactivated. Ask your workspace admin."),
+        f"reach.why.{NOT_INSTALLED}": N_(
             "the app is not installed for them. Add the app to a team they are in, or have a Teams "
             "admin pre-install it (app setup policy)."
         ),
-        f"reach.why.{LOOKUP_PENDING}": "not looked up yet. It happens within minutes while cohortbot runs.",
-        f"reach.why.{LOOKUP_FAILING}": (
+        f"reach.why.{LOOKUP_PENDING}": N_(
+            "not looked up yet. It happens within minutes while cohortbot runs."
+        ),
+        f"reach.why.{LOOKUP_FAILING}": N_(
             "{platform} refuses the lookup ({detail}). Check that the app has the `users:read.email` "
             "scope and reinstall it."
         ),
-        f"reach.why.{APP_BLOCKED}": "they blocked the app. Ask them to unblock it.",
-        f"reach.why.{UNINSTALLED}": "they removed the app. Ask them to add it again, or pre-install it.",
-        f"reach.why.{NO_EMAIL}": "no email, and they never wrote to the bot. Enroll them by email.",
+        f"reach.why.{APP_BLOCKED}": N_("they blocked the app. Ask them to unblock it."),
+        f"reach.why.{UNINSTALLED}": N_("they removed the app. Ask them to add it again, or pre-install it."),
+        f"reach.why.{NO_EMAIL}": N_("no email, and they never wrote to the bot. Enroll them by email."),
     }
 )
 
@@ -64,7 +67,7 @@ texts.register(
     staff_only=True,
 )
 async def reach(ctx: Ctx, cohort: str) -> Reply:
-    row = await ctx.staff_cohort(cohort, "see who can be reached")
+    row = await ctx.staff_cohort(cohort, N_("see who can be reached"))
     found = await cohort_reach(ctx.session, row)
     title = texts.t("reach.title", cohort=row.slug)
     pairs = [
@@ -87,7 +90,7 @@ async def reach(ctx: Ctx, cohort: str) -> Reply:
 
 
 def explain(unreachable: Unreachable) -> str:
-    platform = PLATFORM_NAMES.get(unreachable.platform or "", "the platform")
+    platform = PLATFORM_NAMES.get(unreachable.platform or "") or _("the platform")
     return texts.t(f"reach.why.{unreachable.reason}", platform=platform, detail=unreachable.detail or "")
 
 
@@ -106,7 +109,10 @@ async def reach_line(ctx: EventContext, cohort: Cohort) -> list[Text]:
 def status_line(found: Reach, slug: str) -> str:
     platforms = ", ".join(f"{PLATFORM_NAMES.get(p, p)} {n}" for p, n in sorted(found.by_platform.items()))
     line = texts.t(
-        "reach.status_line", reachable=found.reachable, learners=found.learners, platforms=platforms or "none"
+        "reach.status_line",
+        reachable=found.reachable,
+        learners=found.learners,
+        platforms=platforms or _("none"),
     )
     if found.unreachable:
         line += texts.t("reach.status_missing", count=len(found.unreachable), cohort=slug)

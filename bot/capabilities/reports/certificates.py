@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from babel.numbers import format_decimal
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,6 +26,8 @@ from bot.capabilities.attendance.sheets import cohort_sheets, learner_summaries
 from bot.capabilities.reports.config import DigestConfig
 from bot.capabilities.reports.kpis import compute_report
 from bot.capabilities.reports.load import DONE, load_rows
+from bot.core import i18n
+from bot.core.i18n import N_, _, _n
 from bot.core.models import Activity, Cohort, Completion, Module
 from bot.core.pdf import DocumentPDF
 from bot.core.texts import local_date
@@ -65,6 +68,9 @@ class Certificate:
     course: str = ""
     hours: float = 0.0  # hours of live sessions attended, from the attendance records
     issuer: Issuer = Issuer()
+    start: date | None = None  # the first and last days of `dates`, for dates written the language's way
+    end: date | None = None
+    lang: str = "en"  # the cohort's: a certificate is a document for an auditor
 
 
 async def certificates(
@@ -128,70 +134,132 @@ async def certificates(
             course=course or course_title(cohort),
             hours=hours.get(s.person_id, 0.0),
             issuer=issuer or Issuer(),
+            start=date.fromisoformat(first) if first else None,
+            end=date.fromisoformat(last) if last else None,
+            lang=cohort.lang,
         )
         for s in report.learners
     ]
 
 
 def write_certificate(certificate: Certificate, out: Path, issued: datetime) -> Path:
+    """The certificate in its cohort's language: in French a "certificat de réalisation", with the
+    fields French training administration expects (the provider's declaration number, the nature
+    of the training, its dates, the hours actually attended, stamp and signature)."""
+    with i18n.use(certificate.lang):
+        return _write_certificate(certificate, out, issued)
+
+
+MODULE_STATUSES = (N_("completed"), N_("passed"))  # stored in English, shown with _()
+
+
+def _day(day: date | None, fallback: str) -> str:
+    """ISO in English (as before); the language's long date elsewhere ('lundi 1 mars 2027')."""
+    if day is None:
+        return fallback
+    return day.isoformat() if i18n.current() == i18n.SOURCE_LANGUAGE else i18n.long_date(day)
+
+
+def _hours(hours: float) -> str:
+    return format_decimal(hours, format="0.00", locale=i18n.babel_locale(i18n.current()))
+
+
+def _write_certificate(certificate: Certificate, out: Path, issued: datetime) -> Path:
     pdf = DocumentPDF(format="A4", bold=True)  # names in any script
-    pdf.set_title(f"Certificate of completion: {certificate.name}, {certificate.cohort}")
+    pdf.set_title(
+        _("Certificate of completion: {name}, {cohort}", name=certificate.name, cohort=certificate.cohort)
+    )
     pdf.add_page()
     issuer = certificate.issuer
     pdf.set_font("DejaVu", "B", 22)
-    pdf.cell(0, 16, "Certificate of completion", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 16, _("Certificate of completion"), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 11)
     for line in (
-        issuer.name or "(training organisation: set PROVIDER_NAME)",
-        f"Registration number: {issuer.registration or '(set PROVIDER_ID)'}",
+        issuer.name or _("(training organisation: set PROVIDER_NAME)"),
+        _("Registration number: {id}", id=issuer.registration or _("(set PROVIDER_ID)")),
     ):
         pdf.multi_cell(0, 6, line, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("DejaVu", "", 13)
-    pdf.cell(0, 10, "This certifies that", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 10, _("This certifies that"), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "B", 18)
     pdf.cell(0, 12, certificate.name, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 13)
     course = certificate.course or certificate.cohort
-    pdf.multi_cell(0, 10, f"completed every module of {course}", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(
-        0, 8, f"Course: {course} (cohort {certificate.cohort})", align="C", new_x="LMARGIN", new_y="NEXT"
+    pdf.multi_cell(
+        0,
+        10,
+        _("completed every module of {course}", course=course),
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
     )
-    pdf.cell(0, 8, f"Cohort dates: {certificate.dates}", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 8, f"Hours attended: {certificate.hours:.2f} h", align="C", new_x="LMARGIN", new_y="NEXT")
+    first, _to, last = certificate.dates.partition(" to ")
+    dates = (
+        _("{start} to {end}", start=_day(certificate.start, first), end=_day(certificate.end, last))
+        if _to
+        else _day(certificate.end, certificate.dates)
+    )
+    for line in (
+        _("Course: {course} (cohort {cohort})", course=course, cohort=certificate.cohort),
+        _("Nature of the training: training course"),
+        _("Cohort dates: {dates}", dates=dates),
+        _("Hours attended: {hours} h", hours=_hours(certificate.hours)),
+    ):
+        pdf.multi_cell(0, 8, line, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.set_font("DejaVu", "B", 12)
-    pdf.cell(0, 8, "Evidence", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, _("Evidence"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
     for m in certificate.modules:
-        score = f", score {m.score:g}" if m.score is not None else ""
-        line = (
-            f"{m.title}: {m.status} on {local_date(m.at, certificate.tz)} {m.at:%Y}, source {m.source}{score}"
+        score = _(", score {score}", score=format(m.score, "g")) if m.score is not None else ""
+        line = _(
+            "{module}: {status} on {date}, source {source}{score}",
+            module=m.title,
+            status=_(m.status),
+            date=_day(m.at.astimezone(ZoneInfo(certificate.tz)).date(), "")
+            if certificate.lang != i18n.SOURCE_LANGUAGE
+            else f"{local_date(m.at, certificate.tz)} {m.at:%Y}",
+            source=m.source,
+            score=score,
         )
         pdf.multi_cell(0, 6, "• " + line, new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(
-        0,
-        6,
-        f"• Attendance: {certificate.sessions_attended} of {certificate.sessions_counted} sessions attended "
-        f"({certificate.attendance_records} attendance records)",
-        new_x="LMARGIN",
-        new_y="NEXT",
+    attendance = _n(
+        "Attendance: {attended} of {n} session attended ({records} attendance records)",
+        "Attendance: {attended} of {n} sessions attended ({records} attendance records)",
+        certificate.sessions_counted,
+        attended=certificate.sessions_attended,
+        records=certificate.attendance_records,
     )
+    pdf.multi_cell(0, 6, "• " + attendance, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("DejaVu", "", 9)
-    by = issuer.name or "the training organisation"
-    registration = f" (registration {issuer.registration})" if issuer.registration else ""
+    by = issuer.name or _("the training organisation")
+    registration = " " + _("(registration {id})", id=issuer.registration) if issuer.registration else ""
     pdf.multi_cell(
-        0, 6, f"Issued by {by}{registration} on {issued:%Y-%m-%d} (UTC).", new_x="LMARGIN", new_y="NEXT"
+        0,
+        6,
+        _(
+            "Issued by {by}{registration} on {date} (UTC).",
+            by=by,
+            registration=registration,
+            date=_day(issued.date(), ""),
+        ),
+        new_x="LMARGIN",
+        new_y="NEXT",
     )
     pdf.multi_cell(
         0,
         6,
-        "Hours attended: live sessions from the attendance records (the whole session when present, "
-        "from the check-in to the end when late).",
+        _(
+            "Hours attended: live sessions from the attendance records (the whole session when present, "
+            "from the check-in to the end when late)."
+        ),
         new_x="LMARGIN",
         new_y="NEXT",
     )
+    pdf.ln(8)
+    pdf.multi_cell(0, 6, _("Stamp and signature of the training provider"), new_x="LMARGIN", new_y="NEXT")
     out.mkdir(parents=True, exist_ok=True)
     # Letters of any script stay (José-Núñez, 李雷); only what a file name cannot hold is replaced.
     slug = re.sub(r"[^\w-]+", "-", unicodedata.normalize("NFC", certificate.name)).strip("-_") or "learner"

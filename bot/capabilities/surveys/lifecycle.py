@@ -4,6 +4,7 @@ one follow-up to those who have not answered, closed at its deadline with result
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from sqlmodel import col, select
@@ -15,8 +16,9 @@ from bot.capabilities.surveys.questions import TEMPLATES, check_questions, quest
 from bot.capabilities.surveys.results import collect, results_message, survey_figures
 from bot.core.context import EventContext
 from bot.core.errors import UserError
-from bot.core.models import Cohort, Enrolment, OutboxMessage
-from bot.core.outbox import Recipient
+from bot.core.i18n import _
+from bot.core.models import Cohort, Enrolment, OutboxMessage, Person
+from bot.core.outbox import Recipient, compose
 
 DEFAULT_DAYS_OPEN = 3
 OPENS_AT_LOCAL = time(9, 0)  # surveys "on a date" or "on day N" open at 09:00 cohort time
@@ -29,7 +31,11 @@ def local_morning(cohort: Cohort, day: date) -> datetime:
 def programme_day(cohort: Cohort, offset: int) -> date:
     if not cohort.start_date:
         raise UserError(
-            f"'{cohort.slug}' has no start date, so day {offset} means nothing: use on=YYYY-MM-DD."
+            _(
+                "'{cohort}' has no start date, so day {offset} means nothing: use on=YYYY-MM-DD.",
+                cohort=cohort.slug,
+                offset=offset,
+            )
         )
     return date.fromisoformat(cohort.start_date) + timedelta(days=offset)
 
@@ -93,7 +99,7 @@ async def open_survey(ctx: EventContext, survey: Survey, cohort: Cohort) -> int:
     for enrolment in learners:
         if enrolment.person_id not in known:
             ctx.session.add(SurveyParticipation(survey_id=survey.id or 0, person_id=enrolment.person_id))
-    card = survey_card(survey, cohort.tz)
+    card = partial(survey_card, survey, cohort.tz)
     sid = survey.id or 0
     await ctx.dms(
         [Recipient(e.person_id, card_key(sid, e.person_id), card) for e in learners], cohort_id=cohort.id
@@ -117,7 +123,7 @@ async def remind_survey(ctx: EventContext, survey: Survey, cohort: Cohort) -> in
         )
     )
     pending = list(rows.all())
-    card = survey_card(survey, cohort.tz, reminder=True)
+    card = partial(survey_card, survey, cohort.tz, reminder=True)
     sid = survey.id or 0
     await ctx.dms([Recipient(pid, reminder_key(sid, pid), card) for pid in pending], cohort_id=cohort.id)
     await ctx.log("survey.reminded", cohort_id=cohort.id, survey_id=sid, reminded=len(pending))
@@ -133,20 +139,33 @@ async def close_survey(ctx: EventContext, survey: Survey, cohort: Cohort) -> Non
     survey.status = "closed"
     survey.closed_at = ctx.now
     ctx.session.add(survey)
-    closed = closed_card(survey, cohort.tz)
-    asked = (
-        await ctx.session.exec(
-            select(SurveyParticipation.person_id).where(SurveyParticipation.survey_id == sid)
-        )
-    ).all()
-    keys = [k for pid in asked for k in (card_key(sid, pid), reminder_key(sid, pid))]
+    asked_langs = dict(
+        (
+            await ctx.session.exec(
+                select(SurveyParticipation.person_id, Person.lang)
+                .join(Person, col(Person.id) == SurveyParticipation.person_id)
+                .where(SurveyParticipation.survey_id == sid)
+            )
+        ).all()
+    )
+    # The same closed card for everyone who reads a language: it says nothing of who answered.
+    closed = {
+        lang: compose(partial(closed_card, survey, cohort.tz), lang)
+        for lang in {lang or cohort.lang for lang in asked_langs.values()}
+    }
+    reader = {
+        k: asked_langs[pid] or cohort.lang
+        for pid in asked_langs
+        for k in (card_key(sid, pid), reminder_key(sid, pid))
+    }
+    keys = list(reader)
     sent = set(
         (await ctx.session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(keys)))).all()
     )
     for key in keys:
         if key in sent:  # only cards that were queued (people without a reminder have none to close)
-            await ctx.update_message(key, closed, key=f"{key}:closed")
-    results = results_message(await collect(ctx.session, survey), cohort.tz)
+            await ctx.update_message(key, closed[reader[key]], key=f"{key}:closed")
+    results = partial(results_message, await collect(ctx.session, survey), cohort.tz)
     staff = await ctx.session.exec(
         select(Enrolment.person_id).where(
             Enrolment.cohort_id == cohort.id,

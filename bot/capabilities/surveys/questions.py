@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bot.core.errors import UserError
+from bot.core.i18n import N_, _
 
 KINDS = ("rating", "nps", "single", "multi", "yesno", "text")
 MAX_QUESTIONS = 5
@@ -48,20 +49,20 @@ TEMPLATES: dict[str, Template] = {
     for t in (
         Template(
             "session-feedback",
-            "Session feedback",
+            N_("Session feedback"),
             (
-                QuestionSpec("q1", "rating", "How useful was this session for you?"),
-                QuestionSpec("q2", "text", "What would you keep or change?"),
+                QuestionSpec("q1", "rating", N_("How useful was this session for you?")),
+                QuestionSpec("q2", "text", N_("What would you keep or change?")),
             ),
         ),
         Template(
             "end-of-course",
-            "End-of-course satisfaction",
+            N_("End-of-course satisfaction"),
             (
-                QuestionSpec("q1", "rating", "Overall, how satisfied are you with the course?"),
-                QuestionSpec("q2", "nps", "How likely are you to recommend this course to a colleague?"),
-                QuestionSpec("q3", "yesno", "Would you recommend it to someone in your team?"),
-                QuestionSpec("q4", "text", "Anything else you would like to tell us? (free comment)"),
+                QuestionSpec("q1", "rating", N_("Overall, how satisfied are you with the course?")),
+                QuestionSpec("q2", "nps", N_("How likely are you to recommend this course to a colleague?")),
+                QuestionSpec("q3", "yesno", N_("Would you recommend it to someone in your team?")),
+                QuestionSpec("q4", "text", N_("Anything else you would like to tell us? (free comment)")),
             ),
             days_open=7,
         ),
@@ -72,19 +73,25 @@ TEMPLATES: dict[str, Template] = {
 def check_questions(questions: list[QuestionSpec]) -> None:
     """Refuse a question list a survey cannot be made of, with the reason."""
     if not 1 <= len(questions) <= MAX_QUESTIONS:
-        raise UserError(f"A survey has 1 to {MAX_QUESTIONS} questions, not {len(questions)}.")
+        raise UserError(_("A survey has 1 to {max} questions, not {n}.", max=MAX_QUESTIONS, n=len(questions)))
     for q in questions:
         if q.kind not in KINDS:
-            raise UserError(f"'{q.kind}' is not a question kind: use one of {', '.join(KINDS)}.")
+            raise UserError(
+                _("'{kind}' is not a question kind: use one of {kinds}.", kind=q.kind, kinds=", ".join(KINDS))
+            )
         if not q.prompt.strip() or len(q.prompt) > MAX_PROMPT:
-            raise UserError(f"Question {q.id} needs a prompt of 1 to {MAX_PROMPT} characters.")
+            raise UserError(
+                _("Question {id} needs a prompt of 1 to {max} characters.", id=q.id, max=MAX_PROMPT)
+            )
         if q.kind in ("single", "multi"):
             if not 2 <= len(q.options) <= 10 or any(not o.strip() for o in q.options):
-                raise UserError(f"Question {q.id} ({q.kind}) needs 2 to 10 non-empty options.")
+                raise UserError(
+                    _("Question {id} ({kind}) needs 2 to 10 non-empty options.", id=q.id, kind=q.kind)
+                )
             if len({o.lower() for o in q.options}) != len(q.options) or any("," in o for o in q.options):
-                raise UserError(f"Question {q.id} has repeated options or an option with a comma.")
+                raise UserError(_("Question {id} has repeated options or an option with a comma.", id=q.id))
         elif q.options:
-            raise UserError(f"Question {q.id} ({q.kind}) takes no options.")
+            raise UserError(_("Question {id} ({kind}) takes no options.", id=q.id, kind=q.kind))
 
 
 def parse_spec(index: int, spec: str) -> QuestionSpec:
@@ -92,8 +99,12 @@ def parse_spec(index: int, spec: str) -> QuestionSpec:
     kind, sep, rest = spec.partition(":")
     if not sep or kind.strip().lower() not in KINDS:
         raise UserError(
-            f"'{spec}' is not a question: write kind:prompt with a kind among {', '.join(KINDS)}, "
-            'e.g. "rating:How was the pace?" or "single:Best part?|Labs|Talks".'
+            _(
+                "'{spec}' is not a question: write kind:prompt with a kind among {kinds}, "
+                'e.g. "rating:How was the pace?" or "single:Best part?|Labs|Talks".',
+                spec=spec,
+                kinds=", ".join(KINDS),
+            )
         )
     prompt, *options = (part.strip() for part in rest.split("|"))
     return QuestionSpec(f"q{index}", kind.strip().lower(), prompt, tuple(options))
@@ -131,24 +142,46 @@ def normalise_answer(q: QuestionSpec, raw: str) -> Any:
             value = None
         if value is None or not low <= value <= high:
             raise UserError(
-                f"'{raw}' is not a valid answer to \"{q.prompt}\": pick a number from {low} to {high}."
+                _(
+                    "'{raw}' is not a valid answer to \"{prompt}\": pick a number from {low} to {high}.",
+                    raw=raw,
+                    prompt=_(q.prompt),
+                    low=low,
+                    high=high,
+                )
             )
         return value
     if q.kind == "yesno":
         if text.lower() not in ("yes", "no"):
-            raise UserError(f"'{raw}' is not a valid answer to \"{q.prompt}\": answer yes or no.")
+            raise UserError(
+                _(
+                    "'{raw}' is not a valid answer to \"{prompt}\": answer yes or no.",
+                    raw=raw,
+                    prompt=_(q.prompt),
+                )
+            )
         return text.lower()
     if q.kind == "text":
         if len(text) > MAX_TEXT:
-            raise UserError(f'Your answer to "{q.prompt}" is too long: {MAX_TEXT} characters at most.')
+            raise UserError(
+                _(
+                    'Your answer to "{prompt}" is too long: {max} characters at most.',
+                    prompt=_(q.prompt),
+                    max=MAX_TEXT,
+                )
+            )
         return text
     by_lower = {o.lower(): o for o in q.options}
     picked = [p.strip() for p in text.split(",")] if q.kind == "multi" else [text]
     unknown = [p for p in picked if p.lower() not in by_lower]
     if unknown or not picked:
         raise UserError(
-            f"'{unknown[0] if unknown else raw}' is not an option of \"{q.prompt}\": "
-            f"pick from {', '.join(q.options)}."
+            _(
+                "'{raw}' is not an option of \"{prompt}\": pick from {options}.",
+                raw=unknown[0] if unknown else raw,
+                prompt=_(q.prompt),
+                options=", ".join(q.options),
+            )
         )
     if q.kind == "single":
         return by_lower[text.lower()]

@@ -12,15 +12,17 @@ from statistics import mean
 from typing import Any
 
 import sqlalchemy as sa
+from babel.numbers import format_decimal
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.capabilities.surveys.cards import questions_of
+from bot.capabilities.surveys.cards import prompt_of, questions_of, survey_title
 from bot.capabilities.surveys.models import Survey, SurveyBallot, SurveyParticipation
 from bot.capabilities.surveys.questions import QuestionSpec
-from bot.core import texts
+from bot.core import i18n, texts
 from bot.core.cells import safe_row
 from bot.core.errors import UserError
+from bot.core.i18n import _, _n
 from bot.core.messages import Block, Fields, Header, Message, Progress, Text
 from bot.core.models import Cohort, Person
 from bot.core.registry import kpi
@@ -119,66 +121,87 @@ def results_message(results: Results, tz: str) -> Message:
     survey = results.survey
     rate = results.response_rate
     rate_text = f"{results.respondents}/{results.participants}" + (
-        f" ({rate:.0%})" if rate is not None else ""
+        f" ({i18n.percent(rate)})" if rate is not None else ""
     )
     when = texts.local_time(survey.closed_at or survey.closes_at, tz)
-    state = f"closed {when}" if survey.status == "closed" else f"{survey.status}, closes {when}"
+    if survey.status == "closed":
+        state = _("closed {when}", when=when)
+    else:
+        state = _("{status}, closes {when}", status=_(survey.status), when=when)
+    title = survey_title(survey)
     blocks: list[Block] = [
-        Header(f"Results: {survey.title} (#{survey.id})"),
+        Header(_("Results: {title} (#{id})", title=title, id=survey.id)),
         Fields(
-            (("Responses", rate_text), ("Status", state), ("Anonymous", "yes" if survey.anonymous else "no"))
+            (
+                (_("Responses"), rate_text),
+                (_("Status"), state),
+                (_("Anonymous"), _("yes") if survey.anonymous else _("no")),
+            )
         ),
-        Progress("Response rate", results.respondents, results.participants),
+        Progress(_("Response rate"), results.respondents, results.participants),
     ]
     if results.withheld:
         blocks.append(
             Text(
-                f"An anonymous survey shows its results from {MIN_ANONYMOUS_BALLOTS} answers on, "
-                "so that no one's answers can be singled out."
+                _(
+                    "An anonymous survey shows its results from {n} answers on, "
+                    "so that no one's answers can be singled out.",
+                    n=MIN_ANONYMOUS_BALLOTS,
+                )
             )
         )
-        return Message(f"Results: {survey.title}", tuple(blocks))
+        return Message(_("Results: {title}", title=title), tuple(blocks))
     if not results.ballots:
-        blocks.append(Text("No complete answers yet."))
+        blocks.append(Text(_("No complete answers yet.")))
     for i, tally in enumerate(results.tallies, 1):
-        blocks.append(Text(f"*{i}. {tally.spec.prompt}*{_headline(tally)}"))
+        blocks.append(Text(f"*{i}. {prompt_of(tally.spec)}*{_headline(tally)}"))
         if tally.spec.kind == "text":
             lines = [f"• {text}" + (f" ({name})" if name else "") for text, name in tally.comments]
-            blocks.append(Text("\n".join(lines) or "(no comments)"))
+            blocks.append(Text("\n".join(lines) or _("(no comments)")))
             continue
         for choice in tally.choices():
-            blocks.append(Progress(choice, tally.counts.get(choice, 0), tally.answered))
-    return Message(f"Results: {survey.title}", tuple(blocks))
+            shown = _(choice) if tally.spec.kind == "yesno" else choice
+            blocks.append(Progress(shown, tally.counts.get(choice, 0), tally.answered))
+    return Message(_("Results: {title}", title=title), tuple(blocks))
 
 
 def _headline(tally: QuestionTally) -> str:
-    answers = _plural(tally.answered, "answer")
+    answers = _n("{n} answer", "{n} answers", tally.answered)
     if tally.spec.kind == "rating" and tally.numbers:
-        return f"  average {mean(tally.numbers):.1f} / 5 ({answers})"
+        average = format_decimal(mean(tally.numbers), format="0.0", locale=i18n.babel_locale(i18n.current()))
+        return "  " + _("average {average} / 5 ({answers})", average=average, answers=answers)
     if tally.spec.kind == "nps" and tally.numbers:
         promoters = sum(1 for v in tally.numbers if v >= 9)
         detractors = sum(1 for v in tally.numbers if v <= 6)
-        return (
-            f"  NPS {nps_score(tally.numbers):+d} ({answers}: {promoters} promoters at 9-10, "
-            f"{detractors} detractors at 0-6)"
+        return "  " + _(
+            "NPS {score} ({answers}: {promoters} promoters at 9-10, {detractors} detractors at 0-6)",
+            score=format(nps_score(tally.numbers), "+d"),
+            answers=answers,
+            promoters=promoters,
+            detractors=detractors,
         )
     if tally.spec.kind == "text":
-        return f"  ({_plural(tally.answered, 'comment')})"
+        return "  (" + _n("{n} comment", "{n} comments", tally.answered) + ")"
     return f"  ({answers})"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def summary_line(results: Results) -> str:
     """One line per survey, for lists, the demo and status."""
     parts = [
-        f"#{results.survey.id} {results.survey.title}: {results.respondents}/{results.participants} answered"
+        _(
+            "#{id} {title}: {respondents}/{participants} answered",
+            id=results.survey.id,
+            title=survey_title(results.survey),
+            respondents=results.respondents,
+            participants=results.participants,
+        )
     ]
     for tally in results.tallies:
         if tally.spec.kind == "rating" and tally.numbers:
-            parts.append(f"avg {mean(tally.numbers):.1f}/5")
+            average = format_decimal(
+                mean(tally.numbers), format="0.0", locale=i18n.babel_locale(i18n.current())
+            )
+            parts.append(_("avg {average}/5", average=average))
         if tally.spec.kind == "nps" and tally.numbers:
             parts.append(f"NPS {nps_score(tally.numbers):+d}")
     return ", ".join(parts)
@@ -189,13 +212,13 @@ def results_csv(results: Results) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     specs = [t.spec for t in results.tallies]
-    writer.writerow(safe_row(["respondent", *(f"{q.id} ({q.kind}) {q.prompt}" for q in specs)]))
+    writer.writerow(safe_row([_("respondent"), *(f"{q.id} ({q.kind}) {prompt_of(q)}" for q in specs)]))
     rows = []
     for n, (ballot, name) in enumerate(results.ballots, 1):
         cells = [
             "; ".join(v) if isinstance(v := ballot.answers.get(q.id, ""), list) else str(v) for q in specs
         ]
-        rows.append(safe_row([name or f"anonymous {n}", *cells]))
+        rows.append(safe_row([name or _("anonymous {n}", n=n), *cells]))
     writer.writerows(sorted(rows) if not results.survey.anonymous else rows)
     return out.getvalue()
 
@@ -203,7 +226,10 @@ def results_csv(results: Results) -> str:
 async def export_csv(session: AsyncSession, survey: Survey, cohort: Cohort, directory: Path) -> Path:
     """Write the survey's CSV into `directory` (off the event loop); returns the file's path."""
     path = directory / f"survey-{cohort.slug}-{survey.id}.csv"
-    await asyncio.to_thread(_write, path, results_csv(await collect(session, survey)))
+    results = await collect(session, survey)
+    with i18n.use(cohort.lang):  # a document for the training's records: the cohort's language
+        text = results_csv(results)
+    await asyncio.to_thread(_write, path, text)
     return path
 
 
