@@ -116,6 +116,7 @@ async def _start(db_url: str, api: SlackApiStandIn, ceiling: float, cwd: Path) -
         "PORT": str(_free_port()),
         "SLACK_BOT_TOKEN": "xoxb-bench",
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "EVIDENCE_SECRET": "e" * 64,  # a server database refuses to start without one
         "SLACK_API_URL": api.api_url,
         "SLACK_WORKSPACE_RATE": str(ceiling),
         "LOG_LEVEL": "WARNING",

@@ -16,6 +16,7 @@ off and every resync replans (see the README's planning figures).
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -34,6 +35,9 @@ NOT_PLAN_INPUTS = frozenset(
         "report_attendance", "report_last_seen", "points_entry", "points_total", "attendance_record",
         "absence_request", "code_failure", "evidence_checkpoint", "reminder_log", "survey_ballot",
         "survey_participation", "challenge_entry", "xapi_statement", "xapi_activity", "lms_account",
+        # delivery's own bookkeeping (a plan change bumps plan_version: it must not clear every plan)
+        "plan_version", "send_budget", "delivery_instance",
+        "teams_conversation", "slack_installations", "slack_bots", "slack_oauth_states",
     }
 )  # fmt: skip
 # A new person plans nothing until enrolled (the enrolment names its cohort).
@@ -42,6 +46,10 @@ _ORM_FLUSH = "plan_cache.orm_flush"
 _FIRED_SINCE = text("SELECT rowid, key FROM fired_event WHERE rowid > :upto")
 _FIRED_DELETE = "DELETE FROM fired_event"
 _WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+# The table a raw write names (INSERT INTO t, UPDATE t, DELETE FROM t, REPLACE INTO t).
+_RAW_TABLE = re.compile(
+    r"\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+(\"?\w+\"?)", re.IGNORECASE
+)
 
 
 class PlanCache:
@@ -132,7 +140,9 @@ class PlanCache:
         compiled = getattr(context, "compiled", None)
         if compiled is None or not (context.isinsert or context.isupdate or context.isdelete):
             if statement.lstrip()[:7].upper().startswith(_WRITE_VERBS):  # raw SQL: which cohorts?
-                self._plans.clear()
+                written = _RAW_TABLE.match(statement)
+                if written is None or written.group(1).strip('"').lower() not in NOT_PLAN_INPUTS:
+                    self._plans.clear()
             return
         table = getattr(compiled.statement, "table", None)
         name = getattr(table, "name", None)

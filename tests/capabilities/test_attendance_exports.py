@@ -227,6 +227,7 @@ async def test_a_french_cohort_gets_french_sheets_and_a_feuille_d_emargement(
         "Heure (UTC)",
         "Enregistré par",
         "Remarque",
+        "Minutes en réunion",
     ]
     assert rows[1][2] == "Présent" and rows[1][5] == "apprenant" and rows[2][2] == "En retard"
     assert rows[3][5] == "automatique" and rows[4][2] == "Excusé"

@@ -38,6 +38,7 @@ async def _start(
         "PORT": str(port),
         "SLACK_BOT_TOKEN": "xoxb-crash-test",
         "SLACK_SIGNING_SECRET": SECRET,
+        "EVIDENCE_SECRET": "e" * 64,  # a server database refuses to start without one
         "SLACK_API_URL": api.api_url,
         "SLACK_WORKSPACE_RATE": "100",  # the stand-in allows 100/s: a quick test
         "LOG_LEVEL": "WARNING",
