@@ -65,7 +65,12 @@ async def test_install_from_the_lock_and_run_on_postgres(tmp_path: Path, postgre
 
     workdir = tmp_path / "run"
     workdir.mkdir()
-    settings = {"DATABASE_URL": postgres_url, "ADMINS": "tina@acme.test", "XAPI_TOKEN": "x" * 40}
+    settings = {
+        "DATABASE_URL": postgres_url,
+        "ADMINS": "tina@acme.test",
+        "XAPI_TOKEN": "x" * 40,
+        "EVIDENCE_SECRET": "e" * 64,  # a server database refuses to start without one
+    }
     env = {k: v for k, v in environment(workdir, **settings).items() if k != "PYTHONPATH"}
     cohortbot = str(venv / "bin" / "cohortbot")
     assert (await step(cohortbot, "db", "upgrade", cwd=workdir, env=env)).startswith("created the schema")
