@@ -15,18 +15,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import SQLModel
 
-from bot.app.bootstrap import App, build
-from bot.app.serve import attach_adapters, web_application
+from bot.app.bootstrap import App
 from bot.core.clock import SimulatedClock
-from bot.core.settings import Settings
-from tests.capabilities.completion_fixtures import make_cohort
+from tests.capabilities.xapi_fixtures.server import http_client
+from tests.capabilities.xapi_fixtures.server import xapi_app as serving_xapi
 from tests.capabilities.xapi_fixtures.shapes import VALID
-from tests.conftest import Chat, RecordingSender
 
 TOKEN = "fuzz-token"
 HEADER_TEXT = st.text(alphabet=string.ascii_letters + string.digits + " .,;:=/+-_\"'", max_size=40)
@@ -121,22 +119,13 @@ queries = st.dictionaries(
 
 @pytest.fixture
 async def fuzz_app(db_url: str, clock: SimulatedClock) -> AsyncIterator[App]:
-    built = await build(
-        Settings(database_url=db_url, xapi_token=TOKEN),
-        {"console": RecordingSender()},
-        clock,
-        schema="create",
-    )
-    await make_cohort(Chat(built))
-    yield built
-    await built.close()
+    async with serving_xapi(db_url, clock, TOKEN) as app:
+        yield app
 
 
 @pytest.fixture
 async def client(fuzz_app: App) -> AsyncIterator[TestClient]:
-    webapp = web_application(fuzz_app)
-    await attach_adapters(fuzz_app, webapp)
-    async with TestClient(TestServer(webapp, host="127.0.0.1")) as test_client:
+    async with http_client(fuzz_app) as test_client:
         yield test_client
 
 

@@ -11,20 +11,20 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlmodel import select
 
-from bot.app.bootstrap import App, build
-from bot.app.serve import attach_adapters, web_application
+from bot.app.bootstrap import App
 from bot.capabilities.completion.learner_import import import_learners
 from bot.capabilities.completion.models import XapiStatement
 from bot.capabilities.completion.xapi_store import mbox_sha1
 from bot.core.clock import SimulatedClock
-from bot.core.settings import Settings
-from tests.capabilities.completion_fixtures import COHORT, completions, make_cohort
+from tests.capabilities.completion_fixtures import COHORT, completions
 from tests.capabilities.xapi_fixtures import moodle
+from tests.capabilities.xapi_fixtures.server import http_client
+from tests.capabilities.xapi_fixtures.server import xapi_app as serving_xapi
 from tests.capabilities.xapi_fixtures.shapes import INVALID, VALID
-from tests.conftest import Chat, RecordingSender
+from tests.conftest import Chat
 
 TOKEN = "xapi-token"
 ADL = "http://adlnet.gov/expapi/verbs/"
@@ -49,22 +49,13 @@ def completion(
 
 @pytest.fixture
 async def xapi_app(db_url: str, clock: SimulatedClock) -> AsyncIterator[App]:
-    built = await build(
-        Settings(database_url=db_url, xapi_token=TOKEN),
-        {"console": RecordingSender()},
-        clock,
-        schema="create",
-    )
-    await make_cohort(Chat(built))
-    yield built
-    await built.close()
+    async with serving_xapi(db_url, clock, TOKEN) as app:
+        yield app
 
 
 @pytest.fixture
 async def client(xapi_app: App) -> AsyncIterator[TestClient]:
-    webapp = web_application(xapi_app)
-    await attach_adapters(xapi_app, webapp)
-    async with TestClient(TestServer(webapp, host="127.0.0.1")) as test_client:
+    async with http_client(xapi_app) as test_client:
         yield test_client
 
 
