@@ -37,6 +37,16 @@ from bot.core.runtime import App
 
 log = logging.getLogger(__name__)
 
+
+def webhook_logger() -> logging.Logger:
+    """slack_sdk's webhook client formats every request body and response for a debug line unless
+    its logger has a level of its own (it tests `logger.level`, not `isEnabledFor`): a tenth of a
+    click's CPU. Give it the level logging has now (DEBUG when the operator debugs)."""
+    logger = logging.getLogger("slack_sdk.webhook.async_client")
+    logger.setLevel(logger.getEffectiveLevel())
+    return logger
+
+
 # What this app handles; `manifest/slack.yaml` must declare each of them (a test checks).
 COMMAND = "/cohort"
 EVENTS = ("app_home_opened", "message.im", "app_uninstalled", "tokens_revoked")
@@ -139,6 +149,7 @@ class SlackBot:
         self.client = client
         self.clients = clients or WorkspaceClients(client)
         self.session = session
+        self.webhook_log = webhook_logger()
         self.ack_budget = ack_budget
         self.profiles = ProfileCache(client, clients=self.clients)
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -387,9 +398,10 @@ class SlackBot:
             body["replace_original"] = False
             body["response_type"] = "in_channel" if reply.visibility == "public" else "ephemeral"
         timeout = max(1, round(self.app.settings.platform_timeout))
-        response = await AsyncWebhookClient(response_url, session=self.session, timeout=timeout).send_dict(
-            body
+        webhook = AsyncWebhookClient(
+            response_url, session=self.session, timeout=timeout, logger=self.webhook_log
         )
+        response = await webhook.send_dict(body)
         if response.status_code != 200:
             log.warning("response_url answered %s", response.status_code)
 

@@ -3,15 +3,15 @@ Bolt parses it, so malformed input gets a 4xx and never a 500.
 
 Bolt parses the body (JSON, or a form whose `payload` is JSON) before it checks the signature, and
 reads the timestamp header as an integer: garbage there raised and answered 500. Here the order is
-the safe one: timestamp well formed, signature valid (both 401 otherwise, like a forged request),
-then the body must be what Slack sends (400 otherwise). Bolt then verifies again, as it always does.
+the safe one: timestamp well formed and signature valid (both 401 otherwise, like a forged request),
+before Bolt parses anything. The body is parsed once, by Bolt (`parse_body`), which then verifies the
+signature again, as it always does; what Bolt cannot read is answered 400 by the route
+(`PAYLOAD_SHAPE_ERRORS`). Parsing it here as well cost a tenth of a click's CPU.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
@@ -48,23 +48,4 @@ class SlackDoor:
             # Forged, stale (over 5 minutes) or signed with another app's secret.
             log.info("Slack request refused: invalid or stale signature")
             return web.Response(status=401, text="invalid signature")
-        if not _well_formed(body, request.content_type):
-            return web.Response(status=400, text="malformed Slack payload")
-        return None
-
-
-def _well_formed(body: str, content_type: str) -> bool:
-    """Is the body what Slack sends: a JSON object, or a form (a `payload` field holding one)?"""
-    if content_type == "application/json":
-        return isinstance(_json(body), dict)
-    form = parse_qs(body, keep_blank_values=True)
-    if "payload" in form:
-        return len(form["payload"]) == 1 and isinstance(_json(form["payload"][0]), dict)
-    return bool(form)
-
-
-def _json(text: str) -> object:
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         return None

@@ -149,7 +149,8 @@ async def attach(app: App, webapp: web.Application) -> Cleanup:
                 return refusal
             try:
                 response = await bot.bolt.async_dispatch(await to_bolt_request(request))
-            except PAYLOAD_SHAPE_ERRORS as e:  # Bolt itself choked on the payload's shape (signed, yet odd)
+            except (*PAYLOAD_SHAPE_ERRORS, RecursionError) as e:  # signed, yet not what Slack sends:
+                # not JSON, a list, nested past the parser's depth, or a shape Bolt cannot read
                 log.warning("Slack payload Bolt cannot read (%s: %s)", type(e).__name__, e)
                 return web.Response(status=400, text="malformed Slack payload")
             return await to_aiohttp_response(response)

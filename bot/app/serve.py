@@ -82,7 +82,10 @@ SHUTDOWN_GRACE = 30.0  # seconds in-flight sends get to finish at shutdown
 
 
 def _platform(path: str) -> str | None:
-    return next((p for prefix, p in PLATFORM_OF_PATH.items() if path.startswith(prefix)), None)
+    for prefix, platform in PLATFORM_OF_PATH.items():
+        if path.startswith(prefix):
+            return platform
+    return None
 
 
 def web_application(app: App) -> web.Application:
