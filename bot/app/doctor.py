@@ -127,3 +127,25 @@ async def admins(checkup: Checkup) -> list[Finding]:
             "list admins by email or by platform user id",
         )
     return good("admins", f"{len(listed)} listed")
+
+
+@check("training provider")
+async def training_provider(checkup: Checkup) -> list[Finding]:
+    """The organisation certificates of completion and audit packs name: both settings or neither
+    (half an identity prints a certificate an auditor refuses)."""
+    name, registration = checkup.settings.provider_name.strip(), checkup.settings.provider_id.strip()
+    if name and registration:
+        return good("training provider", f"{name}, registration number {registration}")
+    if not name and not registration:
+        return good(
+            "training provider",
+            "not set: certificates and audit packs say '(set PROVIDER_NAME)' where the organisation "
+            "goes (set PROVIDER_NAME and PROVIDER_ID before issuing any)",
+        )
+    missing = "PROVIDER_ID" if name else "PROVIDER_NAME"
+    return bad(
+        "training provider",
+        f"{missing} is not set: certificates and audit packs would name half an organisation",
+        "set PROVIDER_NAME to the organisation's legal name and PROVIDER_ID to its registration "
+        "number (in France, the numéro de déclaration d'activité)",
+    )

@@ -68,6 +68,8 @@ def healthy(tmp_path: Path, database: str, slack: SlackApiStandIn, **changes: An
         "export_dir": str(tmp_path / "exports"),
         "survey_secret": SecretStr("s" * 40),
         "admins": "tina@acme.test,U0TRAINER1",
+        "provider_name": "Acme Formation",
+        "provider_id": "11 75 12345 75",
     }
     values.update(changes)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -109,7 +111,9 @@ async def test_everything_healthy(
         "export dir",
         "survey secret",
         "admins",
+        "training provider",
     } <= set(findings)
+    assert findings["training provider"].detail == "Acme Formation, registration number 11 75 12345 75"
     text = render(list(findings.values()))
     assert text.startswith("✓ database:") and text.endswith("all good")
     assert "xoxb-good" not in text and PASSWORD not in text
@@ -228,6 +232,8 @@ async def test_teams_broken(
         ({"admins": ""}, "admins", "anyone may create cohorts"),
         ({"admins": "tina"}, "admins", "neither an email nor"),
         ({"survey_secret": SecretStr("weak")}, "survey secret", "shorter than"),
+        ({"provider_id": ""}, "training provider", "PROVIDER_ID is not set"),
+        ({"provider_name": " "}, "training provider", "PROVIDER_NAME is not set"),
     ],
 )
 async def test_settings_broken(
@@ -271,3 +277,12 @@ async def test_the_command_prints_the_list_and_fails_on_a_problem(tmp_path: Path
     assert "✗ admins: ADMINS is empty" in result.stdout
     assert "    fix: set ADMINS" in result.stdout
     assert lines[-1] == "1 problem to fix"
+
+
+async def test_no_training_provider_is_said_but_is_no_problem(
+    tmp_path: Path, database: str, slack: SlackApiStandIn
+) -> None:
+    settings = healthy(tmp_path, database, slack, provider_name="", provider_id="", **NO_PLATFORMS)
+    findings = await check(settings)
+    assert findings["training provider"].ok
+    assert "PROVIDER_NAME" in findings["training provider"].detail
