@@ -149,8 +149,7 @@ async def attach(app: App, webapp: web.Application) -> Cleanup:
                 return refusal
             try:
                 response = await bot.bolt.async_dispatch(await to_bolt_request(request))
-            except (*PAYLOAD_SHAPE_ERRORS, RecursionError) as e:  # signed, yet not what Slack sends:
-                # not JSON, a list, nested past the parser's depth, or a shape Bolt cannot read
+            except SIGNED_BUT_UNREADABLE as e:
                 log.warning("Slack payload Bolt cannot read (%s: %s)", type(e).__name__, e)
                 return web.Response(status=400, text="malformed Slack payload")
             return await to_aiohttp_response(response)
@@ -190,6 +189,11 @@ async def attach(app: App, webapp: web.Application) -> Cleanup:
         await session.close()
 
     return cleanup
+
+
+# What Bolt raises reading a signed body that is not what Slack sends: not JSON, a list, nested past
+# the parser's depth, or a shape its listeners cannot read.
+SIGNED_BUT_UNREADABLE: tuple[type[Exception], ...] = (*PAYLOAD_SHAPE_ERRORS, RecursionError)
 
 
 class OneLineErrors(logging.Filter):
