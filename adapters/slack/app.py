@@ -164,9 +164,12 @@ class SlackBot:
             process_before_response=not socket_mode,
             name="cohortbot",
         )
-        self.bolt.middleware(ReplayGuard().check)
+        # Each middleware costs every request a Bolt dispatch step: only the mode's own.
+        if socket_mode:
+            self.bolt.middleware(self.measure)
+        else:
+            self.bolt.middleware(ReplayGuard().check)
         self.bolt.error(self.on_error)
-        self.bolt.middleware(self.measure)
         self.bolt.command(COMMAND)(self.on_command)
         self.bolt.action(blockkit.ACTION_ID_RE)(self.on_click)
         self.bolt.view_submission(blockkit.MODAL_CALLBACK)(self.on_answer)
