@@ -38,7 +38,7 @@ def load_named(name: str) -> dict[str, Any]:
         return load_file(path, PROGRAMME_SECTIONS)
     except ProgrammeError as e:
         more = len(e.problems) - SHOWN_PROBLEMS
-        shown = "; ".join(translated(p) for p in e.problems[:SHOWN_PROBLEMS])
+        shown = _("; ").join(translated(p) for p in e.problems[:SHOWN_PROBLEMS])
         if more > 0:
             shown += _n("; and {n} more", "; and {n} more", more)
         raise UserError(

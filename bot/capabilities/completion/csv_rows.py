@@ -92,17 +92,29 @@ class ImportReport:
         if hidden > 0:
             lines.append(_n("... and {n} more error", "... and {n} more errors", hidden))
         if not self.imported:
-            lines.append(
-                _(
-                    "Nothing imported: {bad} bad row(s) of {rows}. "
-                    "Fix them, or pass --skip-bad to import the {good} good one(s).",
-                    bad=len(self.errors),
-                    rows=self.rows,
-                    good=self.rows - len(self.errors),
+            good = self.rows - len(self.errors)
+            if not self.rows:
+                lines.append(_("Nothing imported."))
+            elif not good:
+                lines.append(
+                    _(
+                        "Nothing imported: {bad} bad row(s) of {rows}. Fix them.",
+                        bad=len(self.errors),
+                        rows=self.rows,
+                    )
                 )
-                if self.rows
-                else _("Nothing imported.")
-            )
+            else:
+                lines.append(
+                    _n(
+                        "Nothing imported: {bad} bad row(s) of {rows}. "
+                        "Fix them, or pass --skip-bad to import the {n} good one.",
+                        "Nothing imported: {bad} bad row(s) of {rows}. "
+                        "Fix them, or pass --skip-bad to import the {n} good ones.",
+                        good,
+                        bad=len(self.errors),
+                        rows=self.rows,
+                    )
+                )
             return "\n".join(lines)
         done = ", ".join(_counted(what, n) for what, n in sorted(self.counts.items()) if n)
         skipped = _(" ({n} bad row(s) skipped)", n=len(self.errors)) if self.errors else ""
@@ -133,13 +145,17 @@ def read_rows(
     unknown = [h for h in header if h not in columns]
     missing = [c for c in required if c not in header]
     if unknown or missing:
-        why = "; ".join(
-            part
-            for part in (
-                _("unknown column(s) {columns}", columns=", ".join(unknown)) if unknown else "",
-                _("missing column(s) {columns}", columns=", ".join(missing)) if missing else "",
+        unknown_columns, missing_columns = ", ".join(unknown), ", ".join(missing)
+        why = (
+            _(
+                "unknown column(s) {unknown}; missing column(s) {missing}",
+                unknown=unknown_columns,
+                missing=missing_columns,
             )
-            if part
+            if unknown and missing
+            else _("unknown column(s) {columns}", columns=unknown_columns)
+            if unknown
+            else _("missing column(s) {columns}", columns=missing_columns)
         )
         raise UserError(
             _("line 1: {problem}. Expected the header {header}", problem=why, header=",".join(columns))
