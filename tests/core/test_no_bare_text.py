@@ -25,6 +25,7 @@ ERRORS = {
     "UserError": 0,
     "PermissionDenied": 0,
     "ArgError": 0,
+    "ParseError": 0,
     "RowError": 0,
     "InvalidStatement": 1,  # (where, problem)
     "StatementError": 0,
