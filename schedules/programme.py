@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from schedules import yamllines
+from schedules.wording import L_
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -31,12 +32,15 @@ RULE_KINDS = ("session", "module")
 DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
+# (path inside the section, message): a message is a `Later` (`L_`) or, from a capability's
+# validator, text already in the reader's language.
 Problems = list[tuple[str, str]]
 SectionValidator = Callable[[Any], Problems]
 
 
 class ProgrammeError(ValueError):
-    """A programme that cannot be used, with every problem as `line: path: message`."""
+    """A programme that cannot be used, with every problem as `line: path: message` (each a
+    `Later`: English, and the bot writes it in its reader's language)."""
 
     def __init__(self, source: str, problems: list[str]) -> None:
         super().__init__(f"{source}: " + "; ".join(problems))
@@ -71,87 +75,114 @@ def _is_day(value: Any) -> bool:
 
 def validate_sessions(data: Any) -> Problems:
     if not isinstance(data, list):
-        return [("", "sessions must be a list of sessions")]
+        return [("", L_("sessions must be a list of sessions"))]
     problems: Problems = []
     for i, item in enumerate(data):
         if not isinstance(item, Mapping):
-            problems.append((f"[{i}]", "each session is a mapping with title, day or weekly, at, duration"))
+            problems.append(
+                (f"[{i}]", L_("each session is a mapping with title, day or weekly, at, duration"))
+            )
             continue
         problems += _unknown_keys(
             item, f"[{i}]", ("title", "day", "weekly", "count", "from_day", "at", "duration", "link")
         )
         if not str(item.get("title") or "").strip():
-            problems.append((f"[{i}]", "a session needs a title"))
+            problems.append((f"[{i}]", L_("a session needs a title")))
         has_day, has_weekly = "day" in item, "weekly" in item
         if has_day == has_weekly:
-            problems.append((f"[{i}]", "give exactly one of day: <offset> or weekly: <mon..sun>"))
+            problems.append((f"[{i}]", L_("give exactly one of day: <offset> or weekly: <mon..sun>")))
         if has_day and not _is_day(item["day"]):
             problems.append(
-                (f"[{i}].day", f"day is a whole number of days after the start, not {item['day']!r}")
+                (
+                    f"[{i}].day",
+                    L_("day is a whole number of days after the start, not {value}", value=repr(item["day"])),
+                )
             )
         if has_weekly:
             if str(item["weekly"]).lower()[:3] not in WEEKDAYS:
-                problems.append((f"[{i}].weekly", f"weekly is a weekday ({', '.join(WEEKDAYS)})"))
+                problems.append(
+                    (f"[{i}].weekly", L_("weekly is a weekday ({days})", days=", ".join(WEEKDAYS)))
+                )
             count = item.get("count")
             if not (isinstance(count, int) and 1 <= count <= 200):
-                problems.append((f"[{i}]", "a weekly session needs count: <how many weeks> (1-200)"))
+                problems.append((f"[{i}]", L_("a weekly session needs count: <how many weeks> (1-200)")))
             if "from_day" in item and not _is_day(item["from_day"]):
-                problems.append((f"[{i}].from_day", "from_day is a whole number of days"))
+                problems.append((f"[{i}].from_day", L_("from_day is a whole number of days")))
         if parse_time(item.get("at")) is None:
             problems.append((f"[{i}].at", _bad_time("at", item.get("at"))))
         duration = parse_duration(item.get("duration"))
         if duration is None or not timedelta(minutes=1) <= duration <= timedelta(hours=24):
-            problems.append((f"[{i}].duration", "duration is like 90m, 2h or 1h30m (at most 24h)"))
+            problems.append((f"[{i}].duration", L_("duration is like 90m, 2h or 1h30m (at most 24h)")))
     return problems
 
 
 def validate_modules(data: Any) -> Problems:
     if not isinstance(data, list):
-        return [("", "modules must be a list of modules")]
+        return [("", L_("modules must be a list of modules"))]
     problems: Problems = []
     for i, item in enumerate(data):
         if not isinstance(item, Mapping):
-            problems.append((f"[{i}]", "each module is a mapping with title, release and due"))
+            problems.append((f"[{i}]", L_("each module is a mapping with title, release and due")))
             continue
         problems += _unknown_keys(item, f"[{i}]", ("title", "release", "due", "link"))
         if not str(item.get("title") or "").strip():
-            problems.append((f"[{i}]", "a module needs a title"))
+            problems.append((f"[{i}]", L_("a module needs a title")))
         if not _is_day(item.get("due")):
             problems.append(
-                (f"[{i}].due", f"due is a whole number of days after the start, not {item.get('due')!r}")
+                (
+                    f"[{i}].due",
+                    L_(
+                        "due is a whole number of days after the start, not {value}",
+                        value=repr(item.get("due")),
+                    ),
+                )
             )
         release = item.get("release")
         if release is not None and not _is_day(release):
-            problems.append((f"[{i}].release", "release is a whole number of days after the start"))
+            problems.append((f"[{i}].release", L_("release is a whole number of days after the start")))
         elif _is_day(release) and _is_day(item.get("due")) and release > item["due"]:
             problems.append(
-                (f"[{i}].release", f"released on day {release}, after it is due (day {item['due']})")
+                (
+                    f"[{i}].release",
+                    L_(
+                        "released on day {release}, after it is due (day {due})",
+                        release=release,
+                        due=item["due"],
+                    ),
+                )
             )
     return problems
 
 
 def validate_reminders(data: Any) -> Problems:
     if not isinstance(data, list):
-        return [("", "reminders must be a list of rules")]
+        return [("", L_("reminders must be a list of rules"))]
     problems: Problems = []
     for i, rule in enumerate(data):
         if not isinstance(rule, Mapping):
-            problems.append((f"[{i}]", "each reminder is a mapping like {of: session, before: 1d}"))
+            problems.append((f"[{i}]", L_("each reminder is a mapping like {of: session, before: 1d}")))
             continue
         problems += _unknown_keys(
             rule, f"[{i}]", ("of", "before", "days_before", "at", "nudge", "optional", "quiet_hours", "grace")
         )
         of = rule.get("of")
         if of not in RULE_KINDS:
-            problems.append((f"[{i}].of", f"of is session or module, not {of!r}"))
+            problems.append((f"[{i}].of", L_("of is session or module, not {value}", value=repr(of))))
         has_before, has_at = "before" in rule, "at" in rule
         if has_before == has_at:
-            problems.append((f"[{i}]", "give either before: <duration> or days_before: <n> with at: HH:MM"))
+            problems.append(
+                (f"[{i}]", L_("give either before: <duration> or days_before: <n> with at: HH:MM"))
+            )
         if has_before:
             before = parse_duration(rule["before"])
             if before is None or before > timedelta(days=60):
                 problems.append(
-                    (f"[{i}].before", f"before is a duration like 1d, 2h or 15m, not {rule['before']!r}")
+                    (
+                        f"[{i}].before",
+                        L_(
+                            "before is a duration like 1d, 2h or 15m, not {value}", value=repr(rule["before"])
+                        ),
+                    )
                 )
         if has_at:
             if parse_time(rule["at"]) is None:
@@ -159,25 +190,25 @@ def validate_reminders(data: Any) -> Problems:
             days = rule.get("days_before", 0)
             if not (isinstance(days, int) and 0 <= days <= 60):
                 problems.append(
-                    (f"[{i}].days_before", "days_before is a whole number of days (0 = that day)")
+                    (f"[{i}].days_before", L_("days_before is a whole number of days (0 = that day)"))
                 )
         elif "days_before" in rule:
-            problems.append((f"[{i}].days_before", "days_before goes with at: HH:MM"))
+            problems.append((f"[{i}].days_before", L_("days_before goes with at: HH:MM")))
         if rule.get("nudge") and of != "module":
-            problems.append((f"[{i}].nudge", "nudges are for modules: they go to whoever is not done"))
+            problems.append((f"[{i}].nudge", L_("nudges are for modules: they go to whoever is not done")))
         for flag in ("nudge", "optional"):
             if flag in rule and not isinstance(rule[flag], bool):
-                problems.append((f"[{i}].{flag}", f"{flag} is true or false"))
+                problems.append((f"[{i}].{flag}", L_("{key} is true or false", key=flag)))
         if "quiet_hours" in rule and rule["quiet_hours"] not in ("respect", "ignore"):
-            problems.append((f"[{i}].quiet_hours", "quiet_hours is respect or ignore"))
+            problems.append((f"[{i}].quiet_hours", L_("quiet_hours is respect or ignore")))
         if "grace" in rule and parse_duration(rule["grace"]) is None:
-            problems.append((f"[{i}].grace", "grace is a duration like 2h"))
+            problems.append((f"[{i}].grace", L_("grace is a duration like 2h")))
     return problems
 
 
 def validate_quiet_hours(data: Any) -> Problems:
     if not isinstance(data, Mapping):
-        return [("", 'quiet_hours is a mapping like {from: "21:00", to: "08:00"}')]
+        return [("", L_('quiet_hours is a mapping like {from: "21:00", to: "08:00"}'))]
     problems = _unknown_keys(data, "", ("from", "to"))
     for key in ("from", "to"):
         if parse_time(data.get(key)) is None:
@@ -187,9 +218,9 @@ def validate_quiet_hours(data: Any) -> Problems:
 
 def validate_working_days(data: Any) -> Problems:
     if not isinstance(data, list) or not data:
-        return [("", "working_days is a non-empty list like [mon, tue, wed, thu, fri]")]
+        return [("", L_("working_days is a non-empty list like [mon, tue, wed, thu, fri]"))]
     return [
-        (f"[{i}]", f"{day!r} is not a weekday ({', '.join(WEEKDAYS)})")
+        (f"[{i}]", L_("{value} is not a weekday ({days})", value=repr(day), days=", ".join(WEEKDAYS)))
         for i, day in enumerate(data)
         if str(day).lower()[:3] not in WEEKDAYS
     ]
@@ -206,8 +237,10 @@ SCHEDULER_VALIDATORS: dict[str, SectionValidator] = {
 
 def _bad_time(key: str, value: Any) -> str:
     if isinstance(value, int):
-        return f'{key} is a local time in quotes, like "09:00" (unquoted, YAML reads it as a number)'
-    return f'{key} is a local time "HH:MM", not {value!r}'
+        return L_(
+            '{key} is a local time in quotes, like "09:00" (unquoted, YAML reads it as a number)', key=key
+        )
+    return L_('{key} is a local time "HH:MM", not {value}', key=key, value=repr(value))
 
 
 def _unknown_keys(item: Mapping[str, Any], path: str, allowed: tuple[str, ...]) -> Problems:
@@ -215,8 +248,12 @@ def _unknown_keys(item: Mapping[str, Any], path: str, allowed: tuple[str, ...]) 
     for key in item:
         if key not in allowed:
             near = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f" Did you mean {near[0]}?" if near else f" Known: {', '.join(allowed)}."
-            problems.append((f"{path}.{key}" if path else str(key), f"unknown key {key!r}.{hint}"))
+            message = (
+                L_("unknown key {key}. Did you mean {near}?", key=repr(key), near=near[0])
+                if near
+                else L_("unknown key {key}. Known: {known}.", key=repr(key), known=", ".join(allowed))
+            )
+            problems.append((f"{path}.{key}" if path else str(key), message))
     return problems
 
 
@@ -226,14 +263,20 @@ def _unknown_keys(item: Mapping[str, Any], path: str, allowed: tuple[str, ...]) 
 def validate(
     text: str, sections: Mapping[str, SectionValidator], source: str = "programme"
 ) -> tuple[dict[str, Any], list[str]]:
-    """Parse and check a programme; returns (data, problems as 'line N: path: message')."""
+    """Parse and check a programme; returns (data, problems as 'line N: path: message', each a
+    `Later`)."""
     try:
         located = yamllines.load(text)
     except yamllines.YamlSyntaxError as e:
-        return {}, [f"line {e.line}: not valid YAML: {e.message}"]
+        return {}, [L_("line {line}: not valid YAML: {problem}", line=e.line, problem=e.message)]
     data = located.data
     if not isinstance(data, dict):
-        return {}, ["line 1: a programme is a mapping of sections (sessions:, modules:, reminders: ...)"]
+        return {}, [
+            L_(
+                "line {line}: a programme is a mapping of sections (sessions:, modules:, reminders: ...)",
+                line=1,
+            )
+        ]
     found: list[tuple[int, str, str]] = []
 
     def report(path: yamllines.Path, message: str) -> None:
@@ -243,8 +286,12 @@ def validate(
     for key in data:
         if key not in known:
             near = difflib.get_close_matches(str(key), known, n=1)
-            hint = f" Did you mean {near[0]}?" if near else ""
-            report((str(key),), f"unknown section {key!r}.{hint}")
+            report(
+                (str(key),),
+                L_("unknown section {key}. Did you mean {near}?", key=repr(key), near=near[0])
+                if near
+                else L_("unknown section {key}.", key=repr(key)),
+            )
     _check_header(data, report)
     for name, validator in sections.items():
         if name in data:
@@ -252,23 +299,25 @@ def validate(
                 report((name, *yamllines.parse_path(path)), message)
     found.sort(key=lambda f: f[0])
     return data, [
-        f"line {line}: {path}: {message}" if path else f"line {line}: {message}"
+        L_("line {line}: {path}: {problem}", line=line, path=path, problem=message)
+        if path
+        else L_("line {line}: {problem}", line=line, problem=message)
         for line, path, message in found
     ]
 
 
 def _check_header(data: dict[str, Any], report: Callable[[yamllines.Path, str], None]) -> None:
     if "name" in data and not re.match(r"^[a-z0-9][a-z0-9_-]{0,62}$", str(data["name"])):
-        report(("name",), "name is a short slug like spoc-6w")
+        report(("name",), L_("name is a short slug like spoc-6w"))
     if "kind" in data and data["kind"] not in KINDS:
-        report(("kind",), f"kind is one of {', '.join(KINDS)}")
+        report(("kind",), L_("kind is one of {kinds}", kinds=", ".join(KINDS)))
     if "dates_from" in data and data["dates_from"] not in DATES_FROM:
-        report(("dates_from",), "dates_from is start (one calendar) or enrolment (each learner's own)")
+        report(("dates_from",), L_("dates_from is start (one calendar) or enrolment (each learner's own)"))
     if "tz" in data:
         try:
             ZoneInfo(str(data["tz"]))
         except (ZoneInfoNotFoundError, ValueError):
-            report(("tz",), f"{data['tz']!r} is not an IANA time zone like Europe/Paris")
+            report(("tz",), L_("{value} is not an IANA time zone like Europe/Paris", value=repr(data["tz"])))
 
 
 def load_file(path: Path, sections: Mapping[str, SectionValidator]) -> dict[str, Any]:
@@ -276,7 +325,7 @@ def load_file(path: Path, sections: Mapping[str, SectionValidator]) -> dict[str,
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
-        raise ProgrammeError(str(path), [f"cannot read it: {e.strerror}"]) from None
+        raise ProgrammeError(str(path), [L_("cannot read it: {reason}", reason=e.strerror)]) from None
     data, problems = validate(text, sections, str(path))
     if problems:
         raise ProgrammeError(path.name, problems)
@@ -295,8 +344,13 @@ def find(name_or_file: str, base: Path | None = None) -> Path:
         return path
     names = sorted(p.stem for p in EXAMPLES_DIR.glob("*.yaml"))
     near = difflib.get_close_matches(name_or_file, names, n=1)
-    hint = f" Did you mean {near[0]}?" if near else f" Programmes: {', '.join(names)}."
-    raise FileNotFoundError(f"There is no programme '{name_or_file}'.{hint}")
+    raise FileNotFoundError(
+        L_("There is no programme '{name}'. Did you mean {near}?", name=name_or_file, near=near[0])
+        if near
+        else L_(
+            "There is no programme '{name}'. Programmes: {names}.", name=name_or_file, names=", ".join(names)
+        )
+    )
 
 
 # -- materialising a calendar ----------------------------------------------------------------------

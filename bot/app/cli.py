@@ -85,13 +85,16 @@ def demo(
 ) -> None:
     """Run a six-week cohort with 30 simulated learners on a simulated clock, in seconds."""
     from bot.app.demo import Demo
+    from bot.core import i18n
     from bot.core.i18n import LANGUAGES
 
     if lang not in LANGUAGES:
         raise typer.BadParameter(f"'{lang}' is not one of {', '.join(LANGUAGES)}", param_hint="--lang")
     started = time.perf_counter()
     asyncio.run(Demo(db, seed=seed, verbose=verbose, lang=lang).run())
-    typer.echo(f"\ndemo finished in {time.perf_counter() - started:.1f}s")
+    with i18n.use(lang):
+        seconds = i18n.number(round(time.perf_counter() - started, 1))
+        typer.echo("\n" + i18n._("demo finished in {seconds}s", seconds=seconds))
 
 
 @app.command()

@@ -23,6 +23,7 @@ from bot.core import i18n
 from bot.core.clock import SimulatedClock
 from bot.core.delivery import SendResult, Target
 from bot.core.demo_script import COHORT, START, TRAINER, WEEKS
+from bot.core.i18n import _
 from bot.core.inbound import Action, Inbound, Profile
 from bot.core.messages import Buttons, Message, Question, TextInput
 from bot.core.models import OutboxMessage
@@ -163,12 +164,19 @@ class Demo:
 
     async def _story(self) -> None:
         self.print(
-            f"cohortbot demo: a {WEEKS}-week SPOC, {len(LEARNERS)} learners in {len(TEAMS)} teams, "
-            f"3 managers, simulated from {START:%Y-%m-%d}"
+            _(
+                "cohortbot demo: a {weeks}-week SPOC, {learners} learners in {teams} teams, "
+                "{managers} managers, simulated from {start}",
+                weeks=WEEKS,
+                learners=len(LEARNERS),
+                teams=len(TEAMS),
+                managers=len(MANAGERS),
+                start=START.date().isoformat(),
+            )
         )
-        self.print(f"database: {self.db_path}\n")
+        self.print(_("database: {path}", path=str(self.db_path)) + "\n")
         await self.setup()
-        for _, extra in sorted(DEMO_SETUP, key=lambda s: s[0]):
+        for _order, extra in sorted(DEMO_SETUP, key=lambda s: s[0]):
             await extra(self)
         await self.simulate(START + timedelta(weeks=WEEKS, days=3))
         await self.epilogue()
@@ -201,7 +209,11 @@ class Demo:
             await self.say(
                 TRAINER, f'module {COHORT} "Module {week + 1}" due {friday:%Y-%m-%d}', show=week == 0
             )
-        self.print(f"  ... {WEEKS} sessions and {WEEKS} modules added\n")
+        self.print(
+            "  "
+            + _("... {sessions} sessions and {modules} modules added", sessions=WEEKS, modules=WEEKS)
+            + "\n"
+        )
 
     async def _create_personas(self) -> None:
         # What the platform would tell us about each person (their time zone), before they are enrolled.
@@ -226,9 +238,9 @@ class Demo:
                 await upsert_profile(session, profile, self.clock.now())
 
     async def simulate(self, end: datetime) -> None:
-        self.print("-- six weeks, as alice and the cohort channel see them --")
+        self.print(_("-- six weeks, as {learner} and the cohort channel see them --", learner=SPOTLIGHT))
         runner = self.app.runner
-        for _ in range(100_000):
+        for _step in range(100_000):
             pending = await runner.pending()
             due = [e for e in pending if e.due_at <= self.clock.now()]
             for event in due:
@@ -266,7 +278,7 @@ class Demo:
         kind = target.key.split(":", 1)[0]
         self.delivered[kind] += 1
         if target.address == SPOTLIGHT or target.address.startswith("#"):
-            who = "channel" if target.address.startswith("#") else target.address
+            who = _("channel") if target.address.startswith("#") else target.address
             self.print(f"[{self.stamp()}] -> {who}: {message.summary}")
             if self.verbose:
                 self.print("    " + render_text(message).replace("\n", "\n    "))
@@ -334,22 +346,28 @@ class Demo:
             )
             self.reacted[reaction.action.action_id] += 1
             if reaction.person == SPOTLIGHT and reply is not None:
-                self.print(
-                    f"[{self.stamp()}] alice pressed {reaction.action.action_id}: {reply.message.summary}"
+                pressed = _(
+                    "{learner} pressed {action}: {reply}",
+                    learner=SPOTLIGHT,
+                    action=reaction.action.action_id,
+                    reply=reply.message.summary,
                 )
+                self.print(f"[{self.stamp()}] {pressed}")
         await self.app.worker.drain()
 
     # -- the end --------------------------------------------------------------------------------
     async def epilogue(self) -> None:
-        self.print("\n-- what was delivered --")
+        self.print("\n" + _("-- what was delivered --"))
         for kind, n in sorted(self.delivered.items()):
-            self.print(f"  {kind:<24} {n}")
+            # The outbox's kinds are its keys' prefixes, shown as they are; the updates are counted here.
+            shown = _("card updates") if kind == "card updates" else kind
+            self.print(f"  {shown:<24} {n}")
         if self.reacted:
-            self.print("-- what learners did --")
+            self.print(_("-- what learners did --"))
             for kind, n in sorted(self.reacted.items()):
                 self.print(f"  {kind:<24} {n}")
-        self.print("\n-- final state --")
+        self.print("\n" + _("-- final state --"))
         await self.say(TRAINER, f"status {COHORT}")
-        for _, section in sorted(DEMO_SECTIONS, key=lambda s: s[0]):
+        for _order, section in sorted(DEMO_SECTIONS, key=lambda s: s[0]):
             self.print("")
             await section(self)

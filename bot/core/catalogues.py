@@ -24,8 +24,15 @@ from bot.core.i18n import DOMAIN, LANGUAGES, LOCALES_DIR, SOURCE_LANGUAGE
 from bot.core.registry import VERBS, load_capabilities
 
 ROOT = Path(__file__).resolve().parents[2]
-# The marker functions of bot.core.i18n: name -> which arguments are the message (and its plural).
-KEYWORDS: dict[str, tuple[int, ...] | None] = {"_": None, "_n": (1, 2), "N_": None, "Np_": (1, 2)}
+# The marker functions of bot.core.i18n (and L_ of schedules.wording): name -> which arguments are
+# the message (and its plural).
+KEYWORDS: dict[str, tuple[int, ...] | None] = {
+    "_": None,
+    "_n": (1, 2),
+    "N_": None,
+    "Np_": (1, 2),
+    "L_": None,
+}
 PLACEHOLDER_RE = re.compile(r"(?<!\{)\{([^{}]*)\}(?!\})")
 
 

@@ -23,6 +23,10 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent
 
+# What schedules/ and modules that also answer machines mark for later (see `translated`).
+from schedules.wording import L_ as L_
+from schedules.wording import Later as Later
+
 log = logging.getLogger(__name__)
 
 DOMAIN = "cohortbot"
@@ -111,6 +115,15 @@ def N_(msgid: str, /) -> str:
 def Np_(singular: str, plural: str, /) -> tuple[str, str]:
     """Marks a countable message for extraction where it is only named (`texts.register`)."""
     return (singular, plural)
+
+
+def translated(text: str) -> str:
+    """`text` in the current language if it is a `Later` (`L_`: a message from schedules/ or a
+    module that also answers machines), its values too; any other text as it is."""
+    if not isinstance(text, Later):
+        return text
+    values = {k: translated(v) if isinstance(v, str) else v for k, v in text.values.items()}
+    return _(text.template, **values)
 
 
 # -- dates and numbers -------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.errors import UserError
+from bot.core.i18n import _
 from bot.core.models import Activity, Identity, OutboxMessage, Person, ProcessedInbound
 from bot.core.registry import PERSONAL_DATA, RETENTION_PURGES, load_capabilities
 from bot.core.settings import Settings
@@ -42,7 +43,7 @@ async def find_person(session: AsyncSession, ref: str) -> Person:
     elif "@" in ref and ":" not in ref:
         found = (await session.exec(select(Person).where(Person.email == ref.lower()))).first()
     elif ":" in ref:
-        platform, _, user_id = ref.partition(":")
+        platform, _sep, user_id = ref.partition(":")
         found = await _by_identity(session, platform, user_id)
     elif ref:
         found = await _by_identity(session, "console", ref.lower())
@@ -50,11 +51,17 @@ async def find_person(session: AsyncSession, ref: str) -> Person:
             named = (await session.exec(select(Person).where(col(Person.display_name).ilike(ref)))).all()
             if len(named) > 1:
                 raise UserError(
-                    f"{len(named)} people are named '{ref}': give #id, an email or platform:user_id."
+                    _(
+                        "{n} people are named '{ref}': give #id, an email or platform:user_id.",
+                        n=len(named),
+                        ref=ref,
+                    )
                 )
             found = named[0] if named else None
     if found is None:
-        raise UserError(f"No person matches '{ref}': give #id, an email, or platform:user_id (slack:U0123).")
+        raise UserError(
+            _("No person matches '{ref}': give #id, an email, or platform:user_id (slack:U0123).", ref=ref)
+        )
     return found
 
 

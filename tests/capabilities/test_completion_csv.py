@@ -217,3 +217,36 @@ async def test_an_imported_learner_we_can_reach_gets_the_welcome_dm_once(
         "Welcome to *other*! I'll remind you of sessions and due dates here. "
         "Type `status other` any time. You're in team *blue*."
     ]
+
+
+async def test_the_import_report_of_a_french_cohort_is_in_french(chat: Chat, app: App) -> None:
+    await make_cohort(chat)
+    await chat.say("tina", "create classe tz=Europe/Paris lang=fr")
+    now = app.clock.now()
+    header = await import_learners(app.store, app.settings, now, "classe", "mail,name\nx@example.com,X\n")
+    assert header.render() == (
+        "ligne 1 : colonne(s) inconnue(s) : mail ; colonne(s) manquante(s) : email. "
+        "En-tête attendu : email,name,manager_email,team,site,department,seniority,tz,lms_user_id\n"
+        "Rien n'a été importé."
+    )
+    bad = "email,name\npas-une-adresse,X\ncarol@example.com,Carol\ncarol@example.com,Carol\n"
+    report = await import_learners(app.store, app.settings, now, "classe", bad)
+    assert report.errors == [
+        "ligne 2 : email 'pas-une-adresse' n'est pas une adresse e-mail",
+        "ligne 4 : carol@example.com figure deux fois dans le fichier",
+    ]
+    assert report.render().endswith(
+        "Rien n'a été importé : 2 ligne(s) erronée(s) sur 3. "
+        "Corrigez-les, ou ajoutez --skip-bad pour importer 1 ligne correcte."
+    )
+    skipped = await import_learners(app.store, app.settings, now, "classe", bad, skip_bad=True)
+    assert skipped.render().endswith(
+        "1 apprenant importé (2 ligne(s) erronée(s) ignorée(s)) : 1 inscrit, 1 personne créée."
+    )
+    done = await import_completions(
+        app.store, app.settings, now, "classe", "email,module\ncarol@example.com,Module 9\n"
+    )
+    assert done.errors == ["ligne 2 : 'classe' n'a pas encore de module."]
+    # An English cohort's report stays English, whatever language was written in last.
+    english = await import_learners(app.store, app.settings, now, COHORT, bad)
+    assert english.errors[0] == "line 2: email 'pas-une-adresse' is not an email address"

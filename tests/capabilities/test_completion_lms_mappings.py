@@ -14,6 +14,8 @@ from bot.app.bootstrap import App, build
 from bot.app.cli import app as cli
 from bot.capabilities.completion.completion_import import import_completions
 from bot.capabilities.completion.learner_import import import_learners
+from bot.capabilities.completion.statement_import import import_statements
+from bot.core import i18n
 from bot.core.clock import SimulatedClock
 from bot.core.settings import Settings
 from tests.capabilities.completion_fixtures import COHORT, completions, make_cohort
@@ -66,3 +68,30 @@ def test_the_cli_imports_a_file_of_xapi_statements(
     bad.write_text(json.dumps([{**batch[0], "id": "nope"}]))
     result = runner.invoke(cli, ["import", "completions", str(bad), "--cohort", COHORT])
     assert result.exit_code == 1 and "statement 1: id: 'nope' is not a UUID" in result.output
+
+
+async def test_lms_id_answers_in_the_callers_language(chat: Chat, app: App) -> None:
+    await make_cohort(chat)
+    await chat.say("tina", "lang fr")
+    linked = await chat.say("tina", f"lms-id {COHORT} @alice 5")
+    assert linked == "Les déclarations xAPI concernant l'utilisateur LMS 5 comptent désormais pour alice."
+    assert await chat.say("tina", f"lms-id {COHORT} @alice 5") == "alice a déjà l'identifiant LMS 5."
+    taken = await chat.say("tina", f"lms-id {COHORT} @bob 5")
+    assert taken.startswith("l'identifiant LMS 5 appartient déjà à quelqu'un d'autre")
+    module = await chat.say("tina", f'lms-id {COHORT} "Module 1" LMS-M1')
+    assert (
+        module
+        == "Les déclarations xAPI et les lignes CSV concernant LMS-M1 comptent désormais pour *Module 1*."
+    )
+    assert await chat.say("tina", f'lms-id {COHORT} "Module 1" LMS-M1') == "LMS-M1 désigne déjà *Module 1*."
+
+
+async def test_a_statement_file_for_a_french_cohort_is_refused_in_french(chat: Chat, app: App) -> None:
+    await chat.say("tina", "create classe tz=Europe/Paris lang=fr")
+    batch = moodle.course_batch([5], 31, {5: {"success": True}})
+    text = json.dumps([batch[0], {**batch[0], "id": "nope"}])
+    report = await import_statements(app.store, app.settings, app.clock.now(), "classe", text)
+    assert report.render() == "déclaration 2 : id : 'nope' n'est pas un UUID\nRien n'a été importé."
+    with i18n.use("en"):  # no such cohort: the current language
+        english = await import_statements(app.store, app.settings, app.clock.now(), "nope", text)
+        assert english.render() == "statement 2: id: 'nope' is not a UUID\nNothing imported."

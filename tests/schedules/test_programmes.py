@@ -120,6 +120,28 @@ async def test_a_bad_programme_changes_nothing(
     assert "no cohort" in await chat.say("tina", "status x")
 
 
+async def test_programme_problems_are_told_in_the_readers_language(
+    chat: Chat, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "programmes").mkdir()
+    (tmp_path / "programmes" / "broken.yaml").write_text(BROKEN)
+    await chat.say("tina", "lang fr")
+    reply = await chat.say("tina", "create x programme=broken")
+    assert reply.startswith(
+        "Le programme broken.yaml comporte des erreurs : "
+        "ligne 3 : sesions : section inconnue 'sesions'. Vouliez-vous dire sessions ? ; "
+        'ligne 8 : sessions[0].at : at est une heure locale entre guillemets, comme "09:00" '
+        "(sans guillemets, YAML la lit comme un nombre) ; "
+        "ligne 10 : sessions[1] : une séance hebdomadaire a besoin de count: <nombre de semaines> (1-200) ; "
+        "et 8 autres. Vérifiez-le avec `cohortbot programme validate broken.yaml`."
+    ), reply
+    assert "Vouliez-vous dire spoc-6w ?" in await chat.say("tina", "create x programme=spoc-6")
+    # The same problems, in English for the command line (and anyone reading them as they are).
+    _, problems = validate(BROKEN, PROGRAMME_SECTIONS)
+    assert problems[0] == "line 3: sesions: unknown section 'sesions'. Did you mean sessions?"
+
+
 async def test_a_self_paced_track_counts_from_each_enrolment(
     chat: Chat, sender: TimedSender, clock: SimulatedClock
 ) -> None:

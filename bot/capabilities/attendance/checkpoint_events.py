@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
 
@@ -18,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.capabilities.attendance import checkpoints
 from bot.core.context import STAFF_ROLES, EventContext
 from bot.core.errors import ConfigurationError
-from bot.core.i18n import N_
+from bot.core.i18n import N_, _
 from bot.core.messages import Message, Text
 from bot.core.models import Cohort, Enrolment
 from bot.core.outbox import Compose, Recipient
@@ -28,6 +29,9 @@ from schedules.events import PlannedEvent
 
 log = logging.getLogger(__name__)
 DAILY_AT = time(23, 55)  # UTC: the day's last checkpoint, before the date in its key changes
+# Why a checkpoint was taken is signed into it in English, and shown in the reader's language.
+REASONS = (N_("daily"), N_("on demand"), N_("audit pack"))
+SESSION_CLOSED_RE = re.compile(r"^session (\d+) closed$")
 
 register(
     {
@@ -90,8 +94,16 @@ async def take_and_announce(ctx: EventContext, reason: str, *, only_if_changed: 
     return digest
 
 
+def reason_words(reason: str) -> str:
+    """A checkpoint's stored reason ("session 12 closed", "daily") in the reader's language."""
+    closed = SESSION_CLOSED_RE.match(reason)
+    if closed:
+        return _("session {id} closed", id=closed[1])
+    return _(reason) if reason in REASONS else reason
+
+
 def _checkpoint_message(values: dict[str, object]) -> Message:
-    text = t("evidence.checkpoint", **values)
+    text = t("evidence.checkpoint", **{**values, "reason": reason_words(str(values["reason"]))})
     return Message(text, (Text(text),))
 
 

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 from sqlmodel import col, select
 
 from bot.capabilities.attendance import checkpoints, exports
+from bot.capabilities.attendance.checkpoint_events import reason_words
 from bot.capabilities.attendance.keys import chain_secret
 from bot.capabilities.attendance.sheets import cohort_sheets, learner_summaries
 from bot.capabilities.attendance.verification import compare, verify
 from bot.core.exports import cohort_folder
+from bot.core.i18n import _
 from bot.core.models import Cohort, LiveSession
 from bot.core.registry import demo_section, demo_setup
 
@@ -54,7 +56,7 @@ async def attendance_sheets(demo: Demo) -> None:
     from bot.core.demo_script import COHORT, TRAINER
 
     cohort, lives = await _cohort_and_sessions(demo)
-    demo.print("-- attendance --")
+    demo.print(_("-- attendance --"))
     first = lives[0]
     async with demo.app.store.transaction() as session:
         sheets = await cohort_sheets(session, cohort)
@@ -76,11 +78,24 @@ async def attendance_sheets(demo: Demo) -> None:
     demo.print("")
     for sheet in sheets:
         demo.print(f"  #{sheet.live.id} {sheet.live.title:<16} {sheet.totals_line()}")
-    demo.print(f"files: {', '.join(p.name for p in paths)} in {out}/")
+    demo.print(_("files: {files} in {folder}/", files=", ".join(p.name for p in paths), folder=str(out)))
     verdict = "OK" if checked.ok and not lost else "; ".join(map(str, [*checked.problems, *lost]))
-    demo.print(f"evidence verify: {verdict} ({checked.records} records in {checked.chains} chains)")
+    demo.print(
+        _(
+            "evidence verify: {verdict} ({records} records in {chains} chains)",
+            verdict=verdict,
+            records=checked.records,
+            chains=checked.chains,
+        )
+    )
     if latest is not None:
         demo.print(
-            f"latest signed checkpoint: {checkpoints.iso(latest.at)} ({latest.reason}), "
-            f"{latest.records} records; `cohortbot audit {COHORT}` packs it with everything else"
+            _(
+                "latest signed checkpoint: {at} ({reason}), {records} records; "
+                "`cohortbot audit {cohort}` packs it with everything else",
+                at=checkpoints.iso(latest.at),
+                reason=reason_words(latest.reason),
+                records=latest.records,
+                cohort=COHORT,
+            )
         )

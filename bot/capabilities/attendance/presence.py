@@ -23,6 +23,7 @@ from bot.capabilities.attendance.meeting_time import (
     status_from_presence,
 )
 from bot.capabilities.attendance.models import AttendanceRecord
+from bot.core.i18n import _
 from bot.core.models import Cohort, LiveSession
 
 # programme key -> (lowest, highest), in percent of the planned duration
@@ -52,10 +53,10 @@ def validate_percentages(data: dict[str, Any]) -> list[tuple[str, str]]:
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            errors.append((key, f"must be a whole percentage from {low} to {high}"))
+            errors.append((key, _("must be a whole percentage from {low} to {high}", low=low, high=high)))
     present, absent = data.get("present_pct"), data.get("absent_below_pct")
     if not errors and isinstance(present, int) and isinstance(absent, int) and absent > present:
-        errors.append(("absent_below_pct", "must not be above present_pct"))
+        errors.append(("absent_below_pct", _("must not be above present_pct")))
     return errors
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from bot.capabilities.attendance.models import AttendanceSessionState
 from bot.capabilities.attendance.presence import PERCENT_KEYS, validate_percentages
+from bot.core.i18n import _
 from bot.core.models import Cohort, LiveSession
 from bot.core.registry import programme_section
 
@@ -103,23 +104,25 @@ def validate_section(data: Any) -> list[tuple[str, str]]:
     if data is None:
         return []
     if not isinstance(data, dict):
-        return [("", "must be a mapping, e.g. {opens_before_min: 10, closes_after_min: 15}")]
+        return [("", _("must be a mapping, e.g. {opens_before_min: 10, closes_after_min: 15}"))]
     errors: list[tuple[str, str]] = []
     for key, value in data.items():
         if key in MINUTE_KEYS:
             low, high = MINUTE_KEYS[key]
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                errors.append((key, f"must be a whole number of minutes from {low} to {high}"))
+                errors.append(
+                    (key, _("must be a whole number of minutes from {low} to {high}", low=low, high=high))
+                )
         elif key in PERCENT_KEYS:
             continue  # meeting presence: checked by validate_percentages below
         elif key in FLAG_KEYS:
             if not isinstance(value, bool):
-                errors.append((key, "must be true or false"))
+                errors.append((key, _("must be true or false")))
         else:
             known = ", ".join([*MINUTE_KEYS, *FLAG_KEYS, *PERCENT_KEYS])
-            errors.append((key, f"unknown setting; known: {known}"))
+            errors.append((key, _("unknown setting; known: {known}", known=known)))
     errors += validate_percentages(data)
     late, closes = data.get("late_after_min"), data.get("closes_after_min", 15)
     if isinstance(late, int) and isinstance(closes, int) and not errors and late > closes:
-        errors.append(("late_after_min", "must not be after the window closes (closes_after_min)"))
+        errors.append(("late_after_min", _("must not be after the window closes (closes_after_min)")))
     return errors

@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot.capabilities.challenges.cards import label
+from bot.capabilities.challenges.cards import label, title_of
 from bot.capabilities.challenges.leaderboard import leaderboard_message
 from bot.capabilities.challenges.ledger import recomputed_totals, running_totals
 from bot.capabilities.challenges.names import display_names
 from bot.capabilities.challenges.tables import Challenge
+from bot.core.i18n import _, _n
 from bot.core.models import Cohort
 from bot.core.registry import demo_section, demo_setup
 from bot.core.render_text import render_text
@@ -42,7 +43,7 @@ async def print_leaderboard(demo: Any) -> None:
 
     async with demo.app.store.transaction() as session:
         cohort = (await session.exec(select(Cohort).where(Cohort.slug == COHORT))).one()
-        demo.print("-- challenges and points --")
+        demo.print(_("-- challenges and points --"))
         demo.print(render_text(await leaderboard_message(session, cohort, individual_top=5)))
         challenges = (
             await session.exec(
@@ -51,14 +52,34 @@ async def print_leaderboard(demo: Any) -> None:
         ).all()
         for c in challenges:
             people = c.result.get("people") or []
-            teams = " and ".join(c.result.get("teams") or [])
-            who = f"team {teams}, " if teams else ""
             names = await display_names(session, people)
             shown = ", ".join(sorted(names.values())[:6]) + (" ..." if len(people) > 6 else "")
-            demo.print(
-                f"  {label(c)} ({c.title}): {who}{len(people)} winner(s) x {c.points} pts: {shown or 'none'}"
+            winners = _n(
+                "{n} winner x {points} pts: {names}",
+                "{n} winners x {points} pts: {names}",
+                len(people),
+                points=c.points,
+                names=shown or _("none"),
             )
+            if c.result.get("teams"):
+                winners = (
+                    _n(
+                        "team {teams}",
+                        "teams {teams}",
+                        len(c.result["teams"]),
+                        teams=_(" and ").join(c.result["teams"]),
+                    )
+                    + ", "
+                    + winners
+                )
+            demo.print(f"  {label(c)} ({title_of(c)}): {winners}")
         running = (await running_totals(session, cohort.id or 0)).nonzero()
         replayed = (await recomputed_totals(session, cohort)).nonzero()
-        verdict = "match" if running == replayed else "DIFFER"
-        demo.print(f"  totals recomputed from the activity log {verdict} the running totals")
+        demo.print(
+            "  "
+            + (
+                _("totals recomputed from the activity log match the running totals")
+                if running == replayed
+                else _("totals recomputed from the activity log DIFFER from the running totals")
+            )
+        )

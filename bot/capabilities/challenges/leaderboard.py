@@ -158,7 +158,7 @@ async def leaderboard_message(
 async def leaderboard_verb(ctx: Ctx, cohort: str, individual: str | None) -> Reply:
     row = await ctx.cohort(cohort)
     if not await ctx.is_staff(row) and await ctx.role_in(row) is None:
-        raise UserError(f"You are not in '{row.slug}'. `list` shows your cohorts.")
+        raise UserError(_("You are not in '{cohort}'. `list` shows your cohorts.", cohort=row.slug))
     top = INDIVIDUAL_TOP if individual else 0
     return Reply(await leaderboard_message(ctx.session, row, individual_top=top))
 

@@ -146,7 +146,7 @@ async def _set_rule(ctx: Ctx, cohort: Cohort, kind: str | None, n: int | None) -
     if kind not in DEFAULT_POINTS or n is None:
         raise UserError(
             _("Say a kind and a number. Kinds: {kinds}.", kinds=", ".join(DEFAULT_POINTS)),
-            usage="points <cohort> set <kind> <n>",
+            usage=_("points <cohort> set <kind> <n>"),
         )
     programme = dict(cohort.programme or {})
     programme["points"] = {**(programme.get("points") or {}), kind: n}

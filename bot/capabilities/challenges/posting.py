@@ -26,10 +26,11 @@ from bot.core.registry import verb
 
 QUIZ_DEFAULT = timedelta(hours=24)
 TASK_DEFAULT_DAYS = 7
-QUIZ_USAGE = (
+# Shown with _() where used: the reader's words for the placeholders (the keywords stay).
+QUIZ_USAGE = N_(
     'challenge <cohort> quiz "<question>" *<right answer> <wrong answers...> [until=<YYYY-MM-DD[THH:MM]>]'
 )
-TASK_USAGE = 'challenge <cohort> task "<what to do>" [until=<YYYY-MM-DD[THH:MM]>] [confirm=yes]'
+TASK_USAGE = N_('challenge <cohort> task "<what to do>" [until=<YYYY-MM-DD[THH:MM]>] [confirm=yes]')
 
 
 class WhenArg(Arg):
@@ -80,17 +81,18 @@ async def challenge_verb(
     if what == "quiz":
         if confirm is not None:
             raise UserError(
-                "confirm= is for tasks: a quiz answer is right or wrong by itself.", usage=QUIZ_USAGE
+                _("confirm= is for tasks: a quiz answer is right or wrong by itself."), usage=_(QUIZ_USAGE)
             )
         question, options, correct = parse_quiz(details)
     else:
         if len(details) != 1:
             raise UserError(
-                _('Say what to do as one quoted text, e.g. "Share one tip in the channel".'), usage=TASK_USAGE
+                _('Say what to do as one quoted text, e.g. "Share one tip in the channel".'),
+                usage=_(TASK_USAGE),
             )
         question, options, correct = details[0].strip(), [], None
         if not question:
-            raise UserError(_("The task is empty: say what to do."), usage=TASK_USAGE)
+            raise UserError(_("The task is empty: say what to do."), usage=_(TASK_USAGE))
     closes_at = deadline(row, what, until, ctx.now)
     challenge = Challenge(
         cohort_id=row.id or 0,
@@ -132,17 +134,17 @@ async def challenge_verb(
 
 def parse_quiz(details: list[str]) -> tuple[str, list[str], str]:
     if not details or not details[0].strip():
-        raise UserError(_("Missing the question."), usage=QUIZ_USAGE)
+        raise UserError(_("Missing the question."), usage=_(QUIZ_USAGE))
     question, answers = details[0].strip(), [a.strip() for a in details[1:]]
     starred = [a for a in answers if a.startswith("*")]
     if len(answers) < 2 or len(starred) != 1:
         raise UserError(
             _("Give at least two answers and mark the right one with a *, e.g. *443 80 8080."),
-            usage=QUIZ_USAGE,
+            usage=_(QUIZ_USAGE),
         )
     options = [a.lstrip("*").strip() for a in answers]
     if any(not o for o in options) or len({o.lower() for o in options}) != len(options):
-        raise UserError(_("Answers must be different and not empty."), usage=QUIZ_USAGE)
+        raise UserError(_("Answers must be different and not empty."), usage=_(QUIZ_USAGE))
     return question, options, starred[0].lstrip("*").strip()
 
 

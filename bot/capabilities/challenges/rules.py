@@ -7,6 +7,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.i18n import _
 from bot.core.models import Cohort
 from bot.core.registry import programme_section
 
@@ -48,27 +49,37 @@ def challenge_settings(cohort: Cohort) -> ChallengeSettings:
 
 def _unknown(key: str, known: list[str]) -> str:
     near = difflib.get_close_matches(key, known, n=1)
-    hint = f" Did you mean {near[0]}?" if near else f" Known: {', '.join(known)}."
-    return f"unknown setting '{key}'.{hint}"
+    if near:
+        return _("unknown setting '{key}'. Did you mean {near}?", key=key, near=near[0])
+    return _("unknown setting '{key}'. Known: {known}.", key=key, known=", ".join(known))
 
 
 @programme_section("points")
 def validate_points(data: Any) -> list[tuple[str, str]]:
     if not isinstance(data, dict):
-        return [("", "must be a mapping of kind: points, e.g. module_on_time: 10")]
+        return [("", _("must be a mapping of kind: points, e.g. module_on_time: 10"))]
     errors = []
     for key, value in data.items():
         if key not in DEFAULT_POINTS:
             errors.append((str(key), _unknown(str(key), list(DEFAULT_POINTS))))
         elif isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_POINTS:
-            errors.append((str(key), f"must be a whole number from 0 to {MAX_POINTS}, not {value!r}"))
+            errors.append(
+                (
+                    str(key),
+                    _(
+                        "must be a whole number from 0 to {high}, not {value}",
+                        high=MAX_POINTS,
+                        value=repr(value),
+                    ),
+                )
+            )
     return errors
 
 
 @programme_section("challenges")
 def validate_challenges(data: Any) -> list[tuple[str, str]]:
     if not isinstance(data, dict):
-        return [("", "must be a mapping, e.g. streaks: true")]
+        return [("", _("must be a mapping, e.g. streaks: true"))]
     known = list(ChallengeSettings.__dataclass_fields__)
     errors = []
     for key, value in data.items():
@@ -76,7 +87,12 @@ def validate_challenges(data: Any) -> list[tuple[str, str]]:
             errors.append((str(key), _unknown(str(key), known)))
         elif key == "individual_top":
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 50:
-                errors.append((key, f"must be a whole number from 0 to 50, not {value!r}"))
+                errors.append(
+                    (
+                        key,
+                        _("must be a whole number from 0 to {high}, not {value}", high=50, value=repr(value)),
+                    )
+                )
         elif not isinstance(value, bool):
-            errors.append((key, f"must be true or false, not {value!r}"))
+            errors.append((key, _("must be true or false, not {value}", value=repr(value))))
     return errors

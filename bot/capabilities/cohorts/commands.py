@@ -290,8 +290,11 @@ async def _keep_admins_safe(ctx: Ctx, cohort: Cohort, role: str, persons: list[P
     await ctx.require_admin(cohort, "change admins")
     if admins <= {p.id for p in demoted}:
         raise UserError(
-            f"'{cohort.slug}' would have no admin left. Make someone else admin first "
-            f"(`role {cohort.slug} admin @name`)."
+            _(
+                "'{cohort}' would have no admin left. Make someone else admin first "
+                "(`role {cohort} admin @name`).",
+                cohort=cohort.slug,
+            )
         )
 
 

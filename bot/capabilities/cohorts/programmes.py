@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.errors import UserError
+from bot.core.i18n import _, _n, translated
 from bot.core.models import Cohort, LiveSession, Module
 from bot.core.registry import PROGRAMME_SECTIONS
 from schedules.programme import ProgrammeError, expand_modules, expand_sessions, find, load_file
@@ -26,21 +27,28 @@ SHOWN_PROBLEMS = 3
 def load_named(name: str) -> dict[str, Any]:
     """The validated programme called `name`, or a UserError saying what is wrong with it."""
     if not NAME_RE.match(name) or ".." in name:
-        raise UserError(f"'{name}' is not a programme name: use a name like spoc-6w.")
+        raise UserError(_("'{name}' is not a programme name: use a name like spoc-6w.", name=name))
     stem = name.removesuffix(".yaml").removesuffix(".yml")
     local = LOCAL_DIR / f"{stem}.yaml"
     try:
         path = local if local.exists() else find(stem)
     except FileNotFoundError as e:
-        raise UserError(str(e)) from None
+        raise UserError(translated(e.args[0])) from None
     try:
         return load_file(path, PROGRAMME_SECTIONS)
     except ProgrammeError as e:
         more = len(e.problems) - SHOWN_PROBLEMS
-        shown = "; ".join(e.problems[:SHOWN_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")
+        shown = _("; ").join(translated(p) for p in e.problems[:SHOWN_PROBLEMS])
+        if more > 0:
+            shown += _n("; and {n} more", "; and {n} more", more)
         raise UserError(
-            f"Programme {e.source} has problems: {shown}. "
-            f"Check it with `cohortbot programme validate {path.name}`."
+            _(
+                "Programme {source} has problems: {problems}. "
+                "Check it with `cohortbot programme validate {file}`.",
+                source=e.source,
+                problems=shown,
+                file=path.name,
+            )
         ) from None
 
 

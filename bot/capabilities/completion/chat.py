@@ -108,7 +108,12 @@ async def _only_cohort(ctx: Ctx, title: str) -> Cohort:
     if len(cohorts) > 1:
         names = ", ".join(c.slug for c in cohorts)
         raise UserError(
-            f'You are in several cohorts ({names}): say which, e.g. `done {cohorts[0].slug} "{title}"`.'
+            _(
+                'You are in several cohorts ({names}): say which, e.g. `done {cohort} "{title}"`.',
+                names=names,
+                cohort=cohorts[0].slug,
+                title=title,
+            )
         )
     return cohorts[0]
 

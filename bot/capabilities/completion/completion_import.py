@@ -16,11 +16,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.capabilities.completion.csv_rows import (
+    CsvFormat,
     ImportReport,
     RowError,
+    Rows,
     Validator,
     email_value,
-    read_rows,
     run_import,
 )
 from bot.capabilities.completion.lookup import cohort_modules, match_module
@@ -28,11 +29,13 @@ from bot.capabilities.completion.models import LmsAccount, XapiActivity
 from bot.capabilities.completion.recording import STATUSES, record_completion
 from bot.core.context import EventContext
 from bot.core.errors import UserError
+from bot.core.i18n import _
 from bot.core.models import Cohort, Completion, Enrolment, Module, Person
 from bot.core.settings import Settings
 from bot.core.store import Store
 
 COMPLETION_COLUMNS = ("email", "lms_user_id", "module", "status", "score", "completed_at")
+COMPLETIONS_CSV = CsvFormat(COMPLETION_COLUMNS, required=("module",))
 
 
 @dataclass(frozen=True)
@@ -56,14 +59,16 @@ def _completion_row(
     person_id = _learner(values, learners, lms_learners, cohort)
     ref = values.get("module", "")
     if not ref:
-        raise RowError("module is empty")
+        raise RowError(_("module is empty"))
     try:
         module = aliases.get(ref) or match_module(modules, ref, cohort.slug)
     except UserError as e:
         raise RowError(e.message) from None
     status = (values.get("status") or "completed").lower()
     if status not in STATUSES:
-        raise RowError(f"status '{status}' is not one of {', '.join(STATUSES)}")
+        raise RowError(
+            _("status '{status}' is not one of {statuses}", status=status, statuses=", ".join(STATUSES))
+        )
     score = _score(values.get("score", ""))
     at = _completed_at(values.get("completed_at", ""), cohort.tz, now)
     return CompletionRow(person_id, module, status, score, at)
@@ -77,12 +82,22 @@ def _learner(
     if lms_user_id and not values.get("email"):
         if lms_user_id not in lms_learners:
             raise RowError(
-                f"LMS user {lms_user_id} is not a learner of '{cohort.slug}': import learners first"
+                _(
+                    "LMS user {id} is not a learner of '{cohort}': import learners first",
+                    id=lms_user_id,
+                    cohort=cohort.slug,
+                )
             )
         return lms_learners[lms_user_id]
     email = email_value(values.get("email", ""), "email")
     if email not in learners:
-        raise RowError(f"{email} is not a learner of '{cohort.slug}': import learners first")
+        raise RowError(
+            _(
+                "{email} is not a learner of '{cohort}': import learners first",
+                email=email,
+                cohort=cohort.slug,
+            )
+        )
     return learners[email]
 
 
@@ -92,9 +107,9 @@ def _score(value: str) -> float | None:
     try:
         score = float(value.rstrip("%"))
     except ValueError:
-        raise RowError(f"score '{value}' is not a number from 0 to 100") from None
+        raise RowError(_("score '{value}' is not a number from 0 to 100", value=value)) from None
     if not 0 <= score <= 100:
-        raise RowError(f"score {value} is outside 0..100")
+        raise RowError(_("score {value} is outside 0..100", value=value))
     return score
 
 
@@ -106,11 +121,13 @@ def _completed_at(value: str, tz: str, now: datetime) -> datetime:
         parsed = datetime.fromisoformat(value) if len(value) > 10 else None
         when = parsed or datetime.combine(date.fromisoformat(value), time(12, 0))
     except ValueError:
-        raise RowError(f"completed_at '{value}' is not a date (YYYY-MM-DD) or date and time") from None
+        raise RowError(
+            _("completed_at '{value}' is not a date (YYYY-MM-DD) or date and time", value=value)
+        ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=ZoneInfo(tz))
     if when > now:
-        raise RowError(f"completed_at {value} is in the future")
+        raise RowError(_("completed_at {value} is in the future", value=value))
     return when
 
 
@@ -118,13 +135,8 @@ async def import_completions(
     store: Store, settings: Settings, now: datetime, cohort_slug: str, text: str, *, skip_bad: bool = False
 ) -> ImportReport:
     report = ImportReport("completions")
-    try:
-        rows = read_rows(text, COMPLETION_COLUMNS, ("module",))
-    except UserError as e:
-        report.problem = e.message
-        return report
 
-    async def make_validator(session: AsyncSession, cohort: Cohort) -> Validator:
+    async def make_validator(session: AsyncSession, cohort: Cohort, rows: Rows) -> Validator:
         learners = {
             email or "": person_id
             for email, person_id in (
@@ -172,4 +184,6 @@ async def import_completions(
             )
             counts[result.outcome] += 1
 
-    return await run_import(store, settings, now, report, cohort_slug, rows, make_validator, write, skip_bad)
+    return await run_import(
+        store, settings, now, report, cohort_slug, text, COMPLETIONS_CSV, make_validator, write, skip_bad
+    )

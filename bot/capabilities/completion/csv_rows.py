@@ -1,7 +1,8 @@
 """Reading an LMS's CSV file: header checks, rows with their line numbers, and the import run.
 
 Every row is checked first; any bad row means nothing is imported (unless `skip_bad`), and the
-errors name their line. Then everything is written in the same transaction.
+errors name their line. Then everything is written in the same transaction. The report is written
+in the cohort's language (its errors as they are found, and its summary), like its exports.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core import i18n
 from bot.core.context import EventContext
 from bot.core.errors import UserError
+from bot.core.i18n import Np_, _, _n
 from bot.core.models import Cohort
 from bot.core.people import EMAIL_RE
 from bot.core.settings import Settings
@@ -29,37 +32,102 @@ EXTRA = "__extra__"  # where the csv module puts values beyond the header
 
 
 class RowError(Exception):
-    """One row is wrong; the message says which value and why."""
+    """One row is wrong; the message (in the reader's language) says which value and why."""
+
+
+# What an import counts (its `counts` keys, in English) as the reader reads them.
+COUNTED: dict[str, tuple[str, str]] = {
+    # learners
+    "person(s) created": Np_("{n} person(s) created", "{n} person(s) created"),
+    "profile(s) updated": Np_("{n} profile(s) updated", "{n} profile(s) updated"),
+    "enrolled": Np_("{n} enrolled", "{n} enrolled"),
+    "team(s) changed": Np_("{n} team(s) changed", "{n} team(s) changed"),
+    "manager link(s) set": Np_("{n} manager link(s) set", "{n} manager link(s) set"),
+    "LMS user id(s) set": Np_("{n} LMS user id(s) set", "{n} LMS user id(s) set"),
+    "waiting xAPI completion(s) recorded": Np_(
+        "{n} waiting xAPI completion(s) recorded", "{n} waiting xAPI completion(s) recorded"
+    ),
+    # completions (how each was recorded) and xAPI statements (what became of each)
+    "new": Np_("{n} new", "{n} new"),
+    "improved": Np_("{n} improved", "{n} improved"),
+    "corrected": Np_("{n} corrected", "{n} corrected"),
+    "unchanged": Np_("{n} unchanged", "{n} unchanged"),
+    "recorded": Np_("{n} recorded", "{n} recorded"),
+    "not used": Np_("{n} not used", "{n} not used"),
+    "waiting": Np_("{n} waiting", "{n} waiting"),
+    "voided": Np_("{n} voided", "{n} voided"),
+}
+IMPORTED: dict[str, tuple[str, str]] = {
+    "learners": Np_(
+        "Imported {n} learners{skipped}: {changes}.", "Imported {n} learners{skipped}: {changes}."
+    ),
+    "completions": Np_(
+        "Imported {n} completions{skipped}: {changes}.", "Imported {n} completions{skipped}: {changes}."
+    ),
+    "statements": Np_(
+        "Imported {n} statements{skipped}: {changes}.", "Imported {n} statements{skipped}: {changes}."
+    ),
+}
 
 
 @dataclass
 class ImportReport:
-    kind: str  # learners | completions
+    kind: str  # learners | completions | statements
     rows: int = 0
     errors: list[str] = field(default_factory=list)  # "line N: why"
     problem: str | None = None  # what stops the whole file (header, cohort, encoding)
     imported: bool = False
     counts: Counter[str] = field(default_factory=Counter)
+    lang: str | None = None  # the cohort's, once it is found: the report is written in it
 
     def render(self) -> str:
+        with i18n.use(self.lang or i18n.current()):
+            return self._render()
+
+    def _render(self) -> str:
         if self.problem:
-            return f"{self.problem}\nNothing imported."
+            return f"{self.problem}\n" + _("Nothing imported.")
         lines = self.errors[:MAX_ERRORS_SHOWN]
-        if len(self.errors) > MAX_ERRORS_SHOWN:
-            lines.append(f"... and {len(self.errors) - MAX_ERRORS_SHOWN} more errors")
+        hidden = len(self.errors) - MAX_ERRORS_SHOWN
+        if hidden > 0:
+            lines.append(_n("... and {n} more error", "... and {n} more errors", hidden))
         if not self.imported:
             good = self.rows - len(self.errors)
-            lines.append(
-                f"Nothing imported: {len(self.errors)} bad row(s) of {self.rows}. "
-                f"Fix them, or pass --skip-bad to import the {good} good one(s)."
-                if self.rows
-                else "Nothing imported."
-            )
+            if not self.rows:
+                lines.append(_("Nothing imported."))
+            elif not good:
+                lines.append(
+                    _(
+                        "Nothing imported: {bad} bad row(s) of {rows}. Fix them.",
+                        bad=len(self.errors),
+                        rows=self.rows,
+                    )
+                )
+            else:
+                lines.append(
+                    _n(
+                        "Nothing imported: {bad} bad row(s) of {rows}. "
+                        "Fix them, or pass --skip-bad to import the {n} good one.",
+                        "Nothing imported: {bad} bad row(s) of {rows}. "
+                        "Fix them, or pass --skip-bad to import the {n} good ones.",
+                        good,
+                        bad=len(self.errors),
+                        rows=self.rows,
+                    )
+                )
             return "\n".join(lines)
-        done = ", ".join(f"{n} {what}" for what, n in sorted(self.counts.items()) if n)
-        skipped = f" ({len(self.errors)} bad row(s) skipped)" if self.errors else ""
-        lines.append(f"Imported {self.rows - len(self.errors)} {self.kind}{skipped}: {done or 'no changes'}.")
+        done = ", ".join(_counted(what, n) for what, n in sorted(self.counts.items()) if n)
+        skipped = _(" ({n} bad row(s) skipped)", n=len(self.errors)) if self.errors else ""
+        singular, plural = IMPORTED[self.kind]
+        good = self.rows - len(self.errors)
+        lines.append(_n(singular, plural, good, skipped=skipped, changes=done or _("no changes")))
         return "\n".join(lines)
+
+
+def _counted(what: str, n: int) -> str:
+    if what in COUNTED:
+        return _n(*COUNTED[what], n)
+    return f"{i18n.number(n)} {_(what)}"
 
 
 def read_rows(
@@ -71,25 +139,35 @@ def read_rows(
     reader = csv.DictReader(io.StringIO(text), restkey=EXTRA, delimiter=delimiter_of(text))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     if not header:
-        raise UserError(f"line 1: the file is empty; expected the header {','.join(columns)}")
+        raise UserError(
+            _("line 1: the file is empty; expected the header {header}", header=",".join(columns))
+        )
     unknown = [h for h in header if h not in columns]
     missing = [c for c in required if c not in header]
     if unknown or missing:
-        why = "; ".join(
-            part
-            for part in (
-                f"unknown column(s) {', '.join(unknown)}" if unknown else "",
-                f"missing column(s) {', '.join(missing)}" if missing else "",
+        unknown_columns, missing_columns = ", ".join(unknown), ", ".join(missing)
+        why = (
+            _(
+                "unknown column(s) {unknown}; missing column(s) {missing}",
+                unknown=unknown_columns,
+                missing=missing_columns,
             )
-            if part
+            if unknown and missing
+            else _("unknown column(s) {columns}", columns=unknown_columns)
+            if unknown
+            else _("missing column(s) {columns}", columns=missing_columns)
         )
-        raise UserError(f"line 1: {why}. Expected the header {','.join(columns)}")
+        raise UserError(
+            _("line 1: {problem}. Expected the header {header}", problem=why, header=",".join(columns))
+        )
     reader.fieldnames = header
     rows = []
     for raw in reader:
         values = {k: (v or "").strip() for k, v in raw.items() if k != EXTRA}
         if raw.get(EXTRA):
-            values[EXTRA] = f"{len(raw[EXTRA])} more value(s) than the {len(header)} columns"
+            values[EXTRA] = _(
+                "{extra} more value(s) than the {columns} columns", extra=len(raw[EXTRA]), columns=len(header)
+            )
         if any(values.values()):
             rows.append((reader.line_num, values))
     return rows
@@ -104,12 +182,23 @@ def delimiter_of(text: str) -> str:
 
 def email_value(value: str, column: str) -> str:
     if not EMAIL_RE.match(value):
-        raise RowError(f"{column} '{value}' is not an email address" if value else f"{column} is empty")
+        raise RowError(
+            _("{column} '{value}' is not an email address", column=column, value=value)
+            if value
+            else _("{column} is empty", column=column)
+        )
     return value.lower()
 
 
+Rows = list[tuple[int, dict[str, str]]]
 Validator = Callable[[dict[str, str]], Any]
 Writer = Callable[[EventContext, Cohort, list[Any], Counter[str]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class CsvFormat:
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
 
 
 async def run_import(
@@ -118,29 +207,46 @@ async def run_import(
     now: datetime,
     report: ImportReport,
     cohort_slug: str,
-    rows: list[tuple[int, dict[str, str]]],
-    make_validator: Callable[[AsyncSession, Cohort], Awaitable[Validator]],
+    text: str,
+    form: CsvFormat,
+    make_validator: Callable[[AsyncSession, Cohort, Rows], Awaitable[Validator]],
     write: Writer,
     skip_bad: bool,
 ) -> ImportReport:
-    """Validate every row, then (if all are good, or skip_bad) write them in the same transaction."""
-    report.rows = len(rows)
+    """Find the cohort, read the rows and validate every one, then (if all are good, or skip_bad)
+    write them in the same transaction; the report speaks the cohort's language."""
     async with store.transaction() as session:
         cohort = (await session.exec(select(Cohort).where(Cohort.slug == cohort_slug.lower()))).first()
         if cohort is None:
-            report.problem = f"There is no cohort '{cohort_slug}'."
+            report.problem = _("There is no cohort '{cohort}'.", cohort=cohort_slug)
             return report
-        validate = await make_validator(session, cohort)
-        good = []
-        for line, values in rows:
+        report.lang = cohort.lang
+        with i18n.use(cohort.lang):
             try:
-                if EXTRA in values:
-                    raise RowError(values[EXTRA])
-                good.append(validate(values))
-            except RowError as e:
-                report.errors.append(f"line {line}: {e}")
-        if report.errors and not skip_bad:
-            return report
-        await write(EventContext(session=session, now=now, settings=settings), cohort, good, report.counts)
-        report.imported = True
+                rows = read_rows(text, form.columns, form.required)
+            except UserError as e:
+                report.problem = e.message
+                return report
+            report.rows = len(rows)
+            validate = await make_validator(session, cohort, rows)
+            good = []
+            for line, values in rows:
+                try:
+                    if EXTRA in values:
+                        raise RowError(values[EXTRA])
+                    good.append(validate(values))
+                except RowError as e:
+                    report.errors.append(_("line {line}: {problem}", line=line, problem=str(e)))
+            if report.errors and not skip_bad:
+                return report
+            ctx = EventContext(session=session, now=now, settings=settings)
+            await write(ctx, cohort, good, report.counts)
+            report.imported = True
     return report
+
+
+async def cohort_language(store: Store, cohort_slug: str) -> str | None:
+    """The language of the cohort called `cohort_slug`, if there is one."""
+    async with store.transaction() as session:
+        found = await session.exec(select(Cohort.lang).where(Cohort.slug == cohort_slug.lower()))
+        return found.first()

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.capabilities.completion.statements import ADL_VERBS, parse_statements
 from bot.capabilities.completion.xapi_store import receive_statements
+from bot.core.i18n import _
 from bot.core.registry import demo_section
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ STATEMENT_ID = "6f1c2b9e-8d53-4c1e-9a77-0c4b5e2f1d10"
 async def completion_sources(demo: Demo) -> None:
     from bot.core.demo_script import COHORT, TRAINER
 
-    demo.print("-- completion comes in three ways --")
+    demo.print(_("-- completion comes in three ways --"))
     await demo.say("alice", 'done "module 6"')
     await demo.say(TRAINER, f'record {COHORT} "Module 6" bruno score=92 status=passed')
     statement = {
@@ -28,10 +29,16 @@ async def completion_sources(demo: Demo) -> None:
         "object": {"id": f"https://lms.example.com/cohorts/{COHORT}/modules/module-6"},
         "result": {"score": {"scaled": 0.85}},
     }
-    for attempt in ("", " (the LMS retries it: stored once)"):
+    for attempt in ("", " " + _("(the LMS retries it: stored once)")):
         now = demo.clock.now()
         ids = await receive_statements(
             demo.app.store, demo.app.settings, now, parse_statements(statement, now)
         )
-        demo.print(f"[{demo.stamp()}] LMS: POST /xapi/statements chloe passed Module 6 -> {ids}{attempt}")
+        posted = _(
+            "LMS: POST /xapi/statements {learner} passed {module} -> {ids}",
+            learner="chloe",
+            module="Module 6",
+            ids=ids,
+        )
+        demo.print(f"[{demo.stamp()}] {posted}{attempt}")
     await demo.say("chloe", f"status {COHORT}")

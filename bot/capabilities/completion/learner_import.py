@@ -15,11 +15,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.capabilities.completion.csv_rows import (
+    CsvFormat,
     ImportReport,
     RowError,
+    Rows,
     Validator,
     email_value,
-    read_rows,
     run_import,
 )
 from bot.capabilities.completion.lms_accounts import check_lms_user_id, holders, set_lms_user_id
@@ -28,9 +29,10 @@ from bot.core import texts
 from bot.core.context import EventContext
 from bot.core.errors import UserError
 from bot.core.grammar import ArgError, ZoneArg
+from bot.core.i18n import _
 from bot.core.messages import Message, Text
 from bot.core.models import Cohort, Enrolment, ManagerLink, Person
-from bot.core.outbox import Recipient
+from bot.core.outbox import Compose, Recipient
 from bot.core.settings import Settings
 from bot.core.store import Store
 
@@ -39,6 +41,7 @@ LEARNER_COLUMNS = (
     "lms_user_id",
 )
 PROFILE_FIELDS = ("site", "department", "seniority", "tz")
+LEARNERS_CSV = CsvFormat(LEARNER_COLUMNS, required=("email",))
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ def _learner_row(values: dict[str, str]) -> LearnerRow:
     if manager is not None:
         manager = email_value(manager, "manager_email")
         if manager == email:
-            raise RowError(f"{email} cannot be their own manager")
+            raise RowError(_("{email} cannot be their own manager", email=email))
     profile = {k: values[k] for k in PROFILE_FIELDS if values.get(k)}
     if "tz" in profile:
         try:
@@ -79,13 +82,8 @@ async def import_learners(
     store: Store, settings: Settings, now: datetime, cohort_slug: str, text: str, *, skip_bad: bool = False
 ) -> ImportReport:
     report = ImportReport("learners")
-    try:
-        rows = read_rows(text, LEARNER_COLUMNS, ("email",))
-    except UserError as e:
-        report.problem = e.message
-        return report
 
-    async def make_validator(session: AsyncSession, cohort: Cohort) -> Validator:
+    async def make_validator(session: AsyncSession, cohort: Cohort, rows: Rows) -> Validator:
         staff = set(
             (
                 await session.exec(
@@ -102,13 +100,21 @@ async def import_learners(
         def validate(values: dict[str, str]) -> LearnerRow:
             row = _learner_row(values)
             if row.email in seen:
-                raise RowError(f"{row.email} appears twice in the file")
+                raise RowError(_("{email} appears twice in the file", email=row.email))
             if row.email in staff:
-                raise RowError(f"{row.email} is an admin or trainer of '{cohort.slug}', not a learner")
+                raise RowError(
+                    _(
+                        "{email} is an admin or trainer of '{cohort}', not a learner",
+                        email=row.email,
+                        cohort=cohort.slug,
+                    )
+                )
             if row.lms_user_id is not None:
                 holder = lms_seen.get(row.lms_user_id) or lms_ids.get(row.lms_user_id)
                 if holder is not None and holder != row.email:
-                    raise RowError(f"lms_user_id {row.lms_user_id} already belongs to {holder}")
+                    raise RowError(
+                        _("lms_user_id {id} already belongs to {holder}", id=row.lms_user_id, holder=holder)
+                    )
                 lms_seen[row.lms_user_id] = row.email
             seen.add(row.email)
             return row
@@ -116,7 +122,16 @@ async def import_learners(
         return validate
 
     return await run_import(
-        store, settings, now, report, cohort_slug, rows, make_validator, _write_learners, skip_bad
+        store,
+        settings,
+        now,
+        report,
+        cohort_slug,
+        text,
+        LEARNERS_CSV,
+        make_validator,
+        _write_learners,
+        skip_bad,
     )
 
 
@@ -124,7 +139,9 @@ async def _lms_ids_held(session: AsyncSession, lms_user_ids: list[str]) -> dict[
     """The email of whoever already holds each of these LMS user ids."""
     held = await holders(session, sorted({i.strip() for i in lms_user_ids if i.strip()}))
     emails = await _emails(session, sorted(set(held.values())))
-    return {lms_id: emails.get(person_id, f"person {person_id}") for lms_id, person_id in held.items()}
+    return {
+        lms_id: emails.get(person_id) or _("person #{id}", id=person_id) for lms_id, person_id in held.items()
+    }
 
 
 async def _emails(session: AsyncSession, person_ids: list[int]) -> dict[int, str]:
@@ -197,11 +214,8 @@ async def _write_learners(
             await ctx.log(
                 "enrolment.created", cohort_id=cohort.id, person_id=person.id, team=row.team, source="csv"
             )
-            text = texts.t("welcome", cohort=cohort.slug)
-            if row.team:
-                text += " " + texts.t("welcome.team", team=row.team)
             welcome.append(
-                Recipient(person.id or 0, f"welcome:{cohort.id}:{person.id}", Message(text, (Text(text),)))
+                Recipient(person.id or 0, f"welcome:{cohort.id}:{person.id}", _welcome(cohort.slug, row.team))
             )
         elif row.team and enrolment.team != row.team:
             enrolment.team = row.team
@@ -228,3 +242,13 @@ async def _write_learners(
     linked = await link_waiting(ctx, sorted({people[r.email].id or 0 for r in rows}))
     if linked:
         counts["waiting xAPI completion(s) recorded"] += linked
+
+
+def _welcome(cohort: str, team: str | None) -> Compose:
+    """A new learner's welcome, built in their language by the outbox."""
+
+    def build() -> Message:
+        text = texts.t("welcome", cohort=cohort) + (" " + texts.t("welcome.team", team=team) if team else "")
+        return Message(text, (Text(text),))
+
+    return build

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.capabilities.completion.models import LmsAccount
 from bot.core.errors import UserError
+from bot.core.i18n import _
 
 MAX_LENGTH = 200
 
@@ -19,9 +20,15 @@ def check_lms_user_id(value: str) -> str:
     """A trimmed LMS user id, or a UserError saying why it cannot be one."""
     value = value.strip()
     if not value:
-        raise UserError("the LMS user id is empty")
+        raise UserError(_("the LMS user id is empty"))
     if len(value) > MAX_LENGTH or any(ch.isspace() or not ch.isprintable() for ch in value):
-        raise UserError(f"'{value[:40]}' is not an LMS user id (no spaces, up to {MAX_LENGTH} characters)")
+        raise UserError(
+            _(
+                "'{value}' is not an LMS user id (no spaces, up to {limit} characters)",
+                value=value[:40],
+                limit=MAX_LENGTH,
+            )
+        )
     return value
 
 
@@ -39,7 +46,7 @@ async def set_lms_user_id(session: AsyncSession, person_id: int, lms_user_id: st
     """Give a person their LMS user id; returns whether it changed. UserError if someone else has it."""
     holder = (await holders(session, [lms_user_id])).get(lms_user_id)
     if holder is not None and holder != person_id:
-        raise UserError(f"LMS user id {lms_user_id} already belongs to someone else")
+        raise UserError(_("LMS user id {id} already belongs to someone else", id=lms_user_id))
     account = await session.get(LmsAccount, person_id)
     if account is not None and account.lms_user_id == lms_user_id:
         return False

@@ -12,7 +12,7 @@ from bot.capabilities.completion.models import XapiActivity
 from bot.capabilities.completion.xapi_store import link_waiting
 from bot.core.context import Ctx
 from bot.core.grammar import Slug, Title, Word
-from bot.core.i18n import N_
+from bot.core.i18n import N_, _, _n
 from bot.core.messages import Reply, say
 from bot.core.models import Cohort
 from bot.core.people import EMAIL_RE
@@ -43,18 +43,20 @@ async def _link_person(ctx: Ctx, row: Cohort, who: str, lms_user_id: str) -> Rep
     lms_user_id = check_lms_user_id(lms_user_id)
     name = person.display_name
     if not await set_lms_user_id(ctx.session, person.id or 0, lms_user_id):
-        return say(f"{name} already has LMS user id {lms_user_id}.")
+        return say(_("{name} already has LMS user id {id}.", name=name, id=lms_user_id))
     await ctx.log("person.lms_linked", cohort_id=row.id, person_id=person.id, actor_id=ctx.actor.id)
     linked = await link_waiting(ctx, [person.id or 0])
-    found = f" {linked} waiting completion(s) recorded." if linked else ""
-    return say(f"xAPI statements about LMS user {lms_user_id} now count for {name}.{found}")
+    text = _("xAPI statements about LMS user {id} now count for {name}.", id=lms_user_id, name=name)
+    if linked:
+        text += " " + _n("{n} waiting completion(s) recorded.", "{n} waiting completion(s) recorded.", linked)
+    return say(text)
 
 
 async def _link_activity(ctx: Ctx, row: Cohort, module: str, activity_id: str) -> Reply:
     target = await find_module(ctx.session, row, module)
     link = await ctx.session.get(XapiActivity, activity_id)
     if link is not None and link.module_id == target.id:
-        return say(f"{activity_id} already stands for *{target.title}*.")
+        return say(_("{activity} already stands for *{module}*.", activity=activity_id, module=target.title))
     link = link or XapiActivity(activity_id=activity_id, module_id=target.id or 0)
     link.module_id = target.id or 0
     ctx.session.add(link)
@@ -65,4 +67,10 @@ async def _link_activity(ctx: Ctx, row: Cohort, module: str, activity_id: str) -
         module_id=target.id,
         activity_id=activity_id,
     )
-    return say(f"xAPI statements and CSV rows about {activity_id} now count for *{target.title}*.")
+    return say(
+        _(
+            "xAPI statements and CSV rows about {activity} now count for *{module}*.",
+            activity=activity_id,
+            module=target.title,
+        )
+    )

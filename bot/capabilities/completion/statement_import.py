@@ -8,11 +8,12 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from bot.capabilities.completion.csv_rows import ImportReport
+from bot.capabilities.completion.csv_rows import ImportReport, cohort_language
 from bot.capabilities.completion.models import XapiStatement
 from bot.capabilities.completion.statements import StatementError, parse_statements
 from bot.capabilities.completion.xapi_body import BadBody, decode_json
 from bot.capabilities.completion.xapi_store import CHUNK, StatementConflict, receive_statements
+from bot.core import i18n
 from bot.core.settings import Settings
 from bot.core.store import Store
 
@@ -20,9 +21,10 @@ from bot.core.store import Store
 async def import_statements(
     store: Store, settings: Settings, now: datetime, cohort_slug: str, text: str, *, skip_bad: bool = False
 ) -> ImportReport:
-    """Statements name their own activities, so `cohort_slug` is not needed; a bad statement stops
-    the whole file (as the statements resource does), whatever `skip_bad` says."""
-    report = ImportReport("statements")
+    """Statements name their own activities, so `cohort_slug` is not needed (but the report is
+    written in its language); a bad statement stops the whole file (as the statements resource
+    does), whatever `skip_bad` says."""
+    report = ImportReport("statements", lang=await cohort_language(store, cohort_slug))
     try:
         body = decode_json(text.encode("utf-8"))
         if isinstance(body, dict) and isinstance(body.get("statements"), list):
@@ -30,7 +32,8 @@ async def import_statements(
         statements = parse_statements(body, now)
         ids = await receive_statements(store, settings, now, statements)
     except (BadBody, StatementError, StatementConflict) as e:
-        report.problem = str(e)
+        with i18n.use(report.lang or i18n.current()):
+            report.problem = i18n.translated(e.args[0]) if e.args else str(e)
         return report
     report.rows = len(ids)
     report.imported = True

@@ -14,13 +14,15 @@ from datetime import datetime
 from typing import Any
 
 from bot.capabilities.completion.xapi_rules import VOIDED, InvalidStatement, check_statement, parse_timestamp
+from bot.core.i18n import L_
 
 ADL_VERBS = "http://adlnet.gov/expapi/verbs/"
 COMPLETION_VERBS = ("completed", "passed", "failed", "scored")
 
 
 class StatementError(Exception):
-    """The request body is not valid xAPI; the message says which statement and property."""
+    """The request body is not valid xAPI; the message says which statement and property (English,
+    as an LMS is answered; `L_` where a person may read it: `cohortbot import completions`)."""
 
 
 @dataclass(frozen=True)
@@ -76,19 +78,19 @@ class Statement:
 def parse_statements(body: Any, now: datetime) -> list[Statement]:
     """One statement or a list of them, as decoded JSON; StatementError if any is invalid."""
     if isinstance(body, dict):
-        return [parse_statement(body, "statement", now)]
+        return [parse_statement(body, L_("statement"), now)]
     if isinstance(body, list):
         if not body:
-            raise StatementError("the list of statements is empty")
-        return [parse_statement(item, f"statement {i}", now) for i, item in enumerate(body, start=1)]
-    raise StatementError("the body must be a statement (a JSON object) or a list of statements")
+            raise StatementError(L_("the list of statements is empty"))
+        return [parse_statement(item, L_("statement {n}", n=i), now) for i, item in enumerate(body, start=1)]
+    raise StatementError(L_("the body must be a statement (a JSON object) or a list of statements"))
 
 
 def parse_statement(data: Any, where: str, now: datetime) -> Statement:
     try:
         check_statement(data)
     except InvalidStatement as e:
-        raise StatementError(f"{where}: {e}") from None
+        raise StatementError(L_("{where}: {problem}", where=where, problem=e.args[0])) from None
     statement_id = str(data.get("id") or uuid.uuid4()).lower()  # an LRS assigns a missing id
     verb_id = data["verb"]["id"]
     verb = verb_id.rstrip("/").rsplit("/", 1)[-1]

@@ -13,9 +13,12 @@ import json
 import math
 from typing import Any
 
+from bot.core.i18n import L_
+
 
 class BadBody(ValueError):
-    """The body cannot be read as xAPI statements; the message says why (answered 400)."""
+    """The body cannot be read as xAPI statements; the message says why (answered 400, in English;
+    `L_` where a file's content is read too: `cohortbot import completions`)."""
 
 
 def decode_body(content_type: str, raw: bytes) -> Any:
@@ -33,13 +36,13 @@ def decode_json(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise BadBody("the body is not UTF-8 text") from None
+        raise BadBody(L_("the body is not UTF-8 text")) from None
     try:
         return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except RecursionError:
-        raise BadBody("the body nests too deep to be xAPI statements") from None
+        raise BadBody(L_("the body nests too deep to be xAPI statements")) from None
     except ValueError as e:  # JSONDecodeError, an infinite number, an integer too long to read
-        raise BadBody(f"the body is not valid JSON: {e}") from None
+        raise BadBody(L_("the body is not valid JSON: {error}", error=str(e))) from None
 
 
 def _no_constant(name: str) -> Any:

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.core.i18n import L_
+
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -57,7 +59,14 @@ MAX_EXTENSION_DEPTH = 32  # extension values are free JSON: bounded, so storing 
 
 
 class InvalidStatement(ValueError):
-    """The statement breaks a rule of the specification; the message names the property."""
+    """The statement breaks a rule of the specification: `where` names the property, `problem` says
+    what is wrong. The message is English (what an LMS is answered); a person reads it in their
+    language (`bot.core.i18n.translated`)."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(L_("{where}: {problem}", where=where, problem=problem))
+        self.where = where
+        self.problem = problem
 
 
 def check_statement(data: Any) -> None:
@@ -86,7 +95,7 @@ def _statement_body(data: dict[str, Any], prefix: str) -> None:
     _verb(data["verb"], prefix + "verb")
     _statement_object(data["object"], prefix + "object", sub=bool(prefix))
     if data["verb"]["id"] == VOIDED and _object_type(data["object"], "Activity") != "StatementRef":
-        raise InvalidStatement(f"{prefix}object: a voiding statement's object must be a StatementRef")
+        raise InvalidStatement(f"{prefix}object", L_("a voiding statement's object must be a StatementRef"))
     if "result" in data:
         _result(data["result"], prefix + "result")
     if "context" in data:
@@ -103,9 +112,9 @@ def _statement_body(data: dict[str, Any], prefix: str) -> None:
 
 def _object(value: Any, where: str) -> dict[str, Any]:
     if value is None:
-        raise InvalidStatement(f"{where}: null is not allowed")
+        raise InvalidStatement(where, L_("null is not allowed"))
     if not isinstance(value, dict):
-        raise InvalidStatement(f"{where}: must be a JSON object")
+        raise InvalidStatement(where, L_("must be a JSON object"))
     return value
 
 
@@ -115,46 +124,50 @@ def _keys(
     prefix = f"{where}." if where else ""
     for key, value in data.items():
         if key not in allowed:
-            raise InvalidStatement(f"{where or 'statement'}: unknown property {_shown(key)}")
+            raise InvalidStatement(
+                where or L_("statement"), L_("unknown property {value}", value=_shown(key))
+            )
         if value is None:
-            raise InvalidStatement(f"{prefix}{key}: null is not allowed")
+            raise InvalidStatement(f"{prefix}{key}", L_("null is not allowed"))
     for key in required:
         if key not in data:
-            raise InvalidStatement(f"{prefix}{key}: missing")
+            raise InvalidStatement(f"{prefix}{key}", L_("missing"))
 
 
 def _string(value: Any, where: str) -> str:
     if not isinstance(value, str):
-        raise InvalidStatement(f"{where}: must be a string")
+        raise InvalidStatement(where, L_("must be a string"))
     return value
 
 
 def _boolean(value: Any, where: str) -> None:
     if not isinstance(value, bool):
-        raise InvalidStatement(f"{where}: must be true or false")
+        raise InvalidStatement(where, L_("must be true or false"))
 
 
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidStatement(f"{where}: must be a finite number")
+        raise InvalidStatement(where, L_("must be a finite number"))
     return float(value)
 
 
 def _uuid(value: Any, where: str) -> None:
     if not isinstance(value, str) or not UUID_RE.match(value):
-        raise InvalidStatement(f"{where}: {_shown(value)} is not a UUID")
+        raise InvalidStatement(where, L_("{value} is not a UUID", value=_shown(value)))
 
 
 def _iri(value: Any, where: str) -> None:
     if not isinstance(value, str) or not IRI_RE.match(value):
-        raise InvalidStatement(f"{where}: {_shown(value)} is not an IRI (it needs a scheme, e.g. https:)")
+        raise InvalidStatement(
+            where, L_("{value} is not an IRI (it needs a scheme, e.g. https:)", value=_shown(value))
+        )
 
 
 def _language_map(value: Any, where: str) -> None:
     _object(value, where)
     for tag, text in value.items():
         if not LANGUAGE_RE.match(tag):
-            raise InvalidStatement(f"{where}: {_shown(tag)} is not a language tag (e.g. en-US)")
+            raise InvalidStatement(where, L_("{value} is not a language tag (e.g. en-US)", value=_shown(tag)))
         _string(text, f"{where}.{tag}")
 
 
@@ -162,7 +175,9 @@ def _extensions(value: Any, where: str) -> None:
     for key, content in _object(value, where).items():
         _iri(key, f"{where} key")
         if _depth(content) > MAX_EXTENSION_DEPTH:
-            raise InvalidStatement(f"{where}: a value nests deeper than {MAX_EXTENSION_DEPTH} levels")
+            raise InvalidStatement(
+                where, L_("a value nests deeper than {limit} levels", limit=MAX_EXTENSION_DEPTH)
+            )
 
 
 def _depth(value: Any) -> int:
@@ -180,12 +195,12 @@ def _depth(value: Any) -> int:
 
 def _shown(value: Any) -> str:
     """A value for an error message: short, and never the repr of a huge or deep structure."""
-    return repr(value[:60]) if isinstance(value, str) else f"a {type(value).__name__}"
+    return repr(value[:60]) if isinstance(value, str) else L_("a {type}", type=type(value).__name__)
 
 
 def _list(value: Any, where: str, check: Callable[[Any, str], None]) -> None:
     if not isinstance(value, list):
-        raise InvalidStatement(f"{where}: must be a list")
+        raise InvalidStatement(where, L_("must be a list"))
     for i, item in enumerate(value):
         check(item, f"{where}[{i}]")
 
@@ -203,7 +218,8 @@ def _actor(value: Any, where: str) -> None:
         _group(value, where)
     else:
         raise InvalidStatement(
-            f"{where}.objectType: must be Agent or Group, not {_shown(value.get('objectType'))}"
+            f"{where}.objectType",
+            L_("must be Agent or Group, not {value}", value=_shown(value.get("objectType"))),
         )
 
 
@@ -211,20 +227,20 @@ def _agent(value: Any, where: str) -> None:
     _object(value, where)
     _keys(value, where, allowed=tuple(AGENT_KEYS))
     if _object_type(value, "Agent") != "Agent":
-        raise InvalidStatement(f"{where}.objectType: must be Agent")
+        raise InvalidStatement(f"{where}.objectType", L_("must be Agent"))
     if _identifiers(value, where) != 1:
-        raise InvalidStatement(f"{where}: an Agent needs exactly one of mbox, mbox_sha1sum, openid, account")
+        raise InvalidStatement(where, L_("an Agent needs exactly one of mbox, mbox_sha1sum, openid, account"))
 
 
 def _group(value: dict[str, Any], where: str) -> None:
     _keys(value, where, allowed=(*AGENT_KEYS, "member"))
     found = _identifiers(value, where)
     if found > 1:
-        raise InvalidStatement(f"{where}: a Group has at most one of mbox, mbox_sha1sum, openid, account")
+        raise InvalidStatement(where, L_("a Group has at most one of mbox, mbox_sha1sum, openid, account"))
     if "member" in value:
         _list(value["member"], f"{where}.member", _agent)
     elif found == 0:
-        raise InvalidStatement(f"{where}.member: an anonymous Group (no identifier) needs its members")
+        raise InvalidStatement(f"{where}.member", L_("an anonymous Group (no identifier) needs its members"))
 
 
 def _identifiers(value: dict[str, Any], where: str) -> int:
@@ -232,11 +248,11 @@ def _identifiers(value: dict[str, Any], where: str) -> int:
     if "name" in value:
         _string(value["name"], f"{where}.name")
     if "mbox" in value and not (isinstance(value["mbox"], str) and MAILTO_RE.match(value["mbox"])):
-        raise InvalidStatement(f"{where}.mbox: must be mailto:name@example.com")
+        raise InvalidStatement(f"{where}.mbox", L_("must be mailto:name@example.com"))
     if "mbox_sha1sum" in value and not (
         isinstance(value["mbox_sha1sum"], str) and SHA1_RE.match(value["mbox_sha1sum"])
     ):
-        raise InvalidStatement(f"{where}.mbox_sha1sum: must be 40 hexadecimal digits")
+        raise InvalidStatement(f"{where}.mbox_sha1sum", L_("must be 40 hexadecimal digits"))
     if "openid" in value:
         _iri(value["openid"], f"{where}.openid")
     if "account" in value:
@@ -280,15 +296,17 @@ def _statement_object(value: Any, where: str, *, sub: bool) -> None:
         )
         _statement_body(value, where + ".")
     elif kind == "SubStatement":
-        raise InvalidStatement(f"{where}: a SubStatement cannot contain another SubStatement")
+        raise InvalidStatement(where, L_("a SubStatement cannot contain another SubStatement"))
     else:
-        raise InvalidStatement(f"{where}.objectType: {_shown(value.get('objectType'))} is not an object type")
+        raise InvalidStatement(
+            f"{where}.objectType", L_("{value} is not an object type", value=_shown(value.get("objectType")))
+        )
 
 
 def _statement_ref(value: Any, where: str) -> None:
     _keys(_object(value, where), where, required=("objectType", "id"), allowed=("objectType", "id"))
     if value["objectType"] != "StatementRef":
-        raise InvalidStatement(f"{where}.objectType: must be StatementRef")
+        raise InvalidStatement(f"{where}.objectType", L_("must be StatementRef"))
     _uuid(value["id"], f"{where}.id")
 
 
@@ -315,14 +333,17 @@ def _definition(value: Any, where: str) -> None:
         _extensions(value["extensions"], f"{where}.extensions")
     if "interactionType" in value and value["interactionType"] not in INTERACTION_TYPES:
         raise InvalidStatement(
-            f"{where}.interactionType: {_shown(value['interactionType'])} is not one of the spec's"
+            f"{where}.interactionType",
+            L_("{value} is not one of the spec's", value=_shown(value["interactionType"])),
         )
     if "correctResponsesPattern" in value:
         _list(value["correctResponsesPattern"], f"{where}.correctResponsesPattern", _string)
     for key in INTERACTION_COMPONENTS:
         if key in value:
             if "interactionType" not in value:
-                raise InvalidStatement(f"{where}.{key}: only an interaction (with interactionType) has {key}")
+                raise InvalidStatement(
+                    f"{where}.{key}", L_("only an interaction (with interactionType) has {key}", key=key)
+                )
             _list(value[key], f"{where}.{key}", _interaction_component)
 
 
@@ -350,7 +371,8 @@ def _result(value: Any, where: str) -> None:
         isinstance(value["duration"], str) and DURATION_RE.match(value["duration"])
     ):
         raise InvalidStatement(
-            f"{where}.duration: {_shown(value['duration'])} is not an ISO 8601 duration (e.g. PT1H30M)"
+            f"{where}.duration",
+            L_("{value} is not an ISO 8601 duration (e.g. PT1H30M)", value=_shown(value["duration"])),
         )
     if "extensions" in value:
         _extensions(value["extensions"], f"{where}.extensions")
@@ -362,12 +384,12 @@ def _score(value: Any, where: str) -> None:
         key: _number(value[key], f"{where}.{key}") for key in ("scaled", "raw", "min", "max") if key in value
     }
     if "scaled" in numbers and not -1 <= numbers["scaled"] <= 1:
-        raise InvalidStatement(f"{where}.scaled: must be between -1 and 1")
+        raise InvalidStatement(f"{where}.scaled", L_("must be between -1 and 1"))
     low, high, raw = numbers.get("min"), numbers.get("max"), numbers.get("raw")
     if low is not None and high is not None and high <= low:
-        raise InvalidStatement(f"{where}: max must be greater than min")
+        raise InvalidStatement(where, L_("max must be greater than min"))
     if raw is not None and ((low is not None and raw < low) or (high is not None and raw > high)):
-        raise InvalidStatement(f"{where}.raw: must lie between min and max")
+        raise InvalidStatement(f"{where}.raw", L_("must lie between min and max"))
 
 
 def _context(value: Any, where: str, *, object_is_activity: bool) -> None:
@@ -382,7 +404,7 @@ def _context(value: Any, where: str, *, object_is_activity: bool) -> None:
         _actor(value["instructor"], f"{where}.instructor")
     if "team" in value:
         if _object_type(_object(value["team"], f"{where}.team"), "Agent") != "Group":
-            raise InvalidStatement(f"{where}.team: must be a Group")
+            raise InvalidStatement(f"{where}.team", L_("must be a Group"))
         _actor(value["team"], f"{where}.team")
     if "contextActivities" in value:
         _context_activities(value["contextActivities"], f"{where}.contextActivities")
@@ -390,11 +412,13 @@ def _context(value: Any, where: str, *, object_is_activity: bool) -> None:
         if key in value:
             _string(value[key], f"{where}.{key}")
             if not object_is_activity:
-                raise InvalidStatement(f"{where}.{key}: only for a statement about an Activity")
+                raise InvalidStatement(f"{where}.{key}", L_("only for a statement about an Activity"))
     if "language" in value and not (
         isinstance(value["language"], str) and LANGUAGE_RE.match(value["language"])
     ):
-        raise InvalidStatement(f"{where}.language: {_shown(value['language'])} is not a language tag")
+        raise InvalidStatement(
+            f"{where}.language", L_("{value} is not a language tag", value=_shown(value["language"]))
+        )
     if "statement" in value:
         _statement_ref(value["statement"], f"{where}.statement")
     if "extensions" in value:
@@ -414,7 +438,7 @@ def _context_agent(value: Any, where: str) -> None:
         allowed=("objectType", "agent", "relevantTypes"),
     )
     if value["objectType"] != "contextAgent":
-        raise InvalidStatement(f"{where}.objectType: must be contextAgent")
+        raise InvalidStatement(f"{where}.objectType", L_("must be contextAgent"))
     _agent(value["agent"], f"{where}.agent")
     _relevant_types(value, where)
 
@@ -428,9 +452,9 @@ def _context_group(value: Any, where: str) -> None:
         allowed=("objectType", "group", "relevantTypes"),
     )
     if value["objectType"] != "contextGroup":
-        raise InvalidStatement(f"{where}.objectType: must be contextGroup")
+        raise InvalidStatement(f"{where}.objectType", L_("must be contextGroup"))
     if _object_type(_object(value["group"], f"{where}.group"), "Agent") != "Group":
-        raise InvalidStatement(f"{where}.group: must be a Group")
+        raise InvalidStatement(f"{where}.group", L_("must be a Group"))
     _actor(value["group"], f"{where}.group")
     _relevant_types(value, where)
 
@@ -439,13 +463,13 @@ def _relevant_types(value: dict[str, Any], where: str) -> None:
     if "relevantTypes" in value:
         _list(value["relevantTypes"], f"{where}.relevantTypes", _iri)
         if not value["relevantTypes"]:
-            raise InvalidStatement(f"{where}.relevantTypes: must not be empty")
+            raise InvalidStatement(f"{where}.relevantTypes", L_("must not be empty"))
 
 
 def _context_activities(value: Any, where: str) -> None:
     for kind, activities in _object(value, where).items():
         if kind not in CONTEXT_ACTIVITY_KINDS:
-            raise InvalidStatement(f"{where}: unknown property {_shown(kind)}")
+            raise InvalidStatement(where, L_("unknown property {value}", value=_shown(kind)))
         if isinstance(activities, list):  # a single Activity is allowed too (1.0.3, 2.4.6.2)
             _list(activities, f"{where}.{kind}", _context_activity)
         else:
@@ -454,7 +478,7 @@ def _context_activities(value: Any, where: str) -> None:
 
 def _context_activity(value: Any, where: str) -> None:
     if _object_type(_object(value, where), "Activity") != "Activity":
-        raise InvalidStatement(f"{where}.objectType: must be Activity")
+        raise InvalidStatement(f"{where}.objectType", L_("must be Activity"))
     _activity(value, where)
 
 
@@ -471,7 +495,7 @@ def _attachment(value: Any, where: str) -> None:
         _language_map(value["description"], f"{where}.description")
     _string(value["contentType"], f"{where}.contentType")
     if isinstance(value["length"], bool) or not isinstance(value["length"], int) or value["length"] < 0:
-        raise InvalidStatement(f"{where}.length: must be a whole number of bytes")
+        raise InvalidStatement(f"{where}.length", L_("must be a whole number of bytes"))
     _string(value["sha2"], f"{where}.sha2")
     if "fileUrl" in value:
         _iri(value["fileUrl"], f"{where}.fileUrl")
@@ -480,13 +504,15 @@ def _attachment(value: Any, where: str) -> None:
 def _timestamp(value: Any, where: str) -> None:
     match = TIMESTAMP_RE.match(value) if isinstance(value, str) else None
     if match is None:
-        raise InvalidStatement(f"{where}: {_shown(value)} is not an ISO 8601 date and time")
+        raise InvalidStatement(where, L_("{value} is not an ISO 8601 date and time", value=_shown(value)))
     if match.group("zone") in ("-00", "-0000", "-00:00"):
-        raise InvalidStatement(f"{where}: the offset -00:00 is not allowed (use Z or +00:00)")
+        raise InvalidStatement(where, L_("the offset -00:00 is not allowed (use Z or +00:00)"))
     try:
         parse_timestamp(value)
     except ValueError:
-        raise InvalidStatement(f"{where}: {_shown(value)} is not a real date and time") from None
+        raise InvalidStatement(
+            where, L_("{value} is not a real date and time", value=_shown(value))
+        ) from None
 
 
 def parse_timestamp(value: str) -> datetime:
@@ -502,4 +528,6 @@ def parse_timestamp(value: str) -> datetime:
 
 def _version(value: Any, where: str) -> None:
     if not isinstance(value, str) or not re.match(r"^(?:1\.0(?:\.\d+)?|2\.0(?:\.\d+)?)$", value):
-        raise InvalidStatement(f"{where}: {_shown(value)} is not an xAPI version 1.0.x or 2.0.x")
+        raise InvalidStatement(
+            where, L_("{value} is not an xAPI version 1.0.x or 2.0.x", value=_shown(value))
+        )

@@ -23,6 +23,7 @@ from bot.capabilities.completion.models import LmsAccount, XapiStatement
 from bot.capabilities.completion.recording import best_result, record_completion, withdraw_completion
 from bot.capabilities.completion.statements import Actor, Statement, StatementError, parse_statement
 from bot.core.context import EventContext
+from bot.core.i18n import L_
 from bot.core.models import Activity, Completion, Enrolment, Identity, Module, Person
 from bot.core.outbox import insert_many
 from bot.core.registry import on_activity
@@ -58,14 +59,14 @@ async def receive_statements(
     ids = [s.statement_id for s in statements]
     if len(set(ids)) != len(ids):
         repeated = sorted({i for i in ids if ids.count(i) > 1})[:3]
-        raise StatementError(f"the batch repeats statement id(s) {', '.join(repeated)}")
+        raise StatementError(L_("the batch repeats statement id(s) {ids}", ids=", ".join(repeated)))
     async with store.transaction() as session:
         known = await _stored(session, ids)
         for statement in statements:
             previous = known.get(statement.statement_id)
             if previous is not None and not same_statement(previous.raw, statement.raw):
                 raise StatementConflict(
-                    f"statement {statement.statement_id} is already stored with other content"
+                    L_("statement {id} is already stored with other content", id=statement.statement_id)
                 )
         new = [s for s in statements if s.statement_id not in known]
         await _check_voiding(session, new)
@@ -110,7 +111,11 @@ async def _check_voiding(session: AsyncSession, new: list[Statement]) -> None:
     for statement in new:
         if statement.voids in voiding:
             raise StatementError(
-                f"statement {statement.statement_id} voids {statement.voids}, itself a voiding statement"
+                L_(
+                    "statement {id} voids {target}, itself a voiding statement",
+                    id=statement.statement_id,
+                    target=statement.voids,
+                )
             )
 
 

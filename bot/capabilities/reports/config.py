@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.i18n import _
 from bot.core.models import Cohort
 from bot.core.registry import programme_section
 
@@ -44,22 +45,22 @@ class DigestConfig:
 def validate_digests(data: Any) -> list[tuple[str, str]]:
     """`digests: {enabled, weekday, hour, missed_sessions, overdue_modules, inactive_days}`."""
     if not isinstance(data, dict):
-        return [("", "must be a mapping, e.g. {weekday: monday, hour: 8}")]
+        return [("", _("must be a mapping, e.g. {weekday: monday, hour: 8}"))]
     errors: list[tuple[str, str]] = []
     for key, value in data.items():
         if key == "enabled":
             if not isinstance(value, bool):
-                errors.append((key, "must be true or false"))
+                errors.append((key, _("must be true or false")))
         elif key == "weekday":
             if str(value).lower() not in WEEKDAYS:
-                errors.append((key, f"must be a day name: {', '.join(WEEKDAYS)}"))
+                errors.append((key, _("must be a day name: {days}", days=", ".join(WEEKDAYS))))
         elif key in _INT_KEYS:
             low, high = _INT_KEYS[key]
             if key == "inactive_days" and value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                errors.append((key, f"must be a whole number from {low} to {high}"))
+                errors.append((key, _("must be a whole number from {low} to {high}", low=low, high=high)))
         else:
             known = ", ".join(["enabled", "weekday", *_INT_KEYS])
-            errors.append((key, f"unknown setting; known: {known}"))
+            errors.append((key, _("unknown setting; known: {known}", known=known)))
     return errors

@@ -11,6 +11,7 @@ from bot.capabilities.reports.load import manager_links
 from bot.capabilities.reports.render import NUDGE_ACTION, digest_message
 from bot.capabilities.reports.service import build_report, export_certificates, export_report
 from bot.core.exports import cohort_folder
+from bot.core.i18n import _
 from bot.core.inbound import Action, Inbound, Profile
 from bot.core.models import Cohort, Person
 from bot.core.registry import demo_section, demo_setup
@@ -41,7 +42,7 @@ async def show_digest_and_report(demo: Any) -> None:
         issuer = Issuer(demo.app.settings.provider_name, demo.app.settings.provider_id)
         certificate_dir = cohort_folder(demo.app.settings.export_dir, COHORT, "certificates")
         certificates = await export_certificates(session, cohort, now, certificate_dir, issuer)
-    demo.print(f"-- {MANAGER}'s weekly digest --")
+    demo.print(_("-- {manager}'s weekly digest --", manager=MANAGER))
     demo.print(render_text(digest))
     nudges = [b for b in digest.buttons() if b.action == NUDGE_ACTION]
     if nudges:
@@ -52,13 +53,23 @@ async def show_digest_and_report(demo: Any) -> None:
             )
         )
         await demo.app.worker.drain()
-        nudged = (
-            [line for line in render_text(reply.message).splitlines() if "Nudged ✓" in line] if reply else []
+        # The reply marks who was nudged with a ✓ ("Nudged ✓", in the manager's language).
+        nudged = [line for line in render_text(reply.message).splitlines() if "✓" in line] if reply else []
+        demo.print(
+            _(
+                "{manager} pressed [{button}]: {outcome}",
+                manager=MANAGER,
+                button=nudges[0].label,
+                outcome=nudged[0] if nudged else _("nothing changed"),
+            )
         )
-        demo.print(f"{MANAGER} pressed [{nudges[0].label}]: " + (nudged[0] if nudged else "nothing changed"))
-    demo.print("\n-- the training-manager report --")
+    demo.print("\n" + _("-- the training-manager report --"))
     await demo.say(TRAINER, f"report {COHORT}")
-    demo.print(f"\nexports ({len(files)} files) in {out}")
+    demo.print("\n" + _("exports ({n} files) in {folder}", n=len(files), folder=str(out)))
     demo.print(
-        f"certificates: {len(certificates)} learners completed every module, PDFs in {certificate_dir}"
+        _(
+            "certificates: {n} learners completed every module, PDFs in {folder}",
+            n=len(certificates),
+            folder=str(certificate_dir),
+        )
     )

@@ -315,6 +315,7 @@ WORDS = (
     N_("points per learner"),
     N_("present"),
     N_("late"),
+    N_("partial"),
     N_("absent"),
     N_("excused"),
 )

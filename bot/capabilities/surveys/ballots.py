@@ -27,6 +27,7 @@ from bot.capabilities.surveys.models import Survey, SurveyBallot, SurveyParticip
 from bot.capabilities.surveys.questions import QuestionSpec
 from bot.core.context import Ctx
 from bot.core.errors import UserError
+from bot.core.i18n import _
 from bot.core.settings import Settings
 
 _LABEL = b"cohortbot survey ballots v1"
@@ -53,7 +54,7 @@ def _secret_file(database_url: str) -> bytes:
         return _FILE_SECRETS[database_url]
     url = make_url(database_url)
     if not url.drivername.startswith("sqlite") or not url.database or url.database == ":memory:":
-        raise UserError("Anonymous surveys need SURVEY_SECRET set on the server. Ask your administrator.")
+        raise UserError(_("Anonymous surveys need SURVEY_SECRET set on the server. Ask your administrator."))
     path = Path(url.database + ".survey-secret")
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

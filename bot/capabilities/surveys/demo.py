@@ -9,6 +9,8 @@ from sqlmodel import col, select
 
 from bot.capabilities.surveys.models import Survey
 from bot.capabilities.surveys.results import collect, summary_line
+from bot.core import i18n
+from bot.core.i18n import _
 from bot.core.models import Cohort
 from bot.core.registry import KPIS, demo_section, demo_setup
 
@@ -26,7 +28,7 @@ async def add_demo_surveys(demo: Any) -> None:
 async def show_survey_results(demo: Any) -> None:
     from bot.core.demo_script import COHORT, TRAINER
 
-    demo.print("-- surveys --")
+    demo.print(_("-- surveys --"))
     async with demo.app.store.transaction() as session:
         cohort = (await session.exec(select(Cohort).where(Cohort.slug == COHORT))).one()
         surveys = list(
@@ -37,13 +39,18 @@ async def show_survey_results(demo: Any) -> None:
             ).all()
         )
         for survey in surveys:
-            demo.print(f"  {summary_line(await collect(session, survey))} ({survey.status})")
+            demo.print(f"  {summary_line(await collect(session, survey))} ({_(survey.status)})")
         figures = await KPIS["satisfaction"](session, cohort)
     avg, nps, rate = figures["satisfaction_avg"], figures["nps"], figures["survey_response_rate"]
     demo.print(
-        f"  satisfaction for reports: average {'n/a' if avg is None else f'{avg}/5'}, "
-        f"NPS {'n/a' if nps is None else f'{nps:+d}'}, "
-        f"response rate {'n/a' if rate is None else f'{rate:.0%}'} over {figures['surveys']} surveys"
+        "  "
+        + _(
+            "satisfaction for reports: average {average}, NPS {nps}, response rate {rate} over {n} surveys",
+            average=_("n/a") if avg is None else f"{i18n.number(avg)}/5",
+            nps=_("n/a") if nps is None else f"{nps:+d}",
+            rate=_("n/a") if rate is None else i18n.percent(rate),
+            n=figures["surveys"],
+        )
     )
     # The end-of-course survey in full: anonymous, so its comments carry no names.
     final = [s for s in surveys if s.template == "end-of-course"] or surveys

@@ -27,6 +27,7 @@ from bot.capabilities.surveys.models import Survey
 from bot.capabilities.surveys.questions import KINDS, TEMPLATES, check_questions, questions_from_rule
 from bot.core.context import EventContext
 from bot.core.errors import UserError
+from bot.core.i18n import _
 from bot.core.models import Cohort, LiveSession, Module
 from bot.core.registry import on_event, planner, programme_section
 from schedules.events import PlannedEvent
@@ -41,7 +42,7 @@ CLOSE_GRACE = timedelta(days=365)  # a close is never skipped: it is what stops 
 def validate_section(data: Any) -> list[tuple[str, str]]:
     """Errors of a programme's `surveys` section, as (path, message)."""
     if not isinstance(data, list):
-        return [("", "a list of survey rules, e.g. - {template: session-feedback, after: session}")]
+        return [("", _("a list of survey rules, e.g. - {template: session-feedback, after: session}"))]
     errors: list[tuple[str, str]] = []
     for i, rule in enumerate(data):
         errors.extend((f"[{i}]{path}", message) for path, message in _rule_errors(rule))
@@ -50,33 +51,35 @@ def validate_section(data: Any) -> list[tuple[str, str]]:
 
 def _rule_errors(rule: Any) -> list[tuple[str, str]]:
     if not isinstance(rule, dict):
-        return [("", "a mapping like {template: session-feedback, after: session}")]
+        return [("", _("a mapping like {template: session-feedback, after: session}"))]
     errors = [
-        (f".{key}", f"unknown key; use {', '.join(sorted(RULE_KEYS))}")
+        (f".{key}", _("unknown key; use {keys}", keys=", ".join(sorted(RULE_KEYS))))
         for key in rule
         if key not in RULE_KEYS
     ]
     triggers = [t for t in TRIGGERS if t in rule]
     if len(triggers) != 1:
         errors.append(
-            ("", "say when, with exactly one of after: session|module, on_day: N, on_date: YYYY-MM-DD")
+            ("", _("say when, with exactly one of after: session|module, on_day: N, on_date: YYYY-MM-DD"))
         )
     if "after" in rule and rule["after"] not in ("session", "module"):
-        errors.append((".after", "session or module"))
+        errors.append((".after", _("session or module")))
     if "on_day" in rule and not (isinstance(rule["on_day"], int) and 0 <= rule["on_day"] <= 3650):
-        errors.append((".on_day", "a day number counted from the cohort's start, 0 or more"))
+        errors.append((".on_day", _("a day number counted from the cohort's start, 0 or more")))
     if "on_date" in rule and not _is_date(rule["on_date"]):
-        errors.append((".on_date", "a date written YYYY-MM-DD"))
+        errors.append((".on_date", _("a date written YYYY-MM-DD")))
     if "anonymous" in rule and not isinstance(rule["anonymous"], bool):
-        errors.append((".anonymous", "true or false"))
+        errors.append((".anonymous", _("true or false")))
     days = rule.get("deadline_days", 1)
     if not (isinstance(days, int) and 1 <= days <= 60):
-        errors.append((".deadline_days", "how many days the survey stays open, 1 to 60"))
+        errors.append((".deadline_days", _("how many days the survey stays open, 1 to 60")))
     if "template" in rule:
         if rule["template"] not in TEMPLATES:
-            errors.append((".template", f"one of {', '.join(TEMPLATES)}"))
+            errors.append((".template", _("one of {templates}", templates=", ".join(TEMPLATES))))
     elif not isinstance(rule.get("questions"), list):
-        errors.append(("", f"a template, or questions: [{{kind: {'|'.join(KINDS)}, prompt: ...}}]"))
+        errors.append(
+            ("", _("a template, or questions: [{{kind: {kinds}, prompt: ...}}]", kinds="|".join(KINDS)))
+        )
     else:
         try:
             check_questions(questions_from_rule(rule)[1])

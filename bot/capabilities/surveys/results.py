@@ -324,11 +324,11 @@ async def export_cohort(store: Store, slug: str, survey_id: int | None, director
     async with store.transaction() as session:
         cohort = (await session.exec(select(Cohort).where(Cohort.slug == slug.lower()))).first()
         if cohort is None:
-            raise UserError(f"There is no cohort '{slug}'.")
+            raise UserError(_("There is no cohort '{cohort}'.", cohort=slug))
         query = select(Survey).where(Survey.cohort_id == cohort.id, col(Survey.status) != "scheduled")
         if survey_id is not None:
             query = query.where(Survey.id == survey_id)
         surveys = list((await session.exec(query.order_by(col(Survey.id)))).all())
         if survey_id is not None and not surveys:
-            raise UserError(f"'{cohort.slug}' has no sent survey #{survey_id}.")
+            raise UserError(_("'{cohort}' has no sent survey #{id}.", cohort=cohort.slug, id=survey_id))
         return [await export_csv(session, survey, cohort, directory) for survey in surveys]
