@@ -69,11 +69,14 @@ app.add_typer(privacy_app, name="privacy")
 
 @app.callback()
 def _logging() -> None:
-    """Every command logs the same way: LOG_LEVEL, LOG_FORMAT, libraries quiet at INFO."""
+    """Every command logs the same way (LOG_LEVEL, LOG_FORMAT, libraries quiet at INFO), and writes
+    in DEFAULT_LANGUAGE what it writes through the catalogue (a document takes its cohort's)."""
     from bot.app.logs import configure
+    from bot.core import i18n
 
     settings = load_settings()
     configure(settings.log_level, settings.log_format)
+    i18n.set_language(settings.default_language)
 
 
 @app.command()

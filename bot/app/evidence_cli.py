@@ -11,6 +11,7 @@ import typer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.errors import ConfigurationError, UserError
+from bot.core.i18n import _
 from bot.core.settings import Settings
 
 T = TypeVar("T")
@@ -69,6 +70,7 @@ def evidence_checkpoint(
 ) -> None:
     """Sign every chain's head now; write the file (EXPORT_DIR/evidence/checkpoints/) and store a copy."""
     from bot.capabilities.attendance import checkpoints
+    from bot.capabilities.audit.pack import chains, records
 
     async def work(session: AsyncSession, settings: Settings) -> dict[str, Any]:
         from bot.core.clock import SystemClock
@@ -82,10 +84,17 @@ def evidence_checkpoint(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(checkpoints.file_bytes(signed))
     body = signed["checkpoint"]
-    typer.echo(f"checkpoint {body['at']}: {body['chain_count']} chains, {body['records']} records")
-    typer.echo(f"sha256 {checkpoints.file_digest(signed)}; key {body['key']}")
+    typer.echo(
+        _(
+            "checkpoint {at}: {chains}, {records}",
+            at=body["at"],
+            chains=chains(body["chain_count"]),
+            records=records(body["records"]),
+        )
+    )
+    typer.echo(_("sha256 {digest}; key {key}", digest=checkpoints.file_digest(signed), key=body["key"]))
     if out is not None:
-        typer.echo(f"written to {out}")
+        typer.echo(_("written to {path}", path=out))
 
 
 @evidence_app.command("verify")
@@ -105,6 +114,7 @@ def evidence_verify(
     from bot.capabilities.attendance import checkpoints
     from bot.capabilities.attendance.keys import chain_secret, load_public_key, signing_key
     from bot.capabilities.attendance.verification import compare, verify
+    from bot.capabilities.audit.pack import chains, records, verdict
 
     def expected_key(settings: Settings) -> Any:
         if public_key is not None:
@@ -123,22 +133,34 @@ def evidence_verify(
             try:
                 body = checkpoints.open_signed(data, expected_key(settings))
             except (OSError, ValueError) as e:
-                raise UserError(f"checkpoint {checkpoint}: {e}") from None
+                raise UserError(_("checkpoint {path}: {error}", path=checkpoint, error=e)) from None
         result = await verify(session, chain_secret(settings))
         return result, compare(result, body) if body else [], body
 
     result, lost, body = _in_transaction(work)
     problems = [*result.problems, *lost]
     for problem in problems:
-        typer.echo(f"FAIL {problem}")
-    verdict = "OK" if not problems else f"{len(problems)} problem(s)"
-    typer.echo(f"{verdict}: {result.records} attendance records in {result.chains} session chains")
+        typer.echo(_("FAIL {problem}", problem=problem))
+    typer.echo(
+        _(
+            "{verdict}: {records} in {chains}",
+            verdict=verdict(len(problems)),
+            records=records(result.records),
+            chains=chains(result.chains),
+        )
+    )
     if body is not None:
         typer.echo(
-            f"checked against the checkpoint of {body['at']} ({body['chain_count']} chains, signature valid)"
+            _(
+                "checked against the checkpoint of {at} ({chains}, signature valid)",
+                at=body["at"],
+                chains=chains(body["chain_count"]),
+            )
         )
     else:
-        typer.echo("without a checkpoint: records cut off a chain's end, or whole chains deleted, go unseen")
+        typer.echo(
+            _("without a checkpoint: records cut off a chain's end, or whole chains deleted, go unseen")
+        )
     if problems:
         raise typer.Exit(1)
 
@@ -183,7 +205,7 @@ def _audit_build(slug: str, out: Path | None, course: str | None, at: str | None
     async def work(session: AsyncSession, settings: Settings) -> Pack:
         cohort = (await session.exec(select(Cohort).where(Cohort.slug == slug.lower()))).first()
         if cohort is None:
-            raise UserError(f"there is no cohort '{slug}'")
+            raise UserError(_("there is no cohort '{name}'", name=slug))
         now = as_of_time or await as_of(session, cohort, SystemClock().now())
         target = out or cohort_folder(settings.export_dir, cohort.slug, "audit") / (
             f"{cohort.slug}-audit-{now:%Y%m%d-%H%M%S}.zip"
@@ -191,8 +213,15 @@ def _audit_build(slug: str, out: Path | None, course: str | None, at: str | None
         return await build(session, settings, cohort, now, target, course)
 
     made = _in_transaction(work)
-    typer.echo(f"wrote {made.path}: {made.files} files, signed by key {made.key_fingerprint}")
-    typer.echo(f"evidence: {made.verification}")
+    typer.echo(
+        _(
+            "wrote {path}: {files} files, signed by key {key}",
+            path=made.path,
+            files=made.files,
+            key=made.key_fingerprint,
+        )
+    )
+    typer.echo(_("evidence: {verification}", verification=made.verification))
 
 
 def _audit_verify(pack: Path | None, public_key: Path | None) -> None:

@@ -342,12 +342,12 @@ async def test_the_commands_keygen_checkpoint_and_verify(
         run, "evidence", "checkpoint", "--out", str(kept), EVIDENCE_SIGNING_KEY=str(key)
     )
     assert taken.exit_code == 0, taken.output
-    assert "1 chains, 3 records" in taken.output
+    assert "1 session chain, 3 attendance records" in taken.output
 
     pub = str(tmp_path / "keys" / "signing.pub.pem")
     ok = await asyncio.to_thread(run, "evidence", "verify", "--checkpoint", str(kept), "--public-key", pub)
     assert ok.exit_code == 0, ok.output
-    assert "OK: 3 attendance records in 1 session chains" in ok.output
+    assert "OK: 3 attendance records in 1 session chain" in ok.output
 
     sql(db_url, "DELETE FROM attendance_record WHERE session_id = 1")
     sql(db_url, "DELETE FROM attendance_session WHERE session_id = 1")

@@ -69,7 +69,7 @@ async def test_the_pack_holds_what_an_auditor_asks_for_and_verifies(
     await a_cohort_with_evidence(app, chat, clock)
     result, pack, public = await build_pack(db_url, tmp_path)
     assert result.exit_code == 0, result.output
-    assert "evidence: OK: 3 attendance records in 1 session chains" in result.output
+    assert "evidence: OK: 3 attendance records in 1 session chain" in result.output
     files = members(pack)
     names = set(files)
     for expected in (
@@ -188,3 +188,28 @@ async def test_bad_input_gets_a_clear_answer(db_url: str, app: App, args: list[s
     result = await asyncio.to_thread(CliRunner().invoke, cli, args, env={"DATABASE_URL": db_url})
     assert result.exit_code in (1, 2) and isinstance(result.exception, SystemExit | None)
     assert said in result.output
+
+
+async def test_a_french_cohorts_pack_is_written_for_a_french_auditor(
+    app: App, chat: Chat, clock: SimulatedClock, db_url: str, tmp_path: Path
+) -> None:
+    await chat.say("tina", "create spoc tz=Europe/Paris start=2027-03-01 lang=fr")
+    await chat.say("tina", "enroll spoc alice bob carol")
+    await chat.say("tina", 'session spoc "Lancement" 2027-03-01 09:00 2h')
+    await click(app, clock, "alice", at(7, 55))
+    await run_until(app, clock, at(9, 30))
+    result, pack, _ = await build_pack(db_url, tmp_path)
+    assert result.exit_code == 0, result.output
+    files = members(pack)
+    readme = files["README.txt"].decode()
+    assert readme.startswith("Dossier d'audit de la promotion spoc")
+    assert "Émis par Académie Lumière,\nnuméro de déclaration d'activité 11 75 12345 75." in readme
+    verification = files["evidence/verification.txt"].decode()
+    assert verification.startswith("OK : 3 enregistrements d'émargement dans 1 chaîne de séance, vérifié")
+
+    # The command line writes in DEFAULT_LANGUAGE; a problem found is told in it too.
+    env = {"DATABASE_URL": db_url, "EXPORT_DIR": str(tmp_path / "exports"), "DEFAULT_LANGUAGE": "fr"}
+    said = await asyncio.to_thread(CliRunner().invoke, cli, ["evidence", "verify"], env=env)
+    assert said.exit_code == 0, said.output
+    assert "OK : 3 enregistrements d'émargement dans 1 chaîne de séance" in said.output
+    assert "sans point de contrôle" in said.output

@@ -25,7 +25,18 @@ from bot.capabilities.attendance.evidence import (
 )
 from bot.capabilities.attendance.keys import chain_secret, settings_of
 from bot.capabilities.attendance.models import AttendanceRecord, AttendanceSessionState
+from bot.core.i18n import N_, _
 from bot.core.models import Cohort, LiveSession
+
+# What happened to a chain, as a verification report names it (capitals: it heads the line).
+KINDS = {
+    "edited": N_("EDITED"),
+    "inserted": N_("INSERTED"),
+    "deleted": N_("DELETED"),
+    "rewritten": N_("REWRITTEN"),
+    "session": N_("SESSION"),
+    "erased": N_("ERASED"),
+}
 
 
 @dataclass(frozen=True)
@@ -33,11 +44,16 @@ class Problem:
     kind: str  # edited | inserted | deleted | rewritten | session | erased
     session_id: int
     record_id: int | None
-    detail: str
+    detail: str  # in the language being written in when the problem was found
 
     def __str__(self) -> str:
-        where = f"record {self.record_id}" if self.record_id is not None else f"session {self.session_id}"
-        return f"{self.kind.upper()}: {where}: {self.detail}"
+        where = (
+            _("record {id}", id=self.record_id)
+            if self.record_id is not None
+            else _("session {id}", id=self.session_id)
+        )
+        kind = _(KINDS[self.kind]) if self.kind in KINDS else self.kind.upper()
+        return _("{kind}: {where}: {detail}", kind=kind, where=where, detail=self.detail)
 
 
 @dataclass
@@ -107,48 +123,56 @@ def _check_chain(
     for i, row in enumerate(rows):
         later_id = rows[i + 1].id if i + 1 < len(rows) else None
         if row.seq < expected:
-            return Problem("inserted", session_id, row.id, f"it repeats position #{row.seq} of the chain")
+            return Problem(
+                "inserted", session_id, row.id, _("it repeats position #{seq} of the chain", seq=row.seq)
+            )
         if row.seq > head_seq:
             return Problem(
-                "inserted", session_id, row.id, f"position #{row.seq} is past the chain head (#{head_seq})"
+                "inserted",
+                session_id,
+                row.id,
+                _("position #{seq} is past the chain head (#{head})", seq=row.seq, head=head_seq),
             )
         if row.seq > expected:
             gap = f"#{expected}" if row.seq == expected + 1 else f"#{expected}-#{row.seq - 1}"
-            return Problem("deleted", session_id, row.id, f"record(s) {gap} before it are missing")
+            return Problem("deleted", session_id, row.id, _("record(s) {gap} before it are missing", gap=gap))
         if record_hash(secret, row) != row.hash:
             # Rows are appended in id order, so a row with a later id than its successor came afterwards.
             kind = "inserted" if later_id is not None and (row.id or 0) > later_id else "edited"
-            return Problem(kind, session_id, row.id, "its content does not match its hash")
+            return Problem(kind, session_id, row.id, _("its content does not match its hash"))
         if row.prev_hash != prev_hash:
             return Problem(
                 "edited",
                 session_id,
                 prev_id if prev_id is not None else row.id,
-                f"the next record ({row.id}) was chained to a different hash: it was rewritten",
+                _("the next record ({id}) was chained to a different hash: it was rewritten", id=row.id),
             )
         prev_hash, prev_id, expected = row.hash, row.id, expected + 1
     last = expected - 1
     if head is None:
-        return Problem("deleted", session_id, None, "the chain head is missing") if rows else None
+        return Problem("deleted", session_id, None, _("the chain head is missing")) if rows else None
     if head_seq > last:
         gap = f"#{last + 1}" if head_seq == last + 1 else f"#{last + 1}-#{head_seq}"
-        return Problem("deleted", session_id, prev_id, f"record(s) {gap} after it are missing")
+        return Problem("deleted", session_id, prev_id, _("record(s) {gap} after it are missing", gap=gap))
     if last and head.head_hash != prev_hash:
-        return Problem("edited", session_id, prev_id, "it no longer matches the chain head's hash")
+        return Problem("edited", session_id, prev_id, _("it no longer matches the chain head's hash"))
     return None
 
 
 def _check_details(session_id: int, rows: list[AttendanceRecord], digest: str | None) -> Problem | None:
     """The session's cohort, title, start, end and place must be what its records were chained with."""
     if rows and digest is None:
-        return Problem("deleted", session_id, None, "the session itself is missing; its records remain")
+        return Problem("deleted", session_id, None, _("the session itself is missing; its records remain"))
     for row in rows:
         if row.chain_version >= 2 and row.session_digest != digest:
             return Problem(
                 "session",
                 session_id,
                 None,
-                f"its cohort, title, start, end or place changed after record #{row.seq} was chained",
+                _(
+                    "its cohort, title, start, end or place changed after record #{seq} was chained",
+                    seq=row.seq,
+                ),
             )
     return None
 
@@ -163,10 +187,13 @@ def _check_personal(secret: bytes, session_id: int, rows: list[AttendanceRecord]
             blank = all(not getattr(row, name) for name in PERSONAL_FIELDS)
             if not blank or row.person_id not in erased_people:
                 return Problem(
-                    "erased", session_id, row.id, "its personal fields were removed without an erasure record"
+                    "erased",
+                    session_id,
+                    row.id,
+                    _("its personal fields were removed without an erasure record"),
                 )
         elif person_digest(secret, row) != row.person_digest:
-            return Problem("edited", session_id, row.id, "its name, platform ids or reason were changed")
+            return Problem("edited", session_id, row.id, _("its name, platform ids or reason were changed"))
     return None
 
 
@@ -178,15 +205,24 @@ def compare(result: Verification, checkpoint: dict[str, Any]) -> list[Problem]:
         sid, seq, head = int(entry["session"]), int(entry["seq"]), entry["head"]
         hashes = result.hashes.get(sid, [])
         if not hashes:
-            detail = f"the checkpoint of {taken} holds {seq} records; the database has none"
+            detail = _("the checkpoint of {at} holds {n} records; the database has none", at=taken, n=seq)
             problems.append(Problem("deleted", sid, None, detail))
         elif len(hashes) < seq:
-            detail = f"the checkpoint of {taken} holds {seq} records; the chain now has {len(hashes)}"
+            detail = _(
+                "the checkpoint of {at} holds {n} records; the chain now has {now}",
+                at=taken,
+                n=seq,
+                now=len(hashes),
+            )
             problems.append(Problem("deleted", sid, None, detail))
         elif hashes[seq - 1] != head:
-            detail = f"record #{seq} differs from the checkpoint of {taken}: the chain was rebuilt"
+            detail = _(
+                "record #{seq} differs from the checkpoint of {at}: the chain was rebuilt", seq=seq, at=taken
+            )
             problems.append(Problem("rewritten", sid, None, detail))
         elif result.digests.get(sid) != entry["session_digest"]:
-            detail = f"its cohort, title, start, end or place changed since the checkpoint of {taken}"
+            detail = _(
+                "its cohort, title, start, end or place changed since the checkpoint of {at}", at=taken
+            )
             problems.append(Problem("session", sid, None, detail))
     return problems

@@ -37,7 +37,7 @@ from bot.capabilities.audit import followup
 from bot.capabilities.audit import verify as verifier
 from bot.capabilities.reports.certificates import Issuer, certificates, course_title, write_certificate
 from bot.core import i18n
-from bot.core.i18n import _
+from bot.core.i18n import _, _n
 from bot.core.models import Activity, Cohort
 from bot.core.settings import Settings
 
@@ -136,11 +136,16 @@ async def _build(
         signed = checkpoints.signed_of(latest)
     result = await verify(session, chain_secret(settings))
     problems = [*result.problems, *compare(result, signed["checkpoint"])]
-    verdict = "OK" if not problems else f"{len(problems)} problem(s)"
     report = [
-        f"{verdict}: {result.records} attendance records in {result.chains} session chains, "
-        f"checked against the checkpoint of {signed['checkpoint']['at']} at {checkpoints.iso(now)}",
-        *(f"FAIL {p}" for p in problems),
+        _(
+            "{verdict}: {records} in {chains}, checked against the checkpoint of {at} at {now}",
+            verdict=verdict(len(problems)),
+            records=records(result.records),
+            chains=chains(result.chains),
+            at=signed["checkpoint"]["at"],
+            now=checkpoints.iso(now),
+        ),
+        *(_("FAIL {problem}", problem=p) for p in problems),
     ]
     files["evidence/checkpoint.json"] = checkpoints.file_bytes(signed)
     files["evidence/verification.txt"] = ("\n".join(report) + "\n").encode("utf-8")
@@ -193,10 +198,25 @@ def _write_zip(out: Path, files: dict[str, bytes]) -> None:
             pack.writestr(name, data)
 
 
+def records(n: int) -> str:
+    return _n("{n} attendance record", "{n} attendance records", n)
+
+
+def chains(n: int) -> str:
+    return _n("{n} session chain", "{n} session chains", n)
+
+
+def verdict(problems: int) -> str:
+    """The first word of a verification report: OK, or how many problems it found."""
+    return _("OK") if not problems else _n("{n} problem", "{n} problems", problems)
+
+
 def _readme(cohort: Cohort, course: str, issuer: Issuer, key: str) -> bytes:
-    text = f"""Audit pack of cohort {cohort.slug}: {course}
-Issued by {issuer.name or "(PROVIDER_NAME not set)"},
-registration {issuer.registration or "(PROVIDER_ID not set)"}.
+    """What the pack holds and how to check it, in the cohort's language (the auditor's)."""
+    text = _(
+        """Audit pack of cohort {cohort}: {course}
+Issued by {issuer},
+registration {registration}.
 
 attendance/    attendance sheets per session and per half-day (CSV and PDF), and per learner
 hours/         hours attended per learner: the whole session when present, from the check-in
@@ -215,5 +235,11 @@ or run VERIFY.py (Python with the `cryptography` package), or rewrite it: MANIFE
 every other file with its SHA-256; MANIFEST.sig is the Ed25519 signature (hex) of the exact bytes
 of MANIFEST.json. Use the public key the organisation gave you; its SHA-256 fingerprint
 (of the raw 32-byte key) is {key}.
-"""
+""",
+        cohort=cohort.slug,
+        course=course,
+        issuer=issuer.name or _("(PROVIDER_NAME not set)"),
+        registration=issuer.registration or _("(PROVIDER_ID not set)"),
+        key=key,
+    )
     return text.encode("utf-8")
