@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bot.app.bootstrap import build
+from bot.app.serve import steady_heap
 from bot.core.clock import SimulatedClock
 from bot.core.delivery import SendResult, Target
 from bot.core.inbound import Action, Inbound, Profile
@@ -87,6 +88,7 @@ async def main(learners: int, concurrency: int) -> None:
                 await say("tina", f"enroll {cohort} " + " ".join(people[chunk : chunk + 500]))
             await say("tina", f'session {cohort} "Kick-off" 2027-03-01 09:00 90m')
         clock.set(STARTS - timedelta(minutes=2))  # inside the check-in window
+        steady_heap()  # as `cohortbot run` does once it is built
         print(f"{learners} learners, {concurrency} concurrent clicks, SQLite (WAL) on {tmp}")
 
         async with app.store.engine.begin() as conn:

@@ -38,7 +38,7 @@ from sqlmodel import func, select
 from adapters.slack.runtime import SLACK_BOT, attach
 from benchmarks.postgres_server import postgres_database
 from bot.app.bootstrap import build
-from bot.app.serve import run_starters, web_application
+from bot.app.serve import run_starters, steady_heap, web_application
 from bot.core import i18n, texts
 from bot.core.context import Ctx
 from bot.core.inbound import Action, Inbound, Profile
@@ -178,6 +178,7 @@ async def role_cohortbot(api_base: str, db_url: str) -> None:
     webapp = web_application(app)
     cleanup = await attach(app, webapp)
     await run_starters(app)
+    steady_heap()  # as `cohortbot run` does once it is built
     runner, url = await serve_app(webapp)
     print(url, flush=True)
     await until_stdin_closes()
