@@ -43,3 +43,6 @@ async def test_the_demo_runs_in_french(tmp_path: Path) -> None:
     reminder = "Rappel : *Live session 1* commence le mardi 2 mars 2027, 14 h 00 (Europe/Paris)."
     assert f"-> alice: {reminder}" in text
     assert "[lun. 1 mars 08 h 00 (Europe/Paris)]" in text
+    # Sentences joined from pieces follow French punctuation too (a space before the colon).
+    assert "-> canal: Quiz n° 1 : south gagne" in text
+    assert "-> canal: demo-spoc : classement, semaine du 8 mars : south en tête" in text

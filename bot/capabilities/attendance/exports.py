@@ -265,7 +265,7 @@ def _write_half_day(sheet: HalfDaySheet, out: Path, now: datetime) -> list[Path]
     title = _("Half-day attendance sheet: {title}", title=sheet.title())
     table = half_day_table(sheet)
     lines = [f"#{s.live.id}: {s.title()}" for s in sheet.sessions] + [_generated(now)]
-    totals = [f"{a}: {b}" for a, b in totals_rows(sheet.sessions)]
+    totals = [_("{label}: {title}", label=a, title=b) for a, b in totals_rows(sheet.sessions)]
     totals.append(_("Half-day: {totals}", totals=sheet.totals_line()))
     return [
         write_csv(stem.with_name(stem.name + ".csv"), table),

@@ -108,8 +108,10 @@ def result_message(challenge: Challenge, judgement: Judgement, names: dict[int, 
             who=who,
             points=points,
         )
-        blocks.append(Text(f"*{teams}* {verb_}: {earned}"))
-        summary = f"{label(challenge)}: {teams} {verb_}"
+        # "A: B" is a message too: French puts a space before the colon.
+        winners, outcome = "*" + teams + "* " + verb_, teams + " " + verb_
+        blocks.append(Text(_("{label}: {title}", label=winners, title=earned)))
+        summary = _("{label}: {title}", label=label(challenge), title=outcome)
     else:
         who = ", ".join(sorted(names.get(p, "?") for p in judgement.people))
         points = _n("{n} point", "{n} points", challenge.points)

@@ -142,7 +142,7 @@ async def leaderboard_message(
     if teams:
         lead = [t.team for t in teams if t.rank == 1]
         leading = _n("{teams} leads", "{teams} lead", len(lead), teams=_(" and ").join(lead))
-        summary = f"{title}: {leading}"
+        summary = _("{label}: {title}", label=title, title=leading)
     else:
         summary = title
     return Message(summary, tuple(blocks))

@@ -1,6 +1,7 @@
 """The report's chart: completion per module and attendance per session, as a PNG (matplotlib Agg).
 
-Uses the object API (no pyplot), so it can run in a worker thread off the event loop.
+Uses the object API (no pyplot), so it can run in a worker thread off the event loop (which
+carries the reader's language: `asyncio.to_thread` copies the context).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from bot.capabilities.reports.kpis import CohortReport
+from bot.core.i18n import _, _n
 
 
 def write_chart(report: CohortReport, path: Path) -> Path:
@@ -22,7 +24,7 @@ def write_chart(report: CohortReport, path: Path) -> Path:
         top,
         [m.title for m in report.modules],
         [(m.rate or 0.0) * 100 for m in report.modules],
-        "Completion per module (%)",
+        _("Completion per module (%)"),
         "#2b7bb9",
     )
     counted = [s for s in report.sessions if s.counted]
@@ -30,10 +32,12 @@ def write_chart(report: CohortReport, path: Path) -> Path:
         bottom,
         [s.title for s in counted],
         [(s.rate or 0.0) * 100 for s in counted],
-        "Attendance per session (%)",
+        _("Attendance per session (%)"),
         "#3a9d5d",
     )
-    figure.suptitle(f"{report.slug}: {len(report.learners)} learners")
+    figure.suptitle(
+        _n("{cohort}: {n} learner", "{cohort}: {n} learners", len(report.learners), cohort=report.slug)
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, format="png")
     return path
@@ -46,7 +50,7 @@ def _bars(axes: object, labels: list[str], values: list[float], title: str, colo
     axes.set_title(title)
     axes.set_ylim(0, 100)
     if not labels:
-        axes.text(0.5, 0.5, "nothing yet", ha="center", va="center", transform=axes.transAxes)
+        axes.text(0.5, 0.5, _("nothing yet"), ha="center", va="center", transform=axes.transAxes)
         return
     positions = range(len(labels))
     axes.bar(positions, values, color=color)

@@ -62,7 +62,10 @@ def pdf_bytes(report: CohortReport, title: str, as_of: str) -> bytes:
         for line in lines:
             pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
 
-    section(_("Headline figures"), [f"{k}: {v}" for k, v in [*headline(report), *kpi_pairs(report)]])
+    section(
+        _("Headline figures"),
+        [_("{label}: {title}", label=k, title=v) for k, v in [*headline(report), *kpi_pairs(report)]],
+    )
     if report.completion_warning:
         section(_("Warning"), [completion_warning(report)])
     section(

@@ -37,7 +37,7 @@ def description(bars: list[Bar], threshold: float) -> str:
     for bar in bars:
         under = bar.ratio is not None and bar.ratio < threshold
         warn = " " + _("(under {limit})", limit=percent(threshold)) if under else ""
-        parts.append(f"{bar.label}: {_bar_text(bar)}{warn}")
+        parts.append(_("{label}: {title}", label=bar.label, title=_bar_text(bar) + warn))
     return "; ".join(parts)
 
 
