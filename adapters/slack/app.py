@@ -9,6 +9,7 @@ and answered afterwards (through `response_url`, `chat.postMessage` or `views.pu
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -243,7 +244,9 @@ class SlackBot:
         )
         reply = await self.app.engine.handle(inbound)
         if reply is not None:
-            await self.respond(command["response_url"], reply, can_replace=False)
+            await self.respond(
+                command["response_url"], reply, can_replace=False, team=team, user=command["user_id"]
+            )
 
     def _mentions(self, team: str, text: str) -> dict[str, Any]:
         """The mention tokens of `text`, for the engine to look up once the command may run."""
@@ -296,7 +299,9 @@ class SlackBot:
         if reply is None:
             return
         if body.get("response_url"):
-            await self.respond(body["response_url"], reply, can_replace=True)
+            await self.respond(
+                body["response_url"], reply, can_replace=True, team=_team_of(body), user=body["user"]["id"]
+            )
         else:
             await self.post(workspace_of(body), body["user"]["id"], reply)
 
@@ -327,7 +332,10 @@ class SlackBot:
         if reply is None or (reply.visibility == "replace" and submission.response_url):
             await ack()
             if reply is not None and submission.response_url:
-                self.spawn(self.respond(submission.response_url, reply, can_replace=True))
+                answer = self.respond(
+                    submission.response_url, reply, can_replace=True, team=team, user=user["id"]
+                )
+                self.spawn(answer)
             return
         await ack(response_action="update", view=blockkit.reply_modal(reply.message))
 
@@ -338,7 +346,7 @@ class SlackBot:
         if reply is None:
             return
         if submission.response_url:
-            await self.respond(submission.response_url, reply, can_replace=True)
+            await self.respond(submission.response_url, reply, can_replace=True, team=team, user=user_id)
         else:
             await self.post(team, user_id, reply)
 
@@ -389,8 +397,15 @@ class SlackBot:
 
     # -- answering ------------------------------------------------------------------------------------
 
-    async def respond(self, response_url: str, reply: Reply, *, can_replace: bool) -> None:
-        """Answer through the interaction's response_url: in place, only to the caller, or to all."""
+    async def respond(
+        self, response_url: str, reply: Reply, *, can_replace: bool, team: str, user: str
+    ) -> None:
+        """Answer through the interaction's response_url: in place, only to the caller, or to all.
+
+        When Slack will not take it (an outage, or the URL expired after 30 minutes or was used 5
+        times), the reply goes to the caller as a message through the outbox instead: retried
+        until it is sent, and once (keyed by the response_url). A public reply then reaches the
+        caller only."""
         body: dict[str, Any] = {
             "text": blockkit.summary_text(reply.message),
             "blocks": blockkit.render(reply.message),
@@ -404,9 +419,16 @@ class SlackBot:
         webhook = AsyncWebhookClient(
             response_url, session=self.session, timeout=timeout, logger=self.webhook_log
         )
-        response = await webhook.send_dict(body)
-        if response.status_code != 200:
-            log.warning("response_url answered %s", response.status_code)
+        try:
+            response = await webhook.send_dict(body)
+            refused = None if response.status_code == 200 else f"{response.status_code} {response.body}"
+        except (aiohttp.ClientError, TimeoutError) as e:
+            refused = f"{type(e).__name__}: {e}"
+        if refused is None:
+            return
+        log.warning("response_url refused the reply (%s): it goes to the caller through the outbox", refused)
+        key = "reply:" + hashlib.sha256(response_url.encode()).hexdigest()[:40]
+        await self.app.engine.deliver_later(await self.profiles.get(team, user), reply, key)
 
     async def post(self, workspace: str, channel: str, reply: Reply) -> None:
         client = await self.clients.client(workspace)

@@ -27,6 +27,7 @@ from bot.core.linking import announce
 from bot.core.mentions import MAX_MENTIONS, may_act_as_staff, too_many_mentions
 from bot.core.messages import Message, Reply, say
 from bot.core.models import ProcessedInbound
+from bot.core.outbox import enqueue_dm
 from bot.core.people import upsert_profile
 from bot.core.registry import ACTIONS, HOME_VIEWS, VERBS, load_capabilities
 from bot.core.settings import Settings
@@ -171,6 +172,16 @@ class Engine:
             )
             with i18n.use(await reader_language(session, person, self.settings.default_language)):
                 return await HOME_VIEWS[-1](ctx)
+
+    async def deliver_later(self, profile: Profile, reply: Reply, key: str) -> bool:
+        """A reply the platform would not take in place (Slack's `response_url` failed, expired or
+        was used up): queued in the outbox as a message to the caller, so it is retried like any
+        other and sent once (`key`). False when it was queued before."""
+        now = self.clock.now()
+        async with self.store.transaction() as session:
+            person, _ = await upsert_profile(session, profile, now, cache=self.identities)
+            assert person.id is not None
+            return await enqueue_dm(session, person.id, reply.message, key=key, now=now)
 
     async def _first_time(self, session: AsyncSession, key: str, now: datetime) -> bool:
         """Remember a platform event id; False when it was seen before (a retried delivery)."""

@@ -161,6 +161,41 @@ async def test_click_is_recorded_once_when_slack_retries_it_and_the_card_is_upda
     assert len(await _activities(slack, "slacktest.checked_in")) == 2
 
 
+@pytest.mark.parametrize(
+    "refusal",
+    [{"status": 500}, {"status": 404, "error": "expired_url"}],
+    ids=["slack-outage", "expired-url"],
+)
+async def test_a_card_update_slack_refuses_reaches_the_learner_through_the_outbox_once(
+    slack: SlackHarness, refusal: dict[str, Any]
+) -> None:
+    await slack.command("UTINA", "create spoc")
+    await slack.command("UTINA", "enroll spoc <@UALICE>")
+    checkin = _element(await _deliver_card(slack, "UALICE"), "b")
+    slack.api.fail("response_url", **refusal)
+
+    payload = slack.http.block_actions_payload(
+        "UALICE", checkin, action_ts="1700000100.000100", channel="DALICE"
+    )
+    status, _ = await slack.http.send(slack.http.interaction(payload))
+    assert status == 200
+    await slack.bot.settle()
+    assert [r for r in slack.api.responses if r.get("replace_original")] == []  # nothing taken in place
+
+    def dms() -> list[str]:
+        return [c.args["text"] for c in slack.api.called("chat.postMessage") if c.args["channel"] == "UALICE"]
+
+    before = len(dms())
+    await slack.app.worker.drain()
+    assert dms()[before:] == ["✓ Checked in at 07:00"]
+    # Slack retries the click: recorded once, answered once.
+    status, _ = await slack.http.send(slack.http.interaction(payload))
+    await slack.bot.settle()
+    await slack.app.worker.drain()
+    assert dms()[before:] == ["✓ Checked in at 07:00"]
+    assert len(await _activities(slack, "slacktest.checked_in")) == 1
+
+
 async def test_free_text_answer_opens_a_modal_and_is_stored(slack: SlackHarness) -> None:
     await slack.command("UTINA", "create spoc")
     await slack.command("UTINA", "enroll spoc <@UALICE>")

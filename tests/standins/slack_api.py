@@ -250,6 +250,15 @@ class SlackApiStandIn:
         return web.json_response(install)
 
     async def _response(self, request: web.Request) -> web.Response:
+        # `fail("response_url", status=404, error="expired_url")`: Slack answers a used-up or
+        # expired response_url with a 404 and that word; an outage with a 5xx.
+        scripted = self.failures.get("response_url")
+        if scripted:
+            failure = scripted[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                scripted.pop(0)
+            return web.Response(status=failure.status, text=failure.error or "server_error")
         body = await request.json()
         body["_url"] = request.match_info["name"]
         self.responses.append(body)
