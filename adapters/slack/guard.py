@@ -6,7 +6,7 @@ reads the timestamp header as an integer: garbage there raised and answered 500.
 the safe one: timestamp well formed and signature valid (both 401 otherwise, like a forged request),
 before Bolt parses anything. The body is parsed once, by Bolt (`parse_body`), which then verifies the
 signature again, as it always does; what Bolt cannot read is answered 400 by the route
-(`PAYLOAD_SHAPE_ERRORS`). Parsing it here as well cost a tenth of a click's CPU.
+(`SIGNED_BUT_UNREADABLE` in runtime.py). Parsing it here as well cost a tenth of a click's CPU.
 """
 
 from __future__ import annotations
