@@ -69,6 +69,9 @@ class TeamsRuntime:
             return web.Response(status=400, text="not a Bot Framework activity")
         if not isinstance(activity.type, str) or not activity.type:
             return web.Response(status=400, text="activity without a type")
+        problem = shape_problem(data)
+        if problem is not None:
+            return web.Response(status=400, text=f"malformed activity: {problem}")
         try:
             authenticated = await self.auth.authenticate(activity, request.headers.get("Authorization", ""))
         except Unauthorized as e:
@@ -92,6 +95,33 @@ class TeamsRuntime:
         # botbuilder 4.17.1 serializes invoke bodies twice (and crashes): write it ourselves.
         body = serializer_helper(invoke.body) if isinstance(invoke.body, Model) else invoke.body
         return web.json_response(body, status=int(invoke.status or 200))
+
+
+# Fields an activity carries as text (the Bot Framework schema): msrest would quietly turn a list
+# or a number there into its string ("[]"), and the turn would run on it.
+TEXT_FIELDS = ("id", "name", "text", "locale", "replyToId", "serviceUrl", "channelId")
+ACCOUNT_FIELDS = ("from", "recipient")
+
+
+def shape_problem(data: dict[str, Any]) -> str | None:
+    """What makes a JSON object not an activity Teams sends, before anything reads it; None if
+    nothing. Unknown fields are fine (the schema grows); known ones must have their type."""
+    for field in TEXT_FIELDS:
+        if data.get(field) is not None and not isinstance(data[field], str):
+            return f"{field} is not a string"
+    for field in ACCOUNT_FIELDS:
+        account = data.get(field)
+        if account is None:
+            continue
+        if not isinstance(account, dict):
+            return f"{field} is not an account"
+        if any(account.get(k) is not None and not isinstance(account[k], str) for k in ("id", "name")):
+            return f"{field}.id and {field}.name must be strings"
+    if data.get("conversation") is not None and not isinstance(data["conversation"], dict):
+        return "conversation is not an object"
+    if data.get("type") == "invoke" and not data.get("name"):
+        return "an invoke without a name"
+    return None
 
 
 def build_runtime(

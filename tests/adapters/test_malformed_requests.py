@@ -114,6 +114,33 @@ async def test_a_teams_activity_without_a_sender_is_a_400(teams_bot: TeamsHarnes
     assert await snapshot(teams_bot.app) == before
 
 
+# Found by the fuzz test: the schema's deserializer turned a list into the text "[]" and the turn
+# ran on it (a person created from a malformed message), or an invoke without a name got a 501.
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"text": []},
+        {"text": {"a": 1}},
+        {"from": {"id": ["29:1"], "name": "alice"}},
+        {"from": {"id": "29:1alice", "name": 5}},
+        {"from": "29:1alice"},
+        {"recipient": []},
+        {"conversation": "a1"},
+        {"locale": 12},
+        {"type": "invoke", "name": None},
+        {"type": "invoke", "name": ""},
+    ],
+)
+async def test_a_teams_activity_with_a_field_of_the_wrong_type_is_a_400_and_changes_nothing(
+    teams_bot: TeamsHarness, change: dict[str, object]
+) -> None:
+    activity = {**teams.message(teams_bot.connector.url, teams.TeamsUser("alice"), "list"), **change}
+    before = await snapshot(teams_bot.app)
+    response = await teams_bot.post(activity)
+    assert response.status == 400, await response.text()
+    assert await snapshot(teams_bot.app) == before
+
+
 async def test_a_teams_body_that_is_not_an_object_is_a_400(teams_bot: TeamsHarness) -> None:
     for body in ("null", "[]", '"text"', "1e999"):
         response = await teams_bot.client.post(
