@@ -17,6 +17,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "code": ("code",),
         "correct": ("corriger",),
         "create": ("créer", "creer"),
+        "digest": ("résumé", "synthèse", "synthese"),  # not "resume": that is an English verb
         "done": ("fait", "terminé", "termine"),
         "enroll": ("inscrire",),
         "excuse": ("excuser",),

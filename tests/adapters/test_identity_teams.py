@@ -5,7 +5,7 @@ personal install is linked to the enrolment by the member's email; `reach` expla
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,13 +22,6 @@ from tests.standins.teams_harness import TeamsHarness, running_teams
 TINA = teams.TeamsUser("tina")
 ENROLLED = tuple(teams.TeamsUser(n) for n in ("erin", "fred", "gina"))
 HAL = teams.TeamsUser("hal")  # in the team, not in the cohort
-
-
-@pytest.fixture
-def connector() -> Iterator[BotConnectorStandIn]:
-    standin = BotConnectorStandIn().start()
-    yield standin
-    standin.stop()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ plurals, while an English colleague in the same cohort keeps reading English."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,8 @@ from bot.core.clock import SimulatedClock
 from tests.conftest import START
 from tests.schedules.scheduler_helpers import run_until
 from tests.standins import teams_activities as teams
-from tests.standins.bf_connector import BotConnectorStandIn
 from tests.standins.slack_harness import SlackHarness
-from tests.standins.teams_harness import TeamsHarness, running_teams
+from tests.standins.teams_harness import TeamsHarness
 
 # The session is on Tuesday 2 March 2027 at 14:00 in Paris; its day-before reminder goes on Monday.
 SESSION = 'session spoc "Lancement" 2027-03-02 14:00 90m'
@@ -117,21 +116,6 @@ async def test_french_buttons_in_block_kit_and_a_choice_of_language(slack: Slack
 TINA = teams.TeamsUser("tina", "fr-FR")
 ALICE = teams.TeamsUser("alice", "fr-FR")
 BOB = teams.TeamsUser("bob", "en-US")
-
-
-@pytest.fixture
-def connector() -> Iterator[BotConnectorStandIn]:
-    standin = BotConnectorStandIn().start()
-    yield standin
-    standin.stop()
-
-
-@pytest.fixture
-async def harness(
-    db_url: str, clock: SimulatedClock, connector: BotConnectorStandIn
-) -> AsyncIterator[TeamsHarness]:
-    async with running_teams(db_url, clock, connector) as running:
-        yield running
 
 
 async def say(h: TeamsHarness, user: teams.TeamsUser, text: str, **kw: Any) -> str:

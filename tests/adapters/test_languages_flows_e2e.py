@@ -6,7 +6,7 @@ locale fr-FR) next to an English one in the same cohort. French words, French da
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +15,8 @@ import pytest
 from bot.core.clock import SimulatedClock
 from tests.conftest import START
 from tests.standins import teams_activities as teams
-from tests.standins.bf_connector import BotConnectorStandIn
 from tests.standins.slack_harness import SlackHarness
-from tests.standins.teams_harness import TeamsHarness, running_teams
+from tests.standins.teams_harness import TeamsHarness
 
 # START is Monday 1 March 2027, 08:00 in Paris: the session starts at 08:30.
 SESSION = 'session spoc "Lancement" 2027-03-01 08:30 60m'
@@ -147,21 +146,6 @@ async def test_a_quiz_in_french_and_in_english_on_slack(slack: SlackHarness) -> 
 TINA = teams.TeamsUser("tina", "fr-FR")
 ALICE = teams.TeamsUser("alice", "fr-FR")
 BOB = teams.TeamsUser("bob", "en-US")
-
-
-@pytest.fixture
-def connector() -> Iterator[BotConnectorStandIn]:
-    standin = BotConnectorStandIn().start()
-    yield standin
-    standin.stop()
-
-
-@pytest.fixture
-async def harness(
-    db_url: str, clock: SimulatedClock, connector: BotConnectorStandIn
-) -> AsyncIterator[TeamsHarness]:
-    async with running_teams(db_url, clock, connector) as running:
-        yield running
 
 
 async def say(h: TeamsHarness, user: teams.TeamsUser, text: str, **kw: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -84,13 +84,6 @@ async def test_a_view_submission_from_an_org_wide_install_has_team_null(slack: S
     async with slack.app.store.transaction() as session:
         noted = (await session.exec(select(Activity).where(Activity.kind == "malformedtest.noted"))).all()
     assert [a.data["text"] for a in noted] == ["hello"]
-
-
-@pytest.fixture
-def connector() -> Iterator[BotConnectorStandIn]:
-    standin = BotConnectorStandIn().start()
-    yield standin
-    standin.stop()
 
 
 @pytest.fixture

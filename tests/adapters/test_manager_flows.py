@@ -5,7 +5,7 @@ and a link to the report page instead of an inlined chart."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,9 +15,8 @@ import pytest
 from bot.core.clock import SimulatedClock
 from tests.conftest import START
 from tests.standins import teams_activities as teams
-from tests.standins.bf_connector import BotConnectorStandIn
 from tests.standins.slack_harness import SlackHarness
-from tests.standins.teams_harness import TeamsHarness, running_teams
+from tests.standins.teams_harness import TeamsHarness
 
 LEARNERS = [f"l{i}" for i in range(7)]  # seven at risk: more Nudge buttons than Teams shows in a row
 
@@ -67,21 +66,6 @@ async def test_slack_manager_digest_status_and_app_home(slack: SlackHarness) -> 
     view = published.args["view"]
     view = json.loads(view) if isinstance(view, str) else view
     assert view["type"] == "home" and "spoc: your people this week" in json.dumps(view["blocks"])
-
-
-@pytest.fixture
-def connector() -> Iterator[BotConnectorStandIn]:
-    standin = BotConnectorStandIn().start()
-    yield standin
-    standin.stop()
-
-
-@pytest.fixture
-async def harness(
-    db_url: str, clock: SimulatedClock, connector: BotConnectorStandIn
-) -> AsyncIterator[TeamsHarness]:
-    async with running_teams(db_url, clock, connector) as running:
-        yield running
 
 
 async def _say(h: TeamsHarness, user: teams.TeamsUser, text: str, **kw: object) -> dict[str, Any]:

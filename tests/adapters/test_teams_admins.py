@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -14,13 +14,6 @@ from tests.standins.bf_connector import BotConnectorStandIn
 from tests.standins.teams_harness import TeamsHarness, running_teams
 
 REFUSED = "Only the configured cohortbot admins"
-
-
-@pytest.fixture
-def connector() -> Iterator[BotConnectorStandIn]:
-    standin = BotConnectorStandIn().start()
-    yield standin
-    standin.stop()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -31,13 +31,6 @@ ALICE = teams.TeamsUser("alice")
 async def _whoami(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     await ctx.log("teamsauthtest.clicked", person_id=ctx.actor.id, auth=ctx.inbound.auth)
     return say(f"you are {ctx.actor.display_name}")
-
-
-@pytest.fixture
-def connector() -> Iterator[BotConnectorStandIn]:
-    standin = BotConnectorStandIn().start()
-    yield standin
-    standin.stop()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ botbuilder's own government credentials."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -29,13 +29,6 @@ from tests.standins.teams_harness import APP_ID, APP_PASSWORD
 GOV_ISSUER = "https://api.botframework.us"
 GOV_TOKEN_ENDPOINT = "https://login.microsoftonline.us/MicrosoftServices.onmicrosoft.us/oauth2/v2.0/token"
 ALICE = teams.TeamsUser("alice")
-
-
-@pytest.fixture
-def connector() -> Iterator[BotConnectorStandIn]:
-    standin = BotConnectorStandIn().start()
-    yield standin
-    standin.stop()
 
 
 @pytest.fixture

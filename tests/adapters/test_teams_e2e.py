@@ -3,7 +3,6 @@ replies and proactive messages out to the loopback Bot Framework connector."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import pytest
@@ -30,21 +29,6 @@ async def _check_in(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     return Reply(
         Message("Checked in", (Text(f"✅ {ctx.actor.display_name} checked in to {value}"),)), "replace"
     )
-
-
-@pytest.fixture
-def connector() -> Iterator[BotConnectorStandIn]:
-    standin = BotConnectorStandIn().start()
-    yield standin
-    standin.stop()
-
-
-@pytest.fixture
-async def harness(
-    db_url: str, clock: SimulatedClock, connector: BotConnectorStandIn
-) -> AsyncIterator[TeamsHarness]:
-    async with running_teams(db_url, clock, connector) as running:
-        yield running
 
 
 async def say(h: TeamsHarness, user: teams.TeamsUser, text: str, **kw: object) -> str:

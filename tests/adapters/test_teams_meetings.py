@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import pytest
@@ -29,21 +28,6 @@ TINA, ALICE, BOB, CAROL, DAN, ERIN = (
     teams.TeamsUser(n) for n in ("tina", "alice", "bob", "carol", "dan", "erin")
 )
 MEETING = teams.TeamsMeeting("spoc1")
-
-
-@pytest.fixture
-def connector() -> Iterator[BotConnectorStandIn]:
-    standin = BotConnectorStandIn().start()
-    yield standin
-    standin.stop()
-
-
-@pytest.fixture
-async def harness(
-    db_url: str, clock: SimulatedClock, connector: BotConnectorStandIn
-) -> AsyncIterator[TeamsHarness]:
-    async with running_teams(db_url, clock, connector) as running:
-        yield running
 
 
 async def post(h: TeamsHarness, activity: dict[str, object]) -> None:

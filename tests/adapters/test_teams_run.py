@@ -9,10 +9,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import requests
 
 from tests.standins import teams_activities as teams
@@ -25,13 +23,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def connector() -> Iterator[BotConnectorStandIn]:
-    standin = BotConnectorStandIn().start()
-    yield standin
-    standin.stop()
 
 
 def test_cohortbot_run_serves_teams_in_local_mode(tmp_path: Path, connector: BotConnectorStandIn) -> None:

@@ -63,7 +63,7 @@ async def test_a_french_cohort_gets_a_certificat_de_realisation(
         "Intitulé de l'action : spoc",
         "Nature de l'action concourant au développement des compétences : action de formation",
         "Dates de réalisation : du lundi 1 mars 2027 au vendredi 26 mars 2027",
-        "M3 : réussi le samedi 20 mars 2027, source xapi, note 92.5",
+        "M3 : réussi le samedi 20 mars 2027, source xapi, note 92,5",
         "Assiduité : 2 séances suivies sur 2",
         "Cachet et signature",
     ):

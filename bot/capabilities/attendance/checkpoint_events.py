@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.capabilities.attendance import checkpoints
 from bot.core.context import STAFF_ROLES, EventContext
 from bot.core.errors import ConfigurationError
-from bot.core.i18n import N_, _
+from bot.core.i18n import N_, _, _n
 from bot.core.messages import Message, Text
 from bot.core.models import Cohort, Enrolment
 from bot.core.outbox import Compose, Recipient
@@ -36,7 +36,7 @@ SESSION_CLOSED_RE = re.compile(r"^session (\d+) closed$")
 register(
     {
         "evidence.checkpoint": N_(
-            "Evidence checkpoint {at} ({reason}): {chains} attendance chains, {records} records, "
+            "Evidence checkpoint {at} ({reason}): {chains}, {records}, "
             "signed by key {fingerprint}. SHA-256 of the checkpoint file: `{digest}`. "
             "Keep this message: with the file, it proves later that no record was removed or rewritten."
         ),
@@ -103,7 +103,16 @@ def reason_words(reason: str) -> str:
 
 
 def _checkpoint_message(values: dict[str, object]) -> Message:
-    text = t("evidence.checkpoint", **{**values, "reason": reason_words(str(values["reason"]))})
+    chains, records = int(str(values["chains"])), int(str(values["records"]))
+    text = t(
+        "evidence.checkpoint",
+        **{
+            **values,
+            "reason": reason_words(str(values["reason"])),
+            "chains": _n("{n} attendance chain", "{n} attendance chains", chains),
+            "records": _n("{n} record", "{n} records", records),
+        },
+    )
     return Message(text, (Text(text),))
 
 

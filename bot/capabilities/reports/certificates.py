@@ -212,7 +212,7 @@ def _write_certificate(certificate: Certificate, out: Path, issued: datetime) ->
     pdf.cell(0, 8, _("Evidence"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
     for m in certificate.modules:
-        score = _(", score {score}", score=format(m.score, "g")) if m.score is not None else ""
+        score = _(", score {score}", score=i18n.number(m.score)) if m.score is not None else ""
         line = _(
             "{module}: {status} on {date}, source {source}{score}",
             module=m.title,
@@ -224,12 +224,13 @@ def _write_certificate(certificate: Certificate, out: Path, issued: datetime) ->
             score=score,
         )
         pdf.multi_cell(0, 6, "• " + line, new_x="LMARGIN", new_y="NEXT")
+    records = _n("{n} attendance record", "{n} attendance records", certificate.attendance_records)
     attendance = _n(
-        "Attendance: {attended} of {n} session attended ({records} attendance records)",
-        "Attendance: {attended} of {n} sessions attended ({records} attendance records)",
+        "Attendance: {attended} of {n} session attended ({records})",
+        "Attendance: {attended} of {n} sessions attended ({records})",
         certificate.sessions_counted,
         attended=certificate.sessions_attended,
-        records=certificate.attendance_records,
+        records=records,
     )
     pdf.multi_cell(0, 6, "• " + attendance, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)

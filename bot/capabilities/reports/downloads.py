@@ -80,6 +80,7 @@ def pdf_bytes(report: CohortReport, title: str, as_of: str) -> bytes:
         section(_("Segments"), ["• " + segment_line(s) for s in report.segments])
     section(
         _("At risk ({n})", n=len(report.at_risk)),
-        [f"• {s.learner.name}: {reasons(s)}" for s in report.at_risk] or [_("Nobody is at risk.")],
+        ["• " + _("{label}: {title}", label=s.learner.name, title=reasons(s)) for s in report.at_risk]
+        or [_("Nobody is at risk.")],
     )
     return bytes(pdf.output())

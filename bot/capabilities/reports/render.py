@@ -44,7 +44,9 @@ def kpi_pairs(report: CohortReport) -> list[tuple[str, str]]:
             words = key.replace("_", " ")
             if words.startswith(f"{name} "):  # "attendance: attendance present" -> "attendance: present"
                 words = words[len(name) + 1 :]
-            pairs.append((f"{_(name).capitalize()}: {_(words)}", kpi_value(key, value)))
+            pairs.append(
+                (_("{label}: {title}", label=_(name).capitalize(), title=_(words)), kpi_value(key, value))
+            )
     return pairs
 
 
@@ -127,7 +129,8 @@ def module_line(report: CohortReport, m: ModuleStats) -> str:
         parts.append(_("avg score {score}", score=number(m.avg_score)))
     drop = " " + _("← biggest drop-off") if worst is not None and m.module_id == worst.module_id else ""
     due = local_date(m.due_at, report.tz)
-    return _("{title} (due {due})", title=m.title, due=due) + ": " + ", ".join(parts) + drop
+    module = _("{title} (due {due})", title=m.title, due=due)
+    return _("{label}: {title}", label=module, title=", ".join(parts) + drop)
 
 
 def _module_section(report: CohortReport) -> list[Block]:
@@ -200,7 +203,7 @@ def _at_risk_section(report: CohortReport) -> Block:
     risky = report.at_risk
     if not risky:
         return Text("*" + _("At risk") + "*\n" + _("Nobody is at risk."))
-    lines = [f"• {s.learner.name}: {reasons(s)}" for s in risky[:MAX_LISTED]]
+    lines = ["• " + _("{label}: {title}", label=s.learner.name, title=reasons(s)) for s in risky[:MAX_LISTED]]
     if len(risky) > MAX_LISTED:
         lines.append(
             _(
@@ -229,21 +232,18 @@ def learner_line(stats: LearnerStats, tz: str, *, nudged: bool = False) -> str:
     last = day_in(stats.last_activity, tz) if stats.last_activity else _("never")
     risk = " " + _("⚠ *at risk*: {reasons}.", reasons=reasons(stats)) if stats.at_risk else ""
     done = " " + _("Nudged ✓") if nudged else ""
-    return (
-        f"*{stats.learner.name}*: "
-        + _(
-            "modules {done} done, {due} due, {overdue} overdue · sessions {attended}/{counted} "
-            "attended · last active {last}.",
-            done=stats.modules_done,
-            due=stats.modules_due,
-            overdue=stats.modules_overdue,
-            attended=stats.sessions_attended,
-            counted=stats.sessions_counted,
-            last=last,
-        )
-        + risk
-        + done
+    figures = _(
+        "modules {done} done, {due} due, {overdue} overdue · sessions {attended}/{counted} "
+        "attended · last active {last}.",
+        done=stats.modules_done,
+        due=stats.modules_due,
+        overdue=stats.modules_overdue,
+        attended=stats.sessions_attended,
+        counted=stats.sessions_counted,
+        last=last,
     )
+    name = "*" + stats.learner.name + "*"
+    return _("{label}: {title}", label=name, title=figures) + risk + done
 
 
 def nudge_value(cohort_id: int, person_id: int) -> str:
