@@ -70,7 +70,7 @@ def evidence_checkpoint(
 ) -> None:
     """Sign every chain's head now; write the file (EXPORT_DIR/evidence/checkpoints/) and store a copy."""
     from bot.capabilities.attendance import checkpoints
-    from bot.capabilities.audit.pack import chains, records
+    from bot.capabilities.attendance.verification import chains, records
 
     async def work(session: AsyncSession, settings: Settings) -> dict[str, Any]:
         from bot.core.clock import SystemClock
@@ -113,8 +113,7 @@ def evidence_verify(
     """Walk every attendance chain; name the first edited, inserted or deleted record of each."""
     from bot.capabilities.attendance import checkpoints
     from bot.capabilities.attendance.keys import chain_secret, load_public_key, signing_key
-    from bot.capabilities.attendance.verification import compare, verify
-    from bot.capabilities.audit.pack import chains, records, verdict
+    from bot.capabilities.attendance.verification import chains, compare, summary, verify
 
     def expected_key(settings: Settings) -> Any:
         if public_key is not None:
@@ -141,14 +140,7 @@ def evidence_verify(
     problems = [*result.problems, *lost]
     for problem in problems:
         typer.echo(_("FAIL {problem}", problem=problem))
-    typer.echo(
-        _(
-            "{verdict}: {records} in {chains}",
-            verdict=verdict(len(problems)),
-            records=records(result.records),
-            chains=chains(result.chains),
-        )
-    )
+    typer.echo(summary(result, len(problems)))
     if body is not None:
         typer.echo(
             _(

@@ -25,7 +25,7 @@ from bot.capabilities.attendance.evidence import (
 )
 from bot.capabilities.attendance.keys import chain_secret, settings_of
 from bot.capabilities.attendance.models import AttendanceRecord, AttendanceSessionState
-from bot.core.i18n import N_, _
+from bot.core.i18n import N_, _, _n
 from bot.core.models import Cohort, LiveSession
 
 # What happened to a chain, as a verification report names it (capitals: it heads the line).
@@ -54,6 +54,26 @@ class Problem:
         )
         kind = _(KINDS[self.kind]) if self.kind in KINDS else self.kind.upper()
         return _("{kind}: {where}: {detail}", kind=kind, where=where, detail=self.detail)
+
+
+def records(n: int) -> str:
+    return _n("{n} attendance record", "{n} attendance records", n)
+
+
+def chains(n: int) -> str:
+    return _n("{n} session chain", "{n} session chains", n)
+
+
+def summary(result: Verification, problems: int) -> str:
+    """A verification in one line: "OK: 3 attendance records in 1 session chain", or how many
+    problems it found instead of OK (the language being written in)."""
+    verdict = _("OK") if not problems else _n("{n} problem", "{n} problems", problems)
+    return _(
+        "{verdict}: {records} in {chains}",
+        verdict=verdict,
+        records=records(result.records),
+        chains=chains(result.chains),
+    )
 
 
 @dataclass

@@ -32,12 +32,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.capabilities.attendance import checkpoints, exports
 from bot.capabilities.attendance.keys import chain_secret, fingerprint, public_pem, signing_key
 from bot.capabilities.attendance.sheets import cohort_sheets, learner_summaries
-from bot.capabilities.attendance.verification import compare, verify
+from bot.capabilities.attendance.verification import compare, summary, verify
 from bot.capabilities.audit import followup
 from bot.capabilities.audit import verify as verifier
 from bot.capabilities.reports.certificates import Issuer, certificates, course_title, write_certificate
 from bot.core import i18n
-from bot.core.i18n import _, _n
+from bot.core.i18n import _
 from bot.core.models import Activity, Cohort
 from bot.core.settings import Settings
 
@@ -138,10 +138,8 @@ async def _build(
     problems = [*result.problems, *compare(result, signed["checkpoint"])]
     report = [
         _(
-            "{verdict}: {records} in {chains}, checked against the checkpoint of {at} at {now}",
-            verdict=verdict(len(problems)),
-            records=records(result.records),
-            chains=chains(result.chains),
+            "{summary}, checked against the checkpoint of {at} at {now}",
+            summary=summary(result, len(problems)),
             at=signed["checkpoint"]["at"],
             now=checkpoints.iso(now),
         ),
@@ -196,19 +194,6 @@ def _write_zip(out: Path, files: dict[str, bytes]) -> None:
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as pack:
         for name, data in sorted(files.items()):
             pack.writestr(name, data)
-
-
-def records(n: int) -> str:
-    return _n("{n} attendance record", "{n} attendance records", n)
-
-
-def chains(n: int) -> str:
-    return _n("{n} session chain", "{n} session chains", n)
-
-
-def verdict(problems: int) -> str:
-    """The first word of a verification report: OK, or how many problems it found."""
-    return _("OK") if not problems else _n("{n} problem", "{n} problems", problems)
 
 
 def _readme(cohort: Cohort, course: str, issuer: Issuer, key: str) -> bytes:

@@ -23,6 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.capabilities.attendance.sheets import cohort_sheets, learner_summaries
+from bot.capabilities.attendance.verification import records
 from bot.capabilities.reports.config import DigestConfig
 from bot.capabilities.reports.kpis import compute_report
 from bot.capabilities.reports.load import DONE, load_rows
@@ -224,13 +225,12 @@ def _write_certificate(certificate: Certificate, out: Path, issued: datetime) ->
             score=score,
         )
         pdf.multi_cell(0, 6, "• " + line, new_x="LMARGIN", new_y="NEXT")
-    records = _n("{n} attendance record", "{n} attendance records", certificate.attendance_records)
     attendance = _n(
         "Attendance: {attended} of {n} session attended ({records})",
         "Attendance: {attended} of {n} sessions attended ({records})",
         certificate.sessions_counted,
         attended=certificate.sessions_attended,
-        records=records,
+        records=records(certificate.attendance_records),
     )
     pdf.multi_cell(0, 6, "• " + attendance, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
