@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.core.clock import SimulatedClock
-from tests.conftest import START
+from tests.adapters.languages_support import bilingual_slack, blocks_of, posts_to
 from tests.schedules.scheduler_helpers import run_until
 from tests.standins import teams_activities as teams
 from tests.standins.slack_harness import SlackHarness
@@ -30,21 +30,9 @@ REMINDED_BY = datetime(2027, 3, 1, 14, 30, tzinfo=UTC)
 
 @pytest.fixture
 async def slack(tmp_path: Path) -> AsyncIterator[SlackHarness]:
-    harness = await SlackHarness.start(f"sqlite:///{tmp_path / 'slack.db'}", SimulatedClock(START))
-    harness.api.add_user("UTINA", "tina", "tina@acme.test", "Europe/Paris", locale="fr-FR")
-    harness.api.add_user("UALICE", "alice", "alice@acme.test", "Europe/Paris", locale="fr-FR")
-    harness.api.add_user("UBOB", "bob", "bob@acme.test", "Europe/Paris", locale="en-US")
+    harness = await bilingual_slack(tmp_path)
     yield harness
     await harness.stop()
-
-
-def _posted_to(slack: SlackHarness, user: str) -> list[dict[str, Any]]:
-    return [c.args for c in slack.api.called("chat.postMessage") if c.args["channel"] == user]
-
-
-def _blocks(args: dict[str, Any]) -> list[dict[str, Any]]:
-    blocks = args.get("blocks") or []
-    return json.loads(blocks) if isinstance(blocks, str) else blocks
 
 
 async def test_a_french_slack_user_reads_french_and_an_english_one_english(slack: SlackHarness) -> None:
@@ -62,8 +50,8 @@ async def test_a_french_slack_user_reads_french_and_an_english_one_english(slack
     await slack.command("UTINA", SESSION, channel="C0SPOC")
 
     await slack.app.worker.drain()
-    welcome_fr = _posted_to(slack, "UALICE")[-1]["text"]
-    welcome_en = _posted_to(slack, "UBOB")[-1]["text"]
+    welcome_fr = posts_to(slack, "UALICE")[-1]["text"]
+    welcome_en = posts_to(slack, "UBOB")[-1]["text"]
     assert welcome_fr.startswith("Bienvenue dans *spoc* !")
     assert welcome_en.startswith("Welcome to *spoc*!")
 
@@ -73,7 +61,7 @@ async def test_a_french_slack_user_reads_french_and_an_english_one_english(slack
     assert "Lancement, mar. 2 mars 14 h 00 (Europe/Paris)" in rendered
 
     await run_until(slack.app, slack.app.clock, REMINDED_BY)  # type: ignore[arg-type]
-    reminders = [a["text"] for a in _posted_to(slack, "UALICE") if a["text"].startswith("Rappel")]
+    reminders = [a["text"] for a in posts_to(slack, "UALICE") if a["text"].startswith("Rappel")]
     assert reminders == ["Rappel : *Lancement* commence le mardi 2 mars 2027, 14 h 00 (Europe/Paris)."]
 
     help_text = json.dumps(await slack.command("UALICE", "aide"), ensure_ascii=False)
@@ -103,9 +91,9 @@ async def test_french_buttons_in_block_kit_and_a_choice_of_language(slack: Slack
     assert chosen["text"] == "Désormais, je vous écris en français."
     await slack.command("UTINA", 'remind spoc "Sécurité"', channel="C0SPOC")
     await slack.app.worker.drain()
-    reminder = _posted_to(slack, "UBOB")[-1]
+    reminder = posts_to(slack, "UBOB")[-1]
     assert reminder["text"].startswith("Rappel : *Sécurité* est à rendre le mer. 3 mars 23 h 59")
-    buttons = [e for b in _blocks(reminder) if b["type"] == "actions" for e in b["elements"]]
+    buttons = [e for b in blocks_of(reminder) if b["type"] == "actions" for e in b["elements"]]
     assert [b["text"]["text"] for b in buttons] == ["Marquer comme fait"]
     back = await slack.command("UBOB", "langue auto")
     assert back["text"] == "From now on I write to you in English."

@@ -8,12 +8,18 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from bot.core.clock import SimulatedClock
-from tests.conftest import START
+from tests.adapters.languages_support import (
+    bilingual_slack,
+    blocks_of,
+    button_of,
+    click,
+    french_cohort,
+    posts_to,
+    say,
+)
 from tests.standins import teams_activities as teams
 from tests.standins.slack_harness import SlackHarness
 from tests.standins.teams_harness import TeamsHarness
@@ -28,51 +34,13 @@ QUIZ = 'défi spoc quiz "Quel port pour HTTPS ?" *443 80 scoring=person points=1
 
 @pytest.fixture
 async def slack(tmp_path: Path) -> AsyncIterator[SlackHarness]:
-    harness = await SlackHarness.start(f"sqlite:///{tmp_path / 'slack.db'}", SimulatedClock(START))
-    harness.api.add_user("UTINA", "tina", "tina@acme.test", "Europe/Paris", locale="fr-FR")
-    harness.api.add_user("UALICE", "alice", "alice@acme.test", "Europe/Paris", locale="fr-FR")
-    harness.api.add_user("UBOB", "bob", "bob@acme.test", "Europe/Paris", locale="en-US")
+    harness = await bilingual_slack(tmp_path)
     yield harness
     await harness.stop()
 
 
-def _posts(slack: SlackHarness, channel: str) -> list[dict[str, Any]]:
-    return [c.args for c in slack.api.called("chat.postMessage") if c.args["channel"] == channel]
-
-
-def _blocks(args: dict[str, Any]) -> list[dict[str, Any]]:
-    blocks = args.get("blocks") or []
-    return json.loads(blocks) if isinstance(blocks, str) else blocks
-
-
-def _button(args: dict[str, Any], label: str) -> dict[str, Any]:
-    """A button of a posted message, as a click on it reports it."""
-    for block in _blocks(args):
-        for element in [*block.get("elements", []), block.get("accessory") or {}]:
-            if element.get("type") == "button" and element["text"]["text"] == label:
-                return {"type": "button", "action_id": element["action_id"], "value": element["value"]}
-    raise AssertionError(f"no button {label!r} in {json.dumps(_blocks(args), ensure_ascii=False)}")
-
-
-async def _click(slack: SlackHarness, user: str, button: dict[str, Any]) -> str:
-    """Click at the simulated time (the click's own timestamp decides on time or late)."""
-    before = len(slack.api.responses)
-    when = f"{slack.app.clock.now().timestamp():.6f}"
-    payload = slack.http.block_actions_payload(user, button, action_ts=when, channel=f"D{user[1:]}")
-    status, _ = await slack.http.send(slack.http.interaction(payload))
-    assert status == 200
-    await slack.bot.settle()
-    return json.dumps(slack.api.responses[before:], ensure_ascii=False)
-
-
-async def _cohort(slack: SlackHarness) -> None:
-    await slack.command("UTINA", "créer spoc tz=Europe/Paris lang=fr", channel="C0SPOC", channel_name="spoc")
-    await slack.command("UTINA", "inscrire spoc <@UALICE> <@UBOB>", channel="C0SPOC")
-    await slack.app.worker.drain()
-
-
 async def test_a_check_in_in_french_and_in_english_on_slack(slack: SlackHarness) -> None:
-    await _cohort(slack)
+    await french_cohort(slack)
     await slack.command("UTINA", SESSION, channel="C0SPOC")
     opened = await slack.command("UTINA", "window spoc open", channel="C0SPOC")
     assert (
@@ -80,65 +48,65 @@ async def test_a_check_in_in_french_and_in_english_on_slack(slack: SlackHarness)
         in (opened["text"])
     )
     await slack.app.worker.drain()
-    french, english = _posts(slack, "UALICE")[-1], _posts(slack, "UBOB")[-1]
+    french, english = posts_to(slack, "UALICE")[-1], posts_to(slack, "UBOB")[-1]
     assert "L'émargement est ouvert pour *Lancement* (début à 08 h 30)" in french["text"]
     assert "Check-in is open for *Lancement* (starts 08:30)" in english["text"]
-    assert "Émargement : Lancement" in json.dumps(_blocks(french), ensure_ascii=False)
+    assert "Émargement : Lancement" in json.dumps(blocks_of(french), ensure_ascii=False)
     # The channel post is in the cohort's language.
-    assert _posts(slack, "C0SPOC")[-1]["text"].startswith("L'émargement est ouvert pour *Lancement*")
+    assert posts_to(slack, "C0SPOC")[-1]["text"].startswith("L'émargement est ouvert pour *Lancement*")
 
-    answer = await _click(slack, "UALICE", _button(french, "Émarger"))
+    answer = await click(slack, "UALICE", button_of(french, "Émarger"))
     assert "✓ Émargé à 08 h 00 (Présent)" in answer
-    assert "✓ Checked in at 08:00 (Present)" in await _click(slack, "UBOB", _button(english, "Check in"))
+    assert "✓ Checked in at 08:00 (Present)" in await click(slack, "UBOB", button_of(english, "Check in"))
 
     missing = json.dumps(await slack.command("UTINA", "missing spoc", channel="C0SPOC"), ensure_ascii=False)
     assert "2/2 enregistrés : 2 présents" in missing and "Personne ne manque." in missing
 
 
 async def test_a_survey_in_french_and_in_english_on_slack(slack: SlackHarness) -> None:
-    await _cohort(slack)
+    await french_cohort(slack)
     sent = await slack.command("UTINA", "sondage spoc template=session-feedback", channel="C0SPOC")
     assert "Questionnaire nominatif n° 1 *Retour sur la séance* envoyé à 2 apprenants" in sent["text"]
     assert "se termine le jeu. 4 mars 08 h 00 (Europe/Paris)" in sent["text"]
     await slack.app.worker.drain()
-    french, english = _posts(slack, "UALICE")[-1], _posts(slack, "UBOB")[-1]
-    card = json.dumps(_blocks(french), ensure_ascii=False)
+    french, english = posts_to(slack, "UALICE")[-1], posts_to(slack, "UBOB")[-1]
+    card = json.dumps(blocks_of(french), ensure_ascii=False)
     assert "Retour sur la séance" in card and "Cette séance vous a-t-elle été utile ?" in card
     assert "2 questions rapides. Vous pouvez modifier vos réponses jusqu'au jeu. 4 mars 08 h 00" in card
     assert "2 quick questions. You can change your answers until Thu 4 Mar 08:00" in json.dumps(
-        _blocks(english)
+        blocks_of(english)
     )
     # The comment is optional: the rating completes the ballot.
-    thanks = await _click(slack, "UALICE", _button(french, "4"))
+    thanks = await click(slack, "UALICE", button_of(french, "4"))
     assert (
         "Merci ! Vos réponses sont enregistrées. Vous pouvez les modifier jusqu'au jeu. 4 mars 08 h 00"
         in thanks
     )
-    assert "Thank you! Your answers are recorded." in await _click(slack, "UBOB", _button(english, "5"))
+    assert "Thank you! Your answers are recorded." in await click(slack, "UBOB", button_of(english, "5"))
 
 
 async def test_a_quiz_in_french_and_in_english_on_slack(slack: SlackHarness) -> None:
-    await _cohort(slack)
+    await french_cohort(slack)
     posted = await slack.command("UTINA", QUIZ, channel="C0SPOC")
     assert "Quiz n° 1 publié dans *spoc* : 2 apprenants le reçoivent en message privé." in posted["text"]
     await slack.app.worker.drain()
-    french, english = _posts(slack, "UALICE")[-1], _posts(slack, "UBOB")[-1]
-    card = json.dumps(_blocks(french), ensure_ascii=False)
+    french, english = posts_to(slack, "UALICE")[-1], posts_to(slack, "UBOB")[-1]
+    card = json.dumps(blocks_of(french), ensure_ascii=False)
     assert "Chaque personne qui trouve la bonne réponse gagne *10 points*." in card
     assert "Se termine le mer. 3 mars 18 h 00 (Europe/Paris)." in card
-    assert "Everyone who gets it right earns *10 points*." in json.dumps(_blocks(english))
+    assert "Everyone who gets it right earns *10 points*." in json.dumps(blocks_of(english))
 
-    answer = await _click(slack, "UALICE", _button(french, "443"))
+    answer = await click(slack, "UALICE", button_of(french, "443"))
     assert "Votre réponse *443* est enregistrée. Résultats à la fin du quiz (mer. 3 mars 18 h 00" in answer
-    assert "Your answer *443* is in." in await _click(slack, "UBOB", _button(english, "443"))
+    assert "Your answer *443* is in." in await click(slack, "UBOB", button_of(english, "443"))
 
     await slack.command("UTINA", "défi spoc close 1", channel="C0SPOC")
     await slack.app.worker.drain()
-    results = json.dumps(_blocks(_posts(slack, "C0SPOC")[-1]), ensure_ascii=False)
+    results = json.dumps(blocks_of(posts_to(slack, "C0SPOC")[-1]), ensure_ascii=False)
     assert "Résultats : Quiz n° 1" in results and "La réponse était *443*." in results
     assert "2 gagnants remportent 10 points chacun : alice, bob." in results
-    assert _posts(slack, "UALICE")[-1]["text"] == "Vous avez gagné *10 points* : Quiz n° 1."
-    assert _posts(slack, "UBOB")[-1]["text"] == "You won *10 points* in Quiz #1."
+    assert posts_to(slack, "UALICE")[-1]["text"] == "Vous avez gagné *10 points* : Quiz n° 1."
+    assert posts_to(slack, "UBOB")[-1]["text"] == "You won *10 points* in Quiz #1."
 
 
 # -- Teams ---------------------------------------------------------------------------------------------
@@ -146,13 +114,6 @@ async def test_a_quiz_in_french_and_in_english_on_slack(slack: SlackHarness) -> 
 TINA = teams.TeamsUser("tina", "fr-FR")
 ALICE = teams.TeamsUser("alice", "fr-FR")
 BOB = teams.TeamsUser("bob", "en-US")
-
-
-async def say(h: TeamsHarness, user: teams.TeamsUser, text: str, **kw: Any) -> str:
-    before = len(h.connector.messages())
-    response = await h.post(teams.message(h.connector.url, user, text, **kw))
-    assert response.status == 201, await response.text()
-    return " ".join(m.card_text() for m in h.connector.messages()[before:])
 
 
 async def press(

@@ -17,9 +17,16 @@ import pytest
 from pypdf import PdfReader
 
 from bot.core.clock import SimulatedClock
-from tests.adapters.test_languages_flows_e2e import _blocks, _button, _click, _cohort, _posts, say
+from tests.adapters.languages_support import (
+    bilingual_slack,
+    blocks_of,
+    button_of,
+    click,
+    french_cohort,
+    posts_to,
+    say,
+)
 from tests.capabilities.test_reports_exports import run_cli
-from tests.conftest import START
 from tests.standins import teams_activities as teams
 from tests.standins.slack_harness import SlackHarness
 from tests.standins.teams_harness import TeamsHarness
@@ -46,21 +53,13 @@ def _pdf_text(path: Path) -> str:
 
 @pytest.fixture
 async def slack(tmp_path: Path) -> AsyncIterator[SlackHarness]:
-    harness = await SlackHarness.start(f"sqlite:///{tmp_path / 'slack.db'}", SimulatedClock(START))
-    for user, name, locale in (
-        ("UTINA", "tina", "fr-FR"),
-        ("UALICE", "alice", "fr-FR"),
-        ("UBOB", "bob", "en-US"),
-        ("UMAYA", "maya", "fr-FR"),
-        ("UMAX", "max", "en-US"),
-    ):
-        harness.api.add_user(user, name, f"{name}@acme.test", "Europe/Paris", locale=locale)
+    harness = await bilingual_slack(tmp_path, ("UMAYA", "maya", "fr-FR"), ("UMAX", "max", "en-US"))
     yield harness
     await harness.stop()
 
 
 async def _cohort_with_managers(slack: SlackHarness) -> None:
-    await _cohort(slack)  # created by tina (fr-FR) with lang=fr; alice (fr-FR) and bob (en-US)
+    await french_cohort(slack)  # created by tina (fr-FR) with lang=fr; alice (fr-FR) and bob (en-US)
     for line in (SESSION, *MODULES):
         await slack.command("UTINA", line, channel="C0SPOC")
     await slack.command("UTINA", "responsable spoc <@UMAYA> <@UALICE>", channel="C0SPOC")
@@ -101,11 +100,11 @@ async def test_digests_and_the_report_in_french_and_in_english_on_slack(slack: S
     clock.set(NEXT_MONDAY)
     await slack.app.runner.tick()
     await slack.app.worker.drain()
-    assert [p["text"] for p in _posts(slack, "UMAYA")] == [
+    assert [p["text"] for p in posts_to(slack, "UMAYA")] == [
         "spoc : votre équipe cette semaine : 1 sur 1 en risque"
     ]
-    assert [p["text"] for p in _posts(slack, "UMAX")] == ["spoc: your people this week: 1 of 1 at risk"]
-    tina = [_text(p["text"]) for p in _posts(slack, "UTINA")]
+    assert [p["text"] for p in posts_to(slack, "UMAX")] == ["spoc: your people this week: 1 of 1 at risk"]
+    tina = [_text(p["text"]) for p in posts_to(slack, "UTINA")]
     assert '"spoc : rapport de formation : achèvement 25 %, présence 0 %, 2 en risque"' in tina
     checkpoint = next(t for t in tina if t.startswith('"Point de contrôle des preuves'))
     assert "(séance 1 close) : 1 chaîne de présence, 2 enregistrements, signé par la clé" in checkpoint
@@ -116,7 +115,7 @@ async def test_a_certificate_of_completion_in_the_cohorts_language_on_slack(
 ) -> None:
     """The certificate is a document for an auditor: in the cohort's language (the French one
     created by a French trainer; an English one next to it), whoever the learner is."""
-    await _cohort(slack)
+    await french_cohort(slack)
     await slack.command("UBOB", "create eng tz=Europe/Paris", channel="C0ENG", channel_name="eng")
     await slack.command("UBOB", "enroll eng <@UALICE>", channel="C0ENG")
     for cohort, owner in (("spoc", "UTINA"), ("eng", "UBOB")):
@@ -124,10 +123,12 @@ async def test_a_certificate_of_completion_in_the_cohorts_language_on_slack(
         await slack.command(owner, MODULES[0].replace("spoc", cohort))
         await slack.command(owner, f"window {cohort} open")
     await slack.app.worker.drain()
-    cards = [p for p in _posts(slack, "UALICE") if "Émarger" in json.dumps(_blocks(p), ensure_ascii=False)]
+    cards = [
+        p for p in posts_to(slack, "UALICE") if "Émarger" in json.dumps(blocks_of(p), ensure_ascii=False)
+    ]
     assert len(cards) == 2
     for card in cards:  # alice checks in to both sessions, from her French Slack
-        assert "Émargé à 08 h 00" in await _click(slack, "UALICE", _button(card, "Émarger"))
+        assert "Émargé à 08 h 00" in await click(slack, "UALICE", button_of(card, "Émarger"))
     for cohort in ("spoc", "eng"):
         assert "Bases marqué comme fait" in _text(await slack.command("UALICE", f"fait {cohort} Bases"))
 
