@@ -24,12 +24,13 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import blockkit
 from adapters.slack.installations import WorkspaceClients, workspace_of
 from adapters.slack.profiles import ProfileCache
+from adapters.slack.response_url import ReplyExpired, answer_body, post_answer, webhook_logger
 from bot.core.dedupe import dedupe_secret, opaque_key
+from bot.core.delivery import PermanentFailure, RetryLater
 from bot.core.errors import PAYLOAD_SHAPE_ERRORS
 from bot.core.inbound import Inbound
 from bot.core.messages import Reply
@@ -37,15 +38,6 @@ from bot.core.request_context import new_request_id
 from bot.core.runtime import App
 
 log = logging.getLogger(__name__)
-
-
-def webhook_logger() -> logging.Logger:
-    """slack_sdk's webhook client formats every request body and response for a debug line unless
-    its logger has a level of its own (it tests `logger.level`, not `isEnabledFor`): a tenth of a
-    click's CPU. Give it the level logging has now (DEBUG when the operator debugs)."""
-    logger = logging.getLogger("slack_sdk.webhook.async_client")
-    logger.setLevel(logger.getEffectiveLevel())
-    return logger
 
 
 # What this app handles; `manifest/slack.yaml` must declare each of them (a test checks).
@@ -272,10 +264,13 @@ class SlackBot:
             return
         user = body["user"]
         team = _team_of(body)
+        in_home = (body.get("view") or {}).get("type") == "home"
         inbound = Inbound(
             sender=await self.profiles.get(team, user["id"]),
             action=decoded,
             channel_id=(body.get("channel") or {}).get("id"),
+            # The answer goes in place, queued with the click's commit (the home tab is redrawn).
+            reply_to=None if in_home else body.get("response_url"),
             # A retried delivery repeats the click's trigger id and time, a second click does not.
             # Neither the button (its id says which answer it is) nor the user goes in: the row
             # must not tie an anonymous answer to a person, not even by a guessed hash.
@@ -298,7 +293,9 @@ class SlackBot:
             return
         if reply is None:
             return
-        if body.get("response_url"):
+        if reply.held is not None:  # committed with the click: sent now, retried by the outbox
+            await self.app.replies.send(reply.held)
+        elif body.get("response_url"):
             await self.respond(
                 body["response_url"], reply, can_replace=True, team=_team_of(body), user=body["user"]["id"]
             )
@@ -406,26 +403,13 @@ class SlackBot:
         times), the reply goes to the caller as a message through the outbox instead: retried
         until it is sent, and once (keyed by the response_url). A public reply then reaches the
         caller only."""
-        body: dict[str, Any] = {
-            "text": blockkit.summary_text(reply.message),
-            "blocks": blockkit.render(reply.message),
-        }
-        if reply.visibility == "replace" and can_replace:
-            body["replace_original"] = True
-        else:
-            body["replace_original"] = False
-            body["response_type"] = "in_channel" if reply.visibility == "public" else "ephemeral"
-        timeout = max(1, round(self.app.settings.platform_timeout))
-        webhook = AsyncWebhookClient(
-            response_url, session=self.session, timeout=timeout, logger=self.webhook_log
-        )
+        body = answer_body(reply.message, reply.visibility, can_replace=can_replace)
+        seconds = max(1, round(self.app.settings.platform_timeout))
         try:
-            response = await webhook.send_dict(body)
-            refused = None if response.status_code == 200 else f"{response.status_code} {response.body}"
-        except (aiohttp.ClientError, TimeoutError) as e:
-            refused = f"{type(e).__name__}: {e}"
-        if refused is None:
+            await post_answer(self.session, response_url, body, seconds=seconds, logger=self.webhook_log)
             return
+        except (ReplyExpired, RetryLater, PermanentFailure) as e:
+            refused = str(e)
         log.warning("response_url refused the reply (%s): it goes to the caller through the outbox", refused)
         key = "reply:" + hashlib.sha256(response_url.encode()).hexdigest()[:40]
         await self.app.engine.deliver_later(await self.profiles.get(team, user), reply, key)

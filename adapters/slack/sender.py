@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import blockkit
 from adapters.slack.installations import WorkspaceClients
 from adapters.slack.pacing import Pacer
+from adapters.slack.response_url import ReplyExpired, answer_body, post_answer, webhook_logger
 from bot.core.delivery import PermanentFailure, RetryLater, SendResult, Target
 from bot.core.messages import Message
 
@@ -96,8 +97,14 @@ class SlackSender:
         self.client = client
         self.pacer = pacer
         self.clients = clients or WorkspaceClients(client)  # each workspace's own token
+        self.webhook_log = webhook_logger()
 
     async def send(self, target: Target, message: Message) -> SendResult:
+        if target.reply_to:
+            try:
+                return await self._answer_in_place(target, message)
+            except ReplyExpired as e:  # posted to the person instead, once (the row's key)
+                log.info("%s: %s; posted to the person instead", target.key, e)
         client = await self.clients.client(target.workspace)
         if target.in_doubt:
             found = await self.already_posted(client, target)
@@ -117,6 +124,15 @@ class SlackSender:
         for image in blockkit.local_images(message):
             await self._upload(client, target, channel, image)
         return SendResult(message_id=str(response["ts"]), channel_id=channel)
+
+    async def _answer_in_place(self, target: Target, message: Message) -> SendResult:
+        """Through the interaction's response_url. Answering twice (a row in doubt after a crash)
+        replaces the card with the same content again: nothing to look up first."""
+        assert target.reply_to is not None
+        body = answer_body(message, target.visibility, can_replace=True)
+        session, seconds = self.client.session, int(self.client.timeout)
+        await post_answer(session, target.reply_to, body, seconds=seconds, logger=self.webhook_log)
+        return SendResult()
 
     async def already_posted(self, client: AsyncWebClient, target: Target) -> SendResult | None:
         """The post of this row if an earlier attempt got it into Slack (found by its metadata key

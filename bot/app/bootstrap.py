@@ -9,6 +9,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.delivery import DeliveryWorker, Sender
 from bot.core.engine import Engine
 from bot.core.metrics import Metrics
+from bot.core.replies import ReplyCourier
 from bot.core.runtime import App
 from bot.core.scheduling import EventRunner
 from bot.core.send_budget import budget_for
@@ -27,13 +28,16 @@ async def build(
     clock = clock or SystemClock()
     store = await Store.open(settings.database_url, schema=schema)
     metrics = Metrics()
+    worker = DeliveryWorker(store, senders, clock, metrics=metrics)
+    engine = Engine(store, clock, settings, reply_holder=worker.instance_id)
     return App(
         settings=settings,
         clock=clock,
         store=store,
-        engine=Engine(store, clock, settings),
+        engine=engine,
         runner=EventRunner(store, clock, settings),
-        worker=DeliveryWorker(store, senders, clock, metrics=metrics),
+        worker=worker,
+        replies=ReplyCourier(worker, engine.group_commit),
         metrics=metrics,
         budget=budget_for(store),
     )

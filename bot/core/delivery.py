@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy import bindparam
 from sqlmodel import select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.messages import Message
@@ -79,6 +80,10 @@ class Target:
     # A crash may have let an earlier attempt reach the platform: look before sending again.
     in_doubt: bool = False
     queued_at: datetime | None = None
+    # An answer in place (kind `reply`, see replies.py): the platform's answer address and how the
+    # answer shows. A Sender posts it to the person instead when that address no longer takes it.
+    reply_to: str | None = None
+    visibility: str = "private"
 
 
 @dataclass(frozen=True)
@@ -213,7 +218,7 @@ class DeliveryWorker:
                     await window.wait_for(lambda: uncommitted < commit_every)
                     uncommitted += 1
                 # Stopping: sends already started finish, the others are handed back unsent.
-                outcome = Outcome(row, released=True) if self._stopping else await self._attempt(row)
+                outcome = Outcome(row, released=True) if self._stopping else await self.attempt(row)
             async with window:
                 done.append(outcome)
                 sending -= 1
@@ -236,7 +241,7 @@ class DeliveryWorker:
                         return
                     batch = done[:]
                     del done[:]
-                await self._record(batch)
+                await self.record(batch)
                 async with window:
                     uncommitted -= len(batch)
                     window.notify_all()
@@ -345,8 +350,10 @@ class DeliveryWorker:
             )
         return rows
 
-    async def _attempt(self, row: Any) -> Outcome:
+    async def attempt(self, row: Any, *, in_doubt: bool | None = None) -> Outcome:
+        """Send one row (claimed, or held since it was written: `in_doubt=False`); never raises."""
         sender = self.senders[row.platform]
+        payload = row.payload or {}
         target = Target(
             platform=row.platform,
             workspace=row.workspace,
@@ -355,11 +362,13 @@ class DeliveryWorker:
             person_id=row.person_id,
             dm_channel=row.dm_channel,
             conversation_ref=row.conversation_ref or {},
-            in_doubt=row.status == "sending",  # the claim read it before marking it
+            in_doubt=row.status == "sending" if in_doubt is None else in_doubt,  # as the claim read it
             queued_at=row.created_at,
+            reply_to=payload.get("reply_to") if row.kind == "reply" else None,
+            visibility=str(payload.get("visibility") or "private"),
         )
         try:
-            message = Message.from_dict(row.payload)
+            message = getattr(row, "message", None) or Message.from_dict(row.payload)  # held: in hand
             async with asyncio.timeout(SEND_DEADLINE.total_seconds()):
                 if row.kind == "update":
                     result = await self._send_update(sender, target, row, message)
@@ -402,12 +411,21 @@ class DeliveryWorker:
             if o.retry is not None and o.retry.status == 429:
                 self.metrics.rate_limited.labels(platform).inc()
 
-    async def _record(self, outcomes: list[Outcome]) -> None:
+    async def record(self, outcomes: list[Outcome]) -> None:
         """Commit a small batch of outcomes in one transaction (one executemany per kind)."""
+        self.count(outcomes)
+        async with self.store.transaction() as session:
+            await self.record_in(session, outcomes)
+
+    def count(self, outcomes: list[Outcome]) -> None:
+        """The sends, retries and failures of these outcomes, in the metrics (once per outcome)."""
+        if self.metrics is not None:
+            self._count([o for o in outcomes if not o.released])
+
+    async def record_in(self, session: AsyncSession, outcomes: list[Outcome]) -> None:
+        """Write these outcomes in the caller's transaction (which may run it twice: idempotent)."""
         released = [{"b_id": o.row.id} for o in outcomes if o.released]
         outcomes = [o for o in outcomes if not o.released]
-        if self.metrics is not None:
-            self._count(outcomes)
         now = self.clock.now()
         sent, retry, failed, blocked = [], [], [], []
         for o in outcomes:
@@ -440,81 +458,78 @@ class DeliveryWorker:
                 failed.append({"b_id": o.row.id, "b_attempts": attempts, "b_error": reason})
                 if o.failure is not None and o.failure.blocked:
                     blocked.append(o.row)
-        async with self.store.transaction() as session:
-            conn = await session.connection()
-            by_id = OUTBOX.c.id == bindparam("b_id")
-            if released:  # due again at once, for the next start (or another instance)
-                await conn.execute(
-                    OUTBOX.update().where(by_id).values(status="pending", next_attempt_at=now), released
+        conn = await session.connection()
+        by_id = OUTBOX.c.id == bindparam("b_id")
+        if released:  # due again at once, for the next start (or another instance)
+            await conn.execute(
+                OUTBOX.update().where(by_id).values(status="pending", next_attempt_at=now), released
+            )
+        if sent:
+            await conn.execute(
+                OUTBOX.update()
+                .where(by_id)
+                .values(
+                    status="sent",
+                    sent_at=now,
+                    attempts=bindparam("b_attempts"),
+                    platform_message_id=bindparam("b_message"),
+                    platform_channel_id=bindparam("b_channel"),
+                    last_error=None,
+                ),
+                sent,
+            )
+        if retry:
+            await conn.execute(
+                OUTBOX.update()
+                .where(by_id)
+                .values(
+                    status="pending",
+                    attempts=bindparam("b_attempts"),
+                    next_attempt_at=bindparam("b_when"),
+                    last_error=bindparam("b_error"),
+                ),
+                retry,
+            )
+        if failed:
+            await conn.execute(
+                OUTBOX.update()
+                .where(by_id)
+                .values(status="failed", attempts=bindparam("b_attempts"), last_error=bindparam("b_error")),
+                failed,
+            )
+        dm_channels = [
+            {
+                "b_platform": o.row.platform,
+                "b_workspace": o.row.workspace,
+                "b_user": o.row.address,
+                "b_channel": o.result.channel_id,
+            }
+            for o in outcomes
+            if o.result
+            and o.result.channel_id
+            and o.row.person_id is not None
+            and o.row.kind in ("message", "reply")  # a reply posted to the person instead
+        ]
+        if dm_channels:  # Slack: remember the DM channel the first post opened, for later updates
+            identity = Identity.__table__  # type: ignore[attr-defined]
+            await conn.execute(
+                identity.update()
+                .where(
+                    identity.c.platform == bindparam("b_platform"),
+                    identity.c.workspace == bindparam("b_workspace"),
+                    identity.c.user_id == bindparam("b_user"),
+                    identity.c.dm_channel.is_(None),
                 )
-            if sent:
-                await conn.execute(
-                    OUTBOX.update()
-                    .where(by_id)
-                    .values(
-                        status="sent",
-                        sent_at=now,
-                        attempts=bindparam("b_attempts"),
-                        platform_message_id=bindparam("b_message"),
-                        platform_channel_id=bindparam("b_channel"),
-                        last_error=None,
-                    ),
-                    sent,
+                .values(dm_channel=bindparam("b_channel")),
+                dm_channels,
+            )
+        for row in blocked:
+            await session.exec(
+                update(Identity)  # type: ignore[call-overload]
+                .where(
+                    Identity.platform == row.platform,
+                    Identity.workspace == row.workspace,
+                    Identity.user_id == row.address,
                 )
-            if retry:
-                await conn.execute(
-                    OUTBOX.update()
-                    .where(by_id)
-                    .values(
-                        status="pending",
-                        attempts=bindparam("b_attempts"),
-                        next_attempt_at=bindparam("b_when"),
-                        last_error=bindparam("b_error"),
-                    ),
-                    retry,
-                )
-            if failed:
-                await conn.execute(
-                    OUTBOX.update()
-                    .where(by_id)
-                    .values(
-                        status="failed", attempts=bindparam("b_attempts"), last_error=bindparam("b_error")
-                    ),
-                    failed,
-                )
-            dm_channels = [
-                {
-                    "b_platform": o.row.platform,
-                    "b_workspace": o.row.workspace,
-                    "b_user": o.row.address,
-                    "b_channel": o.result.channel_id,
-                }
-                for o in outcomes
-                if o.result
-                and o.result.channel_id
-                and o.row.person_id is not None
-                and o.row.kind == "message"
-            ]
-            if dm_channels:  # Slack: remember the DM channel the first post opened, for later updates
-                identity = Identity.__table__  # type: ignore[attr-defined]
-                await conn.execute(
-                    identity.update()
-                    .where(
-                        identity.c.platform == bindparam("b_platform"),
-                        identity.c.workspace == bindparam("b_workspace"),
-                        identity.c.user_id == bindparam("b_user"),
-                        identity.c.dm_channel.is_(None),
-                    )
-                    .values(dm_channel=bindparam("b_channel")),
-                    dm_channels,
-                )
-            for row in blocked:
-                await session.exec(
-                    update(Identity)  # type: ignore[call-overload]
-                    .where(
-                        Identity.platform == row.platform,
-                        Identity.workspace == row.workspace,
-                        Identity.user_id == row.address,
-                    )
-                    .values(blocked_at=now)
-                )
+                .values(blocked_at=now)
+            )

@@ -5,6 +5,7 @@ outbox, never sent here."""
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache, partial
@@ -16,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core import i18n
 from bot.core.clock import Clock
 from bot.core.context import Ctx
+from bot.core.delivery import LEASE
 from bot.core.errors import PermissionDenied, UserError
 from bot.core.grammar import ParseError, parse
 from bot.core.group_commit import GroupCommit
@@ -30,6 +32,7 @@ from bot.core.models import ProcessedInbound
 from bot.core.outbox import enqueue_dm
 from bot.core.people import upsert_profile
 from bot.core.registry import ACTIONS, HOME_VIEWS, VERBS, load_capabilities
+from bot.core.replies import hold_reply
 from bot.core.settings import Settings
 from bot.core.sqlite_inline import DatabaseBusy
 from bot.core.store import Store, insert_for
@@ -41,11 +44,16 @@ BUSY = N_(
 
 
 class Engine:
-    def __init__(self, store: Store, clock: Clock, settings: Settings) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, settings: Settings, *, reply_holder: str | None = None
+    ) -> None:
         load_capabilities()
         self.store = store
         self.clock = clock
         self.settings = settings
+        # The delivery instance that holds the answers queued in place (its heartbeat vouches for
+        # them: should it stop, another instance takes them over; see replies.py).
+        self.reply_holder = reply_holder or uuid.uuid4().hex[:16]
         # Both need this process to see every write: SQLite has one instance, PostgreSQL may not.
         self.group_commit = GroupCommit(store) if store.is_sqlite else None
         self.identities = IdentityCache(store.engine) if store.is_sqlite else None
@@ -114,7 +122,28 @@ class Engine:
             raise error
         if inbound.dedupe_key:
             await self._first_time(session, inbound.dedupe_key, now)
-        return error.reply
+        return await self._held(session, inbound, error.reply, None, now)
+
+    async def _held(
+        self,
+        session: AsyncSession,
+        inbound: Inbound,
+        reply: Reply | None,
+        person_id: int | None,
+        now: datetime,
+    ) -> Reply | None:
+        """The reply, queued with this transaction when the platform takes answers in place."""
+        if reply is None or not inbound.reply_to:
+            return reply
+        return await hold_reply(
+            session,
+            inbound,
+            reply,
+            person_id=person_id,
+            holder=self.reply_holder,
+            lease_until=now + LEASE,
+            now=now,
+        )
 
     async def _run_inbound(self, session: AsyncSession, inbound: Inbound, now: datetime) -> Reply | None:
         links: list[int] = []
@@ -135,7 +164,8 @@ class Engine:
         )
         # Someone enrolled by email wrote for the first time: let capabilities catch up.
         await announce(ctx, links, platform=inbound.sender.platform, source="first message")
-        return _as_reply(await self._dispatch(ctx, inbound))
+        reply = _as_reply(await self._dispatch(ctx, inbound))
+        return await self._held(session, inbound, reply, person.id, now)
 
     async def _look_up_mentions(self, inbound: Inbound) -> Inbound:
         """Resolve the mentions of a command that may run; a staff command from someone who is

@@ -49,3 +49,6 @@ class Inbound:
     auth: str = "console"  # how the request was authenticated, kept as evidence
     conversation_ref: dict[str, Any] | None = None  # Teams: where to send proactive messages
     source_key: str | None = None  # outbox key of the message whose button was clicked
+    # Where the platform takes an answer in place (Slack: the interaction's response_url): the
+    # engine then queues its reply in the outbox with the commit (bot/core/replies.py).
+    reply_to: str | None = None

@@ -9,10 +9,13 @@ A new capability composes these blocks; it should never need an adapter change.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.core import i18n
 from bot.core.i18n import N_, _
+
+if TYPE_CHECKING:
+    from bot.core.replies import HeldReply
 
 ButtonStyle = Literal["default", "primary", "danger"]
 QuestionKind = Literal["rating", "nps", "single", "multi", "yesno"]
@@ -197,6 +200,8 @@ class Reply:
 
     message: Message
     visibility: Visibility = "private"
+    # Queued in the outbox with the inbound's commit, for the adapter to send at once (replies.py).
+    held: HeldReply | None = None
 
 
 def say(text: str, visibility: Visibility = "private") -> Reply:

@@ -13,6 +13,7 @@ from bot.core.directory import Directory
 from bot.core.engine import Engine
 from bot.core.health import Health
 from bot.core.metrics import Metrics
+from bot.core.replies import ReplyCourier
 from bot.core.scheduling import EventRunner
 from bot.core.send_budget import SendBudget
 from bot.core.settings import Settings
@@ -27,6 +28,7 @@ class App:
     engine: Engine
     runner: EventRunner
     worker: DeliveryWorker
+    replies: ReplyCourier  # sends the answers in place a click queued, right after its ack
     budget: SendBudget  # per workspace/tenant send pacing, shared through PostgreSQL
     # Each chat adapter's people directory (platform -> Directory), added when it is attached.
     directories: dict[str, Directory] = field(default_factory=dict)

@@ -80,6 +80,7 @@ async def _run(tmp: Path, ratings: dict[str, str], comments: dict[str, str]) -> 
 # What differs between two runs whatever was answered: Slack's message timestamps (the stand-in
 # stamps posts with the real time) and the delivery worker's random instance id.
 SLACK_TS = re.compile(r"\b1\d{9}\.\d{6}\b")
+STANDIN = re.compile(r"127\.0\.0\.1:\d+")  # each run's stand-in has a port of its own
 
 
 def _tables(db: Path, *, without: str = "survey_ballot") -> dict[str, list[tuple[Any, ...]]]:
@@ -91,7 +92,10 @@ def _tables(db: Path, *, without: str = "survey_ballot") -> dict[str, list[tuple
         def stable(value: Any) -> Any:
             if value in instances:
                 return "<instance>"
-            return SLACK_TS.sub("<ts>", value) if isinstance(value, str) else value
+            if not isinstance(value, str):
+                return value
+            # The stand-in's port is in each answer's response_url (a reply queued with its click).
+            return SLACK_TS.sub("<ts>", STANDIN.sub("standin", value))
 
         return {
             n: sorted(tuple(stable(v) for v in row) for row in conn.execute(f'SELECT * FROM "{n}"'))
@@ -102,7 +106,7 @@ def _tables(db: Path, *, without: str = "survey_ballot") -> dict[str, list[tuple
 
 def _wire(said: list[Any]) -> str:
     """What was said, without the stand-in's port (each run has its own) and Slack's timestamps."""
-    text = re.sub(r"127\.0\.0\.1:\d+", "standin", json.dumps(said, sort_keys=True, default=str))
+    text = STANDIN.sub("standin", json.dumps(said, sort_keys=True, default=str))
     return SLACK_TS.sub("<ts>", text)
 
 

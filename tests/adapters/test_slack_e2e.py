@@ -8,6 +8,7 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlmodel import select
 from bot.core.clock import SimulatedClock
 from bot.core.context import Ctx
 from bot.core.messages import Button, Buttons, Message, Reply, Text, TextInput
-from bot.core.models import Activity, Cohort, Identity, Person
+from bot.core.models import Activity, Cohort, Identity, OutboxMessage, Person
 from bot.core.registry import action
 from tests.conftest import START
 from tests.standins.slack_harness import SlackHarness
@@ -161,39 +162,82 @@ async def test_click_is_recorded_once_when_slack_retries_it_and_the_card_is_upda
     assert len(await _activities(slack, "slacktest.checked_in")) == 2
 
 
-@pytest.mark.parametrize(
-    "refusal",
-    [{"status": 500}, {"status": 404, "error": "expired_url"}],
-    ids=["slack-outage", "expired-url"],
-)
-async def test_a_card_update_slack_refuses_reaches_the_learner_through_the_outbox_once(
-    slack: SlackHarness, refusal: dict[str, Any]
-) -> None:
+async def _click_checkin(slack: SlackHarness) -> dict[str, Any]:
     await slack.command("UTINA", "create spoc")
     await slack.command("UTINA", "enroll spoc <@UALICE>")
     checkin = _element(await _deliver_card(slack, "UALICE"), "b")
-    slack.api.fail("response_url", **refusal)
-
-    payload = slack.http.block_actions_payload(
+    return slack.http.block_actions_payload(
         "UALICE", checkin, action_ts="1700000100.000100", channel="DALICE"
     )
+
+
+def slack_clock(slack: SlackHarness) -> SimulatedClock:
+    clock = slack.app.clock
+    assert isinstance(clock, SimulatedClock)
+    return clock
+
+
+def _dms(slack: SlackHarness) -> list[str]:
+    return [c.args["text"] for c in slack.api.called("chat.postMessage") if c.args["channel"] == "UALICE"]
+
+
+def _in_place(slack: SlackHarness) -> list[str]:
+    return [r["text"] for r in slack.api.responses if r.get("replace_original")]
+
+
+async def test_a_card_update_slack_cannot_take_now_is_retried_in_place_once(slack: SlackHarness) -> None:
+    payload = await _click_checkin(slack)
+    slack.api.fail("response_url", status=500)  # an outage: the click is committed all the same
     status, _ = await slack.http.send(slack.http.interaction(payload))
     assert status == 200
     await slack.bot.settle()
-    assert [r for r in slack.api.responses if r.get("replace_original")] == []  # nothing taken in place
+    assert _in_place(slack) == []
+    dms_before = len(_dms(slack))
 
-    def dms() -> list[str]:
-        return [c.args["text"] for c in slack.api.called("chat.postMessage") if c.args["channel"] == "UALICE"]
-
-    before = len(dms())
     await slack.app.worker.drain()
-    assert dms()[before:] == ["✓ Checked in at 07:00"]
+    assert _in_place(slack) == []  # not due yet: the outbox backs off
+    slack_clock(slack).advance(timedelta(seconds=5))
+    await slack.app.worker.drain()
+    assert _in_place(slack) == ["✓ Checked in at 07:00"]  # the card itself, not a new message
     # Slack retries the click: recorded once, answered once.
     status, _ = await slack.http.send(slack.http.interaction(payload))
     await slack.bot.settle()
+    slack_clock(slack).advance(timedelta(minutes=5))
     await slack.app.worker.drain()
-    assert dms()[before:] == ["✓ Checked in at 07:00"]
+    assert _in_place(slack) == ["✓ Checked in at 07:00"]
+    assert _dms(slack)[dms_before:] == []
     assert len(await _activities(slack, "slacktest.checked_in")) == 1
+
+
+async def test_a_card_update_on_an_expired_url_reaches_the_learner_as_a_message_once(
+    slack: SlackHarness,
+) -> None:
+    payload = await _click_checkin(slack)
+    slack.api.fail("response_url", status=404, error="expired_url")  # 30 minutes or 5 uses later
+    before = len(_dms(slack))
+    status, _ = await slack.http.send(slack.http.interaction(payload))
+    assert status == 200
+    await slack.bot.settle()
+    assert _in_place(slack) == []
+    assert _dms(slack)[before:] == ["✓ Checked in at 07:00"]
+    status, _ = await slack.http.send(slack.http.interaction(payload))
+    await slack.bot.settle()
+    slack_clock(slack).advance(timedelta(minutes=5))
+    await slack.app.worker.drain()
+    assert _dms(slack)[before:] == ["✓ Checked in at 07:00"]
+    assert len(await _activities(slack, "slacktest.checked_in")) == 1
+
+
+async def test_a_click_and_its_answer_are_committed_together(slack: SlackHarness) -> None:
+    """The answer is an outbox row of the click's own transaction, sent and recorded after the ack."""
+    payload = await _click_checkin(slack)
+    status, _ = await slack.http.send(slack.http.interaction(payload))
+    assert status == 200
+    await slack.bot.settle()
+    (answer,) = await _rows(slack, select(OutboxMessage).where(OutboxMessage.kind == "reply"))
+    assert (answer.status, answer.address, answer.priority) == ("sent", "UALICE", 0)
+    assert answer.payload["reply_to"] == payload["response_url"]
+    assert _in_place(slack) == ["✓ Checked in at 07:00"]
 
 
 async def test_free_text_answer_opens_a_modal_and_is_stored(slack: SlackHarness) -> None:

@@ -138,7 +138,7 @@ async def test_crash_between_send_and_commit_only_duplicates_the_unrecorded_send
             assert task is not None
             # Dies right after the platform accepted the 13th message: nothing after this instant
             # reaches the database (a cancelled task could still commit on its way out).
-            worker._record = process_is_gone  # type: ignore[method-assign]
+            worker.record = process_is_gone  # type: ignore[method-assign]
             task.cancel()
 
     worker.senders = {"console": Sender(platform, after_send=crash_after_13_sends)}

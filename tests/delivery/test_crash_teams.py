@@ -86,7 +86,7 @@ async def test_a_crash_mid_fan_out_loses_nobody_and_duplicates_at_most_the_in_fl
                 result = await sender.send(target, message)
                 accepted += 1
                 if accepted == CRASH_AFTER and task is not None:
-                    worker._record = _gone  # type: ignore[method-assign]  # nothing more is committed
+                    worker.record = _gone  # type: ignore[method-assign]  # nothing more is committed
                     task.cancel()
                 return result
 

@@ -68,6 +68,10 @@ class SlackApiStandIn:
     client_secret: str = "oauth-client-secret"
     latency: float = 0.0  # seconds each Web API call takes (benchmarks)
     limits: PostLimits = field(default_factory=lambda: PostLimits())
+    # While set and not released, response_url POSTs wait (counted in `answers_waiting`); one whose
+    # sender is gone by the release (a crash) is dropped, as Slack never got the whole request.
+    hold_answers: asyncio.Event | None = None
+    answers_waiting: int = 0
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -260,6 +264,12 @@ class SlackApiStandIn:
                 scripted.pop(0)
             return web.Response(status=failure.status, text=failure.error or "server_error")
         body = await request.json()
+        if self.hold_answers is not None and not self.hold_answers.is_set():
+            self.answers_waiting += 1
+            self._changed.set()
+            await self.hold_answers.wait()
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=499, text="client gone")
         body["_url"] = request.match_info["name"]
         self.responses.append(body)
         self._changed.set()
