@@ -19,11 +19,12 @@ from bot.core.messages import Message
 from bot.core.models import Activity, Cohort, Enrolment, Identity, Person
 from bot.core.outbox import Compose
 from bot.core.people import matches_admin, resolve_person
+from bot.core.prepared_insert import PreparedInsert
 from bot.core.registry import ACTIVITY_BATCH_LISTENERS, ACTIVITY_LISTENERS
 from bot.core.settings import Settings
 
 STAFF_ROLES = ("admin", "trainer")
-_ACTIVITY_INSERT = insert(Activity.__table__)  # type: ignore[attr-defined]
+_ACTIVITY_INSERT = PreparedInsert(insert(Activity.__table__))  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -52,10 +53,9 @@ class EventContext:
             "kind": kind,
             "data": data,
         }
-        # A plain INSERT built once, on the table: the ORM's unit of work costs more than the row,
-        # and so does building the statement per call (this runs on every click).
-        connection = await self.session.connection()
-        await connection.execute(_ACTIVITY_INSERT, row)
+        # A plain INSERT compiled once, on the table: the ORM's unit of work costs more than the
+        # row, and so does SQLAlchemy's execution layer (this runs on every click).
+        await _ACTIVITY_INSERT.run(self.session, row)
         listeners = [fn for prefix, fn in ACTIVITY_LISTENERS if kind.startswith(prefix)]
         batch_listeners = [fn for prefix, fn in ACTIVITY_BATCH_LISTENERS if kind.startswith(prefix)]
         if not listeners and not batch_listeners:

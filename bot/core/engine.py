@@ -31,6 +31,7 @@ from bot.core.messages import Message, Reply, say
 from bot.core.models import ProcessedInbound
 from bot.core.outbox import enqueue_dm
 from bot.core.people import upsert_profile
+from bot.core.prepared_insert import PreparedInsert
 from bot.core.registry import ACTIONS, HOME_VIEWS, VERBS, load_capabilities
 from bot.core.replies import hold_reply
 from bot.core.settings import Settings
@@ -57,6 +58,7 @@ class Engine:
         # Both need this process to see every write: SQLite has one instance, PostgreSQL may not.
         self.group_commit = GroupCommit(store) if store.is_sqlite else None
         self.identities = IdentityCache(store.engine) if store.is_sqlite else None
+        self._remember = _remember_event(store.engine.dialect.name)
 
     async def handle(self, inbound: Inbound) -> Reply | None:
         """Run one command or action; returns the reply for the caller (None for a duplicate).
@@ -215,9 +217,7 @@ class Engine:
 
     async def _first_time(self, session: AsyncSession, key: str, now: datetime) -> bool:
         """Remember a platform event id; False when it was seen before (a retried delivery)."""
-        connection = await session.connection()
-        result = await connection.execute(_remember_event(connection.dialect.name), {"key": key, "at": now})
-        return bool(result.rowcount)
+        return bool(await self._remember.run(session, {"key": key, "at": now}))
 
     async def _dispatch(self, ctx: Ctx, inbound: Inbound) -> Any:
         if inbound.action is not None:
@@ -238,11 +238,12 @@ class Engine:
 
 
 @lru_cache(maxsize=4)
-def _remember_event(dialect: str) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING into processed_inbound, built once: it runs on every click."""
+def _remember_event(dialect: str) -> PreparedInsert:
+    """INSERT ... ON CONFLICT DO NOTHING into processed_inbound, built once: it runs on every click
+    (its rowcount is 0 when the key was there already)."""
     insert = insert_for(dialect)
     table = ProcessedInbound.__table__  # type: ignore[attr-defined]
-    return insert(table).on_conflict_do_nothing(index_elements=["key"])
+    return PreparedInsert(insert(table).on_conflict_do_nothing(index_elements=["key"]))
 
 
 def _as_reply(result: Any) -> Reply | None:

@@ -25,11 +25,12 @@ from bot.core.models import Identity, Person
 
 Key = tuple[str, str, str]
 MAX_ENTRIES = 100_000  # a cohort platform's active accounts; past it, start afresh
-_WRITES = tuple(
-    f"{verb} {table}"
-    for verb in ("UPDATE", "DELETE FROM")
-    for table in (Person.__tablename__, Identity.__tablename__)  # type: ignore[attr-defined]
+# The tables whose writes this cache watches (seen by `after_cursor_execute`): prepared_insert.py
+# refuses them, since its statements are not seen there.
+WATCHED_TABLES: frozenset[str] = frozenset(
+    {Person.__tablename__, Identity.__tablename__}  # type: ignore[attr-defined]
 )
+_WRITES = tuple(f"{verb} {table}" for verb in ("UPDATE", "DELETE FROM") for table in sorted(WATCHED_TABLES))
 
 
 class IdentityCache:

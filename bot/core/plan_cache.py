@@ -28,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from schedules.events import PlannedEvent
 
 # Written on clicks and sends, never read by a planner (fired events are filtered apart). Writes
-# to any other table are taken to change plans.
+# to any other table are taken to change plans (and prepared_insert.py refuses them).
 NOT_PLAN_INPUTS = frozenset(
     {
         "processed_inbound", "outbox", "fired_event", "activity", "identity", "identity_lookup",

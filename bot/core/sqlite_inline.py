@@ -165,6 +165,14 @@ class _Connection:
         self._conn.create_function(*args, **kw)
 
 
+def sqlite3_connection(driver_connection: Any) -> sqlite3.Connection:
+    """The sqlite3 connection under a pooled connection's `driver_connection` (for statements run
+    without SQLAlchemy's execution layer: see prepared_insert.py)."""
+    if not isinstance(driver_connection, _Connection):
+        raise TypeError(f"not a sqlite+inline connection: {type(driver_connection).__name__}")
+    return driver_connection._conn
+
+
 class _Connect:
     """What `connect()` returns: awaitable, with the `_thread` attribute SQLAlchemy sets daemon on."""
 

@@ -5,50 +5,14 @@ released, and a lock held too long ends in a clear error instead of a 30-second 
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from bot.core import sqlite_inline
 from tests.conftest import Chat
-
-HOLD_LOCK = """
-import sqlite3, sys, time
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
-conn.execute("CREATE TABLE IF NOT EXISTS lock_holder (x)")
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
-conn.execute("COMMIT")
-"""
-
-
-@contextmanager
-def write_lock_held(db: Path, seconds: float) -> Iterator[subprocess.Popen[str]]:
-    """A second process holding the database's write lock for `seconds`."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(db), str(seconds)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        yield holder
-    finally:
-        holder.wait(timeout=seconds + 10)
-
-
-async def _longest_stall(work: asyncio.Task[str]) -> float:
-    """The longest time the loop went without running a 10 ms ticker while `work` ran."""
-    longest, last = 0.0, time.perf_counter()
-    while not work.done():
-        await asyncio.sleep(0.01)
-        now = time.perf_counter()
-        longest, last = max(longest, now - last), now
-    return longest
+from tests.core.sqlite_lock_support import longest_stall, write_lock_held
 
 
 def _db(chat: Chat) -> Path:
@@ -60,7 +24,7 @@ async def test_a_locked_database_is_waited_for_off_the_loop(chat: Chat) -> None:
     with write_lock_held(_db(chat), 2.0):
         started = time.perf_counter()
         work = asyncio.create_task(chat.say("tina", "create spoc"))
-        stall = await _longest_stall(work)
+        stall = await longest_stall(work)
         answer, took = await work, time.perf_counter() - started
     assert "Created cohort *spoc*" in answer
     assert took > 1.0  # it did wait for the other process
@@ -74,7 +38,7 @@ async def test_a_lock_held_too_long_fails_with_a_clear_error(
     monkeypatch.setattr(sqlite_inline, "BUSY_WAIT", 0.5)
     with write_lock_held(_db(chat), 2.0):
         work = asyncio.create_task(chat.say("tina", "create spoc"))
-        stall = await _longest_stall(work)
+        stall = await longest_stall(work)
         assert "Nothing was changed: try again in a minute" in await work
     assert stall < 0.5
     assert "Created cohort" in await chat.say("tina", "create spoc")  # and all is well afterwards
