@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import CompileError, DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -67,9 +68,23 @@ class PreparedInsert:
         """Insert `row` (column key -> value) in the session's transaction; returns the rowcount
         (0 when ON CONFLICT DO NOTHING found the key already there)."""
         connection = await session.connection()  # begins the transaction (or savepoint) if need be
-        dialect = connection.dialect
-        if not isinstance(dialect, sqlite_inline.InlineSQLiteDialect):
+        if not isinstance(connection.dialect, sqlite_inline.InlineSQLiteDialect):
             return (await connection.execute(self.statement, dict(row))).rowcount
+        return int((await self._on_sqlite(connection, row)).rowcount)
+
+    async def run_for_id(self, session: AsyncSession, row: Mapping[str, Any]) -> int | None:
+        """Insert `row` and return the new row's `id`; None when ON CONFLICT DO NOTHING found the
+        key already there."""
+        connection = await session.connection()
+        if not isinstance(connection.dialect, sqlite_inline.InlineSQLiteDialect):
+            returning = self.statement.returning(self.statement.table.c.id)  # type: ignore[attr-defined]
+            found = (await connection.execute(returning, dict(row))).scalar()
+            return None if found is None else int(found)
+        cursor = await self._on_sqlite(connection, row)
+        return int(cursor.lastrowid) if cursor.rowcount == 1 and cursor.lastrowid is not None else None
+
+    async def _on_sqlite(self, connection: AsyncConnection, row: Mapping[str, Any]) -> sqlite3.Cursor:
+        dialect = connection.dialect
         compiled = self._compiled_for(dialect, tuple(row))
         params = [row[key] if process is None else process(row[key]) for key, process in compiled.binds]
         sync = connection.sync_connection
@@ -87,7 +102,7 @@ class PreparedInsert:
                 dialect=dialect,
                 ismulti=False,
             ) from e
-        return int(cursor.rowcount)
+        return cursor  # type: ignore[no-any-return]
 
     def _compiled_for(self, dialect: Dialect, keys: tuple[str, ...]) -> _Compiled:
         by_keys = self._compiled.setdefault(dialect, {})

@@ -30,6 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.inbound import Inbound
 from bot.core.messages import Message, Reply
 from bot.core.models import OutboxMessage
+from bot.core.prepared_insert import PreparedInsert
 from bot.core.store import insert_for
 
 if TYPE_CHECKING:
@@ -72,10 +73,9 @@ def reply_key(inbound: Inbound) -> str:
 
 
 @lru_cache(maxsize=4)
-def _insert(dialect: str) -> Any:
-    """Built once: it runs on every click answered in place."""
-    insert = insert_for(dialect)
-    return insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"]).returning(OUTBOX.c.id)
+def _insert(dialect: str) -> PreparedInsert:
+    """Built once per dialect: it runs on every click answered in place."""
+    return PreparedInsert(insert_for(dialect)(OUTBOX).on_conflict_do_nothing(index_elements=["key"]))
 
 
 async def hold_reply(
@@ -113,8 +113,7 @@ async def hold_reply(
         "next_attempt_at": lease_until,
         "created_at": now,
     }
-    connection = await session.connection()
-    row_id = (await connection.execute(_insert(connection.dialect.name), row)).scalar()
+    row_id = await _insert(session.get_bind().dialect.name).run_for_id(session, row)
     if row_id is None:  # answered before (the same click, delivered again): nothing more to send
         return Reply(reply.message, reply.visibility)
     held = HeldReply(

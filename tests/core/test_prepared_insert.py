@@ -27,10 +27,10 @@ from bot.core import sqlite_inline
 from bot.core.engine import _remember_event
 from bot.core.identity_cache import IdentityCache
 from bot.core.inbound import Action, Inbound, Profile
-from bot.core.models import Activity, Cohort, Identity, Person, ProcessedInbound
+from bot.core.models import Activity, Cohort, Identity, OutboxMessage, Person, ProcessedInbound
 from bot.core.plan_cache import PlanCache
 from bot.core.prepared_insert import PreparedInsert
-from bot.core.store import Store
+from bot.core.store import Store, insert_for
 from tests.core.sqlite_lock_support import longest_stall, write_lock_held
 
 ACTIVITY = Activity.__table__  # type: ignore[attr-defined]
@@ -235,5 +235,50 @@ async def test_another_sqlite_driver_falls_back_to_sqlalchemy(tmp_path: Path) ->
     store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'aio.db'}", schema="create")
     try:
         await _falls_back_to_sqlalchemy(store)
+    finally:
+        await store.close()
+
+
+def outbox_row(key: str) -> dict[str, Any]:
+    at = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    return {  # every column with a Python-side default given, as a held reply gives them
+        "key": key,
+        "kind": "reply",
+        "platform": "slack",
+        "workspace": "T1",
+        "address": "U1",
+        "payload": {"summary": "hi"},
+        "status": "sending",
+        "priority": 0,
+        "attempts": 0,
+        "next_attempt_at": at,
+        "created_at": at,
+    }
+
+
+async def _new_ids(store: Store) -> None:
+    """`run_for_id`: the new row's id (what a held reply is sent and recorded by), None for a key
+    already there."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    dialect = store.engine.dialect.name
+    held = PreparedInsert(insert_for(dialect)(table).on_conflict_do_nothing(index_elements=["key"]))
+    async with store.transaction() as session:
+        first = await held.run_for_id(session, outbox_row("answer:a"))
+        again = await held.run_for_id(session, outbox_row("answer:a"))
+        second = await held.run_for_id(session, outbox_row("answer:b"))
+    async with store.transaction() as session:
+        stored = {m.key: m.id for m in (await session.exec(select(OutboxMessage))).all()}
+    assert again is None
+    assert stored == {"answer:a": first, "answer:b": second} and first != second
+
+
+async def test_new_ids_on_sqlite(store: Store) -> None:
+    await _new_ids(store)
+
+
+async def test_new_ids_on_postgresql(postgres_url: str) -> None:
+    store = await Store.open(postgres_url, schema="create")
+    try:
+        await _new_ids(store)
     finally:
         await store.close()
