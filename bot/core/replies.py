@@ -25,11 +25,12 @@ from datetime import datetime
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.inbound import Inbound
 from bot.core.messages import Message, Reply
-from bot.core.models import OutboxMessage
+from bot.core.models import Identity, OutboxMessage
 from bot.core.prepared_insert import PreparedInsert
 from bot.core.store import insert_for
 
@@ -93,6 +94,8 @@ async def hold_reply(
     if not inbound.reply_to:
         return reply
     sender = inbound.sender
+    if person_id is None:  # a refusal (its unit was undone): whoever the platform account is, if known
+        person_id = await _person_of(session, sender.platform, sender.workspace, sender.user_id)
     row = {
         "key": reply_key(inbound),
         "kind": KIND,
@@ -128,6 +131,14 @@ async def hold_reply(
         message=reply.message,
     )
     return Reply(reply.message, reply.visibility, held=held)
+
+
+async def _person_of(session: AsyncSession, platform: str, workspace: str, user_id: str) -> int | None:
+    """So that erasing a person also erases the answers they were sent (found by person)."""
+    query = select(Identity.person_id).where(
+        Identity.platform == platform, Identity.workspace == workspace, Identity.user_id == user_id
+    )
+    return (await session.exec(query)).first()
 
 
 class ReplyCourier:

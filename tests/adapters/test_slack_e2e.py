@@ -17,8 +17,10 @@ from sqlmodel import select
 
 from bot.core.clock import SimulatedClock
 from bot.core.context import Ctx
+from bot.core.errors import UserError
 from bot.core.messages import Button, Buttons, Message, Reply, Text, TextInput
 from bot.core.models import Activity, Cohort, Identity, OutboxMessage, Person
+from bot.core.privacy import erase_person
 from bot.core.registry import action
 from tests.conftest import START
 from tests.standins.slack_harness import SlackHarness
@@ -35,6 +37,12 @@ async def _checkin(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
 async def _feedback(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
     await ctx.log("slacktest.feedback", person_id=ctx.actor.id, survey=value, text=inputs["comment"])
     return Reply(Message("Thanks for your feedback", (Text("✓ Thanks for your feedback"),)), "replace")
+
+
+@action("slacktest.closed")
+async def _closed(ctx: Ctx, value: str, inputs: dict[str, str]) -> Reply:
+    await ctx.log("slacktest.closed_click", person_id=ctx.actor.id)  # undone with the refusal
+    raise UserError("This session is closed: nothing was recorded.")
 
 
 CARD = Message(
@@ -238,6 +246,26 @@ async def test_a_click_and_its_answer_are_committed_together(slack: SlackHarness
     assert (answer.status, answer.address, answer.priority) == ("sent", "UALICE", 0)
     assert answer.payload["reply_to"] == payload["response_url"]
     assert _in_place(slack) == ["✓ Checked in at 07:00"]
+
+
+async def test_a_refused_click_is_answered_in_place_and_erased_with_the_person(
+    slack: SlackHarness,
+) -> None:
+    payload = await _click_checkin(slack)
+    action = payload["actions"][0]
+    action["action_id"] = action["action_id"].replace("slacktest.checkin", "slacktest.closed")
+    status, _ = await slack.http.send(slack.http.interaction(payload))
+    assert status == 200
+    await slack.bot.settle()
+    assert [r["text"] for r in slack.api.responses][-1] == "This session is closed: nothing was recorded."
+    assert await _activities(slack, "slacktest.closed_click") == []
+    (answer,) = await _rows(slack, select(OutboxMessage).where(OutboxMessage.kind == "reply"))
+    (alice,) = await _rows(slack, select(Identity).where(Identity.user_id == "UALICE"))
+    assert (answer.person_id, answer.status) == (alice.person_id, "sent")
+
+    await erase_person(slack.app.store, slack.app.settings, "slack:UALICE", slack.app.clock.now())
+    (answer,) = await _rows(slack, select(OutboxMessage).where(OutboxMessage.kind == "reply"))
+    assert (answer.payload, answer.address) == ({}, "erased")
 
 
 async def test_free_text_answer_opens_a_modal_and_is_stored(slack: SlackHarness) -> None:
