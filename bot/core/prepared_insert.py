@@ -21,6 +21,7 @@ column defaults, values beyond the row's own columns) are refused too.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import weakref
 from collections.abc import Callable, Mapping
@@ -64,6 +65,11 @@ class PreparedInsert:
             weakref.WeakKeyDictionary()
         )
 
+    @functools.cached_property
+    def _returning_id(self) -> Insert:
+        """The statement with RETURNING id, built once (elsewhere than SQLite, where it runs)."""
+        return self.statement.returning(self.statement.table.c.id)  # type: ignore[attr-defined]
+
     async def run(self, session: AsyncSession, row: Mapping[str, Any]) -> int:
         """Insert `row` (column key -> value) in the session's transaction; returns the rowcount
         (0 when ON CONFLICT DO NOTHING found the key already there)."""
@@ -77,8 +83,7 @@ class PreparedInsert:
         key already there."""
         connection = await session.connection()
         if not isinstance(connection.dialect, sqlite_inline.InlineSQLiteDialect):
-            returning = self.statement.returning(self.statement.table.c.id)  # type: ignore[attr-defined]
-            found = (await connection.execute(returning, dict(row))).scalar()
+            found = (await connection.execute(self._returning_id, dict(row))).scalar()
             return None if found is None else int(found)
         cursor = await self._on_sqlite(connection, row)
         return int(cursor.lastrowid) if cursor.rowcount == 1 and cursor.lastrowid is not None else None
