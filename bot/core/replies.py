@@ -88,9 +88,10 @@ async def hold_reply(
     holder: str,
     lease_until: datetime,
     now: datetime,
-) -> Reply:
+) -> Reply | None:
     """`reply`, queued as a held outbox row in the caller's transaction when the inbound came with
-    an answer address; the returned Reply carries the row (`held`) for the adapter to send."""
+    an answer address; the returned Reply carries the row (`held`) for the adapter to send. None
+    when this answer was queued before (nothing more to send)."""
     if not inbound.reply_to:
         return reply
     sender = inbound.sender
@@ -118,7 +119,7 @@ async def hold_reply(
     }
     row_id = await _insert(session.get_bind().dialect.name).run_for_id(session, row)
     if row_id is None:  # answered before (the same click, delivered again): nothing more to send
-        return Reply(reply.message, reply.visibility)
+        return None
     held = HeldReply(
         id=int(row_id),
         key=row["key"],
