@@ -14,6 +14,8 @@ from tests.standins import teams_activities as teams
 from tests.standins.slack_harness import SlackHarness
 from tests.standins.teams_harness import TeamsHarness
 
+# START is Monday 1 March 2027, 08:00 in Paris: the French cohort's session starts at 08:30.
+SESSION = 'session spoc "Lancement" 2027-03-01 08:30 60m'
 # (user id, name, Slack locale): the trainer and a learner read French, another learner English.
 PEOPLE = (("UTINA", "tina", "fr-FR"), ("UALICE", "alice", "fr-FR"), ("UBOB", "bob", "en-US"))
 

@@ -5,19 +5,17 @@ personal install is linked to the enrolment by the member's email; `reach` expla
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from bot.capabilities.reach.resolver import IdentityResolver
-from bot.core.clock import SimulatedClock
 from bot.core.models import Activity, Identity, Person
 from tests.capabilities.attendance_helpers import run_until
 from tests.standins import teams_activities as teams
-from tests.standins.bf_connector import BotConnectorStandIn
-from tests.standins.teams_harness import TeamsHarness, running_teams
+from tests.standins.teams_harness import TeamsHarness
 
 TINA = teams.TeamsUser("tina")
 ENROLLED = tuple(teams.TeamsUser(n) for n in ("erin", "fred", "gina"))
@@ -25,11 +23,9 @@ HAL = teams.TeamsUser("hal")  # in the team, not in the cohort
 
 
 @pytest.fixture
-async def h(
-    db_url: str, clock: SimulatedClock, connector: BotConnectorStandIn
-) -> AsyncIterator[TeamsHarness]:
-    async with running_teams(db_url, clock, connector) as running:
-        yield running
+def h(harness: TeamsHarness) -> TeamsHarness:
+    """The Teams harness of tests/adapters/conftest.py, by the short name these tests use."""
+    return harness
 
 
 def email(user: teams.TeamsUser) -> str:

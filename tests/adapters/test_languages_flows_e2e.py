@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.adapters.languages_support import (
+    SESSION,
     bilingual_slack,
     blocks_of,
     button_of,
@@ -24,8 +25,6 @@ from tests.standins import teams_activities as teams
 from tests.standins.slack_harness import SlackHarness
 from tests.standins.teams_harness import TeamsHarness
 
-# START is Monday 1 March 2027, 08:00 in Paris: the session starts at 08:30.
-SESSION = 'session spoc "Lancement" 2027-03-01 08:30 60m'
 QUIZ = 'défi spoc quiz "Quel port pour HTTPS ?" *443 80 scoring=person points=10 until=2027-03-03T18:00'
 
 

@@ -18,6 +18,7 @@ from pypdf import PdfReader
 
 from bot.core.clock import SimulatedClock
 from tests.adapters.languages_support import (
+    SESSION,
     bilingual_slack,
     blocks_of,
     button_of,
@@ -32,7 +33,6 @@ from tests.standins.slack_harness import SlackHarness
 from tests.standins.teams_harness import TeamsHarness
 
 # START is Monday 1 March 2027, 08:00 in Paris.
-SESSION = 'session spoc "Lancement" 2027-03-01 08:30 60m'
 MODULES = ('module spoc "Bases" due 2027-03-03', 'module spoc "Suite" due 2027-03-05')
 THURSDAY = datetime(2027, 3, 4, 9, 0, tzinfo=UTC)  # 10:00 in Paris: "Bases" is overdue
 NEXT_MONDAY = datetime(2027, 3, 8, 7, 5, tzinfo=UTC)  # 08:05 in Paris: the weekly digests are due
