@@ -135,8 +135,8 @@ class Engine:
         now: datetime,
     ) -> Reply | None:
         """The reply, queued with this transaction when the platform takes answers in place."""
-        if reply is None or not inbound.reply_to:
-            return reply
+        if reply is None:
+            return None
         return await hold_reply(
             session,
             inbound,
