@@ -350,8 +350,11 @@ class DeliveryWorker:
             )
         return rows
 
-    async def attempt(self, row: Any, *, in_doubt: bool | None = None) -> Outcome:
-        """Send one row (claimed, or held since it was written: `in_doubt=False`); never raises."""
+    async def attempt(
+        self, row: Any, *, in_doubt: bool | None = None, message: Message | None = None
+    ) -> Outcome:
+        """Send one row (claimed, or held since it was written: `in_doubt=False`, its `message` in
+        hand rather than parsed back from the payload); never raises."""
         sender = self.senders[row.platform]
         payload = row.payload or {}
         target = Target(
@@ -368,7 +371,7 @@ class DeliveryWorker:
             visibility=str(payload.get("visibility") or "private"),
         )
         try:
-            message = getattr(row, "message", None) or Message.from_dict(row.payload)  # held: in hand
+            message = message or Message.from_dict(row.payload)
             async with asyncio.timeout(SEND_DEADLINE.total_seconds()):
                 if row.kind == "update":
                     result = await self._send_update(sender, target, row, message)

@@ -63,7 +63,7 @@ class HeldReply:
     dm_channel: str | None = None
     conversation_ref: dict[str, Any] = field(default_factory=dict)
     updates_key: str | None = None
-    message: Message | None = None  # the payload's message, as built: not parsed back from the row
+    message: Message | None = None  # the payload's message as built, handed to the sender as it is
 
 
 def reply_key(inbound: Inbound) -> str:
@@ -156,7 +156,7 @@ class ReplyCourier:
     async def send(self, held: HeldReply) -> None:
         """One attempt now; the outcome is committed before this returns. A retry, should one be
         needed, is the delivery worker's (the row is due again after its backoff)."""
-        outcome = await self.worker.attempt(held, in_doubt=False)
+        outcome = await self.worker.attempt(held, in_doubt=False, message=held.message)
         self._outcomes.append(outcome)
         if self._recording is None or self._recording.done():
             self._recording = asyncio.create_task(self._record_all())
